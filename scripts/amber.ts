@@ -1,0 +1,126 @@
+/**
+ * `amber`: the command line. Commands are declared once in the table below; each one parses its flags and
+ * calls a use case of the core (shared/), the same code the cloud functions run.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ExitCode, isAmberError, UsageError } from '../shared/errors.ts';
+import { processIo, t, type Io } from './cli/io.ts';
+import { TOOL } from './cli/context.ts';
+import { runCollect } from './cli/collect.ts';
+import { runVerify } from './cli/verify.ts';
+import { runCases } from './cli/cases.ts';
+import { runDemo } from './cli/demo.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: Options;
+  /** Extra help lines (flag descriptions, examples). */
+  readonly help: string;
+  readonly positionals?: boolean;
+  run(values: Values, positionals: string[], io: Io): Promise<number>;
+}
+
+const lockerOption = { locker: { type: 'string' } } as const;
+const jsonOption = { json: { type: 'boolean' } } as const;
+
+const COMMANDS: Record<string, Command> = {
+  collect: {
+    summary: 'preserve files, folders or S3 prefixes into a case (hashed, write-once, recorded in the ledger)',
+    usage: 'amber collect --case C --from PATH|s3://bucket/prefix [--from ...] [PATH ...] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    options: { case: { type: 'string' }, from: { type: 'string', multiple: true }, 'retain-days': { type: 'string' }, ...lockerOption, ...jsonOption },
+    positionals: true,
+    help: `  --case C          case name: letters, digits, ".", "_", "-" (e.g. INC-2026-001)
+  --from SOURCE     a file, a folder (collected recursively) or s3://bucket/prefix; repeat or list several
+  --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
+  --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
+  --json            print a machine-readable summary only
+
+Example:
+  amber collect --case INC-1 --from ./exported-logs --from s3://trail-bucket/AWSLogs/111122223333/`,
+    run: runCollect,
+  },
+  verify: {
+    summary: 'recompute every hash and check the custody ledger; exit 0 intact, 3 on any integrity failure',
+    usage: 'amber verify --case C [--locker DIR|s3://bucket] [--json]',
+    options: { case: { type: 'string' }, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case to verify
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            print the full report as JSON (every item with its recorded and recomputed SHA-256)`,
+    run: runVerify,
+  },
+  cases: {
+    summary: 'list the cases in a locker',
+    usage: 'amber cases [--locker DIR|s3://bucket] [--json]',
+    options: { ...lockerOption, ...jsonOption },
+    help: '  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)\n  --json            machine-readable list',
+    run: runCases,
+  },
+  demo: {
+    summary: 'preserve and verify a small generated sample (what `npm start` runs)',
+    usage: 'amber demo [--locker DIR] [--json]',
+    options: { ...lockerOption, ...jsonOption },
+    help: '  --locker L        evidence locker for the demo case (default: ./evidence)',
+    run: runDemo,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `${TOOL}: forensic evidence collector
+
+Usage: amber <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Run \`amber <command> --help\` for a command's options.
+Exit status: 0 ok, 1 failure, 2 bad usage or input, 3 integrity failure.
+`;
+}
+
+/** Runs the CLI and returns its exit status. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.out(usage());
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`${TOOL}\n`);
+    return ExitCode.ok;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`, { hint: `commands: ${Object.keys(COMMANDS).join(', ')} (amber --help)` });
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(`Usage: ${command.usage}\n\n${command.summary}\n\n${command.help}\n`);
+      return ExitCode.ok;
+    }
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...rest], options: command.options, allowPositionals: command.positionals ?? false, strict: true });
+    } catch (error) {
+      throw new UsageError((error as Error).message, { hint: `usage: ${command.usage}` });
+    }
+    return await command.run(parsed.values as Values, parsed.positionals, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+/** Prints an error with its fix and returns the exit status for it. */
+export function reportError(error: unknown, io: Io): number {
+  if (isAmberError(error)) {
+    io.err(`amber: error: ${t(error.message)}\n`);
+    if (error.hint) io.err(`  fix: ${t(error.hint)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.err(`amber: unexpected error: ${t(message)}\n`);
+  return ExitCode.failure;
+}

@@ -1,0 +1,20 @@
+/** AWS wiring for the CLI, loaded only when an s3:// locker or source is used (keeps local start-up fast). */
+import { S3ObjectStore } from '../../functions/aws/adapters/s3-object-store.ts';
+import { S3EvidenceSource, parseS3Uri } from '../../functions/aws/adapters/s3-source.ts';
+import { createS3Client, s3ConfigFromEnv } from '../../functions/aws/adapters/s3-client.ts';
+import type { EvidenceSource } from '../../shared/ports/evidence-source.ts';
+import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import type { Io } from './io.ts';
+
+/** Opens an S3 locker with the default credential chain (AWS_ENDPOINT_URL_S3 for S3-compatible servers). */
+export async function openS3Locker(uri: string, io: Io): Promise<ObjectStore> {
+  const { bucket, prefix } = parseS3Uri(uri);
+  const client = createS3Client(s3ConfigFromEnv(io.env));
+  return S3ObjectStore.open({ bucket, client, ...(prefix ? { prefix } : {}) });
+}
+
+/** Opens an S3 prefix as a source with the default credential chain. */
+export async function openS3Source(uri: string, io: Io): Promise<EvidenceSource> {
+  const client = createS3Client(s3ConfigFromEnv(io.env));
+  return new S3EvidenceSource({ uri, client });
+}

@@ -1,0 +1,56 @@
+/** What every command needs: the locker, the actor, the tool version. Read once from flags and env. */
+import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { InvalidInputError } from '../../shared/errors.ts';
+import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
+import type { Actor } from '../../shared/evidence/model.ts';
+import type { EvidenceSource } from '../../shared/ports/evidence-source.ts';
+import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import { LocalEvidenceSource } from '../../shared/evidence/local-source.ts';
+import type { Io } from './io.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** `amber/<version>`, recorded in every ledger entry. */
+export const TOOL = `amber/${pkg.version}`;
+
+/** Default locker folder, relative to the working directory. */
+export const DEFAULT_LOCKER = 'evidence';
+
+/** The locker a command works on: --locker, else AMBER_LOCKER, else ./evidence. */
+export function lockerSpec(flag: string | undefined, io: Io): string {
+  return flag ?? io.env.AMBER_LOCKER ?? resolve(io.cwd, DEFAULT_LOCKER);
+}
+
+/** Opens the locker named by `spec` (a folder or s3://bucket[/prefix]). */
+export async function openLocker(spec: string, io: Io, options: { create: boolean }): Promise<ObjectStore> {
+  if (spec.startsWith('s3://')) {
+    const { openS3Locker } = await import('./aws.ts');
+    return openS3Locker(spec, io);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
+    throw new InvalidInputError(`unsupported locker ${JSON.stringify(spec)}`, { hint: 'use a folder path or s3://bucket' });
+  }
+  return LocalObjectStore.open(resolve(io.cwd, spec), options);
+}
+
+/** Opens a source (a file, a folder or s3://bucket/prefix). */
+export async function openSource(spec: string, io: Io): Promise<EvidenceSource> {
+  if (spec.startsWith('s3://')) {
+    const { openS3Source } = await import('./aws.ts');
+    return openS3Source(spec, io);
+  }
+  return LocalEvidenceSource.open(resolve(io.cwd, spec));
+}
+
+/** Who is acting: AMBER_ACTOR, else user@host. */
+export function actorFrom(io: Io): Actor {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): keep "unknown"
+  }
+  return { principal: io.env.AMBER_ACTOR ?? `${user}@${hostname()}`, tool: TOOL };
+}

@@ -1,0 +1,207 @@
+/**
+ * The `collect` use case: preserve every object of the given sources into a case, hashing each in the pass
+ * that stores it, record each acquisition in the custody ledger, then seal a manifest of the case.
+ * Called by the CLI and by cloud handlers alike.
+ */
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { isAmberError, AcquisitionError, ExitCode } from '../errors.ts';
+import type { EvidenceSource, SourceObject } from '../ports/evidence-source.ts';
+import type { ObjectStore, PutResult } from '../ports/object-store.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { forEachConcurrent } from './concurrency.ts';
+import { sha256Hex } from './hashing.ts';
+import { CustodyLedger } from './ledger.ts';
+import { sniffMediaType } from './media-type.ts';
+import type { Actor, EvidenceItem, Manifest } from './model.ts';
+import { amberPrefix, evidenceKey, relPathProblem, validateCaseName } from './names.ts';
+
+export interface CollectProgress {
+  readonly files: number;
+  readonly bytes: number;
+  readonly current?: string;
+}
+
+export interface CollectOptions {
+  readonly store: ObjectStore;
+  readonly caseName: string;
+  readonly sources: readonly EvidenceSource[];
+  readonly actor: Actor;
+  /** Retention applied to every preserved object. */
+  readonly retainUntil?: Date;
+  readonly clock?: () => Date;
+  /** Objects stored at once (default 4). */
+  readonly concurrency?: number;
+  readonly onProgress?: (progress: CollectProgress) => void;
+}
+
+/** A source object that could not be preserved, with why. */
+export interface CollectFailure {
+  readonly origin: string;
+  readonly reason: string;
+  /** The error code (WRITE_ONCE_VIOLATION, ACQUISITION_FAILED, ...). */
+  readonly code: string;
+  readonly exitCode: number;
+}
+
+export interface CollectSummary {
+  readonly case: string;
+  readonly locker: string;
+  /** Objects preserved in this run (new and re-acquired). */
+  readonly items: number;
+  readonly created: number;
+  readonly reacquired: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly mbPerSecond: number;
+  readonly failures: readonly CollectFailure[];
+  readonly manifest: { readonly key: string; readonly sha256: string };
+  readonly ledgerHead: { readonly seq: number; readonly sha256: string };
+}
+
+/** Deterministic item id: the same key in the same case is the same item. */
+export function itemId(key: string): string {
+  return `ev-${sha256Hex(key).slice(0, 24)}`;
+}
+
+/** Preserves the sources into the case, records custody, seals a manifest. */
+export async function collectEvidence(options: CollectOptions): Promise<CollectSummary> {
+  const { store, actor } = options;
+  const caseName = validateCaseName(options.caseName);
+  const clock = options.clock ?? (() => new Date());
+  const started = performance.now();
+  const release = await store.lock(`case-${caseName}`);
+  try {
+    const ledger = await CustodyLedger.open(store, caseName);
+    const known = ledger.items();
+    const failures: CollectFailure[] = [];
+    let created = 0;
+    let reacquired = 0;
+    let bytes = 0;
+    let files = 0;
+    const report = (current?: string): void => options.onProgress?.({ files, bytes, ...(current ? { current } : {}) });
+
+    const preserve = async (obj: SourceObject): Promise<void> => {
+      const relProblem = relPathProblem(obj.relPath);
+      if (relProblem) {
+        failures.push({ origin: obj.origin, reason: `cannot keep path ${JSON.stringify(obj.relPath)}: ${relProblem}`, code: 'INVALID_INPUT', exitCode: ExitCode.usage });
+        return;
+      }
+      const key = evidenceKey(caseName, obj.relPath);
+      const head: Buffer[] = [];
+      let stored: PutResult;
+      try {
+        if (obj.s3 && store.copyFrom) {
+          stored = await store.copyFrom(obj.s3, key, { ...retention(options), onProgress: (n) => ((bytes += n), report(obj.origin)) });
+        } else {
+          const stream = await obj.open().catch((error: unknown) => {
+            throw new AcquisitionError(`cannot read ${obj.origin}: ${(error as Error).message}`, obj.origin, { cause: error });
+          });
+          // pipeline (not pipe) so a read error mid-file reaches the store and fails this put.
+          const body = pipeline(stream, headTap(head), () => undefined);
+          stored = await store.putImmutable(key, body, {
+            ...retention(options),
+            mediaType: sniffMediaType(key, new Uint8Array()),
+            ...(obj.size === undefined ? {} : { sizeHint: obj.size }),
+            onProgress: (n) => {
+              bytes += n;
+              report(obj.origin);
+            },
+          });
+        }
+      } catch (error) {
+        failures.push({
+          origin: obj.origin,
+          reason: (error as Error).message,
+          code: isAmberError(error) ? error.code : 'ACQUISITION_FAILED',
+          exitCode: isAmberError(error) ? error.exitCode : ExitCode.failure,
+        });
+        return;
+      }
+      files += 1;
+      const previous = known.get(key);
+      const at = clock();
+      if (!stored.created && previous && previous.sha256 === stored.sha256) {
+        reacquired += 1;
+        await ledger.append('acquired', actor, at, { items: [previous], detail: { reacquired: true, origin: obj.origin } });
+        return;
+      }
+      const item: EvidenceItem = {
+        id: itemId(key),
+        case: caseName,
+        origin: obj.origin,
+        key,
+        size: stored.size,
+        sha256: stored.sha256,
+        acquiredAt: at.toISOString(),
+        acquiredBy: actor.principal,
+        retainUntil: stored.retainUntil ?? null,
+        mediaType: sniffMediaType(key, Buffer.concat(head)),
+        ...(stored.versionId ? { versionId: stored.versionId } : {}),
+      };
+      known.set(key, item);
+      created += 1;
+      // Bytes already in the store but absent from the ledger: a run interrupted after storing; record them now.
+      await ledger.append(obj.s3 && store.copyFrom ? 'copied' : 'acquired', actor, at, {
+        items: [item],
+        ...(stored.created ? {} : { detail: { recovered: 'object was already stored with these bytes but not yet recorded' } }),
+      });
+    };
+
+    for (const source of options.sources) {
+      const listed = source.list((problem) => failures.push({ ...problem, code: 'ACQUISITION_FAILED', exitCode: ExitCode.failure }));
+      await forEachConcurrent(listed, options.concurrency ?? 4, preserve);
+    }
+
+    const sealedAt = clock();
+    const manifest: Manifest = {
+      case: caseName,
+      sealedAt: sealedAt.toISOString(),
+      tool: actor.tool,
+      ledgerHead: ledger.head,
+      items: [...ledger.items().values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+      failures: failures.map(({ origin, reason }) => ({ origin, reason })),
+    };
+    const manifestKey = `${amberPrefix(caseName)}manifests/${String(ledger.head.seq + 1).padStart(10, '0')}.json`;
+    const sealed = await store.putImmutable(manifestKey, Buffer.from(`${canonicalJson(manifest)}\n`), { mediaType: 'application/json' });
+    await ledger.append('sealed', actor, sealedAt, {
+      detail: { manifest: manifestKey, sha256: sealed.sha256, items: manifest.items.length, failures: failures.length },
+    });
+    await ledger.checkpoint(clock());
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      case: caseName,
+      locker: store.uri,
+      items: created + reacquired,
+      created,
+      reacquired,
+      bytes,
+      seconds,
+      mbPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0,
+      failures,
+      manifest: { key: manifestKey, sha256: sealed.sha256 },
+      ledgerHead: ledger.head,
+    };
+  } finally {
+    await release();
+  }
+}
+
+function retention(options: CollectOptions): { retainUntil?: Date } {
+  return options.retainUntil ? { retainUntil: options.retainUntil } : {};
+}
+
+const HEAD_BYTES = 512;
+
+/** Keeps the first bytes going by (for the media type), passing everything through untouched. */
+function headTap(head: Buffer[]): Transform {
+  let kept = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
+      if (kept < HEAD_BYTES) {
+        head.push(chunk.subarray(0, HEAD_BYTES - kept));
+        kept += Math.min(chunk.length, HEAD_BYTES - kept);
+      }
+      callback(null, chunk);
+    },
+  });
+}

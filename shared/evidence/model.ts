@@ -1,0 +1,60 @@
+/** The evidence model (ARCHITECTURE.md "Evidence model"): items, ledger entries, manifests. */
+
+/** One preserved object. */
+export interface EvidenceItem {
+  readonly id: string;
+  readonly case: string;
+  /** Where it came from: `file:///abs/path`, `s3://bucket/key`, `api:...`. */
+  readonly origin: string;
+  /** Where it is kept in the locker: `cases/<case>/<relative path>`. */
+  readonly key: string;
+  readonly size: number;
+  /** Lowercase hex SHA-256, computed while the bytes were stored. */
+  readonly sha256: string;
+  /** ISO-8601 UTC. */
+  readonly acquiredAt: string;
+  /** Principal that acquired it (`user@host`, an IAM ARN). */
+  readonly acquiredBy: string;
+  /** ISO-8601 UTC end of retention, or null when none applies. */
+  readonly retainUntil: string | null;
+  readonly mediaType: string;
+  /** S3 version id of the preserved object. */
+  readonly versionId?: string;
+  /** Id of the item this one was derived from (e.g. a Parquet copy). */
+  readonly derivedFrom?: string;
+}
+
+export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed'] as const;
+export type LedgerAction = (typeof LEDGER_ACTIONS)[number];
+
+/** One line of the custody ledger. `prev` is the SHA-256 of the previous line's exact text. */
+export interface LedgerEntry {
+  readonly seq: number;
+  readonly prev: string;
+  readonly at: string;
+  readonly action: LedgerAction;
+  readonly actor: string;
+  readonly tool: string;
+  readonly case: string;
+  /** Items this entry is about (full records for `acquired`, `copied` and `derived`). */
+  readonly items?: readonly EvidenceItem[];
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+/** A sealed manifest: every item of a case at one moment, as canonical JSON. */
+export interface Manifest {
+  readonly case: string;
+  readonly sealedAt: string;
+  readonly tool: string;
+  /** Ledger head the manifest was sealed against. */
+  readonly ledgerHead: { readonly seq: number; readonly sha256: string };
+  readonly items: readonly EvidenceItem[];
+  /** Sources that could not be acquired in the run that sealed it. */
+  readonly failures: readonly { readonly origin: string; readonly reason: string }[];
+}
+
+/** Who and what is acting: recorded in every ledger entry. */
+export interface Actor {
+  readonly principal: string;
+  readonly tool: string;
+}

@@ -1,0 +1,14 @@
+/**
+ * Escaping for attacker-controlled text (file names, log fields) wherever Amber shows it.
+ */
+
+/**
+ * Makes text safe for a terminal: C0/C1 control characters (ESC sequences that recolour, retitle or
+ * rewrite the screen, carriage returns that hide text) and bidirectional overrides become visible escapes.
+ */
+export function escapeTerminal(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
