@@ -41,7 +41,7 @@ export async function openSource(spec: string, io: Io): Promise<EvidenceSource> 
     const { openS3Source } = await import('./aws.ts');
     return openS3Source(spec, io);
   }
-  return LocalEvidenceSource.open(resolve(io.cwd, spec));
+  return LocalEvidenceSource.open(spec, io.cwd);
 }
 
 /** Who is acting: AMBER_ACTOR, else user@host. */

@@ -217,13 +217,14 @@ export function verifyLedgerChain(text: string, checkpoints: readonly Checkpoint
 
   // Sequence numbers: duplicates are insertions, gaps are removals, descents are reorderings.
   const seen = new Map<number, number>();
+  const referenced = new Set(entries.map((e) => e?.prev));
   let maxSeq = 0;
   entries.forEach((e, i) => {
     if (!e) return;
     const first = seen.get(e.seq);
     if (first !== undefined) {
-      // Of two entries with one number, the one the chain does not lead to is the inserted one.
-      const intruder = e.prev === (hashes[i - 1] ?? GENESIS_HASH) && entries[first]?.prev !== (hashes[first - 1] ?? GENESIS_HASH) ? first : i;
+      // Of two entries with one number, the genuine one is the one a later entry chains to.
+      const intruder = referenced.has(hashes[i]!) && !referenced.has(hashes[first]!) ? first : i;
       failures.push({ kind: 'ledger-inserted', line: intruder + 1, seq: e.seq, reason: `entry ${e.seq} appears twice (lines ${first + 1} and ${i + 1}): line ${intruder + 1} was inserted` });
       flagged.add(intruder);
     } else {
@@ -275,7 +276,10 @@ export function verifyLedgerChain(text: string, checkpoints: readonly Checkpoint
   for (const c of checkpoints) {
     const i = lineOfSeq.get(c.seq);
     if (i === undefined) {
-      if (c.seq > maxSeq) failures.push({ kind: 'ledger-removed', seq: c.seq, reason: `entries ${maxSeq + 1}-${c.seq} were removed (checkpoint ${c.key} records entry ${c.seq})` });
+      if (c.seq > maxSeq) {
+        const span = c.seq === maxSeq + 1 ? `entry ${c.seq} was` : `entries ${maxSeq + 1}-${c.seq} were`;
+        failures.push({ kind: 'ledger-removed', seq: c.seq, reason: `${span} removed (checkpoint ${c.key} records entry ${c.seq})` });
+      }
       continue;
     }
     anchored = Math.max(anchored, c.seq);
@@ -284,11 +288,13 @@ export function verifyLedgerChain(text: string, checkpoints: readonly Checkpoint
       flagged.add(i);
     }
   }
-  if (maxSeq > anchored && lines.length > 0) {
+  const truncated = checkpoints.some((c) => c.seq > maxSeq);
+  if (maxSeq > anchored && lines.length > 0 && !truncated) {
+    const span = maxSeq === anchored + 1 ? `entry ${maxSeq} is` : `entries ${anchored + 1}-${maxSeq} are`;
     failures.push({
       kind: 'ledger-unanchored',
       seq: anchored + 1,
-      reason: `entries ${anchored + 1}-${maxSeq} are not anchored by a checkpoint: appended outside Amber, or by a run that was interrupted`,
+      reason: `${span} not anchored by a checkpoint: appended outside Amber, or by a run that was interrupted`,
     });
   }
   return failures;

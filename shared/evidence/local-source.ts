@@ -20,15 +20,16 @@ export class LocalEvidenceSource implements EvidenceSource {
   ) {}
 
   /** Checks the path exists before anything is collected (bad input fails fast, exit 2). */
-  static async open(spec: string): Promise<LocalEvidenceSource> {
-    const root = resolve(spec);
+  static async open(spec: string, cwd = '.'): Promise<LocalEvidenceSource> {
+    const root = resolve(cwd, spec);
+    const shown = root === spec ? spec : `${spec} (${root})`;
     const info = await stat(root).catch((error: NodeJS.ErrnoException) => error);
     if (info instanceof Error) {
       const reason = info.code === 'ENOENT' ? 'does not exist' : info.code === 'EACCES' ? 'is not readable (permission denied)' : info.message;
-      throw new InvalidInputError(`source ${spec} ${reason}`, { hint: 'pass --from with an existing file or folder, or s3://bucket/prefix' });
+      throw new InvalidInputError(`source ${shown} ${reason}`, { hint: 'pass --from with an existing file or folder, or s3://bucket/prefix' });
     }
     if (!info.isFile() && !info.isDirectory()) {
-      throw new InvalidInputError(`source ${spec} is neither a file nor a folder`, { hint: 'pass --from with a regular file or a folder' });
+      throw new InvalidInputError(`source ${shown} is neither a file nor a folder`, { hint: 'pass --from with a regular file or a folder' });
     }
     return new LocalEvidenceSource(spec, root, await realpath(root), info.isFile());
   }
