@@ -36,7 +36,7 @@ export function relPathProblem(relPath: string): string | undefined {
   if (relPath.length === 0) return 'empty path';
   if (relPath.startsWith('/')) return 'absolute path';
   if (relPath.includes('\\')) return 'backslash in path';
-  if (/[\u0000]/.test(relPath)) return 'NUL byte in path';
+  if (relPath.includes('\u0000')) return 'NUL byte in path';
   const parts = relPath.split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..')) return 'empty, "." or ".." path segment';
   if (parts[0] === '_amber' || relPath === 'custody-ledger.jsonl') {
