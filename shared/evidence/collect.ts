@@ -166,7 +166,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
     await ledger.append('sealed', actor, sealedAt, {
       detail: { manifest: manifestKey, sha256: sealed.sha256, items: manifest.items.length, failures: failures.length },
     });
-    await ledger.checkpoint(clock());
+    await ledger.checkpoint();
     const seconds = (performance.now() - started) / 1000;
     return {
       case: caseName,

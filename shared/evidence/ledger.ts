@@ -111,11 +111,15 @@ export class CustodyLedger {
     await this.writing;
   }
 
-  /** Flushes and anchors the current head in a write-once checkpoint. */
-  async checkpoint(at: Date): Promise<void> {
+  /**
+   * Flushes and anchors the current head in a write-once checkpoint. Only heads this writer produced are
+   * anchored: entries found unanchored (an interrupted run, or written outside Amber) stay reported by verify.
+   * The content is deterministic, so anchoring the same head twice is idempotent.
+   */
+  async checkpoint(): Promise<void> {
     await this.flush();
-    if (this.headSeq === 0) return;
-    const body = JSON.stringify({ case: this.caseName, seq: this.headSeq, sha256: this.headHash, at: at.toISOString() });
+    if (this.appended.length === 0) return;
+    const body = JSON.stringify({ case: this.caseName, seq: this.headSeq, sha256: this.headHash });
     await this.store.putImmutable(checkpointKey(this.caseName, this.headSeq), Buffer.from(`${body}\n`), {
       mediaType: 'application/json',
     });

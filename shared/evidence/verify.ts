@@ -141,7 +141,7 @@ export async function verifyCase(options: VerifyOptions): Promise<VerifyReport> 
       await ledger.append('verified', actor, checkedAt, {
         detail: { intact, items: results.length, failures: failures.length, ...(failures.length ? { byKind: counts } : {}), warnings: warnings.length },
       });
-      await ledger.checkpoint(clock());
+      await ledger.checkpoint();
     }
     return { case: caseName, locker: store.uri, intact, checkedAt: checkedAt.toISOString(), ledgerEntries: entries.length, bytes, items: results, failures, warnings };
   } finally {

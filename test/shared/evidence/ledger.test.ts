@@ -13,9 +13,9 @@ async function sixEntries(): Promise<{ lines: string[]; checkpoints: Checkpoint[
   const ledger = await CustodyLedger.open(store, 'c1');
   for (let i = 1; i <= 6; i++) {
     await ledger.append(i === 6 ? 'sealed' : 'acquired', actor, new Date(Date.UTC(2026, 0, 1, 0, i)), { detail: { n: i } });
-    if (i === 3) await ledger.checkpoint(new Date());
+    if (i === 3) await ledger.checkpoint();
   }
-  await ledger.checkpoint(new Date());
+  await ledger.checkpoint();
   const text = (await store.readText(ledgerKey('c1')))!;
   const { checkpoints } = await readCheckpoints(store, 'c1');
   return { lines: text.trimEnd().split('\n'), checkpoints };

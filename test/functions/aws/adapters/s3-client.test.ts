@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { createS3Client, DEFAULT_S3_MAX_ATTEMPTS, s3ConfigFromEnv } from '../../../../functions/aws/adapters/s3-client.ts';
-import { InvalidInputError } from '../../../../shared/errors.ts';
 import { TEST_CREDENTIALS } from '../../../helpers/s3.ts';
 
 describe('Function: s3ConfigFromEnv', () => {
