@@ -1,0 +1,205 @@
+/**
+ * The embedded query engine: DuckDB speaking Athena's dialect. One instance, one connection, statements run one at a
+ * time (DuckDB parallelises inside a statement; interleaving statements on one connection gains nothing).
+ *
+ * The connection is Athena-flavoured for its whole life: the compatibility layer (athena-compat.ts) shadows some
+ * DuckDB function names with their Trino meaning, so DuckDB-dialect SQL sent through `exec` sees the Trino meaning
+ * of `regexp_replace`, `split_part`, `date_diff`... too. Loaders write their SQL with that in mind.
+ */
+import {
+  DuckDBArrayValue,
+  DuckDBBitValue,
+  DuckDBBlobValue,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBInstance,
+  DuckDBIntervalValue,
+  DuckDBListValue,
+  DuckDBMapValue,
+  DuckDBStructValue,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBTimeTZValue,
+  DuckDBTimeValue,
+  DuckDBUnionValue,
+  DuckDBUUIDValue,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { QueryEngine, QueryParam, QueryRow, QueryValue } from '../ports/query-engine.ts';
+import { ATHENA_UNSUPPORTED, athenaCompatStatements } from './athena-compat.ts';
+import { QueryError } from './errors.ts';
+
+/** How to open the embedded engine. */
+export interface DuckDbQueryEngineOptions {
+  /**
+   * Database file. A file keeps materialised tables across runs.
+   * @default in memory
+   */
+  readonly path?: string;
+  /**
+   * Worker threads inside one statement.
+   * @default DuckDB's default (the number of cores)
+   */
+  readonly threads?: number;
+}
+
+/** The Athena-dialect QueryEngine over embedded DuckDB. */
+export class DuckDbQueryEngine implements QueryEngine {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  /** Opens DuckDB (in memory unless `path` is given), sets UTC and installs the Athena compatibility layer. */
+  static async create(options: DuckDbQueryEngineOptions = {}): Promise<DuckDbQueryEngine> {
+    if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+      throw new QueryError(`threads must be a positive integer, got ${options.threads}`, '', {
+        hint: 'pass threads: 1 or more, or leave it out to use every core',
+      });
+    }
+    const config: Record<string, string> = {
+      // Tests and offline cases never reach the network: json, parquet and icu are built into the bindings.
+      autoinstall_known_extensions: 'false',
+    };
+    if (options.threads !== undefined) config.threads = String(options.threads);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+    } catch (cause) {
+      throw new QueryError(`cannot open DuckDB database ${options.path ?? ':memory:'}: ${messageOf(cause)}`, '', {
+        cause,
+        hint: 'check that the directory exists and no other process holds the database file open',
+      });
+    }
+    const connection = await instance.connect();
+    const engine = new DuckDbQueryEngine(instance, connection);
+    for (const statement of athenaCompatStatements()) await engine.exec(statement);
+    return engine;
+  }
+
+  /** Runs one Athena-dialect statement and returns its rows as plain JS values (see the QueryEngine contract). */
+  async query<T = QueryRow>(sql: string, params: readonly QueryParam[] = []): Promise<T[]> {
+    return this.serialised(async () => {
+      const reader = await this.connection.runAndReadAll(sql, params.map(toDuckDbParam));
+      const names = reader.columnNames();
+      const rows = reader.getRows();
+      return rows.map((row) => {
+        const out: Record<string, QueryValue> = {};
+        names.forEach((name, i) => {
+          out[name] = toPlain(row[i] ?? null);
+        });
+        return out as T;
+      });
+    }, sql);
+  }
+
+  /** Runs a DuckDB-dialect statement for its effect (DDL, loads); for adapters and loaders, not detections. */
+  async exec(sql: string, params: readonly QueryParam[] = []): Promise<void> {
+    await this.serialised(() => this.connection.run(sql, params.map(toDuckDbParam)), sql);
+  }
+
+  /** Closes the connection and the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private serialised<R>(work: () => Promise<R>, sql: string): Promise<R> {
+    if (this.closed) {
+      return Promise.reject(new QueryError(`query engine is closed: ${firstLine(sql)}`, sql, {
+        hint: 'create a new DuckDbQueryEngine; close() releases it for good',
+      }));
+    }
+    const run = this.queue.then(work).catch((cause: unknown) => {
+      throw cause instanceof QueryError ? cause : toQueryError(cause, sql);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function toDuckDbParam(value: QueryParam): DuckDBValue {
+  // Integral numbers bind as BIGINT so `LIMIT ?` and integer comparisons keep integer semantics, as in Athena.
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  return value;
+}
+
+function toQueryError(cause: unknown, sql: string): QueryError {
+  const message = messageOf(cause);
+  const missing = /with name (\w+) does not exist/i.exec(message)?.[1]?.toLowerCase();
+  const gap = missing === undefined ? undefined : ATHENA_UNSUPPORTED.find((g) => g.feature.split(/[^a-z0-9_]+/).includes(missing));
+  const hint = gap
+    ? `${missing} is not available offline: ${gap.reason}. Instead: ${gap.instead}`
+    : 'detection SQL must be Athena (Trino) SQL within the subset listed in shared/query/athena-compat.ts';
+  return new QueryError(`query failed: ${message.split('\n')[0]}\n  in: ${firstLine(sql)}`, sql, { cause, hint });
+}
+
+function messageOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+function firstLine(sql: string): string {
+  const line = sql.trim().split('\n')[0] ?? '';
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function bigintToPlain(n: bigint): number | string {
+  return n <= MAX_SAFE && n >= -MAX_SAFE ? Number(n) : n.toString();
+}
+
+/** ISO-8601 UTC from microseconds since the epoch: milliseconds always, microseconds only when present. */
+function microsToIso(micros: bigint): string {
+  const millis = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+  const subMillis = Number(micros - millis * 1000n);
+  const iso = new Date(Number(millis)).toISOString();
+  return subMillis === 0 ? iso : `${iso.slice(0, -1)}${String(subMillis).padStart(3, '0')}Z`;
+}
+
+function timestampToPlain(value: { isFinite: boolean; toString(): string }, micros: () => bigint): string {
+  return value.isFinite ? microsToIso(micros()) : value.toString();
+}
+
+/** Converts one DuckDB value to the plain JS value the QueryEngine contract promises. */
+export function toPlain(value: DuckDBValue): QueryValue {
+  if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value;
+  if (typeof value === 'bigint') return bigintToPlain(value);
+  if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue) return value.items.map(toPlain);
+  if (value instanceof DuckDBStructValue) {
+    const out: Record<string, QueryValue> = {};
+    for (const [k, v] of Object.entries(value.entries)) out[k] = toPlain(v);
+    return out;
+  }
+  if (value instanceof DuckDBMapValue) {
+    const out: Record<string, QueryValue> = {};
+    for (const { key, value: v } of value.entries) out[String(toPlain(key))] = toPlain(v);
+    return out;
+  }
+  if (value instanceof DuckDBTimestampTZValue || value instanceof DuckDBTimestampValue) {
+    return timestampToPlain(value, () => value.micros);
+  }
+  if (value instanceof DuckDBTimestampMillisecondsValue) return timestampToPlain(value, () => value.millis * 1000n);
+  if (value instanceof DuckDBTimestampSecondsValue) return timestampToPlain(value, () => value.seconds * 1_000_000n);
+  if (value instanceof DuckDBTimestampNanosecondsValue) return timestampToPlain(value, () => value.nanos / 1000n);
+  if (value instanceof DuckDBDateValue) return value.toString();
+  if (value instanceof DuckDBDecimalValue) return value.toDouble();
+  if (value instanceof DuckDBBlobValue) return value.bytes;
+  if (value instanceof DuckDBBitValue || value instanceof DuckDBUUIDValue) return value.toString();
+  if (value instanceof DuckDBTimeValue || value instanceof DuckDBTimeTZValue) return value.toString();
+  if (value instanceof DuckDBIntervalValue) {
+    return { months: value.months, days: value.days, micros: bigintToPlain(value.micros) };
+  }
+  if (value instanceof DuckDBUnionValue) return toPlain(value.value);
+  return String(value);
+}
