@@ -10,6 +10,9 @@ import { runCollect } from './cli/collect.ts';
 import { runVerify } from './cli/verify.ts';
 import { runCases } from './cli/cases.ts';
 import { runDemo } from './cli/demo.ts';
+import { runDetect } from './cli/detect.ts';
+import { runTimeline } from './cli/timeline.ts';
+import { runReport } from './cli/report.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | string[] | undefined>;
@@ -59,11 +62,36 @@ Example:
     help: '  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)\n  --json            machine-readable list',
     run: runCases,
   },
+  detect: {
+    summary: 'run the detection catalogue over a case; every finding cites the evidence object, record and SHA-256',
+    usage: 'amber detect --case C [--locker DIR] [--json]',
+    options: { case: { type: 'string' }, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case to analyse (on the embedded engine: a local locker)
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            {"case", "events", "findings": [...]} plus detection errors and unparsed records`,
+    run: runDetect,
+  },
+  timeline: {
+    summary: 'one normalised row per event (UTC), as CSV, JSON Lines or Timesketch JSONL',
+    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--out FILE] [--locker DIR]',
+    options: { case: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, ...lockerOption },
+    help: `  --format F        csv (default; safe against spreadsheet formula injection), jsonl, or timesketch
+  --out FILE        write to FILE instead of standard output (its SHA-256 goes into the custody ledger)`,
+    run: runTimeline,
+  },
+  report: {
+    summary: 'verify, detect and write a self-contained HTML case report that opens offline',
+    usage: 'amber report --case C [--out FILE] [--locker DIR]',
+    options: { case: { type: 'string' }, out: { type: 'string' }, ...lockerOption },
+    help: '  --out FILE        the HTML file to write (default: ./amber-report-<case>.html)',
+    run: runReport,
+  },
   demo: {
-    summary: 'preserve and verify a small generated sample (what `npm start` runs)',
-    usage: 'amber demo [--locker DIR] [--json]',
-    options: { ...lockerOption, ...jsonOption },
-    help: '  --locker L        evidence locker for the demo case (default: ./evidence)',
+    summary: 'a synthetic intrusion preserved, verified, detected and reported end to end (what `npm start` runs)',
+    usage: 'amber demo [--locker DIR] [--out FILE] [--json]',
+    options: { ...lockerOption, out: { type: 'string' }, ...jsonOption },
+    help: `  --locker L        evidence locker for the demo case (default: ./evidence)
+  --out FILE        the HTML report (default: ./amber-demo-report.html)`,
     run: runDemo,
   },
 };

@@ -1,86 +1,84 @@
 /**
- * `amber demo` (what `npm start` runs): generates a small, deterministic sample of CloudTrail-shaped log
- * files in CloudTrail's S3 layout, collects them into the `demo` case and verifies it. Detection, timeline
- * and the HTML report join the demo when those commands exist.
+ * `amber demo` (what `npm start` runs): a deterministic synthetic intrusion in CloudTrail's S3-delivered
+ * layout (shared/demo/incident.ts) is written to a temporary folder, then collected into the `demo` case,
+ * verified, run through the detection catalogue and written up as an HTML report, on the embedded default.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { dirname, join } from 'node:path';
+import { generateIncident } from '../../shared/demo/incident.ts';
 import { collectEvidence } from '../../shared/evidence/collect.ts';
 import { LocalEvidenceSource } from '../../shared/evidence/local-source.ts';
-import { verifyCase } from '../../shared/evidence/verify.ts';
+import type { Finding } from '../../shared/detections/run.ts';
 import type { Values } from '../amber.ts';
 import { optionalString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker } from './context.ts';
 import { formatBytes, t, type Io } from './io.ts';
+import { buildReport } from './report.ts';
 
-const ACCOUNT = '111122223333';
+const CASE = 'demo';
+const DAY_MS = 86_400_000;
 
 /** Runs `amber demo`. */
 export async function runDemo(values: Values, _positionals: string[], io: Io): Promise<number> {
+  const started = performance.now();
   const work = await mkdtemp(join(tmpdir(), 'amber-demo-'));
   try {
-    const sample = join(work, 'AWSLogs');
-    await writeSample(sample);
-    const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true });
-    const actor = actorFrom(io);
-    const source = await LocalEvidenceSource.open(sample);
-    const collected = await collectEvidence({ store, caseName: 'demo', sources: [source], actor, clock: () => new Date() });
-    const verified = await verifyCase({ store, caseName: 'demo', actor });
-    if (values.json) {
-      io.out(`${JSON.stringify({ collected, verified: { intact: verified.intact, items: verified.items.length, failures: verified.failures } }, null, 2)}\n`);
-    } else {
-      io.out(
-        [
-          'Amber demo: a generated sample of CloudTrail log files, preserved and verified on the embedded default.',
-          '',
-          `1. collect  ${collected.items} objects (${formatBytes(collected.bytes)}) into case "demo", each hashed with SHA-256 while stored`,
-          `            (${collected.created} new, ${collected.reacquired} already preserved: the sample is deterministic, so reruns are idempotent)`,
-          `2. verify   ${verified.intact ? 'INTACT' : 'INTEGRITY FAILURE'}: ${verified.items.length} objects re-hashed, ${verified.ledgerEntries} custody-ledger entries chained`,
-          '',
-          `Locker: ${t(store.uri)}`,
-          'Look around:',
-          '  npx amber cases',
-          '  npx amber verify --case demo',
-          '  cat evidence/cases/demo/custody-ledger.jsonl',
-          '',
-        ].join('\n'),
-      );
+    const files = generateIncident();
+    for (const f of files) {
+      await mkdir(dirname(join(work, f.path)), { recursive: true });
+      await writeFile(join(work, f.path), f.bytes);
     }
-    return verified.intact ? 0 : 3;
+    const lockerFlag = optionalString(values, 'locker');
+    const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: true });
+    const collected = await collectEvidence({
+      store,
+      caseName: CASE,
+      sources: [await LocalEvidenceSource.open(join(work, 'AWSLogs'))],
+      actor: actorFrom(io),
+      retainUntil: new Date(Date.now() + 365 * DAY_MS),
+    });
+    const out = optionalString(values, 'out') ?? 'amber-demo-report.html';
+    const report = await buildReport(CASE, lockerFlag, out, io);
+    const seconds = (performance.now() - started) / 1000;
+    if (values.json) {
+      io.out(`${JSON.stringify({ case: CASE, collected, intact: report.intact, events: report.events, findings: report.run.findings, report: report.exported, seconds }, null, 2)}\n`);
+      return report.intact ? 0 : 3;
+    }
+    const findings = report.run.findings;
+    io.out(
+      [
+        'Amber demo: a synthetic intrusion into AWS account 111122223333, investigated on the embedded default.',
+        '',
+        `1. collect  ${collected.items} CloudTrail files (${formatBytes(collected.bytes)}, ${report.events} events) into case "${CASE}", each SHA-256-hashed as stored`,
+        `            (${collected.created} new, ${collected.reacquired} already preserved: the incident is deterministic, so reruns add no duplicates)`,
+        `2. verify   ${report.intact ? 'INTACT: every object re-hashed, custody ledger chain and checkpoints unbroken' : 'INTEGRITY FAILURE: see the report'}`,
+        `3. detect   ${report.run.detections} detections (the same Athena SQL that runs in AWS), ${findings.length} findings:`,
+        ...summarise(findings),
+        `4. report   ${t(report.exported.path ?? '')}`,
+        `            (self-contained HTML; its SHA-256 ${report.exported.sha256.slice(0, 16)}... is in the custody ledger)`,
+        '',
+        `Done in ${seconds.toFixed(1)} s. Locker: ${t(store.uri)}`,
+        'Next:',
+        `  npx amber detect --case ${CASE}                          findings with evidence references`,
+        `  npx amber timeline --case ${CASE} --format csv --out timeline.csv`,
+        `  npx amber verify --case ${CASE}                          re-hash everything, check the ledger`,
+        '',
+      ].join('\n'),
+    );
+    return report.intact ? 0 : 3;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** Writes a few hours of plausible, fixed CloudTrail records as S3-delivered .json.gz files. */
-async function writeSample(root: string): Promise<void> {
-  const names = ['ListBuckets', 'DescribeInstances', 'GetCallerIdentity', 'AssumeRole', 'GetObject'];
-  for (let hour = 0; hour < 6; hour++) {
-    const stamp = `20261120T${String(hour).padStart(2, '0')}05Z`;
-    const dir = join(root, ACCOUNT, 'CloudTrail', 'us-east-1', '2026', '11', '20');
-    await mkdir(dir, { recursive: true });
-    const records = Array.from({ length: 40 }, (_, i) => ({
-      eventVersion: '1.09',
-      userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLEDEMO', arn: `arn:aws:iam::${ACCOUNT}:user/demo-analyst`, accountId: ACCOUNT, userName: 'demo-analyst' },
-      eventTime: `2026-11-20T${String(hour).padStart(2, '0')}:${String(i).padStart(2, '0')}:00Z`,
-      eventSource: 'ec2.amazonaws.com',
-      eventName: names[(hour + i) % names.length],
-      awsRegion: 'us-east-1',
-      sourceIPAddress: '198.51.100.7',
-      userAgent: 'aws-cli/2.15.0',
-      requestParameters: null,
-      responseElements: null,
-      requestID: `req-${hour}-${i}`,
-      eventID: `00000000-0000-4000-8000-${String(hour * 100 + i).padStart(12, '0')}`,
-      readOnly: true,
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-      recipientAccountId: ACCOUNT,
-      eventCategory: 'Management',
-    }));
-    const file = `${ACCOUNT}_CloudTrail_us-east-1_${stamp}_demo${hour}.json.gz`;
-    await writeFile(join(dir, file), gzipSync(JSON.stringify({ Records: records }), { level: 6 }));
+/** One line per detection that fired, most severe first, with its count. */
+function summarise(findings: readonly Finding[]): string[] {
+  const byDetection = new Map<string, { f: Finding; n: number }>();
+  for (const f of findings) {
+    const seen = byDetection.get(f.detection);
+    if (seen) seen.n += 1;
+    else byDetection.set(f.detection, { f, n: 1 });
   }
+  return [...byDetection.values()].map(({ f, n }) => `     ${f.severity.toUpperCase().padEnd(8)} ${t(f.title)}${n > 1 ? ` (x${n})` : ''}  [${f.mitre.join(', ')}]`);
 }

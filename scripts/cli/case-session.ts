@@ -1,0 +1,89 @@
+/** A case opened for analysis on the embedded engine: the locker, its ledger (one writer), DuckDB, tables. */
+import { NotImplementedError } from '../../shared/errors.ts';
+import { CustodyLedger } from '../../shared/evidence/ledger.ts';
+import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
+import type { Actor } from '../../shared/evidence/model.ts';
+import { validateCaseName } from '../../shared/evidence/names.ts';
+import { assertCaseExists } from '../../shared/evidence/verify.ts';
+import { canonicalJson } from '../../shared/evidence/canonical-json.ts';
+import { sha256Hex } from '../../shared/evidence/hashing.ts';
+import { loadCatalogue } from '../../shared/detections/catalogue.ts';
+import { runCatalogue, type CatalogueRun } from '../../shared/detections/run.ts';
+import { DuckDbQueryEngine } from '../../shared/query/duckdb-engine.ts';
+import { loadCaseTables, type CaseTables } from '../../shared/sources/case-tables.ts';
+import type { Io } from './io.ts';
+import { actorFrom, lockerSpec, openLocker } from './context.ts';
+
+export interface CaseSession {
+  readonly caseName: string;
+  readonly store: LocalObjectStore;
+  readonly ledger: CustodyLedger;
+  readonly engine: DuckDbQueryEngine;
+  readonly tables: CaseTables;
+  readonly actor: Actor;
+  /** Anchors what this session recorded, closes DuckDB and releases the case. */
+  close(): Promise<void>;
+}
+
+/** Opens a case of a local locker for querying. */
+export async function openCaseSession(caseName: string, lockerFlag: string | undefined, io: Io): Promise<CaseSession> {
+  validateCaseName(caseName);
+  const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
+  if (!(store instanceof LocalObjectStore)) {
+    throw new NotImplementedError(`querying an S3 locker (${store.uri}) on the embedded engine is not built yet`, {
+      hint: 'collect the case into a local locker (--locker DIR) for offline analysis; Athena tables over S3 lockers come with the AWS deployment',
+    });
+  }
+  await assertCaseExists(store, caseName);
+  const release = await store.lock(`case-${caseName}`);
+  let engine: DuckDbQueryEngine | undefined;
+  try {
+    const actor = actorFrom(io);
+    const ledger = await CustodyLedger.open(store, caseName);
+    engine = await DuckDbQueryEngine.create();
+    const tables = await loadCaseTables({ store, ledger, engine, actor });
+    const opened = engine;
+    return {
+      caseName,
+      store,
+      ledger,
+      engine: opened,
+      tables,
+      actor,
+      close: async () => {
+        try {
+          await ledger.checkpoint();
+        } finally {
+          await opened.close();
+          await release();
+        }
+      },
+    };
+  } catch (error) {
+    await engine?.close();
+    await release();
+    throw error;
+  }
+}
+
+/** Runs the whole catalogue over the session and records the access in the ledger. */
+export async function detectInSession(session: CaseSession): Promise<CatalogueRun & { detections: number }> {
+  const detections = await loadCatalogue();
+  const run = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey });
+  await session.ledger.append('accessed', session.actor, new Date(), {
+    detail: {
+      purpose: 'detect',
+      detections: detections.length,
+      events: session.tables.events,
+      findings: run.findings.length,
+      findingsSha256: sha256Hex(canonicalJson(run.findings)),
+      errors: run.errors.length,
+    },
+  });
+  return { ...run, detections: detections.length };
+}
+
+/** Total events across tables. */
+export function eventCount(tables: CaseTables): number {
+  return Object.values(tables.events).reduce((a, b) => a + b, 0);
+}

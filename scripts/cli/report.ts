@@ -1,0 +1,66 @@
+/** `amber report`: the self-contained HTML case report. */
+import { ExitCode } from '../../shared/errors.ts';
+import { verifyCase } from '../../shared/evidence/verify.ts';
+import { activityBuckets, identityActivity } from '../../shared/reports/case-report.ts';
+import { renderHtmlReport } from '../../shared/reports/html-report.ts';
+import { validateCaseName } from '../../shared/evidence/names.ts';
+import type { Values } from '../amber.ts';
+import { optionalString, requireString } from './args.ts';
+import { detectInSession, eventCount, openCaseSession, type CaseSession } from './case-session.ts';
+import { actorFrom, lockerSpec, openLocker, TOOL } from './context.ts';
+import { writeExport, type Exported } from './export.ts';
+import { t, type Io } from './io.ts';
+import type { CatalogueRun } from '../../shared/detections/run.ts';
+
+const USAGE = 'amber report --case C [--out FILE] [--locker DIR]';
+
+export interface ReportOutcome {
+  readonly exported: Exported;
+  readonly run: CatalogueRun & { detections: number };
+  readonly intact: boolean;
+  readonly events: number;
+}
+
+/** Verifies, detects and writes the report for a case (shared by `report` and `demo`). */
+export async function buildReport(caseName: string, lockerFlag: string | undefined, out: string, io: Io, onSession?: (s: CaseSession, run: CatalogueRun) => void): Promise<ReportOutcome> {
+  validateCaseName(caseName);
+  // Verify first, on its own: the report shows the integrity of exactly what it reports on.
+  const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
+  const verification = await verifyCase({ store, caseName, actor: actorFrom(io) });
+  const session = await openCaseSession(caseName, lockerFlag, io);
+  try {
+    const run = await detectInSession(session);
+    onSession?.(session, run);
+    const html = renderHtmlReport({
+      case: caseName,
+      generatedAt: new Date().toISOString(),
+      tool: TOOL,
+      locker: session.store.uri,
+      items: [...session.ledger.items().values()].sort((a, b) => a.key.localeCompare(b.key)),
+      events: eventCount(session.tables),
+      findings: run.findings,
+      activity: await activityBuckets(session.engine, session.tables.sources),
+      identities: await identityActivity(session.engine, session.tables.sources),
+      ledger: session.ledger.entries,
+      verification,
+      parseProblems: session.tables.problems,
+      detectionErrors: run.errors,
+    });
+    const exported = await writeExport(session, io, [html], out, { what: 'report', format: 'html', findings: run.findings.length });
+    return { exported, run, intact: verification.intact, events: eventCount(session.tables) };
+  } finally {
+    await session.close();
+  }
+}
+
+/** Runs `amber report`. */
+export async function runReport(values: Values, _positionals: string[], io: Io): Promise<number> {
+  const caseName = requireString(values, 'case', USAGE);
+  const out = optionalString(values, 'out') ?? `amber-report-${caseName}.html`;
+  const outcome = await buildReport(caseName, optionalString(values, 'locker'), out, io);
+  io.out(
+    `Report for case ${t(caseName)}: ${outcome.run.findings.length} findings over ${outcome.events} events; integrity ${outcome.intact ? 'INTACT' : 'FAILED'}\n` +
+      `  ${t(outcome.exported.path ?? '')} (sha256 ${outcome.exported.sha256}, recorded in the custody ledger)\n`,
+  );
+  return outcome.intact ? ExitCode.ok : ExitCode.integrity;
+}

@@ -1,0 +1,28 @@
+/** `amber timeline`: one normalised row per event, as CSV, JSON Lines or Timesketch JSONL. */
+import { UsageError } from '../../shared/errors.ts';
+import { queryTimeline, renderTimeline, type TimelineFormat } from '../../shared/timeline/timeline.ts';
+import type { Values } from '../amber.ts';
+import { optionalString, requireString } from './args.ts';
+import { openCaseSession } from './case-session.ts';
+import { writeExport } from './export.ts';
+import { t, type Io } from './io.ts';
+
+const USAGE = 'amber timeline --case C --format csv|jsonl|timesketch [--out FILE] [--locker DIR]';
+const FORMATS: readonly TimelineFormat[] = ['csv', 'jsonl', 'timesketch'];
+
+/** Runs `amber timeline`. */
+export async function runTimeline(values: Values, _positionals: string[], io: Io): Promise<number> {
+  const caseName = requireString(values, 'case', USAGE);
+  const format = (optionalString(values, 'format') ?? 'csv') as TimelineFormat;
+  if (!FORMATS.includes(format)) throw new UsageError(`unknown --format ${JSON.stringify(format)}`, { hint: `use one of ${FORMATS.join(', ')}` });
+  const out = optionalString(values, 'out');
+  const session = await openCaseSession(caseName, optionalString(values, 'locker'), io);
+  try {
+    const rows = await queryTimeline(session.engine, session.tables.sources);
+    const written = await writeExport(session, io, renderTimeline(rows, format), out, { what: 'timeline', format, rows: rows.length });
+    if (written.path) io.err(`Wrote ${rows.length} events (${format}) to ${t(written.path)}, sha256 ${written.sha256}\n`);
+    return 0;
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The detection catalogue: one folder per detection under shared/detections/<id>/ holding `detection.yml`
+ * (metadata beside the query, as Panther does), `query.sql` in the Athena (Trino) dialect, and fixtures that
+ * must and must not match. The same SQL runs in Athena and, through the compatibility layer, in DuckDB.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { InvalidInputError } from '../errors.ts';
+
+export const SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** The columns every detection query returns, in this order. */
+export const FINDING_COLUMNS = ['event_time', 'actor', 'source_ip', 'action', 'target', 'detail', 'evidence_key', 'evidence_record'] as const;
+
+export interface Detection {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly severity: Severity;
+  /** MITRE ATT&CK technique ids (T1078, T1562.008). */
+  readonly mitre: readonly string[];
+  /** The table the query reads (`cloudtrail`). */
+  readonly table: string;
+  /** EventBridge Scheduler expression for the scheduled run, e.g. `rate(1 hour)`. */
+  readonly schedule: string;
+  /** How far back a scheduled run looks, ISO-8601 duration (PT1H, P1D); covers the query's own time buckets. */
+  readonly window: string;
+  readonly falsePositives: readonly string[];
+  readonly runbook: string;
+  /** Findings expected on the detection's `match` fixture (the table-driven test asserts it). */
+  readonly expectedMatches: number;
+  /** The Athena SQL, as written. */
+  readonly sql: string;
+  /** Folder holding the detection. */
+  readonly dir: string;
+}
+
+/** Folder of the catalogue shipped with Amber. */
+export const CATALOGUE_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const MITRE = /^T\d{4}(\.\d{3})?$/;
+const DURATION = /^P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?)?$/;
+
+/** Loads and validates every detection under `dir`, sorted by id. */
+export async function loadCatalogue(dir: string = CATALOGUE_DIR): Promise<Detection[]> {
+  const out: Detection[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const folder = join(dir, entry.name);
+    if (!(await stat(join(folder, 'detection.yml')).catch(() => undefined))) continue;
+    out.push(await loadDetection(folder));
+  }
+  return out;
+}
+
+/** Loads one detection folder, with errors naming the file, the field and the fix. */
+export async function loadDetection(folder: string): Promise<Detection> {
+  const file = join(folder, 'detection.yml');
+  const meta = parseYaml(await readFile(file, 'utf8')) as Record<string, unknown>;
+  const bad = (field: string, want: string): never => {
+    throw new InvalidInputError(`${file}: field "${field}" ${want}, got ${JSON.stringify(meta?.[field])}`);
+  };
+  const str = (field: string): string => (typeof meta?.[field] === 'string' && (meta[field] as string).trim() ? (meta[field] as string).trim() : bad(field, 'must be a non-empty string'));
+  const id = str('id');
+  if (!ID.test(id) || !folder.endsWith(id)) bad('id', 'must be kebab-case and equal the folder name');
+  const severity = str('severity');
+  if (!(SEVERITIES as readonly string[]).includes(severity)) bad('severity', `must be one of ${SEVERITIES.join(', ')}`);
+  const mitre = meta.mitre;
+  if (!Array.isArray(mitre) || mitre.length === 0 || !mitre.every((m) => typeof m === 'string' && MITRE.test(m))) bad('mitre', 'must list ATT&CK technique ids such as T1078.004');
+  const window = str('window');
+  if (!DURATION.test(window) || window === 'P' || window === 'PT') bad('window', 'must be an ISO-8601 duration such as PT1H or P1D');
+  const fps = meta.falsePositives;
+  if (!Array.isArray(fps) || !fps.every((f) => typeof f === 'string')) bad('falsePositives', 'must be a list of strings');
+  const tests = meta.tests as { match?: unknown } | undefined;
+  if (!Number.isInteger(tests?.match) || (tests!.match as number) < 1) bad('tests', 'must give `match: N`, the findings expected on fixtures/match.json');
+  const sql = await readFile(join(folder, 'query.sql'), 'utf8');
+  return {
+    id,
+    title: str('title'),
+    description: str('description'),
+    severity: severity as Severity,
+    mitre: mitre as string[],
+    table: str('table'),
+    schedule: str('schedule'),
+    window,
+    falsePositives: fps as string[],
+    runbook: str('runbook'),
+    expectedMatches: tests!.match as number,
+    sql,
+    dir: folder,
+  };
+}
+
+/** Milliseconds in an ISO-8601 duration of days, hours and minutes. */
+export function durationMs(iso: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(iso);
+  if (!m) throw new InvalidInputError(`not an ISO-8601 duration: ${JSON.stringify(iso)}`);
+  return ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60_000;
+}
+
+/** A time window a run is limited to. */
+export interface TimeWindow {
+  readonly since: Date;
+  readonly until: Date;
+}
+
+const ISO_SECONDS = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
+const PARTITION_DAY = (d: Date): string => d.toISOString().slice(0, 10).replace(/-/g, '/');
+
+/**
+ * The detection's SQL run against `source` (the qualified table: `main.cloudtrail` in DuckDB,
+ * `"amber"."cloudtrail"` in Athena), optionally limited to a window. A CTE named like the table shadows
+ * it, so the catalogue's queries stay engine- and window-free. The predicate on the `timestamp` partition
+ * column is what lets Athena prune partitions; `eventtime` strings compare correctly because CloudTrail
+ * writes them as fixed-width UTC ISO-8601.
+ */
+export function windowedSql(sql: string, table: string, source: string, window?: TimeWindow): string {
+  const body = sql.trim().replace(/;\s*$/, '');
+  const where = window
+    ? ` WHERE "timestamp" BETWEEN '${PARTITION_DAY(window.since)}' AND '${PARTITION_DAY(window.until)}' AND eventtime >= '${ISO_SECONDS(window.since)}' AND eventtime < '${ISO_SECONDS(window.until)}'`
+    : '';
+  const cte = `${table} AS (SELECT * FROM ${source}${where})`;
+  const withMatch = /^with\s+(?!recursive\b)/i.exec(body);
+  return withMatch ? `WITH ${cte},\n${body.slice(withMatch[0].length)}` : `WITH ${cte}\n${body}`;
+}

@@ -1,0 +1,192 @@
+/**
+ * The case report: one self-contained HTML file (inline CSS and SVG, no script, no external fetch) that
+ * opens offline. Every string that comes from logs or file names is attacker-controlled and goes through
+ * escapeHtml; nothing is inserted raw.
+ */
+import type { Finding } from '../detections/run.ts';
+import type { EvidenceItem, LedgerEntry } from '../evidence/model.ts';
+import type { VerifyReport } from '../evidence/verify.ts';
+import { escapeHtml as h } from '../text/escape.ts';
+
+/** Events per hour, for the timeline plot. */
+export interface ActivityBucket {
+  /** Start of the hour, ISO-8601 UTC. */
+  readonly hour: string;
+  readonly events: number;
+  readonly errors: number;
+}
+
+/** One identity's activity across the case. */
+export interface IdentityActivity {
+  readonly actor: string;
+  readonly events: number;
+  readonly first: string;
+  readonly last: string;
+  readonly sourceIps: number;
+  readonly actions: number;
+  readonly errors: number;
+}
+
+/** A record Amber could not turn into an event (it stays preserved and hashed). */
+export interface ParseProblem {
+  readonly key: string;
+  readonly record?: number;
+  readonly reason: string;
+}
+
+export interface ReportInput {
+  readonly case: string;
+  readonly generatedAt: string;
+  readonly tool: string;
+  readonly locker: string;
+  readonly items: readonly EvidenceItem[];
+  readonly events: number;
+  readonly findings: readonly Finding[];
+  readonly activity: readonly ActivityBucket[];
+  readonly identities: readonly IdentityActivity[];
+  readonly ledger: readonly LedgerEntry[];
+  readonly verification: VerifyReport;
+  readonly parseProblems: readonly ParseProblem[];
+  readonly detectionErrors: readonly { detection: string; error: string }[];
+}
+
+const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'informational'] as const;
+
+/** Renders the report. */
+export function renderHtmlReport(r: ReportInput): string {
+  const bySeverity = SEVERITY_ORDER.map((s) => [s, r.findings.filter((f) => f.severity === s)] as const);
+  const bytes = r.items.reduce((n, i) => n + i.size, 0);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Amber case report: ${h(r.case)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+  <h1>Case ${h(r.case)}</h1>
+  <p class="meta">Generated ${h(r.generatedAt)} by ${h(r.tool)} from ${h(r.locker)}</p>
+  <div class="cards">
+    ${card('Evidence objects', String(r.items.length), formatBytes(bytes))}
+    ${card('Events', String(r.events), `${r.identities.length} identities`)}
+    ${card('Findings', String(r.findings.length), bySeverity.filter(([, f]) => f.length).map(([s, f]) => `${f.length} ${s}`).join(', ') || 'none')}
+    ${card('Integrity', r.verification.intact ? 'INTACT' : 'FAILED', `${r.verification.failures.length} problems, checked ${r.verification.checkedAt}`, r.verification.intact ? 'ok' : 'bad')}
+  </div>
+</header>
+<main>
+<section id="findings">
+  <h2>Findings by severity</h2>
+  ${r.findings.length === 0 ? '<p>No detection matched.</p>' : bySeverity.filter(([, f]) => f.length).map(([s, f]) => findingTable(s, f)).join('\n')}
+  ${r.detectionErrors.length ? `<h3>Detections that could not run</h3><ul>${r.detectionErrors.map((e) => `<li><code>${h(e.detection)}</code>: ${h(e.error)}</li>`).join('')}</ul>` : ''}
+</section>
+<section id="timeline">
+  <h2>Timeline</h2>
+  ${activityPlot(r.activity, r.findings)}
+</section>
+<section id="identities">
+  <h2>Activity per identity</h2>
+  ${identityTable(r.identities, r.findings)}
+</section>
+<section id="evidence">
+  <h2>Evidence</h2>
+  <table><thead><tr><th>Key</th><th>Size</th><th>SHA-256</th><th>Acquired</th><th>By</th><th>Origin</th></tr></thead><tbody>
+  ${r.items.map((i) => `<tr><td><code>${h(i.key)}</code></td><td class="num">${i.size}</td><td><code class="hash">${h(i.sha256)}</code></td><td>${h(i.acquiredAt)}</td><td>${h(i.acquiredBy)}</td><td><code>${h(i.origin)}</code></td></tr>`).join('\n')}
+  </tbody></table>
+  ${r.parseProblems.length ? `<h3>Records that could not be parsed (${r.parseProblems.length}; preserved and hashed all the same)</h3><ul>${r.parseProblems.slice(0, 500).map((p) => `<li><code>${h(p.key)}</code>${p.record === undefined ? '' : ` record ${p.record}`}: ${h(p.reason)}</li>`).join('')}</ul>${r.parseProblems.length > 500 ? `<p>${r.parseProblems.length - 500} more in <code>amber detect --json</code>.</p>` : ''}` : ''}
+</section>
+<section id="custody">
+  <h2>Chain of custody</h2>
+  <p>${r.verification.intact ? `Verified intact at ${h(r.verification.checkedAt)}: every object re-hashed, ${r.verification.ledgerEntries} ledger entries chained and anchored.` : `<strong class="bad">Integrity failure at ${h(r.verification.checkedAt)}:</strong>`}</p>
+  ${r.verification.failures.length ? `<ul>${r.verification.failures.map((f) => `<li class="bad"><code>${h(f.kind)}</code> ${f.key ? `<code>${h(f.key)}</code>: ` : ''}${h(f.reason)}</li>`).join('')}</ul>` : ''}
+  <table><thead><tr><th>#</th><th>Time (UTC)</th><th>Action</th><th>Actor</th><th>Tool</th><th>Items</th><th>Detail</th><th>Previous entry SHA-256</th></tr></thead><tbody>
+  ${r.ledger.map(ledgerRow).join('\n')}
+  </tbody></table>
+</section>
+</main>
+<footer>Amber evidence report. Hashes are SHA-256 of the preserved bytes; each finding names the preserved object and the record's index inside it.</footer>
+</body>
+</html>
+`;
+}
+
+function card(label: string, value: string, sub: string, tone = ''): string {
+  return `<div class="card ${tone}"><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="sub">${h(sub)}</div></div>`;
+}
+
+function findingTable(severity: string, findings: readonly Finding[]): string {
+  return `<h3 class="sev-${severity}">${h(severity)} (${findings.length})</h3>
+<table><thead><tr><th>Time (UTC)</th><th>Detection</th><th>ATT&amp;CK</th><th>Actor</th><th>Source IP</th><th>Action</th><th>Target</th><th>Detail</th><th>Evidence</th></tr></thead><tbody>
+${findings
+  .map(
+    (f) =>
+      `<tr><td>${h(f.event_time ?? '')}</td><td><strong>${h(f.title)}</strong><br><code>${h(f.detection)}</code></td><td>${f.mitre.map((m) => h(m)).join(' ')}</td><td>${h(f.actor ?? '')}</td><td>${h(f.source_ip ?? '')}</td><td>${h(f.action ?? '')}</td><td>${h(f.target ?? '')}</td><td class="detail">${h(f.detail ?? '')}</td><td><code>${h(f.evidence_key)}</code> record ${f.evidence_record}<br><code class="hash">sha256 ${h(f.evidence_sha256 ?? 'unknown')}</code></td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`;
+}
+
+function identityTable(identities: readonly IdentityActivity[], findings: readonly Finding[]): string {
+  if (identities.length === 0) return '<p>No events.</p>';
+  const counts = new Map<string, number>();
+  for (const f of findings) if (f.actor) counts.set(f.actor, (counts.get(f.actor) ?? 0) + 1);
+  return `<table><thead><tr><th>Identity</th><th>Events</th><th>Findings</th><th>Errors</th><th>Source IPs</th><th>Distinct actions</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
+${identities.map((i) => `<tr${counts.get(i.actor) ? ' class="flagged"' : ''}><td><code>${h(i.actor)}</code></td><td class="num">${i.events}</td><td class="num">${counts.get(i.actor) ?? 0}</td><td class="num">${i.errors}</td><td class="num">${i.sourceIps}</td><td class="num">${i.actions}</td><td>${h(i.first)}</td><td>${h(i.last)}</td></tr>`).join('\n')}
+</tbody></table>`;
+}
+
+/** Events per hour as SVG bars, errors in a second colour, findings as markers above their hour. */
+function activityPlot(buckets: readonly ActivityBucket[], findings: readonly Finding[]): string {
+  if (buckets.length === 0) return '<p>No events.</p>';
+  const width = 960;
+  const height = 220;
+  const pad = 30;
+  const max = Math.max(...buckets.map((b) => b.events), 1);
+  const bw = (width - 2 * pad) / buckets.length;
+  const hourOf = (t: string | null): string => (t ? `${t.slice(0, 13)}` : '');
+  const marks = new Map<string, number>();
+  for (const f of findings) marks.set(hourOf(f.event_time), (marks.get(hourOf(f.event_time)) ?? 0) + 1);
+  const bars = buckets
+    .map((b, i) => {
+      const x = pad + i * bw;
+      const hAll = ((height - 2 * pad) * b.events) / max;
+      const hErr = ((height - 2 * pad) * b.errors) / max;
+      const m = marks.get(b.hour.slice(0, 13));
+      return `<g><title>${h(b.hour)}: ${b.events} events, ${b.errors} errors${m ? `, ${m} findings` : ''}</title><rect x="${x.toFixed(1)}" y="${(height - pad - hAll).toFixed(1)}" width="${Math.max(bw - 1, 1).toFixed(1)}" height="${hAll.toFixed(1)}" class="ev"/><rect x="${x.toFixed(1)}" y="${(height - pad - hErr).toFixed(1)}" width="${Math.max(bw - 1, 1).toFixed(1)}" height="${hErr.toFixed(1)}" class="err"/>${m ? `<circle cx="${(x + bw / 2).toFixed(1)}" cy="${pad / 2}" r="${Math.min(4 + m, 10)}" class="finding"/>` : ''}</g>`;
+    })
+    .join('');
+  const first = buckets[0]!.hour;
+  const last = buckets.at(-1)!.hour;
+  return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="events per hour">
+<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" class="axis"/>${bars}
+<text x="${pad}" y="${height - 8}" class="lbl">${h(first)}</text><text x="${width - pad}" y="${height - 8}" text-anchor="end" class="lbl">${h(last)}</text><text x="${pad - 4}" y="${pad + 4}" text-anchor="end" class="lbl">${max}</text>
+</svg>
+<p class="legend"><span class="sw ev"></span> events per hour <span class="sw err"></span> failed calls (errorCode) <span class="sw finding"></span> hours with findings</p>`;
+}
+
+function ledgerRow(e: LedgerEntry): string {
+  const detail = e.detail ? JSON.stringify(e.detail) : '';
+  return `<tr><td class="num">${e.seq}</td><td>${h(e.at)}</td><td>${h(e.action)}</td><td>${h(e.actor)}</td><td>${h(e.tool)}</td><td class="num">${e.items?.length ?? ''}</td><td class="detail"><code>${h(detail.length > 300 ? `${detail.slice(0, 300)}…` : detail)}</code></td><td><code class="hash">${h(e.prev.slice(0, 16))}…</code></td></tr>`;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} KB` : `${n} B`;
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d232b;background:#fafaf7}
+header{background:#2b2118;color:#fff;padding:20px 32px}header h1{margin:0 0 4px;color:#ffbf47}.meta{margin:0;opacity:.8}
+main{padding:8px 32px 32px}section{margin-top:24px}h2{border-bottom:2px solid #ffbf47;padding-bottom:4px}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin-top:16px}.card{background:#3a2d21;border-radius:8px;padding:10px 16px;min-width:180px}
+.card .label{font-size:12px;opacity:.8}.card .value{font-size:24px;font-weight:600}.card .sub{font-size:12px;opacity:.8}
+.card.ok .value{color:#8fdc8f}.card.bad .value{color:#ff8a80}
+table{border-collapse:collapse;width:100%;margin:8px 0 16px;background:#fff}th,td{border:1px solid #e2ded4;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f1ede3}td.num{text-align:right}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
+.hash{color:#6b5b45}.detail{max-width:420px;word-break:break-word}tr.flagged{background:#fff4e0}
+.sev-critical{color:#8b0000}.sev-high{color:#c0392b}.sev-medium{color:#d35400}.sev-low{color:#7d6608}.sev-informational{color:#555}
+.bad{color:#c0392b}svg{width:100%;max-width:960px;background:#fff;border:1px solid #e2ded4}
+svg .ev{fill:#e0a43a}svg .err{fill:#c0392b}svg .finding{fill:#8b0000}svg .axis{stroke:#999}svg .lbl{font-size:11px;fill:#555}
+.legend .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}.sw.ev{background:#e0a43a}.sw.err{background:#c0392b}.sw.finding{background:#8b0000;border-radius:5px}
+footer{padding:16px 32px;color:#777;font-size:12px}`;
