@@ -1,0 +1,6 @@
+/** Lambda handler `check-snapshots` (contract: ./contracts.ts). Not built yet: it says so instead of pretending. */
+import { NotImplementedError } from '../../../shared/errors.ts';
+
+export const handler = async (): Promise<never> => {
+  throw new NotImplementedError('the check-snapshots function is not built yet');
+};
