@@ -13,6 +13,7 @@ import { runDemo } from './cli/demo.ts';
 import { runDetect } from './cli/detect.ts';
 import { runTimeline } from './cli/timeline.ts';
 import { runReport } from './cli/report.ts';
+import { runValidateLogs } from './cli/validate-logs.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | string[] | undefined>;
@@ -85,6 +86,14 @@ Example:
     options: { case: { type: 'string' }, out: { type: 'string' }, ...lockerOption },
     help: '  --out FILE        the HTML file to write (default: ./amber-report-<case>.html)',
     run: runReport,
+  },
+  'validate-logs': {
+    summary: 'CloudTrail log file integrity validation on the preserved copies (digest signatures, hashes, chain)',
+    usage: 'amber validate-logs --case C --public-key FILE [--public-key FILE ...] [--locker DIR] [--json]',
+    options: { case: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, ...lockerOption, ...jsonOption },
+    help: `  --public-key F    the trail's public keys: the JSON of \`aws cloudtrail list-public-keys\`, or a PEM/DER key file
+  exit 0 when every digest and log file is valid, 3 when anything was modified, deleted or added`,
+    run: runValidateLogs,
   },
   demo: {
     summary: 'a synthetic intrusion preserved, verified, detected and reported end to end (what `npm start` runs)',
