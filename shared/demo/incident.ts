@@ -97,7 +97,8 @@ function event(time: string, identity: Json, source: string, name: string, ip: s
   };
 }
 
-const at = (hh: number, mm: number, ss = 0): string => `${DEMO_DAY}T${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:${String(ss).padStart(2, '0')}Z`;
+/** CloudTrail's eventTime for a time of the demo day; seconds and minutes past 59 carry over. */
+const at = (hh: number, mm: number, ss = 0): string => `${new Date(Date.parse(`${DEMO_DAY}T00:00:00Z`) + ((hh * 60 + mm) * 60 + ss) * 1000).toISOString().slice(0, 19)}Z`;
 
 function background(rand: () => number): Json[] {
   const out: Json[] = [];

@@ -123,6 +123,9 @@ export function windowedSql(sql: string, table: string, source: string, window?:
     ? ` WHERE "timestamp" BETWEEN '${PARTITION_DAY(window.since)}' AND '${PARTITION_DAY(window.until)}' AND eventtime >= '${ISO_SECONDS(window.since)}' AND eventtime < '${ISO_SECONDS(window.until)}'`
     : '';
   const cte = `${table} AS (SELECT * FROM ${source}${where})`;
-  const withMatch = /^with\s+(?!recursive\b)/i.exec(body);
-  return withMatch ? `WITH ${cte},\n${body.slice(withMatch[0].length)}` : `WITH ${cte}\n${body}`;
+  // A query usually opens with a comment block explaining it; its own WITH comes after that.
+  const lead = /^(?:\s*(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/))*\s*/.exec(body)?.[0] ?? '';
+  const rest = body.slice(lead.length);
+  const withMatch = /^with\s+(?!recursive\b)/i.exec(rest);
+  return withMatch ? `${lead}WITH ${cte},\n${rest.slice(withMatch[0].length)}` : `WITH ${cte}\n${body}`;
 }

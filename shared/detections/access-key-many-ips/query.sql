@@ -1,0 +1,40 @@
+-- One access key used from many places at once: a leaked key used by several parties, or by a tool spraying
+-- from many hosts. Threshold: within one hour, 3 or more distinct source addresses, or 10 or more distinct user
+-- agents (a lower user-agent bar fires on every busy engineer: CLI, SDKs and Terraform providers each have
+-- their own). Only IP-literal sources count: AWS services calling with the key on the caller's behalf show a
+-- service name (`*.amazonaws.com`, 'AWS Internal') instead of an address and are left out.
+-- Hour buckets are cut from the eventtime text (`YYYY-MM-DDTHH`): CloudTrail writes it as fixed-width UTC,
+-- and one malformed time then cannot fail the whole query as a timestamp parse would.
+WITH key_use AS (
+  SELECT
+    substr(eventtime, 1, 13) || ':00:00Z' AS bucket,
+    useridentity.accesskeyid AS access_key,
+    coalesce(nullif(useridentity.arn, ''), useridentity.username, useridentity.principalid) AS actor,
+    sourceipaddress,
+    useragent,
+    eventname,
+    evidence_key,
+    evidence_record,
+    eventid,
+    eventtime || '|' || coalesce(evidence_key, '') || '|' || lpad(coalesce(CAST(evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(eventid, '') AS pick
+  FROM cloudtrail
+  WHERE coalesce(useridentity.accesskeyid, '') <> ''
+    AND useridentity.invokedby IS NULL
+    AND (regexp_like(sourceipaddress, '^[0-9]{1,3}(\.[0-9]{1,3}){3}$') OR regexp_like(sourceipaddress, '^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$'))
+)
+SELECT
+  bucket AS event_time,
+  min_by(actor, pick) AS actor,
+  min_by(sourceipaddress, pick) AS source_ip,
+  min_by(eventname, pick) AS action,
+  'access key ' || access_key AS target,
+  'key used from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || ' addresses ('
+    || array_join(array_distinct(array_agg(sourceipaddress ORDER BY sourceipaddress)), ', ') || ') with '
+    || CAST(count(DISTINCT useragent) AS varchar) || ' user agents in 1 hour, ' || CAST(count(*) AS varchar) || ' calls; first event '
+    || coalesce(min_by(eventid, pick), '?') AS detail,
+  min_by(evidence_key, pick) AS evidence_key,
+  min_by(evidence_record, pick) AS evidence_record
+FROM key_use
+GROUP BY bucket, access_key
+HAVING count(DISTINCT sourceipaddress) >= 3 OR count(DISTINCT useragent) >= 10
+ORDER BY event_time, target
