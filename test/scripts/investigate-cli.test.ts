@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { appendFile, chmod, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+const ledger = async (cwd: string): Promise<Array<{ action: string; detail?: Record<string, unknown> }>> =>
+  (await readFile(join(cwd, 'evidence/cases/demo/custody-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+
+let cwd: string;
+let demo: { intact: boolean; events: number; findings: Array<Record<string, unknown>>; collected: { created: number } };
+
+beforeAll(async () => {
+  cwd = await tempDir();
+  const run = await runCli(['demo', '--json'], { cwd });
+  expect(run.code).toBe(0);
+  demo = JSON.parse(run.stdout);
+});
+
+describe('CLI: amber demo', () => {
+  it('preserves, verifies, detects and reports the synthetic intrusion', async () => {
+    expect(demo).toMatchObject({ intact: true, events: 1036, collected: { created: 24 } });
+    const ids = new Set(demo.findings.map((f) => f.detection));
+    for (const id of ['console-login-without-mfa', 'cloudtrail-logging-disabled', 'root-account-usage', 's3-bucket-exposed', 'organization-leave', 'instance-credentials-outside-aws']) {
+      expect(ids, id).toContain(id);
+    }
+    expect(await readFile(join(cwd, 'amber-demo-report.html'), 'utf8')).toMatch(/<title>Amber case report: demo<\/title>/);
+  });
+
+  it('is idempotent: a second run adds no evidence and finds the same', async () => {
+    const again = JSON.parse((await runCli(['demo', '--json'], { cwd })).stdout);
+    expect(again.collected).toMatchObject({ created: 0, reacquired: 24 });
+    expect(again.findings.map((f: { detection: string }) => f.detection)).toEqual(demo.findings.map((f) => f.detection));
+  });
+});
+
+describe('CLI: amber detect', () => {
+  it('prints {case, events, findings} where each finding cites the preserved object, record and its manifest SHA-256', async () => {
+    const run = await runCli(['detect', '--case', 'demo', '--json'], { cwd });
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out).toMatchObject({ case: 'demo', events: 1036 });
+    const verified = JSON.parse((await runCli(['verify', '--case', 'demo', '--json'], { cwd })).stdout) as { items: Array<{ key: string; recordedSha256: string }> };
+    const manifest = new Map(verified.items.map((i) => [i.key, i.recordedSha256]));
+    for (const f of out.findings) {
+      expect(Object.keys(f)).toEqual(['detection', 'title', 'severity', 'mitre', 'event_time', 'actor', 'source_ip', 'action', 'target', 'detail', 'evidence_key', 'evidence_record', 'evidence_sha256']);
+      expect(f.evidence_sha256).toBe(manifest.get(f.evidence_key));
+      const file = JSON.parse((await import('node:zlib')).gunzipSync(await readFile(join(cwd, 'evidence', f.evidence_key))).toString());
+      expect(file.Records[f.evidence_record], f.detection).toBeDefined();
+    }
+    const accessed = (await ledger(cwd)).filter((e) => e.action === 'accessed').at(-1)!;
+    expect(accessed.detail).toMatchObject({ purpose: 'detect', findings: out.findings.length });
+  });
+
+  it('exits 2 for an unknown case', async () => {
+    const run = await runCli(['detect', '--case', 'nope'], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown case "nope"/);
+  });
+});
+
+describe('CLI: amber timeline', () => {
+  it('writes one CSV row per event and records the export with its SHA-256', async () => {
+    const run = await runCli(['timeline', '--case', 'demo', '--format', 'csv', '--out', 'timeline.csv'], { cwd });
+    expect(run.code).toBe(0);
+    const csv = await readFile(join(cwd, 'timeline.csv'));
+    expect(csv.toString().trimEnd().split('\n')).toHaveLength(1036 + 1);
+    const exported = (await ledger(cwd)).filter((e) => e.action === 'exported').at(-1)!;
+    expect(exported.detail).toMatchObject({ what: 'timeline', format: 'csv', rows: 1036, sha256: sha(csv) });
+  });
+
+  it('exits 2 on an unknown format', async () => {
+    expect((await runCli(['timeline', '--case', 'demo', '--format', 'xml'], { cwd })).code).toBe(2);
+  });
+});
+
+describe('CLI: amber report', () => {
+  it('exits 3 and says FAILED when the evidence was tampered with', async () => {
+    const dir = await tempDir();
+    await runCli(['demo'], { cwd: dir });
+    const day = join(dir, 'evidence/cases/demo/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20');
+    const victim = join(day, (await readdir(day))[3]!);
+    await chmod(victim, 0o644);
+    await appendFile(victim, 'x');
+    const run = await runCli(['report', '--case', 'demo', '--out', 'r.html'], { cwd: dir });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(/integrity FAILED/);
+    expect(await readFile(join(dir, 'r.html'), 'utf8')).toMatch(/hash-mismatch/);
+  });
+});
