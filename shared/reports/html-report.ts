@@ -117,15 +117,17 @@ function card(label: string, value: string, sub: string, tone = ''): string {
 }
 
 function findingTable(severity: string, findings: readonly Finding[]): string {
+  // Two rows per finding: the facts, then the explanation and the evidence it rests on, full width.
   return `<h3 class="sev-${severity}">${h(severity)} (${findings.length})</h3>
-<table><thead><tr><th>Time (UTC)</th><th>Detection</th><th>ATT&amp;CK</th><th>Actor</th><th>Source IP</th><th>Action</th><th>Target</th><th>Detail</th><th>Evidence</th></tr></thead><tbody>
+<table class="findings"><thead><tr><th>Time (UTC)</th><th>Detection</th><th>ATT&amp;CK</th><th>Actor</th><th>Source IP</th><th>Action</th><th>Target</th></tr></thead>
 ${findings
   .map(
     (f) =>
-      `<tr><td>${h(f.event_time ?? '')}</td><td><strong>${h(f.title)}</strong><br><code>${h(f.detection)}</code></td><td>${f.mitre.map((m) => h(m)).join(' ')}</td><td>${h(f.actor ?? '')}</td><td>${h(f.source_ip ?? '')}</td><td>${h(f.action ?? '')}</td><td>${h(f.target ?? '')}</td><td class="detail">${h(f.detail ?? '')}</td><td><code>${h(f.evidence_key)}</code> record ${f.evidence_record}<br><code class="hash">sha256 ${h(f.evidence_sha256 ?? 'unknown')}</code></td></tr>`,
+      `<tbody class="finding"><tr><td>${h(f.event_time ?? '')}</td><td><strong>${h(f.title)}</strong><br><code>${h(f.detection)}</code></td><td>${f.mitre.map((m) => h(m)).join(' ')}</td><td><code>${h(f.actor ?? '')}</code></td><td>${h(f.source_ip ?? '')}</td><td>${h(f.action ?? '')}</td><td><code>${h(f.target ?? '')}</code></td></tr>
+<tr class="sub"><td colspan="7"><div class="detail">${h(f.detail ?? '')}</div><div class="evidence">evidence <code>${h(f.evidence_key)}</code> record ${f.evidence_record} &middot; <code class="hash">sha256 ${h(f.evidence_sha256 ?? 'unknown')}</code></div></td></tr></tbody>`,
   )
   .join('\n')}
-</tbody></table>`;
+</table>`;
 }
 
 function identityTable(identities: readonly IdentityActivity[], findings: readonly Finding[]): string {
@@ -184,7 +186,8 @@ main{padding:8px 32px 32px}section{margin-top:24px}h2{border-bottom:2px solid #f
 .card.ok .value{color:#8fdc8f}.card.bad .value{color:#ff8a80}
 table{border-collapse:collapse;width:100%;margin:8px 0 16px;background:#fff}th,td{border:1px solid #e2ded4;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f1ede3}td.num{text-align:right}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
-.hash{color:#6b5b45}.detail{max-width:420px;word-break:break-word}tr.flagged{background:#fff4e0}
+.hash{color:#6b5b45}td.detail{max-width:420px;word-break:break-word}tr.flagged{background:#fff4e0}
+table.findings tbody.finding{border-top:2px solid #d8d2c4}tr.sub td{background:#fcfbf7;border-top:none}tr.sub .detail{margin-bottom:2px}tr.sub .evidence{font-size:12px;color:#555}
 .sev-critical{color:#8b0000}.sev-high{color:#c0392b}.sev-medium{color:#d35400}.sev-low{color:#7d6608}.sev-informational{color:#555}
 .bad{color:#c0392b}svg{width:100%;max-width:960px;background:#fff;border:1px solid #e2ded4}
 svg .ev{fill:#e0a43a}svg .err{fill:#c0392b}svg .finding{fill:#8b0000}svg .axis{stroke:#999}svg .lbl{font-size:11px;fill:#555}
