@@ -391,6 +391,20 @@ describe.skipIf(!endpoint)('S3 Object Lock integration (real Ceph RADOS Gateway)
       expect(report.warnings).toEqual([expect.objectContaining({ key, reason: expect.stringMatching(/delete marker/) })]);
     });
 
+    it('amber collect --from s3://bucket/prefix preserves into a local locker, keeping the object keys', async () => {
+      const source = await newBucket('src', true);
+      const key = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T0100Z_abc.json.gz';
+      await s3().send(new PutObjectCommand({ Bucket: source, Key: key, Body: 'gz-bytes' }));
+      await s3().send(new PutObjectCommand({ Bucket: source, Key: 'other/ignored.txt', Body: 'outside the prefix' }));
+      const cwd = await mkdtemp(join(tmpdir(), 'amber-it-s3src-'));
+      const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      const run = await runCli(['collect', '--case', 'from-s3', '--from', `s3://${source}/AWSLogs/`, '--json'], { cwd, env });
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ items: 1, created: 1, failures: [] });
+      const verified = JSON.parse((await runCli(['verify', '--case', 'from-s3', '--json'], { cwd, env })).stdout);
+      expect(verified.items).toEqual([expect.objectContaining({ key: `cases/from-s3/${key}`, storedSha256: sha256Hex('gz-bytes') })]);
+    });
+
     it('amber collect and amber verify work against an s3:// locker (exit 0, JSON reports the stored hash)', async () => {
       const { bucket } = await newStore('cli');
       const cwd = await mkdtemp(join(tmpdir(), 'amber-it-cli-'));
