@@ -16,11 +16,26 @@ WITH key_use AS (
     evidence_key,
     evidence_record,
     eventid,
-    eventtime || '|' || coalesce(evidence_key, '') || '|' || lpad(coalesce(CAST(evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(eventid, '') AS pick
+    eventtime
   FROM cloudtrail
   WHERE coalesce(useridentity.accesskeyid, '') <> ''
     AND useridentity.invokedby IS NULL
     AND (regexp_like(sourceipaddress, '^[0-9]{1,3}(\.[0-9]{1,3}){3}$') OR regexp_like(sourceipaddress, '^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$'))
+),
+-- Counting first and describing only the keys over the threshold keeps the cost of the detail strings off
+-- the (many) quiet key-hours.
+hot AS (
+  SELECT bucket, access_key
+  FROM key_use
+  GROUP BY bucket, access_key
+  HAVING count(DISTINCT sourceipaddress) >= 3 OR count(DISTINCT useragent) >= 10
+),
+hot_use AS (
+  SELECT
+    k.*,
+    k.eventtime || '|' || coalesce(k.evidence_key, '') || '|' || lpad(coalesce(CAST(k.evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(k.eventid, '') AS pick
+  FROM key_use k
+  JOIN hot h ON k.bucket = h.bucket AND k.access_key = h.access_key
 )
 SELECT
   bucket AS event_time,
@@ -34,7 +49,6 @@ SELECT
     || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
   min_by(evidence_record, pick) AS evidence_record
-FROM key_use
+FROM hot_use
 GROUP BY bucket, access_key
-HAVING count(DISTINCT sourceipaddress) >= 3 OR count(DISTINCT useragent) >= 10
 ORDER BY event_time, target
