@@ -35,12 +35,14 @@ const COMMANDS: Record<string, Command> = {
   collect: {
     summary: 'preserve files, folders or S3 prefixes into a case (hashed, write-once, recorded in the ledger)',
     usage: 'amber collect --case C --from PATH|s3://bucket/prefix [--from ...] [PATH ...] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
-    options: { case: { type: 'string' }, from: { type: 'string', multiple: true }, 'retain-days': { type: 'string' }, ...lockerOption, ...jsonOption },
+    options: { case: { type: 'string' }, from: { type: 'string', multiple: true }, 'retain-days': { type: 'string' }, source: { type: 'string' }, ...lockerOption, ...jsonOption },
     positionals: true,
     help: `  --case C          case name: letters, digits, ".", "_", "-" (e.g. INC-2026-001)
   --from SOURCE     a file, a folder (collected recursively) or s3://bucket/prefix; repeat or list several
   --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
+  --source ID       the log format of every object collected in this run, when recognition by content
+                    is not wanted: cloudtrail or a registered source id (an unknown id lists them)
   --json            print a machine-readable summary only
 
 Example:

@@ -2,6 +2,7 @@
 import { UsageError } from '../../shared/errors.ts';
 import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
+import { sourceById } from '../../shared/sources/registry.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker, openSource } from './context.ts';
@@ -16,6 +17,8 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   const specs = [...((values.from as string[] | undefined) ?? []), ...positionals];
   if (specs.length === 0) throw new UsageError('missing --from', { hint: `usage: ${USAGE}` });
   const retainDays = positiveInt(values, 'retain-days', 365);
+  const source = optionalString(values, 'source');
+  if (source !== undefined && source !== 'cloudtrail') sourceById(source); // fails fast, listing the valid ids
   // Every source is checked before anything is stored: a typo fails fast instead of half-collecting.
   const sources = [];
   for (const spec of specs) sources.push(await openSource(spec, io));
@@ -27,6 +30,7 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
     sources,
     actor: actorFrom(io),
     retainUntil: new Date(Date.now() + retainDays * DAY_MS),
+    ...(source ? { source } : {}),
     onProgress: (p) => progress.update(p.bytes, undefined, `${p.files} objects, ${formatBytes(p.bytes)}  ${p.current ?? ''}`),
   });
   progress.done();

@@ -107,6 +107,15 @@ export interface TimeWindow {
   readonly until: Date;
 }
 
+/** How a table's rows are placed in time: an ISO-8601 UTC text column, and a `yyyy/MM/dd` partition column if any. */
+export interface TableTime {
+  readonly column: string;
+  readonly partition?: string;
+}
+
+/** CloudTrail's: `eventtime`, partitioned by `timestamp` as in the AWS-documented projection table. */
+export const CLOUDTRAIL_TIME: TableTime = { column: 'eventtime', partition: 'timestamp' };
+
 const ISO_SECONDS = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
 const PARTITION_DAY = (d: Date): string => d.toISOString().slice(0, 10).replace(/-/g, '/');
 
@@ -117,11 +126,10 @@ const PARTITION_DAY = (d: Date): string => d.toISOString().slice(0, 10).replace(
  * column is what lets Athena prune partitions; `eventtime` strings compare correctly because CloudTrail
  * writes them as fixed-width UTC ISO-8601.
  */
-export function windowedSql(sql: string, table: string, source: string, window?: TimeWindow): string {
+export function windowedSql(sql: string, table: string, source: string, window?: TimeWindow, time: TableTime = CLOUDTRAIL_TIME): string {
   const body = sql.trim().replace(/;\s*$/, '');
-  const where = window
-    ? ` WHERE "timestamp" BETWEEN '${PARTITION_DAY(window.since)}' AND '${PARTITION_DAY(window.until)}' AND eventtime >= '${ISO_SECONDS(window.since)}' AND eventtime < '${ISO_SECONDS(window.until)}'`
-    : '';
+  const partition = time.partition ? `"${time.partition}" BETWEEN '${PARTITION_DAY(window?.since ?? new Date(0))}' AND '${PARTITION_DAY(window?.until ?? new Date(0))}' AND ` : '';
+  const where = window ? ` WHERE ${partition}${time.column} >= '${ISO_SECONDS(window.since)}' AND ${time.column} < '${ISO_SECONDS(window.until)}'` : '';
   const cte = `${table} AS (SELECT * FROM ${source}${where})`;
   // A query usually opens with a comment block explaining it; its own WITH comes after that.
   const lead = /^(?:\s*(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/))*\s*/.exec(body)?.[0] ?? '';

@@ -3,7 +3,14 @@
  * the preserved object's key, the record's index inside it, and the object's SHA-256 from the manifest.
  */
 import type { QueryEngine } from '../ports/query-engine.ts';
-import { FINDING_COLUMNS, windowedSql, type Detection, type Severity, type TimeWindow } from './catalogue.ts';
+import { LOG_SOURCES } from '../sources/registry.ts';
+import { CLOUDTRAIL_TIME, FINDING_COLUMNS, windowedSql, type Detection, type Severity, type TableTime, type TimeWindow } from './catalogue.ts';
+
+/** How each table is placed in time, for windowed runs. */
+export function tableTime(table: string): TableTime {
+  const source = LOG_SOURCES.find((s) => s.table === table);
+  return source ? { column: source.timeColumn } : CLOUDTRAIL_TIME;
+}
 
 export interface Finding {
   readonly detection: string;
@@ -58,7 +65,7 @@ export async function runCatalogue(engine: QueryEngine, detections: readonly Det
     }
     const t0 = performance.now();
     try {
-      const rows = await engine.query<Record<string, unknown>>(windowedSql(d.sql, d.table, source, options.window));
+      const rows = await engine.query<Record<string, unknown>>(windowedSql(d.sql, d.table, source, options.window, tableTime(d.table)));
       for (const row of rows) findings.push(toFinding(d, row, options.sha256ByKey));
       options.onDetection?.(d, rows.length);
     } catch (error) {

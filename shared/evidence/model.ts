@@ -22,6 +22,8 @@ export interface EvidenceItem {
   readonly versionId?: string;
   /** Id of the item this one was derived from (e.g. a Parquet copy). */
   readonly derivedFrom?: string;
+  /** Log source forced at collection (`--source`); absent: recognised by content when queried. */
+  readonly source?: string;
 }
 
 export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed'] as const;

@@ -1,6 +1,6 @@
 /** Gathers what the HTML report shows from the engine: activity per hour and per identity. */
 import type { QueryEngine } from '../ports/query-engine.ts';
-import { CLOUDTRAIL_TIMELINE_SQL } from '../timeline/timeline.ts';
+import { timelineSql } from '../timeline/timeline.ts';
 import type { ActivityBucket, IdentityActivity } from './html-report.ts';
 
 const HOUR_MS = 3_600_000;
@@ -9,9 +9,10 @@ const MAX_HOURLY_BARS = 24 * 21;
 
 /** Events and failures per hour (or per day over long spans), with empty buckets filled in. */
 export async function activityBuckets(engine: QueryEngine, sources: Readonly<Record<string, string>>): Promise<ActivityBucket[]> {
-  if (!sources.cloudtrail) return [];
+  const all = timelineSql(sources);
+  if (!all) return [];
   const rows = await engine.query<{ hour: string; events: number; errors: number }>(
-    `WITH cloudtrail AS (SELECT * FROM ${sources.cloudtrail}), t AS (${CLOUDTRAIL_TIMELINE_SQL})
+    `WITH t AS (${all})
      SELECT substr(time, 1, 13) AS hour, count(*) AS events, count_if(outcome = 'failure') AS errors
      FROM t WHERE time IS NOT NULL GROUP BY 1 ORDER BY 1`,
   );
@@ -37,9 +38,10 @@ export async function activityBuckets(engine: QueryEngine, sources: Readonly<Rec
 
 /** Activity per identity, busiest first. */
 export async function identityActivity(engine: QueryEngine, sources: Readonly<Record<string, string>>): Promise<IdentityActivity[]> {
-  if (!sources.cloudtrail) return [];
+  const all = timelineSql(sources);
+  if (!all) return [];
   return engine.query<IdentityActivity>(
-    `WITH cloudtrail AS (SELECT * FROM ${sources.cloudtrail}), t AS (${CLOUDTRAIL_TIMELINE_SQL})
+    `WITH t AS (${all})
      SELECT coalesce(actor, '(unknown)') AS actor, count(*) AS events, min(time) AS first, max(time) AS last,
             count(DISTINCT source_ip) AS "sourceIps", count(DISTINCT action) AS actions, count_if(outcome = 'failure') AS errors
      FROM t GROUP BY 1 ORDER BY events DESC, actor`,

@@ -16,6 +16,10 @@ import { itemId } from '../evidence/collect.ts';
 import type { DuckDbQueryEngine } from '../query/duckdb-engine.ts';
 import { loadCloudTrailTable, type CloudTrailInput } from '../query/tables/cloudtrail.ts';
 import { parseCloudTrail, sniffCloudTrail, toNdjsonLines } from './cloudtrail/index.ts';
+import { decodeUtf8, inflateGzip, inflateHead, isGzip } from './cloudtrail/bytes.ts';
+import type { LogSource } from './log-source.ts';
+import { detectSource, LOG_SOURCES, sourceById } from './registry.ts';
+import { loadSourceTable, sourceRowLine } from './source-table.ts';
 
 /** A record or file Amber could not turn into events; the object stays preserved and hashed. */
 export interface ParseProblem {
@@ -44,6 +48,8 @@ export interface LoadCaseOptions {
   readonly engine: DuckDbQueryEngine;
   readonly actor: Actor;
   readonly clock?: () => Date;
+  /** The log sources to recognise. @default every registered source (LOG_SOURCES) */
+  readonly logSources?: readonly LogSource[];
 }
 
 const SNIFF_BYTES = 64 * 1024;
@@ -51,6 +57,7 @@ const SNIFF_BYTES = 64 * 1024;
 /** Loads every CloudTrail object of the case into the engine's `cloudtrail` table. */
 export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTables> {
   const { store, ledger, engine, actor } = options;
+  const logSources = options.logSources ?? LOG_SOURCES;
   const clock = options.clock ?? (() => new Date());
   const items = ledger.items();
   const derivedPrefix = `${amberPrefix(ledger.caseName)}derived/`;
@@ -63,8 +70,33 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
   const digests: string[] = [];
   const unrecognised: { key: string; reason: string }[] = [];
   const sha256ByKey = new Map<string, string>();
+  const sourcePaths = new Map<LogSource, string[]>();
 
-  /** Parses an object with Amber's parser and exposes it through a preserved, derived NDJSON copy. */
+  /** Stores a derived NDJSON copy of an item (once: a later run reuses it) and records it as `derived`. */
+  const preserveDerived = async (item: EvidenceItem, sourceId: string, ndjsonText: string, detail: Record<string, unknown>): Promise<EvidenceItem> => {
+    const existing = derivedByOrigin.get(item.id);
+    if (existing) return existing;
+    const key = `${derivedPrefix}${sourceId}/${item.id}.ndjson.gz`;
+    const stored = await store.putImmutable(key, gzipSync(ndjsonText), { mediaType: 'application/x-ndjson' });
+    const derived: EvidenceItem = {
+      id: itemId(key),
+      case: ledger.caseName,
+      origin: `amber:derive?from=${encodeURIComponent(item.key)}&parser=${sourceId}`,
+      key,
+      size: stored.size,
+      sha256: stored.sha256,
+      acquiredAt: clock().toISOString(),
+      acquiredBy: actor.principal,
+      retainUntil: item.retainUntil,
+      mediaType: 'application/x-ndjson',
+      derivedFrom: item.id,
+    };
+    await ledger.append('derived', actor, clock(), { items: [derived], detail: { from: item.key, fromSha256: item.sha256, parser: sourceId, ...detail } });
+    derivedByOrigin.set(item.id, derived);
+    return derived;
+  };
+
+  /** Parses an object with Amber's CloudTrail parser and exposes it through a derived NDJSON copy. */
   const derive = async (item: EvidenceItem, bytes: Buffer): Promise<void> => {
     let result;
     try {
@@ -76,40 +108,47 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
     for (const e of result.errors) problems.push({ key: item.key, reason: e.message });
     for (const r of result.rejected) problems.push({ key: item.key, record: r.index, reason: `${r.locator}: ${r.reason}` });
     if (result.records.length === 0) return;
-    let derived = derivedByOrigin.get(item.id);
-    if (!derived) {
-      const key = `${derivedPrefix}cloudtrail/${item.id}.ndjson.gz`;
-      const stored = await store.putImmutable(key, gzipSync(toNdjsonLines(result, item.key)), { mediaType: 'application/x-ndjson' });
-      derived = {
-        id: itemId(key),
-        case: ledger.caseName,
-        origin: `amber:derive?from=${encodeURIComponent(item.key)}&parser=cloudtrail`,
-        key,
-        size: stored.size,
-        sha256: stored.sha256,
-        acquiredAt: clock().toISOString(),
-        acquiredBy: actor.principal,
-        retainUntil: item.retainUntil,
-        mediaType: 'application/x-ndjson',
-        derivedFrom: item.id,
-      };
-      await ledger.append('derived', actor, clock(), {
-        items: [derived],
-        detail: { from: item.key, fromSha256: item.sha256, shape: result.shape, records: result.records.length, rejected: result.rejected.length },
-      });
-    }
+    const derived = await preserveDerived(item, 'cloudtrail', toNdjsonLines(result, item.key), { shape: result.shape, records: result.records.length, rejected: result.rejected.length });
     ndjson.push({ path: store.pathOf(derived.key), key: derived.key, shape: 'ndjson' });
+  };
+
+  /** Parses an object with another source's parser into its table's derived rows. */
+  const deriveSource = async (item: EvidenceItem, source: LogSource, bytes: Buffer): Promise<void> => {
+    let raw: Uint8Array = bytes;
+    if (isGzip(bytes)) {
+      const inflated = inflateGzip(bytes);
+      raw = inflated.data;
+      if (inflated.damage !== undefined) problems.push({ key: item.key, reason: `${inflated.damage}; rows before the damage are kept` });
+    }
+    const { text, invalidAt } = decodeUtf8(raw);
+    if (invalidAt >= 0) problems.push({ key: item.key, reason: `invalid UTF-8 at byte ${invalidAt}; replaced with U+FFFD for parsing (the preserved bytes are unchanged)` });
+    const result = source.parse(text, item.key);
+    for (const p of result.problems) {
+      const where = p.line !== undefined ? `line ${p.line}: ` : '';
+      problems.push({ key: item.key, ...(p.index === undefined ? {} : { record: p.index }), reason: `${where}${p.reason}` });
+    }
+    if (result.rows.length === 0) return;
+    const lines = result.rows.map((r) => `${sourceRowLine(item.key, r.index, r.row)}\n`).join('');
+    const derived = await preserveDerived(item, source.id, lines, { variant: result.variant, rows: result.rows.length, problems: result.problems.length });
+    const paths = sourcePaths.get(source) ?? [];
+    paths.push(store.pathOf(derived.key));
+    sourcePaths.set(source, paths);
   };
 
   for (const item of items.values()) {
     if (item.derivedFrom || item.key.startsWith(derivedPrefix)) continue;
     sha256ByKey.set(item.key, item.sha256);
     const head = await readHead(store.pathOf(item.key));
-    const sniff = sniffCloudTrail(head, item.key);
+    const forced = item.source && item.source !== 'cloudtrail' ? sourceById(item.source, logSources) : undefined;
+    const sniff = forced ? { shape: undefined } : sniffCloudTrail(head, item.key);
     if (sniff.shape === 'records') records.push({ path: store.pathOf(item.key), key: item.key, shape: 'records' });
     else if (sniff.shape === 'digest') digests.push(item.key);
     else if (sniff.shape) await derive(item, await readFile(store.pathOf(item.key)));
-    else unrecognised.push({ key: item.key, reason: sniff.reason ?? 'not a format Amber parses yet' });
+    else {
+      const found = forced ? { source: forced } : detectSource(headText(head), item.key, logSources);
+      if (found.source) await deriveSource(item, found.source, await readFile(store.pathOf(item.key)));
+      else unrecognised.push({ key: item.key, reason: found.reason ?? 'not a format Amber parses yet' });
+    }
   }
 
   // One bulk load; when DuckDB refuses a file, find which, and let Amber's parser recover those.
@@ -129,8 +168,20 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
     }
     loaded = await loadCloudTrailTable(engine, [...good, ...ndjson]);
   }
+  const events: Record<string, number> = { cloudtrail: loaded.rows };
+  const sources: Record<string, string> = { cloudtrail: 'main.cloudtrail' };
+  for (const [source, paths] of sourcePaths) {
+    events[source.table] = await loadSourceTable(engine, source, paths);
+    sources[source.table] = `main.${source.table}`;
+  }
   await ledger.flush();
-  return { events: { cloudtrail: loaded.rows }, sources: { cloudtrail: 'main.cloudtrail' }, sha256ByKey, problems, digests, unrecognised };
+  return { events, sources, sha256ByKey, problems, digests, unrecognised };
+}
+
+/** The first bytes as text, gunzipped when compressed, for content recognition. */
+function headText(head: Buffer): string {
+  const raw = isGzip(head) ? inflateHead(head, head.length, SNIFF_BYTES * 4) : head;
+  return decodeUtf8(raw).text;
 }
 
 async function readHead(path: string): Promise<Buffer> {

@@ -5,6 +5,7 @@
  */
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { csvCell } from '../text/escape.ts';
+import { LOG_SOURCES } from '../sources/registry.ts';
 
 export interface TimelineRow {
   /** ISO-8601 UTC. */
@@ -58,13 +59,25 @@ SELECT
   evidence_record
 FROM cloudtrail`;
 
+/**
+ * The whole timeline as one Athena SELECT: every loaded source's normalisation, each reading its own table
+ * through a CTE named like the table (so the same per-source SQL runs on either engine).
+ */
+export function timelineSql(sources: Readonly<Record<string, string>>): string | undefined {
+  const parts: string[] = [];
+  if (sources.cloudtrail) parts.push(`SELECT * FROM (WITH cloudtrail AS (SELECT * FROM ${sources.cloudtrail}) ${CLOUDTRAIL_TIMELINE_SQL})`);
+  for (const source of LOG_SOURCES) {
+    const table = sources[source.table];
+    if (table) parts.push(`SELECT * FROM (WITH ${source.table} AS (SELECT * FROM ${table}) ${source.timelineSql})`);
+  }
+  return parts.length === 0 ? undefined : parts.join('\nUNION ALL\n');
+}
+
 /** Every event of the case in time order (ties broken by evidence position, so the order is stable). */
 export async function queryTimeline(engine: QueryEngine, sources: Readonly<Record<string, string>>): Promise<TimelineRow[]> {
-  const parts: string[] = [];
-  if (sources.cloudtrail) parts.push(`WITH cloudtrail AS (SELECT * FROM ${sources.cloudtrail}) ${CLOUDTRAIL_TIMELINE_SQL}`);
-  if (parts.length === 0) return [];
-  const rows = await engine.query<TimelineRow>(`SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY time, evidence_key, evidence_record`);
-  return rows;
+  const sql = timelineSql(sources);
+  if (!sql) return [];
+  return engine.query<TimelineRow>(`SELECT * FROM (${sql}) ORDER BY time, evidence_key, evidence_record`);
 }
 
 export type TimelineFormat = 'csv' | 'jsonl' | 'timesketch';
