@@ -32,6 +32,8 @@ export interface CollectOptions {
   /** Objects stored at once (default 4). */
   readonly concurrency?: number;
   readonly onProgress?: (progress: CollectProgress) => void;
+  /** Log source to record for every object of this run (`--source`), instead of recognising it by content later. */
+  readonly source?: string;
 }
 
 /** A source object that could not be preserved, with why. */
@@ -137,6 +139,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
         retainUntil: stored.retainUntil ?? null,
         mediaType: sniffMediaType(key, Buffer.concat(head)),
         ...(stored.versionId ? { versionId: stored.versionId } : {}),
+        ...(options.source ? { source: options.source } : {}),
       };
       known.set(key, item);
       created += 1;
