@@ -76,9 +76,11 @@ Example:
   },
   timeline: {
     summary: 'one normalised row per event (UTC), as CSV, JSON Lines or Timesketch JSONL',
-    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--out FILE] [--locker DIR]',
-    options: { case: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, ...lockerOption },
+    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR]',
+    options: { case: { type: 'string' }, format: { type: 'string' }, identity: { type: 'string' }, out: { type: 'string' }, ...lockerOption },
     help: `  --format F        csv (default; safe against spreadsheet formula injection), jsonl, or timesketch
+  --identity ID     only one identity's events, across every cloud: an e-mail address / UPN (matched in
+                    AWS SSO and federated sessions, Entra, M365, GCP) or an actor as shown (an IAM ARN)
   --out FILE        write to FILE instead of standard output (its SHA-256 goes into the custody ledger)`,
     run: runTimeline,
   },

@@ -8,7 +8,10 @@ import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import { canonicalJson } from '../../shared/evidence/canonical-json.ts';
 import { sha256Hex } from '../../shared/evidence/hashing.ts';
 import { loadCatalogue } from '../../shared/detections/catalogue.ts';
-import { runCatalogue, type CatalogueRun } from '../../shared/detections/run.ts';
+import { runCatalogue, sortFindings, type CatalogueRun } from '../../shared/detections/run.ts';
+import { ANALYTICS, runAnalytics } from '../../shared/analytics/index.ts';
+import { MmdbGeoLocator } from '../../shared/geo/mmdb-geo-locator.ts';
+import { timelineSql } from '../../shared/timeline/timeline.ts';
 import { DuckDbQueryEngine } from '../../shared/query/duckdb-engine.ts';
 import { loadCaseTables, type CaseTables } from '../../shared/sources/case-tables.ts';
 import type { Io } from './io.ts';
@@ -66,10 +69,27 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
   }
 }
 
-/** Runs the whole catalogue over the session and records the access in the ledger. */
+/** Materialises the cross-source timeline once per session (analytics and reports read it). */
+export async function timelineTable(session: CaseSession): Promise<string | undefined> {
+  const sql = timelineSql(session.tables.sources);
+  if (!sql) return undefined;
+  await session.engine.exec(`CREATE OR REPLACE TABLE timeline AS ${sql}`);
+  return 'main.timeline';
+}
+
+/** Runs the whole catalogue and the analytics over the session and records the access in the ledger. */
 export async function detectInSession(session: CaseSession): Promise<CatalogueRun & { detections: number }> {
   const detections = await loadCatalogue();
-  const run = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey });
+  const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey });
+  const timeline = await timelineTable(session);
+  const analytics = timeline
+    ? await runAnalytics(ANALYTICS, { engine: session.engine, timeline, geo: new MmdbGeoLocator() }, session.tables.sha256ByKey)
+    : { findings: [], errors: [] };
+  const run: CatalogueRun = {
+    findings: sortFindings([...sql.findings, ...analytics.findings]),
+    errors: [...sql.errors, ...analytics.errors],
+    timings: sql.timings,
+  };
   await session.ledger.append('accessed', session.actor, new Date(), {
     detail: {
       purpose: 'detect',
@@ -80,7 +100,7 @@ export async function detectInSession(session: CaseSession): Promise<CatalogueRu
       errors: run.errors.length,
     },
   });
-  return { ...run, detections: detections.length };
+  return { ...run, detections: detections.length + ANALYTICS.length };
 }
 
 /** Total events across tables. */

@@ -7,7 +7,7 @@ import { openCaseSession } from './case-session.ts';
 import { writeExport } from './export.ts';
 import { t, type Io } from './io.ts';
 
-const USAGE = 'amber timeline --case C --format csv|jsonl|timesketch [--out FILE] [--locker DIR]';
+const USAGE = 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR]';
 const FORMATS: readonly TimelineFormat[] = ['csv', 'jsonl', 'timesketch'];
 
 /** Runs `amber timeline`. */
@@ -18,8 +18,9 @@ export async function runTimeline(values: Values, _positionals: string[], io: Io
   const out = optionalString(values, 'out');
   const session = await openCaseSession(caseName, optionalString(values, 'locker'), io);
   try {
-    const rows = await queryTimeline(session.engine, session.tables.sources);
-    const written = await writeExport(session, io, renderTimeline(rows, format), out, { what: 'timeline', format, rows: rows.length });
+    const identity = optionalString(values, 'identity');
+    const rows = await queryTimeline(session.engine, session.tables.sources, identity);
+    const written = await writeExport(session, io, renderTimeline(rows, format), out, { what: 'timeline', format, rows: rows.length, ...(identity ? { identity } : {}) });
     if (written.path) io.err(`Wrote ${rows.length} events (${format}) to ${t(written.path)}, sha256 ${written.sha256}\n`);
     return 0;
   } finally {

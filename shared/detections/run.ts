@@ -73,10 +73,14 @@ export async function runCatalogue(engine: QueryEngine, detections: readonly Det
     }
     timings[d.id] = performance.now() - t0;
   }
-  findings.sort(
+  return { findings: sortFindings(findings), errors, timings };
+}
+
+/** Most severe first, then by time and detection. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
     (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || String(a.event_time).localeCompare(String(b.event_time)) || a.detection.localeCompare(b.detection),
   );
-  return { findings, errors, timings };
 }
 
 function toFinding(d: Detection, row: Record<string, unknown>, sha256ByKey: ReadonlyMap<string, string>): Finding {

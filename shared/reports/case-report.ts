@@ -42,7 +42,7 @@ export async function identityActivity(engine: QueryEngine, sources: Readonly<Re
   if (!all) return [];
   return engine.query<IdentityActivity>(
     `WITH t AS (${all})
-     SELECT coalesce(actor, '(unknown)') AS actor, count(*) AS events, min(time) AS first, max(time) AS last,
+     SELECT coalesce(identity, '(unknown)') AS actor, count(*) AS events, min(time) AS first, max(time) AS last,
             count(DISTINCT source_ip) AS "sourceIps", count(DISTINCT action) AS actions, count_if(outcome = 'failure') AS errors
      FROM t GROUP BY 1 ORDER BY events DESC, actor`,
   );

@@ -7,6 +7,7 @@ import type { Finding } from '../detections/run.ts';
 import type { EvidenceItem, LedgerEntry } from '../evidence/model.ts';
 import type { VerifyReport } from '../evidence/verify.ts';
 import { escapeHtml as h } from '../text/escape.ts';
+import { identityOf } from '../timeline/timeline.ts';
 
 /** Events per hour, for the timeline plot. */
 export interface ActivityBucket {
@@ -88,6 +89,7 @@ export function renderHtmlReport(r: ReportInput): string {
 </section>
 <section id="identities">
   <h2>Activity per identity</h2>
+  <p class="meta-dark">Identities are correlated across clouds by the e-mail address an actor names (AWS SSO and federated sessions, Entra UPNs, Google principals, Microsoft 365 users).</p>
   ${identityTable(r.identities, r.findings)}
 </section>
 <section id="evidence">
@@ -133,7 +135,10 @@ ${findings
 function identityTable(identities: readonly IdentityActivity[], findings: readonly Finding[]): string {
   if (identities.length === 0) return '<p>No events.</p>';
   const counts = new Map<string, number>();
-  for (const f of findings) if (f.actor) counts.set(f.actor, (counts.get(f.actor) ?? 0) + 1);
+  for (const f of findings) {
+    const who = identityOf(f.actor);
+    if (who) counts.set(who, (counts.get(who) ?? 0) + 1);
+  }
   return `<table><thead><tr><th>Identity</th><th>Events</th><th>Findings</th><th>Errors</th><th>Source IPs</th><th>Distinct actions</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
 ${identities.map((i) => `<tr${counts.get(i.actor) ? ' class="flagged"' : ''}><td><code>${h(i.actor)}</code></td><td class="num">${i.events}</td><td class="num">${counts.get(i.actor) ?? 0}</td><td class="num">${i.errors}</td><td class="num">${i.sourceIps}</td><td class="num">${i.actions}</td><td>${h(i.first)}</td><td>${h(i.last)}</td></tr>`).join('\n')}
 </tbody></table>`;
@@ -192,4 +197,5 @@ table.findings tbody.finding{border-top:2px solid #d8d2c4}tr.sub td{background:#
 .bad{color:#c0392b}svg{width:100%;max-width:960px;background:#fff;border:1px solid #e2ded4}
 svg .ev{fill:#e0a43a}svg .err{fill:#c0392b}svg .finding{fill:#8b0000}svg .axis{stroke:#999}svg .lbl{font-size:11px;fill:#555}
 .legend .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}.sw.ev{background:#e0a43a}.sw.err{background:#c0392b}.sw.finding{background:#8b0000;border-radius:5px}
+.meta-dark{color:#555;margin:4px 0}
 footer{padding:16px 32px;color:#777;font-size:12px}`;

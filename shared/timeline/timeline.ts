@@ -15,6 +15,12 @@ export interface TimelineRow {
   readonly account: string | null;
   readonly region: string | null;
   readonly actor: string | null;
+  /**
+   * The person or workload behind the actor, correlated across clouds: the e-mail address the actor names
+   * (an AWS SSO or federated session, an Entra UPN, a GCP principal, an M365 user), lower-cased; otherwise
+   * the actor itself (an IAM user ARN, a service principal id).
+   */
+  readonly identity: string | null;
   readonly action: string | null;
   readonly service: string | null;
   readonly target: string | null;
@@ -27,7 +33,7 @@ export interface TimelineRow {
 }
 
 export const TIMELINE_COLUMNS: readonly (keyof TimelineRow)[] = [
-  'time', 'cloud', 'source', 'account', 'region', 'actor', 'action', 'service', 'target', 'source_ip', 'user_agent', 'outcome', 'error_code', 'evidence_key', 'evidence_record',
+  'time', 'cloud', 'source', 'account', 'region', 'actor', 'identity', 'action', 'service', 'target', 'source_ip', 'user_agent', 'outcome', 'error_code', 'evidence_key', 'evidence_record',
 ];
 
 /** Request parameters that name what an API call acted on, most specific first. */
@@ -70,14 +76,31 @@ export function timelineSql(sources: Readonly<Record<string, string>>): string |
     const table = sources[source.table];
     if (table) parts.push(`SELECT * FROM (WITH ${source.table} AS (SELECT * FROM ${table}) ${source.timelineSql})`);
   }
-  return parts.length === 0 ? undefined : parts.join('\nUNION ALL\n');
+  if (parts.length === 0) return undefined;
+  // Identity correlation is one portable expression, applied once over every source.
+  return `SELECT time, cloud, source, account, region, actor, ${IDENTITY_SQL} AS identity, action, service, target, source_ip, user_agent, outcome, error_code, evidence_key, evidence_record
+FROM (${parts.join('\nUNION ALL\n')})`;
 }
 
-/** Every event of the case in time order (ties broken by evidence position, so the order is stable). */
-export async function queryTimeline(engine: QueryEngine, sources: Readonly<Record<string, string>>): Promise<TimelineRow[]> {
+/** identityOf(actor) in TypeScript: the same rule as IDENTITY_SQL, for places that hold an actor, not a row. */
+export function identityOf(actor: string | null): string | null {
+  if (actor === null) return null;
+  const email = /([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/.exec(actor)?.[1];
+  return email ? email.toLowerCase() : actor;
+}
+
+/** The e-mail address inside an actor string, lower-cased; else the actor (Athena SQL, Trino regexp semantics). */
+export const IDENTITY_SQL = `coalesce(lower(regexp_extract(actor, '([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,})', 1)), actor)`;
+
+/**
+ * Every event of the case in time order (ties broken by evidence position, so the order is stable),
+ * optionally only one identity's, across every cloud.
+ */
+export async function queryTimeline(engine: QueryEngine, sources: Readonly<Record<string, string>>, identity?: string): Promise<TimelineRow[]> {
   const sql = timelineSql(sources);
   if (!sql) return [];
-  return engine.query<TimelineRow>(`SELECT * FROM (${sql}) ORDER BY time, evidence_key, evidence_record`);
+  const filter = identity === undefined ? '' : ' WHERE identity = ?';
+  return engine.query<TimelineRow>(`SELECT * FROM (${sql})${filter} ORDER BY time, evidence_key, evidence_record`, identity === undefined ? [] : [identity.toLowerCase().includes('@') ? identity.toLowerCase() : identity]);
 }
 
 export type TimelineFormat = 'csv' | 'jsonl' | 'timesketch';

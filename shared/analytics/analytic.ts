@@ -1,0 +1,51 @@
+/**
+ * Analytics: detections that portable SQL alone cannot express (geolocation, per-identity sequences). Each
+ * selects its candidate rows from the cross-source timeline with Athena SQL, then reasons over them in
+ * TypeScript, and reports findings in the catalogue's shape, pointing at the preserved evidence.
+ */
+import type { Severity } from '../detections/catalogue.ts';
+import type { Finding } from '../detections/run.ts';
+import type { GeoLocator } from '../ports/geo-locator.ts';
+import type { QueryEngine } from '../ports/query-engine.ts';
+
+/** What an analytic needs besides the engine. */
+export interface AnalyticContext {
+  readonly engine: QueryEngine;
+  /** Qualified name of the timeline table (all sources normalised, with `identity`). */
+  readonly timeline: string;
+  readonly geo?: GeoLocator;
+}
+
+/** A finding row before the runner adds metadata and the evidence hash. */
+export type AnalyticRow = Omit<Finding, 'detection' | 'title' | 'severity' | 'mitre' | 'evidence_sha256'>;
+
+export interface Analytic {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly severity: Severity;
+  readonly mitre: readonly string[];
+  readonly falsePositives: readonly string[];
+  readonly runbook: string;
+  run(context: AnalyticContext): Promise<AnalyticRow[]>;
+}
+
+/** Runs analytics; one that fails is reported and does not stop the others. */
+export async function runAnalytics(
+  analytics: readonly Analytic[],
+  context: AnalyticContext,
+  sha256ByKey: ReadonlyMap<string, string>,
+): Promise<{ findings: Finding[]; errors: { detection: string; error: string }[] }> {
+  const findings: Finding[] = [];
+  const errors: { detection: string; error: string }[] = [];
+  for (const a of analytics) {
+    try {
+      for (const row of await a.run(context)) {
+        findings.push({ detection: a.id, title: a.title, severity: a.severity, mitre: a.mitre, ...row, evidence_sha256: sha256ByKey.get(row.evidence_key) ?? null });
+      }
+    } catch (error) {
+      errors.push({ detection: a.id, error: (error as Error).message });
+    }
+  }
+  return { findings, errors };
+}
