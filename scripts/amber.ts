@@ -13,6 +13,7 @@ import { runDemo } from './cli/demo.ts';
 import { runDetect } from './cli/detect.ts';
 import { runTimeline } from './cli/timeline.ts';
 import { runReport } from './cli/report.ts';
+import { PRESERVE_USAGE, runPreserve } from './cli/preserve.ts';
 import { runValidateLogs } from './cli/validate-logs.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -98,6 +99,33 @@ Example:
     help: `  --public-key F    the trail's public keys: the JSON of \`aws cloudtrail list-public-keys\`, or a PEM/DER key file
   exit 0 when every digest and log file is valid, 3 when anything was modified, deleted or added`,
     run: runValidateLogs,
+  },
+  preserve: {
+    summary: 'ask the AWS deployment to snapshot instances (and copy a log window): puts the preservation event on the event bus',
+    usage: PRESERVE_USAGE,
+    options: {
+      instance: { type: 'string', multiple: true },
+      case: { type: 'string' },
+      isolate: { type: 'boolean' },
+      account: { type: 'string' },
+      region: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      'event-bus': { type: 'string' },
+      ...jsonOption,
+    },
+    help: `  --instance ID     EC2 instance to preserve (i-0123456789abcdef0); repeat for several
+  --case C          case the evidence goes into
+  --isolate         also quarantine the instance (security groups, termination protection, out of its Auto Scaling group)
+  --account A       account of the instance (default: the account of the default credentials)
+  --region R        region of the instance (default: AWS_REGION or the profile's region)
+  --since T --until T  also copy the CloudTrail logs of this window (ISO-8601)
+  --event-bus NAME  bus the preservation rule listens on (default: default)
+  --json            print the event id and request as JSON
+
+Example:
+  amber preserve --instance i-0123456789abcdef0 --case INC-7 --since 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z`,
+    run: runPreserve,
   },
   demo: {
     summary: 'a synthetic intrusion preserved, verified, detected and reported end to end (what `npm start` runs)',

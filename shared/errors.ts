@@ -125,3 +125,20 @@ export class ParseError extends AmberError {
 export class NotImplementedError extends AmberError {
   override readonly code = 'NOT_IMPLEMENTED';
 }
+
+/**
+ * A conditional write lost to another writer: the object (the custody ledger) changed between reading it and
+ * writing it back. Nothing was written; re-read and try again.
+ */
+export class ConcurrentWriteError extends AmberError {
+  override readonly code = 'CONCURRENT_WRITE';
+  constructor(
+    readonly key: string,
+    options: AmberErrorOptions = {},
+  ) {
+    super(`another writer changed ${key} while Amber was appending to it; nothing was written`, {
+      hint: 'run the step again: it re-reads the ledger and appends after the other writer\'s entries',
+      ...options,
+    });
+  }
+}

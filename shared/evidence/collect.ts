@@ -7,13 +7,13 @@ import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { isAmberError, AcquisitionError, ExitCode } from '../errors.ts';
 import type { EvidenceSource, SourceObject } from '../ports/evidence-source.ts';
 import type { ObjectStore, PutResult } from '../ports/object-store.ts';
-import { canonicalJson } from './canonical-json.ts';
 import { forEachConcurrent } from './concurrency.ts';
 import { sha256Hex } from './hashing.ts';
 import { CustodyLedger } from './ledger.ts';
 import { sniffMediaType } from './media-type.ts';
-import type { Actor, EvidenceItem, Manifest } from './model.ts';
-import { amberPrefix, evidenceKey, relPathProblem, validateCaseName } from './names.ts';
+import type { Actor, EvidenceItem } from './model.ts';
+import { evidenceKey, relPathProblem, validateCaseName } from './names.ts';
+import { sealManifest } from './seal.ts';
 
 export interface CollectProgress {
   readonly files: number;
@@ -155,20 +155,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       await forEachConcurrent(listed, options.concurrency ?? 4, preserve);
     }
 
-    const sealedAt = clock();
-    const manifest: Manifest = {
-      case: caseName,
-      sealedAt: sealedAt.toISOString(),
-      tool: actor.tool,
-      ledgerHead: ledger.head,
-      items: [...ledger.items().values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
-      failures: failures.map(({ origin, reason }) => ({ origin, reason })),
-    };
-    const manifestKey = `${amberPrefix(caseName)}manifests/${String(ledger.head.seq + 1).padStart(10, '0')}.json`;
-    const sealed = await store.putImmutable(manifestKey, Buffer.from(`${canonicalJson(manifest)}\n`), { mediaType: 'application/json' });
-    await ledger.append('sealed', actor, sealedAt, {
-      detail: { manifest: manifestKey, sha256: sealed.sha256, items: manifest.items.length, failures: failures.length },
-    });
+    const sealed = await sealManifest(store, ledger, actor, clock(), failures);
     await ledger.checkpoint();
     const seconds = (performance.now() - started) / 1000;
     return {
@@ -181,7 +168,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       seconds,
       mbPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0,
       failures,
-      manifest: { key: manifestKey, sha256: sealed.sha256 },
+      manifest: { key: sealed.key, sha256: sealed.sha256 },
       ledgerHead: ledger.head,
     };
   } finally {

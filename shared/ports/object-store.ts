@@ -9,7 +9,8 @@
  *   in the single pass that stores them; an adapter never re-reads what it just wrote to hash it.
  * - A failed put leaves nothing that looks preserved (no half-written object under the key).
  * - `appendLog` is the one mutable operation, for the custody ledger; history stays detectable (the ledger is
- *   hash-chained and anchored by write-once checkpoints).
+ *   hash-chained and anchored by write-once checkpoints). An adapter without a lock makes it a compare-and-swap
+ *   and throws ConcurrentWriteError, writing nothing, when another writer appended in between.
  */
 import type { Readable } from 'node:stream';
 
@@ -62,7 +63,7 @@ export interface ObjectStore {
   readText(key: string): Promise<string | undefined>;
   /** Every object under a prefix (for S3, every current key, including keys hidden by a delete marker). */
   list(prefix: string): AsyncIterable<StoredObject>;
-  /** Appends text to a log object, creating it when absent (custody ledger only). */
+  /** Appends text to a log object, creating it when absent (custody ledger only); ConcurrentWriteError when another writer got in first. */
   appendLog(key: string, text: string): Promise<void>;
   /**
    * Takes an exclusive lock for one writer of a case (local: lock file; S3: best effort, documented).

@@ -26,6 +26,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import {
   AcquisitionError,
+  ConcurrentWriteError,
   IntegrityError,
   InvalidInputError,
   NotImplementedError,
@@ -100,6 +101,9 @@ interface Hashed {
   readonly sha256: string;
 }
 
+/** Precondition of a write that replaces an object (the ledger's compare-and-swap). */
+type WriteCondition = { readonly IfMatch?: string; readonly IfNoneMatch?: string };
+
 /** S3 (with Object Lock when the bucket has it) as Amber's write-once evidence store. */
 export class S3ObjectStore implements ObjectStore {
   readonly uri: string;
@@ -108,6 +112,8 @@ export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
   private readonly now: () => Date;
   private capabilitiesPromise: Promise<S3BucketCapabilities> | undefined;
+  /** False once the endpoint was seen refusing an If-Match that matched (older Ceph RGW): appends go unconditional. */
+  private conditionalAppends = true;
 
   constructor(options: S3ObjectStoreOptions) {
     assertBucketName(options.bucket, `s3://${options.bucket}`);
@@ -266,16 +272,23 @@ export class S3ObjectStore implements ObjectStore {
    * In a bucket with Object Lock every version written here is retained (bucket default retention, or
    * COMPLIANCE until the default's end), so no earlier state of the ledger can be deleted or altered: the
    * ledger's history is immutable in S3 even though the key's latest version moves on. The cost is one
-   * whole copy per append (fine for a ledger; not for bulk data). S3 has no lock: two concurrent appenders
-   * would both write a version and the later one would drop the other's entry from the latest version
-   * (though it stays retained in history, and the hash chain shows the gap); a case has a single writer.
+   * whole copy per append (fine for a ledger; not for bulk data).
+   *
+   * The write is conditional (compare-and-swap): `If-Match` the ETag that was read, or `If-None-Match: *`
+   * when the log is new. When another writer appended in between, S3 refuses (412) and this throws
+   * ConcurrentWriteError with nothing written, so two appenders can never drop each other's entries; the
+   * caller re-reads the ledger and appends again. An engine that refuses an If-Match although the object did
+   * not change (Ceph RGW on versioned buckets) is detected once, and appends there go unconditional: one writer
+   * per case, as before conditions existed.
    */
   async appendLog(key: string, text: string): Promise<void> {
     const fullKey = this.fullKey(key);
     const target = this.target(fullKey);
     const caps = await this.capabilities();
-    let current = await this.readBytes(fullKey);
-    if (current === undefined) {
+    const read = await this.readWithEtag(fullKey);
+    let current: Buffer;
+    let condition: WriteCondition;
+    if (read === undefined) {
       const hidden = caps.versioning === 'Disabled' ? undefined : await this.newestVersion(fullKey);
       if (hidden !== undefined) {
         // Starting a fresh log here would silently fork the custody chain.
@@ -285,19 +298,37 @@ export class S3ObjectStore implements ObjectStore {
         });
       }
       current = Buffer.alloc(0);
+      condition = { IfNoneMatch: '*' };
+    } else {
+      current = read.bytes;
+      condition = read.etag === undefined || !this.conditionalAppends ? {} : { IfMatch: read.etag };
     }
     const next = Buffer.concat([current, Buffer.from(text, 'utf8')]);
+    const put = (when: WriteCondition) => this.putSmall(fullKey, next, 'text/plain; charset=utf-8', this.retention(caps, undefined), false, when);
     try {
-      await this.putSmall(fullKey, next, 'text/plain; charset=utf-8', this.retention(caps, undefined), false);
+      await put(condition);
     } catch (err) {
-      throw toStoreError(err, 'append to', target);
+      const conflict = isPreconditionFailed(err) || s3ErrorInfo(err).name === 'ConditionalRequestConflict' || s3ErrorInfo(err).status === 409;
+      if (!conflict) throw toStoreError(err, 'append to', target);
+      if (condition.IfMatch !== undefined && (await this.readWithEtag(fullKey))?.etag === condition.IfMatch) {
+        // The object did not change, yet the endpoint refused the If-Match (Ceph RGW does on versioned buckets):
+        // it cannot do compare-and-swap. Append as before conditions existed: one writer per case there.
+        this.conditionalAppends = false;
+        try {
+          await put({});
+          return;
+        } catch (retryErr) {
+          throw toStoreError(retryErr, 'append to', target);
+        }
+      }
+      throw new ConcurrentWriteError(target, { cause: err });
     }
   }
 
   /**
-   * S3 has no lock primitive, so this is a documented no-op: a case needs a single writer (one CLI run or
-   * one state machine execution at a time). Write-once keys stay safe regardless (a conflicting put is
-   * refused); only concurrent appendLog calls could interleave, see appendLog.
+   * S3 has no lock primitive, so this is a documented no-op. Write-once keys stay safe regardless (a
+   * conflicting put is refused), and appendLog is a compare-and-swap: a concurrent append fails with
+   * ConcurrentWriteError instead of dropping the other writer's entries.
    */
   async lock(_name: string): Promise<() => Promise<void>> {
     return async () => {};
@@ -423,6 +454,7 @@ export class S3ObjectStore implements ObjectStore {
     mediaType: string | undefined,
     retainUntil: Date | undefined,
     writeOnce = true,
+    condition: WriteCondition = {},
   ): Promise<Hashed & { versionId: string | undefined }> {
     const digest = createHash('sha256').update(bytes).digest();
     const sha256 = digest.toString('hex');
@@ -440,7 +472,7 @@ export class S3ObjectStore implements ObjectStore {
           ChecksumSHA256: digest.toString('base64'),
           Metadata: { [SHA256_METADATA]: sha256 },
           // Conditional write: S3 refuses (412) if another writer created the key since our HeadObject.
-          ...(writeOnce ? { IfNoneMatch: '*' } : {}),
+          ...(writeOnce ? { IfNoneMatch: '*' } : condition),
           ...lockHeaders(retainUntil),
         }),
       );
@@ -560,6 +592,19 @@ export class S3ObjectStore implements ObjectStore {
       const chunks: Buffer[] = [];
       for await (const chunk of await this.openObject(fullKey, undefined)) chunks.push(toBuffer(chunk));
       return Buffer.concat(chunks);
+    } catch (err) {
+      if (isNotFound(err) && s3ErrorInfo(err).name !== 'NoSuchBucket') return undefined;
+      throw toStoreError(err, 'read', this.target(fullKey));
+    }
+  }
+
+  /** The whole current object and its ETag (for a conditional write back), or undefined when nothing is readable. */
+  private async readWithEtag(fullKey: string): Promise<{ bytes: Buffer; etag: string | undefined } | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: fullKey }));
+      const chunks: Buffer[] = [];
+      for await (const chunk of asReadable(out.Body, `s3://${this.bucket}/${fullKey}`)) chunks.push(toBuffer(chunk));
+      return { bytes: Buffer.concat(chunks), etag: out.ETag };
     } catch (err) {
       if (isNotFound(err) && s3ErrorInfo(err).name !== 'NoSuchBucket') return undefined;
       throw toStoreError(err, 'read', this.target(fullKey));

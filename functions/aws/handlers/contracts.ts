@@ -2,7 +2,30 @@
  * The contract between the AWS deployment (infra/, CDK) and the Lambda handlers: what each function
  * receives and returns (Step Functions task payloads), and the environment each one reads. The CDK
  * constructs set exactly these variables; the handlers read them once, through `readEnv`.
+ *
+ * Every task returns its input's fields plus its own (so a state can pass its whole output on); the state
+ * machines may trim with ResultSelector / OutputPath.
  */
+import type { EvidenceItem, LedgerAction } from '../../../shared/evidence/model.ts';
+
+export type { EvidenceItem, LedgerAction };
+
+/** The custom event `amber preserve` puts on the default bus; the preservation rule matches these two fields. */
+export const PRESERVATION_EVENT = { source: 'amber', detailType: 'Preservation Requested' } as const;
+
+/** Detail of the custom event (`detail-type: Preservation Requested`). */
+export interface PreservationRequestedDetail {
+  readonly case: string;
+  readonly instanceIds: readonly string[];
+  readonly accountId: string;
+  readonly region: string;
+  /** ISO-8601 UTC; absent: no log preservation. */
+  readonly window?: { readonly since: string; readonly until: string };
+  /** @default false */
+  readonly isolate?: boolean;
+  /** Idempotency key (`amber preserve` sends one per run); @default the event id */
+  readonly requestId?: string;
+}
 
 /** A request to preserve evidence, normalised from any trigger. */
 export interface PreservationRequest {
@@ -36,20 +59,65 @@ export interface CapturedInstance extends InstanceTaskInput {
   readonly volumeIds: readonly string[];
   /** Evidence keys of the metadata JSON written (instance, volumes, ENIs, security groups, profile, tags, console output). */
   readonly evidenceKeys: readonly string[];
+  /** The evidence items of those objects (key, size, SHA-256 ...): pass them to record-custody as `items`. */
+  readonly items: readonly EvidenceItem[];
+  /** VPC of the instance (isolation creates its quarantine group there). */
+  readonly networkId?: string;
 }
 
 /** create-snapshots / copy-snapshots → check-snapshots (the state machine's wait loop). */
 export interface SnapshotSet extends CapturedInstance {
   /** Snapshots to wait for, and where they live (the member account, or the evidence account for copies). */
-  readonly snapshots: readonly { readonly snapshotId: string; readonly volumeId: string; readonly accountId: string }[];
-  /** 'source' for the crash-consistent set, 'evidence' for the re-encrypted copies in the evidence account. */
+  readonly snapshots: readonly {
+    readonly snapshotId: string;
+    readonly volumeId: string;
+    readonly accountId: string;
+    /** Region of the snapshot. @default the task's region (evidence copies live in the evidence region) */
+    readonly region?: string;
+  }[];
+  /**
+   * 'source' for the crash-consistent set, 'evidence' for the re-encrypted copies in the evidence account.
+   * copy-snapshots can answer 'source' again: the set was encrypted with a key the evidence account cannot use,
+   * and it started re-encrypted copies in the member account. Wait for them (check-snapshots) and call
+   * copy-snapshots again; a Choice on `stage` after a completed check does exactly that.
+   */
   readonly stage: 'source' | 'evidence';
+  /** create-snapshots: true when the set already existed for this request (a duplicated event or a retry). */
+  readonly reused?: boolean;
+  /** create-snapshots: captured volumes the set does not cover (attached or detached in between). */
+  readonly uncoveredVolumes?: readonly string[];
 }
 
 /** check-snapshots output: the Choice state branches on `status`. */
 export interface SnapshotCheck extends SnapshotSet {
   readonly status: 'completed' | 'pending' | 'error';
   readonly failed: readonly { readonly snapshotId: string; readonly reason: string }[];
+  /** Every snapshot's state (progress, size, encryption key, start time): detail for the ledger. */
+  readonly states: readonly {
+    readonly snapshotId: string;
+    readonly volumeId: string;
+    readonly state: 'pending' | 'completed' | 'error' | 'missing';
+    readonly progress?: string;
+    readonly sizeGiB?: number;
+    readonly encrypted?: boolean;
+    readonly kmsKeyId?: string;
+    readonly startedAt?: string;
+    readonly reason?: string;
+  }[];
+}
+
+/** isolate-instance output (input: InstanceTaskInput or any later payload of the instance state machine). */
+export interface IsolatedInstance extends InstanceTaskInput {
+  readonly isolation:
+    | { readonly applied: false; readonly reason: string }
+    | {
+        readonly applied: true;
+        readonly quarantineGroupId: string;
+        /** Security groups each network interface had before, by interface id (also kept in a tag on it). */
+        readonly previousGroups: Readonly<Record<string, readonly string[]>>;
+        readonly terminationProtection: boolean;
+        readonly detachedFrom: string | null;
+      };
 }
 
 /** Input of the log-preservation state machine and of list-log-objects. */
@@ -68,6 +136,8 @@ export interface LogListing extends LogTaskInput {
   readonly itemsBucket: string;
   readonly itemsKey: string;
   readonly count: number;
+  /** Listed objects that cannot be kept under their own key, with why (recorded as failures by record-custody). */
+  readonly skipped: readonly { readonly origin: string; readonly reason: string }[];
 }
 
 export interface LogObjectRef {
@@ -81,6 +151,20 @@ export interface CopyBatchInput {
   readonly BatchInput: { readonly case: string; readonly requestId: string };
 }
 
+/**
+ * copy-log-objects output (the Map's ResultWriter keeps it for record-custody). Keep MaxItemsPerBatch at 100 or
+ * less: a child's output must stay under Step Functions' 256 KiB. Objects that may copy on a retry make the
+ * function fail (error `CopyBatchError`), so the Map's Retry runs the batch again.
+ */
+export interface CopyBatchOutput {
+  readonly case: string;
+  readonly requestId: string;
+  readonly items: readonly EvidenceItem[];
+  /** Objects that can never be copied (gone, refused, other bytes already preserved), with why. */
+  readonly failures: readonly { readonly origin: string; readonly reason: string; readonly code: string }[];
+  readonly alreadyPreserved: number;
+}
+
 /** record-custody input: ledger entries to append for a case, from one step or from a Map's results. */
 export interface CustodyInput {
   readonly case: string;
@@ -88,7 +172,51 @@ export interface CustodyInput {
   readonly step: string;
   /** Results of a Distributed Map, written by its ResultWriter (read and appended in order). */
   readonly resultWriterDetails?: { readonly Bucket: string; readonly Key: string };
+  /**
+   * Facts recorded with the entry (part of its idempotency key: keep it free of per-attempt values). With
+   * resultWriterDetails, it goes once into the sealed entry rather than into each batch's entry.
+   */
   readonly detail?: Record<string, unknown>;
+  /** Evidence items a step preserved (capture-instance's `items`), recorded in one entry. */
+  readonly items?: readonly EvidenceItem[];
+  /** Objects a step could not preserve (list-log-objects' `skipped`), listed in the entry and the manifest. */
+  readonly failures?: readonly { readonly origin: string; readonly reason: string }[];
+  /**
+   * Ledger action of the entry.
+   * @default 'copied' with resultWriterDetails, 'acquired' with items, else 'accessed'
+   */
+  readonly action?: LedgerAction;
+  /**
+   * Seal a manifest of the whole case after appending (the last custody step of a state machine).
+   * @default true with resultWriterDetails, else false
+   */
+  readonly seal?: boolean;
+}
+
+/** record-custody output. */
+export interface CustodyOutput {
+  readonly case: string;
+  readonly requestId: string;
+  readonly step: string;
+  /** Entries appended (0 when a retry found everything already recorded). */
+  readonly appended: number;
+  readonly alreadyRecorded: number;
+  readonly items: number;
+  readonly failures: number;
+  readonly sealed?: { readonly key: string; readonly sha256: string; readonly items: number };
+  readonly ledgerHead: { readonly seq: number; readonly sha256: string };
+}
+
+/** start-preservation output. */
+export interface StartPreservationOutput {
+  readonly requests: readonly {
+    readonly case: string;
+    readonly requestId: string;
+    readonly trigger: PreservationRequest['trigger'];
+    readonly executions: readonly { readonly kind: 'instance' | 'logs'; readonly name: string; readonly executionArn: string; readonly started: boolean }[];
+  }[];
+  /** Findings deliberately not acted on (below the severity threshold, not an instance, a sample), with why. */
+  readonly ignored: readonly { readonly id: string; readonly reason: string }[];
 }
 
 /** run-detections input, sent by EventBridge Scheduler. */
@@ -99,6 +227,18 @@ export interface DetectionRunInput {
   readonly window: string;
   /** Scheduler's `<aws.scheduler.scheduled-time>`; defaults to now. */
   readonly scheduledTime?: string;
+}
+
+/** run-detections output. */
+export interface DetectionRunOutput {
+  readonly runId: string;
+  /** `findings/<yyyy>/<mm>/<dd>/<run id>.json` in the evidence bucket. */
+  readonly findingsKey: string;
+  readonly findingsSha256: string;
+  readonly findings: number;
+  readonly errors: readonly { readonly detection: string; readonly error: string }[];
+  /** Cases the findings cite; each got an `accessed` ledger entry. */
+  readonly cases: readonly string[];
 }
 
 /** Environment variables, by handler. The CDK constructs set exactly these. */

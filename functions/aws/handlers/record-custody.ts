@@ -1,6 +1,59 @@
-/** Lambda handler `record-custody` (contract: ./contracts.ts). Not built yet: it says so instead of pretending. */
-import { NotImplementedError } from '../../../shared/errors.ts';
+/**
+ * Lambda handler `record-custody` (contract: ./contracts.ts). The single writer of a case's custody ledger
+ * in S3: it appends what a step did (its evidence items, failures and facts), or, given a Distributed Map's
+ * ResultWriter manifest, every batch's copied items in a stable order and then seals a manifest. Each entry
+ * carries an idempotency key, so a retried step records nothing twice; appends are compare-and-swap, so
+ * concurrent executions of one case cannot drop each other's entries.
+ */
+import { createS3Client, s3ConfigFromEnv } from '../adapters/s3-client.ts';
+import { S3ObjectStore } from '../adapters/s3-object-store.ts';
+import { readMapResults } from '../adapters/map-results.ts';
+import { readEnv } from '../env.ts';
+import { custodyInput } from '../payloads.ts';
+import { actorOf, createLogger, withInvocation, type LambdaContext } from '../runtime.ts';
+import { recordCustody, type CustodyBatch } from '../../../shared/preservation/custody.ts';
+import type { CustodyInput, CustodyOutput } from './contracts.ts';
 
-export const handler = async (): Promise<never> => {
-  throw new NotImplementedError('the record-custody function is not built yet');
+const env = readEnv('record-custody');
+const logger = createLogger('record-custody');
+const client = createS3Client(s3ConfigFromEnv());
+const store = new S3ObjectStore({ bucket: env.EVIDENCE_BUCKET, client });
+
+export const handler = async (event: CustodyInput, context?: LambdaContext): Promise<CustodyOutput> => {
+  const input = custodyInput(event, 'record-custody');
+  return withInvocation(logger, context, { case: input.case, requestId: input.requestId }, async () => {
+    const batches: CustodyBatch[] = [];
+    let mapSummary: Record<string, unknown> = {};
+    if (input.resultWriterDetails) {
+      const results = await readMapResults(client, input.resultWriterDetails);
+      mapSummary = { succeeded: results.succeeded, failed: results.failed, pending: results.pending, mapResults: `s3://${input.resultWriterDetails.Bucket}/${input.resultWriterDetails.Key}` };
+      // Each batch's entry holds only what the batch is (its idempotency key hashes it); the step's detail and
+      // which Map run was read go once into the seal's entry, not into every batch's.
+      batches.push(...results.batches);
+      if (input.failures && input.failures.length > 0) batches.push({ failures: input.failures, detail: { ...input.detail } });
+    } else {
+      batches.push({
+        ...(input.items ? { items: input.items } : {}),
+        ...(input.failures ? { failures: input.failures } : {}),
+        ...(input.detail ? { detail: input.detail } : {}),
+      });
+    }
+    const action = input.action ?? (input.resultWriterDetails ? 'copied' : input.items && input.items.length > 0 ? 'acquired' : 'accessed');
+    const recorded = await recordCustody(
+      { store, actor: actorOf(context) },
+      { case: input.case, requestId: input.requestId, step: input.step, action, batches, seal: input.seal ?? input.resultWriterDetails !== undefined, sealDetail: { ...input.detail, ...mapSummary } },
+    );
+    logger.info('custody recorded', { step: input.step, action, ...mapSummary, appended: recorded.appended, alreadyRecorded: recorded.alreadyRecorded, items: recorded.items, failures: recorded.failures, sealed: recorded.sealed?.key, attempts: recorded.attempts });
+    return {
+      case: recorded.case,
+      requestId: input.requestId,
+      step: input.step,
+      appended: recorded.appended,
+      alreadyRecorded: recorded.alreadyRecorded,
+      items: recorded.items,
+      failures: recorded.failures,
+      ...(recorded.sealed ? { sealed: recorded.sealed } : {}),
+      ledgerHead: recorded.ledgerHead,
+    };
+  });
 };

@@ -1,0 +1,53 @@
+/**
+ * Sealing: a manifest of every item a case holds, as canonical JSON, stored write-once under
+ * `_amber/manifests/<seq>.json`, and its SHA-256 recorded in a `sealed` ledger entry. `collect` and the cloud
+ * custody step seal the same way, so `verify` reads one format.
+ */
+import type { ObjectStore } from '../ports/object-store.ts';
+import { canonicalJson } from './canonical-json.ts';
+import type { CustodyLedger } from './ledger.ts';
+import type { Actor, Manifest } from './model.ts';
+import { amberPrefix } from './names.ts';
+
+/** A source that could not be preserved, listed in the manifest. */
+export interface SealFailure {
+  readonly origin: string;
+  readonly reason: string;
+}
+
+/** What a seal wrote. */
+export interface SealResult {
+  readonly key: string;
+  readonly sha256: string;
+  readonly items: number;
+}
+
+/**
+ * Writes the manifest of every item the ledger records (sorted by key) and appends the `sealed` entry. The
+ * caller flushes or checkpoints the ledger afterwards. `detail` adds facts to the entry's detail (it cannot
+ * replace the manifest's key, hash or counts).
+ */
+export async function sealManifest(
+  store: ObjectStore,
+  ledger: CustodyLedger,
+  actor: Actor,
+  sealedAt: Date,
+  failures: readonly SealFailure[],
+  detail: Record<string, unknown> = {},
+): Promise<SealResult> {
+  const manifest: Manifest = {
+    case: ledger.caseName,
+    sealedAt: sealedAt.toISOString(),
+    tool: actor.tool,
+    ledgerHead: ledger.head,
+    items: [...ledger.items().values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    failures: failures.map(({ origin, reason }) => ({ origin, reason })),
+  };
+  const key = `${amberPrefix(ledger.caseName)}manifests/${String(ledger.head.seq + 1).padStart(10, '0')}.json`;
+  const sealed = await store.putImmutable(key, Buffer.from(`${canonicalJson(manifest)}\n`), { mediaType: 'application/json' });
+  await ledger.append('sealed', actor, sealedAt, {
+    // The manifest's own fields come last: verify reads `manifest` and `sha256`, nothing may override them.
+    detail: { ...detail, manifest: key, sha256: sealed.sha256, items: manifest.items.length, failures: failures.length },
+  });
+  return { key, sha256: sealed.sha256, items: manifest.items.length };
+}
