@@ -89,6 +89,7 @@ export async function detectInSession(session: CaseSession): Promise<CatalogueRu
     findings: sortFindings([...sql.findings, ...analytics.findings]),
     errors: [...sql.errors, ...analytics.errors],
     timings: sql.timings,
+    skipped: sql.skipped ?? [],
   };
   await session.ledger.append('accessed', session.actor, new Date(), {
     detail: {
@@ -98,9 +99,11 @@ export async function detectInSession(session: CaseSession): Promise<CatalogueRu
       findings: run.findings.length,
       findingsSha256: sha256Hex(canonicalJson(run.findings)),
       errors: run.errors.length,
+      skipped: run.skipped?.length ?? 0,
     },
   });
-  return { ...run, detections: detections.length + ANALYTICS.length };
+  // Detections for tables the case has no data for did not run: they do not count as run.
+  return { ...run, detections: detections.length + ANALYTICS.length - (run.skipped?.length ?? 0) };
 }
 
 /** Total events across tables. */

@@ -48,7 +48,7 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
       `  ${f.severity.toUpperCase().padEnd(8)} ${t(f.event_time ?? '')}  ${t(f.title)}`,
       `           ${t(f.actor ?? '?')} ${t(f.action ?? '')}${f.target ? ` -> ${t(f.target)}` : ''}${f.source_ip ? ` from ${t(f.source_ip)}` : ''}`,
       `           ${t(f.detail ?? '')}`,
-      `           evidence ${t(f.evidence_key)} record ${f.evidence_record} (sha256 ${f.evidence_sha256 ?? 'unknown'})`,
+      `           evidence ${t(f.evidence_key)} record ${f.evidence_record ?? '?'} (sha256 ${f.evidence_sha256 ?? 'unknown'})`,
     );
   }
   if (tables.problems.length > 0) {

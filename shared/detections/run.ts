@@ -24,7 +24,8 @@ export interface Finding {
   readonly target: string | null;
   readonly detail: string | null;
   readonly evidence_key: string;
-  readonly evidence_record: number;
+  /** 0-based index of the record in the object; null where the engine cannot know it (Athena's CloudTrail SerDe). */
+  readonly evidence_record: number | null;
   /** SHA-256 of the preserved object, from the manifest; null only if the ledger does not know the key. */
   readonly evidence_sha256: string | null;
 }
@@ -37,6 +38,8 @@ export interface DetectionError {
 export interface CatalogueRun {
   readonly findings: readonly Finding[];
   readonly errors: readonly DetectionError[];
+  /** Detections not run because the case holds no data for their table (not an error). */
+  readonly skipped?: readonly string[];
   /** Milliseconds per detection. */
   readonly timings: Readonly<Record<string, number>>;
 }
@@ -57,10 +60,11 @@ export async function runCatalogue(engine: QueryEngine, detections: readonly Det
   const findings: Finding[] = [];
   const errors: DetectionError[] = [];
   const timings: Record<string, number> = {};
+  const skipped: string[] = [];
   for (const d of detections) {
     const source = options.sources[d.table];
     if (!source) {
-      errors.push({ detection: d.id, error: `no ${d.table} table in this case` });
+      skipped.push(d.id);
       continue;
     }
     const t0 = performance.now();
@@ -73,7 +77,7 @@ export async function runCatalogue(engine: QueryEngine, detections: readonly Det
     }
     timings[d.id] = performance.now() - t0;
   }
-  return { findings: sortFindings(findings), errors, timings };
+  return { findings: sortFindings(findings), errors, timings, skipped };
 }
 
 /** Most severe first, then by time and detection. */
@@ -100,7 +104,7 @@ function toFinding(d: Detection, row: Record<string, unknown>, sha256ByKey: Read
     target: text(row.target),
     detail: text(row.detail),
     evidence_key: key,
-    evidence_record: Number(row.evidence_record),
+    evidence_record: row.evidence_record === null || row.evidence_record === undefined ? null : Number(row.evidence_record),
     evidence_sha256: sha256ByKey.get(key) ?? null,
   };
 }

@@ -126,7 +126,7 @@ ${findings
   .map(
     (f) =>
       `<tbody class="finding"><tr><td>${h(f.event_time ?? '')}</td><td><strong>${h(f.title)}</strong><br><code>${h(f.detection)}</code></td><td>${f.mitre.map((m) => h(m)).join(' ')}</td><td><code>${h(f.actor ?? '')}</code></td><td>${h(f.source_ip ?? '')}</td><td>${h(f.action ?? '')}</td><td><code>${h(f.target ?? '')}</code></td></tr>
-<tr class="sub"><td colspan="7"><div class="detail">${h(f.detail ?? '')}</div><div class="evidence">evidence <code>${h(f.evidence_key)}</code> record ${f.evidence_record} &middot; <code class="hash">sha256 ${h(f.evidence_sha256 ?? 'unknown')}</code></div></td></tr></tbody>`,
+<tr class="sub"><td colspan="7"><div class="detail">${h(f.detail ?? '')}</div><div class="evidence">evidence <code>${h(f.evidence_key)}</code> record ${f.evidence_record ?? '(index unknown: locate by event id)'} &middot; <code class="hash">sha256 ${h(f.evidence_sha256 ?? 'unknown')}</code></div></td></tr></tbody>`,
   )
   .join('\n')}
 </table>`;

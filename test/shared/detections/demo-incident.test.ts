@@ -134,7 +134,8 @@ describe('Detection catalogue on the demo incident', () => {
   it('points every finding at the preserved record it is about, with the object hash from the manifest', () => {
     // Assess
     for (const f of run.findings) {
-      const record = recordsByKey.get(f.evidence_key)?.[f.evidence_record];
+      expect(f.evidence_record).not.toBeNull();
+      const record = recordsByKey.get(f.evidence_key)?.[f.evidence_record ?? -1];
       expect(record?.eventName, `${f.detection} ${f.evidence_key}#${f.evidence_record}`).toBe(f.action);
       expect(f.evidence_sha256).toMatch(/^[0-9a-f]{64}$/);
     }
