@@ -4,9 +4,20 @@
  */
 import { InvalidInputError } from '../errors.ts';
 import type { LogSource } from './log-source.ts';
+import { azureActivitySource } from './azure-activity/index.ts';
+import { entraAuditSource } from './entra-audit/index.ts';
+import { entraSignInSource } from './entra-signin/index.ts';
+import { gcpAuditSource } from './gcp-audit/index.ts';
+import { m365AuditSource } from './m365-audit/index.ts';
 
 /** The registered sources, in no particular order (detection must be unambiguous). */
-export const LOG_SOURCES: readonly LogSource[] = [];
+export const LOG_SOURCES: readonly LogSource[] = [
+  azureActivitySource,
+  entraSignInSource,
+  entraAuditSource,
+  m365AuditSource,
+  gcpAuditSource,
+];
 
 /** The source with this id, or InvalidInputError listing the valid ids. */
 export function sourceById(id: string, sources: readonly LogSource[] = LOG_SOURCES): LogSource {
