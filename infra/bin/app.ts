@@ -1,10 +1,25 @@
 /**
- * CDK app entry (`npx cdk synth`). The AWS deployment (evidence bucket with Object Lock, Athena tables,
- * scheduled detections, event-triggered preservation, member-account stack) is not built yet: this entry
- * says so instead of synthesizing an empty app that looks deployable.
+ * CDK app entry (`npx cdk synth`, `npx cdk deploy`). Reads the `amber:*` context (cdk.json, or -c key=value)
+ * once, loads the detection catalogue, and builds the evidence and member-account stacks with cdk-nag's
+ * AwsSolutions checks. Bad context values, and a detection folder that does not load, are reported with exit
+ * status 2: every context problem at once, the detection with its file and field.
  */
-console.error(
-  'amber: the AWS deployment (CDK stacks) is not built yet. Today Amber runs on the embedded default: ' +
-    '`npx amber collect` / `npx amber verify` with a local or S3 locker (see README.md).',
-);
-process.exitCode = 1;
+import { isAmberError } from '../../shared/errors.ts';
+import { loadCatalogue } from '../../shared/detections/catalogue.ts';
+import { ConfigError } from '../lib/config.ts';
+import { createAmberApp } from '../lib/amber-app.ts';
+
+try {
+  const { app } = createAmberApp({
+    detections: await loadCatalogue(),
+    defaultEnv: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  app.synth();
+} catch (err) {
+  if (err instanceof ConfigError || isAmberError(err)) {
+    console.error(`${err.message}${isAmberError(err) && err.hint ? `\n${err.hint}` : ''}`);
+    process.exitCode = 2;
+  } else {
+    throw err;
+  }
+}

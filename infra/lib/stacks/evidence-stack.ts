@@ -1,0 +1,151 @@
+/**
+ * The evidence account: the evidence bucket and its key, the Athena tables and workgroup, the scheduled
+ * detections, the two preservation state machines with their functions, and the rules that start them.
+ */
+import { Annotations, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { Detection } from '../../../shared/detections/catalogue.ts';
+import type { AmberConfig } from '../config.ts';
+import { EVIDENCE_LAYOUT } from '../defaults.ts';
+import { AmberFunction } from '../constructs/amber-function.ts';
+import { ATHENA_TABLES, AthenaTables } from '../constructs/athena-tables.ts';
+import { EvidenceBucket } from '../constructs/evidence-bucket.ts';
+import { InstancePreservation } from '../constructs/instance-preservation.ts';
+import { LogPreservation } from '../constructs/log-preservation.ts';
+import { PreservationTriggers } from '../constructs/preservation-triggers.ts';
+import { ScheduledDetections } from '../constructs/scheduled-detections.ts';
+
+export interface EvidenceStackProps extends StackProps {
+  readonly config: AmberConfig;
+  /** The detection catalogue (loadCatalogue()): schedules and named queries. */
+  readonly detections: readonly Detection[];
+}
+
+/** Everything that runs in the evidence account. */
+export class EvidenceStack extends Stack {
+  readonly evidence: EvidenceBucket;
+  readonly athena: AthenaTables;
+  readonly detections: ScheduledDetections;
+  readonly instancePreservation: InstancePreservation;
+  readonly logPreservation: LogPreservation;
+  readonly triggers: PreservationTriggers;
+  readonly recordCustody: AmberFunction<'record-custody'>;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: EvidenceStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetentionDays = config.logRetentionDays;
+    // The collector lives in the member accounts; in single-account mode, in this one.
+    const collectorAccounts = config.singleAccount ? [this.account] : [...config.memberAccountIds];
+
+    this.evidence = new EvidenceBucket(this, 'Evidence', {
+      retentionDays: config.retentionDays,
+      coldStorageAfterDays: config.coldStorageAfterDays,
+      ...(config.singleAccount
+        ? {}
+        : { snapshotCollectors: { roleName: config.collectorRoleName, accountIds: config.memberAccountIds, organizationId: config.organizationId } }),
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'FailedInvocations', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the asynchronous invocations (rules, schedules, Lambda on-failure); it needs none of its own.',
+    });
+
+    // One writer per ledger: record-custody appends to the custody ledgers of every case (S3 has no lock).
+    this.recordCustody = new AmberFunction(this, 'RecordCustody', {
+      handlerName: 'record-custody',
+      environment: { EVIDENCE_BUCKET: this.evidence.bucket.bucketName, RETENTION_DAYS: String(config.retentionDays) },
+      logRetentionDays,
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+      reservedConcurrentExecutions: 1,
+    });
+    this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`]);
+    this.evidence.grantWriteEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`]);
+
+    // Detections on tables the AWS deployment has no Athena table for run on the embedded engine only; say which.
+    const inAws = props.detections.filter((d) => ATHENA_TABLES.includes(d.table));
+    const localOnly = props.detections.filter((d) => !ATHENA_TABLES.includes(d.table));
+    if (localOnly.length > 0) {
+      Annotations.of(this).addInfo(
+        `amber: ${localOnly.length} detection(s) read tables with no Athena table in this deployment and are neither scheduled nor saved as queries: ${localOnly.map((d) => `${d.id} (${d.table})`).join(', ')}`,
+      );
+    }
+
+    this.athena = new AthenaTables(this, 'Athena', {
+      detections: inAws,
+      evidenceBucket: this.evidence.bucket,
+      key: this.evidence.key,
+      accessLogsBucket: this.evidence.accessLogsBucket,
+      trailBucket: config.trailBucket,
+      trailPrefix: config.trailPrefix,
+      organizationId: config.organizationId,
+      accounts: [this.account, ...config.memberAccountIds],
+      regions: config.regions,
+      projectionStartDate: config.projectionStartDate,
+      bytesScannedCutoff: config.athenaBytesScannedCutoff,
+    });
+
+    this.detections = new ScheduledDetections(this, 'Detections', {
+      detections: inAws,
+      evidence: this.evidence,
+      athena: this.athena,
+      trailBucket: config.trailBucket,
+      trailPrefix: config.trailPrefix,
+      trailKmsKeyArn: config.trailKmsKeyArn,
+      deadLetterQueue: this.deadLetterQueue,
+      logRetentionDays,
+      securityHubFindings: config.securityHubFindings,
+    });
+
+    this.instancePreservation = new InstancePreservation(this, 'InstancePreservation', {
+      evidence: this.evidence,
+      recordCustody: this.recordCustody.function,
+      collector: {
+        roleName: config.collectorRoleName,
+        externalId: config.collectorExternalId,
+        accountIds: collectorAccounts,
+        organizationId: config.organizationId,
+      },
+      retentionDays: config.retentionDays,
+      logRetentionDays,
+    });
+
+    this.logPreservation = new LogPreservation(this, 'LogPreservation', {
+      evidence: this.evidence,
+      recordCustody: this.recordCustody.function,
+      retentionDays: config.retentionDays,
+      logRetentionDays,
+      trailBucket: config.trailBucket,
+      trailPrefix: config.trailPrefix,
+      organizationId: config.organizationId,
+      trailKmsKeyArn: config.trailKmsKeyArn,
+    });
+
+    this.triggers = new PreservationTriggers(this, 'Triggers', {
+      instanceStateMachine: this.instancePreservation.stateMachine,
+      logStateMachine: this.logPreservation.stateMachine,
+      guardDutyMinSeverity: config.guardDutyMinSeverity,
+      defaultLogWindowHours: config.defaultLogWindowHours,
+      deadLetterQueue: this.deadLetterQueue,
+      logRetentionDays,
+      securityHubCustomAction: config.securityHubCustomAction,
+      memberAccountIds: config.singleAccount ? [] : config.memberAccountIds,
+      organizationId: config.singleAccount ? undefined : config.organizationId,
+    });
+
+    new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName, description: 'The evidence bucket (Object Lock, COMPLIANCE)' });
+    new CfnOutput(this, 'EvidenceKeyArn', { value: this.evidence.key.keyArn, description: 'KMS key of the evidence and snapshot copies' });
+    new CfnOutput(this, 'FindingsTopicArn', { value: this.detections.topic.topicArn, description: 'Subscribe to receive detection summaries' });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.athena.workGroupName });
+    new CfnOutput(this, 'InstancePreservationStateMachineArn', { value: this.instancePreservation.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'LogPreservationStateMachineArn', { value: this.logPreservation.stateMachine.stateMachineArn });
+  }
+}
