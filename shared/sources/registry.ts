@@ -4,6 +4,8 @@
  */
 import { InvalidInputError } from '../errors.ts';
 import type { LogSource } from './log-source.ts';
+import { S3_ACCESS_SOURCE } from './s3access/index.ts';
+import { VPC_FLOW_SOURCE } from './vpcflow/index.ts';
 import { azureActivitySource } from './azure-activity/index.ts';
 import { entraAuditSource } from './entra-audit/index.ts';
 import { entraSignInSource } from './entra-signin/index.ts';
@@ -12,6 +14,8 @@ import { m365AuditSource } from './m365-audit/index.ts';
 
 /** The registered sources, in no particular order (detection must be unambiguous). */
 export const LOG_SOURCES: readonly LogSource[] = [
+  VPC_FLOW_SOURCE,
+  S3_ACCESS_SOURCE,
   azureActivitySource,
   entraSignInSource,
   entraAuditSource,

@@ -1,0 +1,46 @@
+-- Large egress: bytes sent to public addresses by one source within an hour, from accepted VPC flow records.
+-- "Public" and "leaving the interface" as in vpc-public-top-talkers (outside RFC 1918, RFC 6598, link-local,
+-- loopback, multicast, ULA; flow-direction 'egress', or a private source when the format has no direction).
+-- Replies are left out: a record from a well-known port (below 1024) to an ephemeral port (1024 and above) is
+-- a service answering a client (a web server serving downloads), not data the source chose to send.
+-- Threshold: more than 1 GiB (1073741824 bytes) from one source address in one UTC hour (bucketed on the
+-- flow's start, cut from the time text).
+WITH outbound AS (
+  SELECT
+    substr(time, 1, 13) AS hour,
+    srcaddr,
+    dstaddr,
+    dstport,
+    bytes,
+    interface_id,
+    time,
+    evidence_key,
+    evidence_record,
+    time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0') AS pick,
+    -- the largest record, ties broken by position, so the detail is the same on every engine
+    lpad(CAST(bytes AS varchar), 20, '0') || '|' || time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0') AS heaviest
+  FROM vpc_flow_logs
+  WHERE action = 'ACCEPT'
+    AND coalesce(log_status, 'OK') = 'OK'
+    AND bytes IS NOT NULL
+    AND srcaddr IS NOT NULL
+    AND NOT (coalesce(srcport, 65535) < 1024 AND coalesce(dstport, 0) >= 1024)
+    AND NOT regexp_like(lower(coalesce(dstaddr, '')), '^$|^(10|127|0)\.|^169\.254\.|^192\.168\.|^172\.(1[6-9]|2[0-9]|3[01])\.|^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|^(22[4-9]|2[3-5][0-9])\.|^f[cd][0-9a-f]{2}:|^fe[89ab][0-9a-f]:|^ff[0-9a-f]{2}:|^::1?$')
+    AND (flow_direction = 'egress'
+      OR (flow_direction IS NULL AND regexp_like(lower(srcaddr), '^10\.|^192\.168\.|^172\.(1[6-9]|2[0-9]|3[01])\.|^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|^f[cd][0-9a-f]{2}:')))
+)
+SELECT
+  min(time) AS event_time,
+  srcaddr AS actor,
+  srcaddr AS source_ip,
+  'ACCEPT' AS action,
+  CASE WHEN count(DISTINCT dstaddr) = 1 THEN min(dstaddr) ELSE CAST(count(DISTINCT dstaddr) AS varchar) || ' destinations' END AS target,
+  CAST(CAST(round(sum(bytes) / 1073741824.0, 2) AS decimal(18, 2)) AS varchar) || ' GiB to the internet in hour ' || hour || ':00Z across '
+    || CAST(count(*) AS varchar) || ' flow record(s) to ' || CAST(count(DISTINCT dstaddr) AS varchar) || ' address(es); largest destination '
+    || max_by(dstaddr, heaviest) || ':' || coalesce(CAST(max_by(dstport, heaviest) AS varchar), '-') || '; interface ' || coalesce(min_by(interface_id, pick), '?') AS detail,
+  min_by(evidence_key, pick) AS evidence_key,
+  min_by(evidence_record, pick) AS evidence_record
+FROM outbound
+GROUP BY hour, srcaddr
+HAVING sum(bytes) > 1073741824
+ORDER BY event_time, actor

@@ -1,0 +1,50 @@
+-- Administration and database ports reachable from the internet: TCP flows ACCEPTed into an interface from a
+-- public address on a sensitive destination port. Inbound means flow-direction 'ingress' when the format has it
+-- (version 5 and later), otherwise a private destination address. "Public" as in vpc-public-top-talkers.
+-- Ports: 22 SSH, 23 Telnet, 445 SMB, 1433 MSSQL, 1521 Oracle, 2375/2376 Docker API, 3306 MySQL, 3389 RDP,
+-- 5432 PostgreSQL, 5900 VNC, 6379 Redis, 9200/9300 Elasticsearch, 11211 Memcached, 27017 MongoDB.
+-- One finding per destination address, port and UTC day, pointing at the first accepted flow; the detail
+-- counts the internet sources. Replies to a client of ours never match: their destination port is ephemeral.
+WITH exposed AS (
+  SELECT
+    substr(time, 1, 10) AS day,
+    srcaddr,
+    dstaddr,
+    dstport,
+    packets,
+    bytes,
+    interface_id,
+    instance_id,
+    time,
+    evidence_key,
+    evidence_record,
+    time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0') AS pick
+  FROM vpc_flow_logs
+  WHERE action = 'ACCEPT'
+    AND coalesce(log_status, 'OK') = 'OK'
+    AND protocol = 6
+    AND dstport IN (22, 23, 445, 1433, 1521, 2375, 2376, 3306, 3389, 5432, 5900, 6379, 9200, 9300, 11211, 27017)
+    AND srcaddr IS NOT NULL
+    AND NOT regexp_like(lower(srcaddr), '^$|^(10|127|0)\.|^169\.254\.|^192\.168\.|^172\.(1[6-9]|2[0-9]|3[01])\.|^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|^(22[4-9]|2[3-5][0-9])\.|^f[cd][0-9a-f]{2}:|^fe[89ab][0-9a-f]:|^ff[0-9a-f]{2}:|^::1?$')
+    AND (flow_direction = 'ingress'
+      OR (flow_direction IS NULL AND regexp_like(lower(coalesce(dstaddr, '')), '^10\.|^192\.168\.|^172\.(1[6-9]|2[0-9]|3[01])\.|^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|^f[cd][0-9a-f]{2}:')))
+)
+SELECT
+  min(time) AS event_time,
+  min_by(srcaddr, pick) AS actor,
+  min_by(srcaddr, pick) AS source_ip,
+  'ACCEPT' AS action,
+  dstaddr || ':' || CAST(dstport AS varchar) AS target,
+  CASE dstport WHEN 22 THEN 'SSH' WHEN 23 THEN 'Telnet' WHEN 445 THEN 'SMB' WHEN 1433 THEN 'MSSQL' WHEN 1521 THEN 'Oracle'
+    WHEN 2375 THEN 'Docker API' WHEN 2376 THEN 'Docker API (TLS)' WHEN 3306 THEN 'MySQL' WHEN 3389 THEN 'RDP'
+    WHEN 5432 THEN 'PostgreSQL' WHEN 5900 THEN 'VNC' WHEN 6379 THEN 'Redis' WHEN 9200 THEN 'Elasticsearch'
+    WHEN 9300 THEN 'Elasticsearch transport' WHEN 11211 THEN 'Memcached' WHEN 27017 THEN 'MongoDB' ELSE 'port' END
+    || ' accepted from ' || CAST(count(DISTINCT srcaddr) AS varchar) || ' internet address(es) on ' || day || ' ('
+    || CAST(count(*) AS varchar) || ' flow records, ' || CAST(coalesce(sum(packets), 0) AS varchar) || ' packets, '
+    || CAST(coalesce(sum(bytes), 0) AS varchar) || ' bytes); first from ' || min_by(srcaddr, pick) || ', last at ' || max(time)
+    || '; interface ' || coalesce(min_by(interface_id, pick), '?') || coalesce(', instance ' || min_by(instance_id, pick), '') AS detail,
+  min_by(evidence_key, pick) AS evidence_key,
+  min_by(evidence_record, pick) AS evidence_record
+FROM exposed
+GROUP BY day, dstaddr, dstport
+ORDER BY event_time, target
