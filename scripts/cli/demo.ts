@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateIncident } from '../../shared/demo/incident.ts';
+import { generateMultiCloud } from '../../shared/demo/multicloud.ts';
 import { collectEvidence } from '../../shared/evidence/collect.ts';
 import { LocalEvidenceSource } from '../../shared/evidence/local-source.ts';
 import type { Finding } from '../../shared/detections/run.ts';
@@ -24,7 +25,7 @@ export async function runDemo(values: Values, _positionals: string[], io: Io): P
   const started = performance.now();
   const work = await mkdtemp(join(tmpdir(), 'amber-demo-'));
   try {
-    const files = generateIncident();
+    const files = [...generateIncident(), ...generateMultiCloud()];
     for (const f of files) {
       await mkdir(dirname(join(work, f.path)), { recursive: true });
       await writeFile(join(work, f.path), f.bytes);
@@ -34,7 +35,8 @@ export async function runDemo(values: Values, _positionals: string[], io: Io): P
     const collected = await collectEvidence({
       store,
       caseName: CASE,
-      sources: [await LocalEvidenceSource.open(join(work, 'AWSLogs'))],
+      // One source per top folder, so keys read cases/demo/AWSLogs/..., cases/demo/azure/..., as exported.
+      sources: await Promise.all([...new Set(files.map((f) => f.path.split('/')[0]!))].sort().map((top) => LocalEvidenceSource.open(join(work, top)))),
       actor: actorFrom(io),
       retainUntil: new Date(Date.now() + 365 * DAY_MS),
     });
@@ -48,9 +50,9 @@ export async function runDemo(values: Values, _positionals: string[], io: Io): P
     const findings = report.run.findings;
     io.out(
       [
-        'Amber demo: a synthetic intrusion into AWS account 111122223333, investigated on the embedded default.',
+        'Amber demo: a synthetic intrusion across AWS, Entra ID, Microsoft 365 and Google Cloud, investigated on the embedded default.',
         '',
-        `1. collect  ${collected.items} CloudTrail files (${formatBytes(collected.bytes)}, ${report.events} events) into case "${CASE}", each SHA-256-hashed as stored`,
+        `1. collect  ${collected.items} log files (${formatBytes(collected.bytes)}, ${report.events} events from ${report.sources.join(', ')}) into case "${CASE}", each SHA-256-hashed as stored`,
         `            (${collected.created} new, ${collected.reacquired} already preserved: the incident is deterministic, so reruns add no duplicates)`,
         `2. verify   ${report.intact ? 'INTACT: every object re-hashed, custody ledger chain and checkpoints unbroken' : 'INTEGRITY FAILURE: see the report'}`,
         `3. detect   ${report.run.detections} detections (the same Athena SQL that runs in AWS), ${findings.length} findings:`,

@@ -19,6 +19,8 @@ export interface ReportOutcome {
   readonly run: CatalogueRun & { detections: number };
   readonly intact: boolean;
   readonly events: number;
+  /** Tables that held events (cloudtrail, vpc_flow_logs, entra_signin...). */
+  readonly sources: readonly string[];
 }
 
 /** Verifies, detects and writes the report for a case (shared by `report` and `demo`). */
@@ -47,7 +49,8 @@ export async function buildReport(caseName: string, lockerFlag: string | undefin
       detectionErrors: run.errors,
     });
     const exported = await writeExport(session, io, [html], out, { what: 'report', format: 'html', findings: run.findings.length });
-    return { exported, run, intact: verification.intact, events: eventCount(session.tables) };
+    const sources = Object.entries(session.tables.events).filter(([, n]) => n > 0).map(([table]) => table);
+    return { exported, run, intact: verification.intact, events: eventCount(session.tables), sources };
   } finally {
     await session.close();
   }

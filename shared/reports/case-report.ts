@@ -43,7 +43,8 @@ export async function identityActivity(engine: QueryEngine, sources: Readonly<Re
   return engine.query<IdentityActivity>(
     `WITH t AS (${all})
      SELECT coalesce(identity, '(unknown)') AS actor, count(*) AS events, min(time) AS first, max(time) AS last,
-            count(DISTINCT source_ip) AS "sourceIps", count(DISTINCT action) AS actions, count_if(outcome = 'failure') AS errors
+            count(DISTINCT source_ip) AS "sourceIps", count(DISTINCT action) AS actions, count_if(outcome = 'failure') AS errors,
+            array_join(array_distinct(array_agg(source ORDER BY source)), ', ') AS sources
      FROM t GROUP BY 1 ORDER BY events DESC, actor`,
   );
 }

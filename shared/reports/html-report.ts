@@ -26,6 +26,8 @@ export interface IdentityActivity {
   readonly sourceIps: number;
   readonly actions: number;
   readonly errors: number;
+  /** Log sources the identity appears in (cloudtrail, entra-signin, m365-audit, ...). */
+  readonly sources?: string;
 }
 
 /** A record Amber could not turn into an event (it stays preserved and hashed). */
@@ -139,8 +141,8 @@ function identityTable(identities: readonly IdentityActivity[], findings: readon
     const who = identityOf(f.actor);
     if (who) counts.set(who, (counts.get(who) ?? 0) + 1);
   }
-  return `<table><thead><tr><th>Identity</th><th>Events</th><th>Findings</th><th>Errors</th><th>Source IPs</th><th>Distinct actions</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
-${identities.map((i) => `<tr${counts.get(i.actor) ? ' class="flagged"' : ''}><td><code>${h(i.actor)}</code></td><td class="num">${i.events}</td><td class="num">${counts.get(i.actor) ?? 0}</td><td class="num">${i.errors}</td><td class="num">${i.sourceIps}</td><td class="num">${i.actions}</td><td>${h(i.first)}</td><td>${h(i.last)}</td></tr>`).join('\n')}
+  return `<table><thead><tr><th>Identity</th><th>Seen in</th><th>Events</th><th>Findings</th><th>Errors</th><th>Source IPs</th><th>Distinct actions</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
+${identities.map((i) => `<tr${counts.get(i.actor) ? ' class="flagged"' : ''}><td><code>${h(i.actor)}</code></td><td>${h(i.sources ?? '')}</td><td class="num">${i.events}</td><td class="num">${counts.get(i.actor) ?? 0}</td><td class="num">${i.errors}</td><td class="num">${i.sourceIps}</td><td class="num">${i.actions}</td><td>${h(i.first)}</td><td>${h(i.last)}</td></tr>`).join('\n')}
 </tbody></table>`;
 }
 
