@@ -11,6 +11,10 @@ import { entraAuditSource } from './entra-audit/index.ts';
 import { entraSignInSource } from './entra-signin/index.ts';
 import { gcpAuditSource } from './gcp-audit/index.ts';
 import { m365AuditSource } from './m365-audit/index.ts';
+import { iotApiSource } from './iot-api/index.ts';
+import { iotCoreSource } from './iot-core/index.ts';
+import { iotShadowSource } from './iot-shadow/index.ts';
+import { mqttSource } from './mqtt/index.ts';
 
 /** The registered sources, in no particular order (detection must be unambiguous). */
 export const LOG_SOURCES: readonly LogSource[] = [
@@ -21,6 +25,10 @@ export const LOG_SOURCES: readonly LogSource[] = [
   entraAuditSource,
   m365AuditSource,
   gcpAuditSource,
+  iotCoreSource,
+  iotShadowSource,
+  iotApiSource,
+  mqttSource,
 ];
 
 /** The source with this id, or InvalidInputError listing the valid ids. */

@@ -1,0 +1,35 @@
+-- Refusals from one address: HTTP 401 and 403 responses, ten or more in one 10-minute bucket cut from the
+-- `time` text. The detail tells the patterns apart: many user names on the sign-in endpoint (credential
+-- stuffing), one user on many devices (probing), one token refused over and over (a revoked token replayed).
+WITH refused AS (
+  SELECT
+    client_ip,
+    substr(time, 1, 15) AS bucket,
+    time,
+    status,
+    path,
+    user_name,
+    device_id,
+    action,
+    evidence_key,
+    evidence_record,
+    time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0') AS pick
+  FROM iot_api_logs
+  WHERE status IN (401, 403) AND client_ip IS NOT NULL
+)
+SELECT
+  min(time) AS event_time,
+  coalesce(min_by(user_name, CASE WHEN user_name IS NULL THEN NULL ELSE pick END), client_ip) AS actor,
+  client_ip AS source_ip,
+  min_by(action, pick) AS action,
+  min_by(path, pick) AS target,
+  CAST(count(*) AS varchar) || ' responses 401/403 in 10 min (' || CAST(count_if(status = 401) AS varchar) || ' x 401, '
+    || CAST(count_if(status = 403) AS varchar) || ' x 403) from ' || client_ip || ' for ' || CAST(count(DISTINCT user_name) AS varchar)
+    || ' user(s) on ' || CAST(count(DISTINCT path) AS varchar) || ' endpoint(s) and ' || CAST(count(DISTINCT device_id) AS varchar)
+    || ' device(s); users: ' || CASE WHEN count(user_name) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_name ORDER BY user_name)), ', ') END AS detail,
+  min_by(evidence_key, pick) AS evidence_key,
+  min_by(evidence_record, pick) AS evidence_record
+FROM refused
+GROUP BY client_ip, bucket
+HAVING count(*) >= 10
+ORDER BY event_time, source_ip

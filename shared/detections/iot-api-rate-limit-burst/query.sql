@@ -1,0 +1,36 @@
+-- Automation hitting the rate limit: HTTP 429 responses to one client address, ten or more in one 10-minute
+-- bucket cut from the `time` text (`YYYY-MM-DDTHH:M`). A person in an app does not trip the limit ten times in
+-- ten minutes; a script looping over devices, tokens or passwords does. The detail counts every request of the
+-- address in the bucket and the endpoints, users and user agents involved.
+WITH requests AS (
+  SELECT
+    client_ip,
+    substr(time, 1, 15) AS bucket,
+    time,
+    status,
+    path,
+    user_name,
+    user_agent,
+    action,
+    evidence_key,
+    evidence_record,
+    time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0') AS pick
+  FROM iot_api_logs
+  WHERE client_ip IS NOT NULL
+)
+SELECT
+  min(CASE WHEN status = 429 THEN time END) AS event_time,
+  coalesce(max(user_name), client_ip) AS actor,
+  client_ip AS source_ip,
+  min_by(action, CASE WHEN status = 429 THEN pick END) AS action,
+  min_by(path, CASE WHEN status = 429 THEN pick END) AS target,
+  CAST(count_if(status = 429) AS varchar) || ' responses 429 out of ' || CAST(count(*) AS varchar) || ' requests in 10 min from '
+    || client_ip || ' to ' || CAST(count(DISTINCT path) AS varchar) || ' endpoint(s); users: '
+    || CASE WHEN count(user_name) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_name ORDER BY user_name)), ', ') END
+    || '; user agents: ' || CASE WHEN count(user_agent) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_agent ORDER BY user_agent)), ' | ') END AS detail,
+  min_by(evidence_key, CASE WHEN status = 429 THEN pick END) AS evidence_key,
+  min_by(evidence_record, CASE WHEN status = 429 THEN pick END) AS evidence_record
+FROM requests
+GROUP BY client_ip, bucket
+HAVING count_if(status = 429) >= 10
+ORDER BY event_time, source_ip
