@@ -11,6 +11,8 @@
  *  02:04  from Sydney, a mail rule forwards alice's mail to an outside address, while alice keeps working
  *         from London (one identity active from two places at once)
  *  02:20  from Sydney, alice's Google identity grants roles/owner on the production project to an outsider
+ *  04:30  on the factory's MQTT broker, an unknown client connects from the attacker's address over
+ *         plaintext port 1883 and subscribes to every topic (`#`), among the fleet's TLS sensors
  *
  * Geolocation needs real public addresses (documentation ranges have no location): 81.2.69.160 and 1.1.1.1
  * are widely used in geolocation examples and sit in London and Sydney in the DB-IP database. Nothing here
@@ -125,6 +127,41 @@ function flowLogs(): IncidentFile[] {
   return files;
 }
 
+/** Mosquitto's log for the day: twelve sensors on TLS all day, and the intruder at 04:30. */
+function mqttLog(): IncidentFile {
+  const day = Date.parse(`${DAY}T00:00:00Z`) / 1000;
+  const lines: Array<[number, string]> = [
+    [day, 'mosquitto version 2.0.18 starting'],
+    [day, 'Opening ipv4 listen socket on port 1883.'],
+    [day, 'Opening ipv4 listen socket on port 8883.'],
+  ];
+  for (let i = 1; i <= 12; i++) {
+    const id = `sensor-${String(i).padStart(2, '0')}`;
+    const ip = `10.0.5.${10 + i}`;
+    for (let h = 0; h < 24; h += 4) {
+      const t = day + h * 3600 + i * 37;
+      lines.push(
+        [t, `New connection from ${ip}:${40000 + i * 10 + h} on port 8883.`],
+        [t, `New client connected from ${ip}:${40000 + i * 10 + h} as ${id} (p2, c1, k60, u'fleet').`],
+        [t + 1, `Received PUBLISH from ${id} (d0, q1, r0, m1, 'factory/line1/${id}/telemetry', ... (48 bytes))`],
+        [t + 3000, `Client ${id} disconnected.`],
+      );
+    }
+  }
+  const t = day + 4 * 3600 + 30 * 60;
+  lines.push(
+    [t, 'New connection from 203.0.113.66:51234 on port 1883.'],
+    [t, "New client connected from 203.0.113.66:51234 as mosq-Zk3pQ9 (p2, c1, k60, u'guest')."],
+    [t + 2, 'Received SUBSCRIBE from mosq-Zk3pQ9'],
+    [t + 2, '\t# (QoS 0)'],
+    [t + 2, 'mosq-Zk3pQ9 0 #'],
+    [t + 900, 'Client mosq-Zk3pQ9 disconnected.'],
+  );
+  lines.sort((a, b) => a[0] - b[0]);
+  const body = `${lines.map(([ts, l]) => `${ts}: ${l}`).join('\n')}\n`;
+  return { path: `iot/mosquitto/${DAY}.log`, bytes: text(body), records: lines.length };
+}
+
 /** VPC flow logs, Entra ID sign-ins, Microsoft 365 audit records and GCP audit entries of the demo, as exported. */
 export function generateMultiCloud(): IncidentFile[] {
   const signIns = [
@@ -171,5 +208,6 @@ export function generateMultiCloud(): IncidentFile[] {
     { path: `azure/entra/SignInLogs/${DAY}.json`, bytes: text(JSON.stringify({ records: signIns }, null, 1)), records: signIns.length },
     { path: `m365/audit/Audit.Exchange/${DAY}.json`, bytes: text(JSON.stringify(mailbox, null, 1)), records: mailbox.length },
     { path: `gcp/cloudaudit/activity/${DAY}.jsonl`, bytes: text(`${gcp.map((e) => JSON.stringify(e)).join('\n')}\n`), records: gcp.length },
+    mqttLog(),
   ];
 }

@@ -30,7 +30,7 @@ describe('CLI: amber demo', () => {
     for (const id of [
       'console-login-without-mfa', 'cloudtrail-logging-disabled', 'root-account-usage', 's3-bucket-exposed', 'organization-leave', 'instance-credentials-outside-aws',
       'entra-risky-sign-in', 'm365-mail-forwarding-external', 'gcp-iam-powerful-role-granted', 'vpc-beaconing', 'vpc-large-egress-to-internet',
-      'impossible-travel', 'credential-sharing',
+      'impossible-travel', 'credential-sharing', 'mqtt-plaintext-remote-client', 'mqtt-wildcard-subscription', 'mqtt-unknown-client-id',
     ]) {
       expect(ids, id).toContain(id);
     }
