@@ -73,13 +73,18 @@ describe('CLI: amber detect', () => {
 });
 
 describe('CLI: amber timeline', () => {
-  it('writes one CSV row per event and records the export with its SHA-256', async () => {
+  it('writes one CSV row per timeline event and records the export with its SHA-256', async () => {
     const run = await runCli(['timeline', '--case', 'demo', '--format', 'csv', '--out', 'timeline.csv'], { cwd });
     expect(run.code).toBe(0);
     const csv = await readFile(join(cwd, 'timeline.csv'));
-    expect(csv.toString().trimEnd().split('\n')).toHaveLength(EVENTS + 1);
-    const exported = (await ledger(cwd)).filter((e) => e.action === 'exported').at(-1)!;
-    expect(exported.detail).toMatchObject({ what: 'timeline', format: 'csv', rows: EVENTS, sha256: sha(csv) });
+    const lines = csv.toString().trimEnd().split('\n');
+    const jsonl = (await runCli(['timeline', '--case', 'demo', '--format', 'jsonl'], { cwd })).stdout.trim().split('\n').map((l) => JSON.parse(l) as { source: string });
+    expect(lines).toHaveLength(jsonl.length + 1);
+    // Every CloudTrail record is an event; a broker's own start-up lines stay in its table, not on the timeline.
+    expect(jsonl.filter((r) => r.source === 'cloudtrail')).toHaveLength(generateIncident().reduce((n, f) => n + f.records, 0));
+    expect(jsonl.length).toBeLessThanOrEqual(EVENTS);
+    const exported = (await ledger(cwd)).filter((e) => e.action === 'exported' && e.detail?.format === 'csv').at(-1)!;
+    expect(exported.detail).toMatchObject({ what: 'timeline', format: 'csv', rows: jsonl.length, sha256: sha(csv) });
   });
 
   it('shows one person across clouds with --identity', async () => {
