@@ -8,7 +8,8 @@ import { HANDLER_ENV, type HandlerName } from '../../functions/aws/handlers/cont
 import { windowedSql, type Detection } from '../../shared/detections/catalogue.ts';
 import { CLOUDTRAIL_COLUMNS } from '../../shared/query/tables/cloudtrail.ts';
 import { ConfigError, readConfig } from '../../infra/lib/config.ts';
-import { ATHENA_TABLES } from '../../infra/lib/constructs/athena-tables.ts';
+import { ATHENA_TABLES, SCHEDULED_TABLES } from '../../infra/lib/constructs/athena-tables.ts';
+import { LOG_SOURCES } from '../../shared/sources/registry.ts';
 import { detectionSchedules } from '../../infra/lib/constructs/scheduled-detections.ts';
 import { assertTrinoSql } from '../helpers/trino-sql.ts';
 import { catalogue, EVIDENCE_ACCOUNT, testApp, templates } from '../helpers/infra.ts';
@@ -60,6 +61,8 @@ describe('EvidenceStack', () => {
   let json: CfnTemplate;
   let detections: Detection[];
   let localOnly: Detection[];
+  let caseOnly: Detection[];
+  let all: Detection[];
   let info: string[];
   // A second configuration exercising every context value the first leaves at its default.
   let other: Template;
@@ -67,8 +70,9 @@ describe('EvidenceStack', () => {
 
   beforeAll(async () => {
     // GIVEN the app with cdk.json's defaults, in single-account mode
-    const all = await catalogue();
-    detections = all.filter((d) => ATHENA_TABLES.includes(d.table));
+    all = await catalogue();
+    detections = all.filter((d) => SCHEDULED_TABLES.includes(d.table));
+    caseOnly = all.filter((d) => ATHENA_TABLES.includes(d.table) && !SCHEDULED_TABLES.includes(d.table));
     localOnly = all.filter((d) => !ATHENA_TABLES.includes(d.table));
     // WHEN it is synthesized
     const app = await testApp();
@@ -91,11 +95,23 @@ describe('EvidenceStack', () => {
     ));
   });
 
-  it('runs in Athena every detection whose table it defines, and names the others', () => {
+  it('defines an Athena table for every table a detection reads', () => {
+    expect(localOnly).toEqual([]);
+    const glueTables = resourcesOfType(json, 'AWS::Glue::Table').map(([, t]) => (t.TableInput as { Name: string }).Name);
+    for (const table of new Set(all.map((d) => d.table))) expect(glueTables, table).toContain(table);
+    for (const s of LOG_SOURCES) expect(ATHENA_TABLES).toContain(s.table);
+  });
+
+  it('schedules every detection on a live table and lists each other one with its reason', () => {
     expect(detections.length).toBeGreaterThan(0);
-    if (localOnly.length === 0) return;
-    expect(info).toHaveLength(1);
-    for (const d of localOnly) expect(info[0]).toContain(`${d.id} (${d.table})`);
+    const scheduled = resourcesOfType(json, 'AWS::Scheduler::Schedule').flatMap(([, s]) => (JSON.parse((s as { Target: { Input: string } }).Target.Input) as { detections: string[] }).detections);
+    const listed = info.find((m) => m.includes('are not scheduled')) ?? '';
+    for (const d of all) {
+      if (scheduled.includes(d.id)) continue;
+      expect(listed, d.id).toContain(`${d.id} (${d.table})`);
+    }
+    if (caseOnly.length > 0) expect(listed).toMatch(/evidence-only table \(per case, injected case_name\): saved as the case query/);
+    expect(info.join('\n')).not.toContain('no Athena table');
   });
 
   describe('Evidence bucket', () => {
@@ -359,7 +375,7 @@ describe('EvidenceStack', () => {
 
     it('saves each detection twice as a named query: the catalogue SQL unchanged under windowedSql, over the trail and over a case', () => {
       const queries = resourcesOfType(json, 'AWS::Athena::NamedQuery').map(([, q]) => q as { Name: string; QueryString: string; Database: string });
-      expect(queries).toHaveLength(detections.length * 2);
+      expect(queries).toHaveLength(detections.length * 2 + caseOnly.length);
       for (const d of detections) {
         const trail = queries.find((q) => q.Name === `amber-${d.id}`)!;
         const byCase = queries.find((q) => q.Name === `amber-case-${d.id}`)!;
@@ -371,6 +387,48 @@ describe('EvidenceStack', () => {
         assertTrinoSql(trail.QueryString);
         assertTrinoSql(byCase.QueryString);
       }
+    });
+
+    it('saves each detection on another source as a case query over that source\'s own table', () => {
+      const queries = resourcesOfType(json, 'AWS::Athena::NamedQuery').map(([, q]) => q as { Name: string; QueryString: string; Database: string });
+      expect(caseOnly.length).toBeGreaterThan(0);
+      for (const d of caseOnly) {
+        expect(queries.find((q) => q.Name === `amber-${d.id}`)).toBeUndefined();
+        const byCase = queries.find((q) => q.Name === `amber-case-${d.id}`)!;
+        expect(byCase.Database).toBe('amber');
+        expect(byCase.QueryString).toBe(windowedSql(d.sql, d.table, `(SELECT * FROM "amber"."${d.table}" WHERE case_name = ?)`));
+        assertTrinoSql(byCase.QueryString);
+      }
+    });
+
+    it('defines each source\'s table from its DDL over the derived rows of a case, with an injected case partition', () => {
+      for (const s of LOG_SOURCES) {
+        const t = table(s.table);
+        expect(t.TableType).toBe('EXTERNAL_TABLE');
+        expect(t.PartitionKeys).toEqual([{ Name: 'case_name', Type: 'string' }]);
+        const params = t.Parameters as Record<string, unknown>;
+        expect(params['projection.enabled']).toBe('true');
+        expect(params['projection.case_name.type']).toBe('injected');
+        const template = params['storage.location.template'] as { 'Fn::Join': [string, unknown[]] };
+        expect(template['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<bucket>')).join('')).toBe(`s3://<bucket>/cases/\${case_name}/_amber/derived/${s.id}/`);
+        const sd = t.StorageDescriptor as { Columns: Array<{ Name: string; Type: string }>; InputFormat: string; SerdeInfo: { SerializationLibrary: string } };
+        expect(sd.Columns.map((c) => c.Name)).toEqual([...s.columns.map((c) => c.name), 'evidence_key', 'evidence_record']);
+        const hive: Record<string, string> = { VARCHAR: 'string', BIGINT: 'bigint', INTEGER: 'int', DOUBLE: 'double', BOOLEAN: 'boolean', JSON: 'string' };
+        expect(sd.Columns.slice(0, s.columns.length).map((c) => c.Type)).toEqual(s.columns.map((c) => hive[c.type]));
+        expect(sd.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
+        expect(sd.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+      }
+    });
+
+    it('lets run-detections read only the CloudTrail tables in Glue, scoped to the database', () => {
+      const glue = allStatements(json)
+        .filter(({ where }) => where.includes('RunDetections'))
+        .filter(({ statement }) => list(statement.Action).some((a) => a.startsWith('glue:')));
+      expect(glue.length).toBeGreaterThan(0);
+      const resources = JSON.stringify(glue.map(({ statement }) => statement.Resource));
+      expect(resources).not.toContain('*');
+      for (const s of LOG_SOURCES) expect(resources).not.toContain(`table/amber/${s.table}`);
+      expect(resources).toContain('table/amber/cloudtrail');
     });
   });
 

@@ -12,6 +12,10 @@
  *   names are unbounded and unknown at deploy time (an enum would need a redeploy per case), and a query about
  *   evidence is always about a case, so Athena requires `case_name = '...'` (or IN) and reads only that case.
  *   `storage.location.template` places `${case_name}` in front of the trail's own layout.
+ * - Every other registered source (VPC flow logs, S3 access logs, Azure, Entra ID, Microsoft 365, GCP, IoT, MQTT):
+ *   one table named like the source's table over its derived rows, `cases/<case>/_amber/derived/<source id>/`,
+ *   with the same injected `case_name` (see ../athena-sources.ts). These exist only as evidence of a case, so
+ *   their detections are saved as case queries only and are not scheduled (SCHEDULED_TABLES).
  */
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
@@ -26,6 +30,7 @@ import { windowedSql, type Detection } from '../../../shared/detections/catalogu
 import { AWS_COMMERCIAL_REGIONS } from '../../../shared/query/tables/cloudtrail.ts';
 import { cloudTrailRecordColumns, cloudTrailViewColumns, cloudTrailViewSql, prestoViewText, type GlueColumn } from '../athena-cloudtrail.ts';
 import { SECURE_BUCKET_DEFAULTS } from '../defaults.ts';
+import { sourceGlueTables, type SourceGlueTable } from '../athena-sources.ts';
 
 export interface AthenaTablesProps {
   /** Detections whose SQL becomes named queries. */
@@ -58,8 +63,21 @@ export interface AthenaTablesProps {
 
 /** The logical table the catalogue queries, and the views Athena exposes it as. */
 const TRAIL_VIEW = 'cloudtrail';
-/** Tables (detection.yml `table:`) this deployment defines in Athena. */
-export const ATHENA_TABLES: readonly string[] = [TRAIL_VIEW];
+const SOURCE_TABLES: readonly SourceGlueTable[] = sourceGlueTables();
+/** Tables (detection.yml `table:`) this deployment defines in Athena: CloudTrail and every registered source's. */
+export const ATHENA_TABLES: readonly string[] = [TRAIL_VIEW, ...SOURCE_TABLES.map((t) => t.name)];
+/**
+ * Tables with a live location (the trail) that scheduled runs query over their window. The others hold only
+ * what was preserved into a case: Athena requires the injected `case_name` in every query of them, and their
+ * events are as old as the incident, not the schedule's window, so their detections are run per case.
+ */
+export const SCHEDULED_TABLES: readonly string[] = [TRAIL_VIEW];
+/** Why a detection on one of ATHENA_TABLES is not scheduled, or undefined when it is. */
+export function notScheduledReason(table: string): string | undefined {
+  if (SCHEDULED_TABLES.includes(table)) return undefined;
+  if (!ATHENA_TABLES.includes(table)) return 'no Athena table in this deployment (embedded engine only)';
+  return 'evidence-only table (per case, injected case_name): saved as the case query amber-case-<id>';
+}
 const EVIDENCE_VIEW = 'evidence_cloudtrail';
 const CASE_COLUMN = 'case_name';
 
@@ -74,6 +92,8 @@ export class AthenaTables extends Construct {
   /** The S3 location of the trail the `cloudtrail` table reads (`s3://bucket/prefix/AWSLogs/[org/]`). */
   readonly trailLocation: string;
   readonly namedQueries: athena.CfnNamedQuery[] = [];
+  /** The Glue tables of the other sources, by table name. */
+  readonly sourceTables: ReadonlyMap<string, glue.CfnTable>;
 
   constructor(scope: Construct, id: string, props: AthenaTablesProps) {
     super(scope, id);
@@ -84,9 +104,9 @@ export class AthenaTables extends Construct {
     this.workGroupName = props.workGroupName ?? 'amber';
     this.tables = { trail: 'cloudtrail_files', trailView: TRAIL_VIEW, evidence: 'evidence_cloudtrail_files', evidenceView: EVIDENCE_VIEW };
 
-    const unknownTables = [...new Set(props.detections.map((d) => d.table))].filter((t) => t !== TRAIL_VIEW);
+    const unknownTables = [...new Set(props.detections.map((d) => d.table))].filter((t) => !ATHENA_TABLES.includes(t));
     if (unknownTables.length > 0) {
-      throw new Error(`AthenaTables: detections read table(s) ${unknownTables.join(', ')}, but the Athena deployment defines only ${TRAIL_VIEW}; add the table here first`);
+      throw new Error(`AthenaTables: detections read table(s) ${unknownTables.join(', ')}, but the Athena deployment defines only ${ATHENA_TABLES.join(', ')}; add the table here first`);
     }
 
     this.resultsBucket = new s3.Bucket(this, 'Results', {
@@ -109,7 +129,7 @@ export class AthenaTables extends Construct {
 
     const database = new glue.CfnDatabase(this, 'Database', {
       catalogId: stack.account,
-      databaseInput: { name: this.databaseName, description: 'Amber: CloudTrail from the trail and from preserved evidence, in the documented Athena shape' },
+      databaseInput: { name: this.databaseName, description: 'Amber: CloudTrail from the trail and from preserved evidence, and the other sources\' rows derived from preserved evidence' },
     });
 
     const prefix = props.trailPrefix ? `${props.trailPrefix}/` : '';
@@ -159,6 +179,14 @@ export class AthenaTables extends Construct {
     trailView.addResourceDependency(trailTable);
     evidenceView.addResourceDependency(evidenceTable);
 
+    const sourceTables = new Map<string, glue.CfnTable>();
+    for (const t of SOURCE_TABLES) {
+      const table = this.sourceTable(t, evidenceCases);
+      table.addResourceDependency(database);
+      sourceTables.set(t.name, table);
+    }
+    this.sourceTables = sourceTables;
+
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,
       description: 'Amber detections: encrypted results, enforced settings, bytes-scanned cutoff',
@@ -180,25 +208,64 @@ export class AthenaTables extends Construct {
     // The catalogue's SQL, unchanged, under a CTE named like its table (windowedSql); the `?` are Athena
     // execution parameters the console asks for: the days to scan, or the case.
     for (const d of props.detections) {
-      const trailQuery = new athena.CfnNamedQuery(this, `Query-${d.id}`, {
-        name: `amber-${d.id}`,
-        description: `${d.title} (${d.severity}) over the trail; parameters: first and last day, yyyy/MM/dd`.slice(0, 1024),
-        database: this.databaseName,
-        workGroup: this.workGroup.ref,
-        queryString: windowedSql(d.sql, d.table, `(SELECT * FROM "${this.databaseName}"."${TRAIL_VIEW}" WHERE "timestamp" BETWEEN ? AND ?)`),
-      });
+      const queries: athena.CfnNamedQuery[] = [];
+      if (d.table === TRAIL_VIEW) {
+        queries.push(
+          new athena.CfnNamedQuery(this, `Query-${d.id}`, {
+            name: `amber-${d.id}`,
+            description: `${d.title} (${d.severity}) over the trail; parameters: first and last day, yyyy/MM/dd`.slice(0, 1024),
+            database: this.databaseName,
+            workGroup: this.workGroup.ref,
+            queryString: windowedSql(d.sql, d.table, `(SELECT * FROM "${this.databaseName}"."${TRAIL_VIEW}" WHERE "timestamp" BETWEEN ? AND ?)`),
+          }),
+        );
+      }
+      // Over a case: the CloudTrail evidence view for `cloudtrail`, else the source's own table (same name).
+      const caseTable = d.table === TRAIL_VIEW ? EVIDENCE_VIEW : d.table;
       const caseQuery = new athena.CfnNamedQuery(this, `CaseQuery-${d.id}`, {
         name: `amber-case-${d.id}`,
-        description: `${d.title} (${d.severity}) over one case's preserved CloudTrail; parameter: the case name`.slice(0, 1024),
+        description: `${d.title} (${d.severity}) over one case's preserved ${d.table === TRAIL_VIEW ? 'CloudTrail' : d.table}; parameter: the case name`.slice(0, 1024),
         database: this.databaseName,
         workGroup: this.workGroup.ref,
-        queryString: windowedSql(d.sql, d.table, `(SELECT * FROM "${this.databaseName}"."${EVIDENCE_VIEW}" WHERE ${CASE_COLUMN} = ?)`),
+        queryString: windowedSql(d.sql, d.table, `(SELECT * FROM "${this.databaseName}"."${caseTable}" WHERE ${CASE_COLUMN} = ?)`),
       });
-      for (const q of [trailQuery, caseQuery]) {
+      queries.push(caseQuery);
+      const sourceTable = sourceTables.get(d.table);
+      for (const q of queries) {
         q.addResourceDependency(database);
+        if (sourceTable) q.addResourceDependency(sourceTable);
         this.namedQueries.push(q);
       }
     }
+  }
+
+  /** A source's table over its derived rows in every case: `cases/${case_name}/_amber/derived/<source id>/`. */
+  private sourceTable(t: SourceGlueTable, evidenceCases: string): glue.CfnTable {
+    if (t.columns.some((c) => c.name === CASE_COLUMN)) throw new Error(`AthenaTables: ${t.name} has a column ${CASE_COLUMN}, the case partition's name`);
+    return new glue.CfnTable(this, `SourceTable-${t.source.id}`, {
+      catalogId: Stack.of(this).account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: t.name,
+        description: `${t.source.title}: Amber's derived rows of preserved evidence, cases/<case>/${t.derivedFolder} (query with case_name = ...)`,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: 'json',
+          'projection.enabled': 'true',
+          [`projection.${CASE_COLUMN}.type`]: 'injected',
+          'storage.location.template': `${evidenceCases}\${${CASE_COLUMN}}/${t.derivedFolder}`,
+        },
+        partitionKeys: [{ name: CASE_COLUMN, type: 'string' }],
+        storageDescriptor: {
+          columns: [...t.columns],
+          location: evidenceCases,
+          inputFormat: t.inputFormat,
+          outputFormat: t.outputFormat,
+          serdeInfo: { serializationLibrary: t.serde, parameters: { ...t.serdeParameters } },
+        },
+      },
+    });
   }
 
   private externalTable(id: string, name: string, description: string, location: string, partitionKeys: GlueColumn[], parameters: Record<string, string>): glue.CfnTable {

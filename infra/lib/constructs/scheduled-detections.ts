@@ -16,7 +16,7 @@ import type { Detection } from '../../../shared/detections/catalogue.ts';
 import { EVIDENCE_LAYOUT } from '../defaults.ts';
 import { acknowledgeWildcardResources } from '../nag.ts';
 import { AmberFunction } from './amber-function.ts';
-import type { AthenaTables } from './athena-tables.ts';
+import { SCHEDULED_TABLES, type AthenaTables } from './athena-tables.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
 
 export interface ScheduledDetectionsProps {
@@ -67,6 +67,11 @@ export class ScheduledDetections extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const groups = detectionSchedules(props.detections);
+    // A scheduled run queries each detection's table over its window (tableTime): only tables with a live location.
+    const unscheduled = props.detections.filter((d) => !SCHEDULED_TABLES.includes(d.table));
+    if (unscheduled.length > 0) {
+      throw new Error(`ScheduledDetections: only detections on ${SCHEDULED_TABLES.join(', ')} can be scheduled; not: ${unscheduled.map((d) => `${d.id} (${d.table})`).join(', ')}`);
+    }
     const bad = props.detections.filter((d) => !/^(rate|cron)\(.+\)$/.test(d.schedule));
     if (bad.length > 0) {
       throw new Error(`ScheduledDetections: schedule must be rate(...) or cron(...); not valid: ${bad.map((d) => `${d.id}: ${d.schedule}`).join(', ')}`);

@@ -9,7 +9,7 @@ import type { Detection } from '../../../shared/detections/catalogue.ts';
 import type { AmberConfig } from '../config.ts';
 import { EVIDENCE_LAYOUT } from '../defaults.ts';
 import { AmberFunction } from '../constructs/amber-function.ts';
-import { ATHENA_TABLES, AthenaTables } from '../constructs/athena-tables.ts';
+import { ATHENA_TABLES, AthenaTables, notScheduledReason, SCHEDULED_TABLES } from '../constructs/athena-tables.ts';
 import { EvidenceBucket } from '../constructs/evidence-bucket.ts';
 import { InstancePreservation } from '../constructs/instance-preservation.ts';
 import { LogPreservation } from '../constructs/log-preservation.ts';
@@ -70,12 +70,19 @@ export class EvidenceStack extends Stack {
     this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`]);
     this.evidence.grantWriteEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`]);
 
-    // Detections on tables the AWS deployment has no Athena table for run on the embedded engine only; say which.
+    // Every detection on an Athena table is saved as named queries; those on a table with a live location
+    // (the trail) are also scheduled. Say which are not scheduled, and why.
     const inAws = props.detections.filter((d) => ATHENA_TABLES.includes(d.table));
-    const localOnly = props.detections.filter((d) => !ATHENA_TABLES.includes(d.table));
-    if (localOnly.length > 0) {
+    const scheduled = props.detections.filter((d) => SCHEDULED_TABLES.includes(d.table));
+    const notScheduled = props.detections.filter((d) => !SCHEDULED_TABLES.includes(d.table));
+    if (notScheduled.length > 0) {
+      const byReason = new Map<string, string[]>();
+      for (const d of notScheduled) {
+        const reason = notScheduledReason(d.table) ?? '';
+        byReason.set(reason, [...(byReason.get(reason) ?? []), `${d.id} (${d.table})`]);
+      }
       Annotations.of(this).addInfo(
-        `amber: ${localOnly.length} detection(s) read tables with no Athena table in this deployment and are neither scheduled nor saved as queries: ${localOnly.map((d) => `${d.id} (${d.table})`).join(', ')}`,
+        `amber: ${notScheduled.length} detection(s) are not scheduled: ${[...byReason].map(([reason, ids]) => `${reason}: ${ids.join(', ')}`).join('; ')}`,
       );
     }
 
@@ -94,7 +101,7 @@ export class EvidenceStack extends Stack {
     });
 
     this.detections = new ScheduledDetections(this, 'Detections', {
-      detections: inAws,
+      detections: scheduled,
       evidence: this.evidence,
       athena: this.athena,
       trailBucket: config.trailBucket,
