@@ -3,6 +3,7 @@ import { UsageError } from '../../shared/errors.ts';
 import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { sourceById } from '../../shared/sources/registry.ts';
+import { recogniseSource } from '../../shared/sources/recognise.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker, openSource } from './context.ts';
@@ -31,6 +32,7 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
     actor: actorFrom(io),
     retainUntil: new Date(Date.now() + retainDays * DAY_MS),
     ...(source ? { source } : {}),
+    recognise: recogniseSource,
     onProgress: (p) => progress.update(p.bytes, undefined, `${p.files} objects, ${formatBytes(p.bytes)}  ${p.current ?? ''}`),
   });
   progress.done();
@@ -44,6 +46,7 @@ function describe(s: CollectSummary): string {
   const lines = [
     `Collected ${s.items} object${s.items === 1 ? '' : 's'} into case ${t(s.case)} (${s.created} new, ${s.reacquired} already preserved with the same bytes)`,
     `  ${formatBytes(s.bytes)} in ${s.seconds.toFixed(2)} s (${s.mbPerSecond.toFixed(1)} MB/s), every object hashed with SHA-256 while stored`,
+    `  sources:  ${Object.entries(s.sources).map(([id, n]) => `${id} ${n}`).join(', ') || 'none recognised'}${Object.values(s.sources).reduce((a, b) => a + b, 0) < s.items ? ` (${s.items - Object.values(s.sources).reduce((a, b) => a + b, 0)} in no format Amber parses: preserved and hashed all the same)` : ''}`,
     `  locker:   ${t(s.locker)}`,
     `  manifest: ${t(s.manifest.key)} (sha256 ${s.manifest.sha256})`,
     `  ledger:   ${s.ledgerHead.seq} entries, head ${s.ledgerHead.sha256}`,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateIncident } from '../../shared/demo/incident.ts';
 import { generateMultiCloud } from '../../shared/demo/multicloud.ts';
+import { recogniseSource } from '../../shared/sources/recognise.ts';
 import { collectEvidence } from '../../shared/evidence/collect.ts';
 import { LocalEvidenceSource } from '../../shared/evidence/local-source.ts';
 import type { Finding } from '../../shared/detections/run.ts';
@@ -39,6 +40,7 @@ export async function runDemo(values: Values, _positionals: string[], io: Io): P
       sources: await Promise.all([...new Set(files.map((f) => f.path.split('/')[0]!))].sort().map((top) => LocalEvidenceSource.open(join(work, top)))),
       actor: actorFrom(io),
       retainUntil: new Date(Date.now() + 365 * DAY_MS),
+      recognise: recogniseSource,
     });
     const out = optionalString(values, 'out') ?? 'amber-demo-report.html';
     const report = await buildReport(CASE, lockerFlag, out, io);

@@ -34,6 +34,11 @@ export interface CollectOptions {
   readonly onProgress?: (progress: CollectProgress) => void;
   /** Log source to record for every object of this run (`--source`), instead of recognising it by content later. */
   readonly source?: string;
+  /**
+   * Recognises an object's log source from its first bytes (up to RECOGNITION_BYTES) and key, recorded in
+   * the item. Injected so the evidence core does not depend on the parsers.
+   */
+  readonly recognise?: (head: Uint8Array, key: string) => string | undefined;
 }
 
 /** A source object that could not be preserved, with why. */
@@ -58,6 +63,8 @@ export interface CollectSummary {
   readonly failures: readonly CollectFailure[];
   readonly manifest: { readonly key: string; readonly sha256: string };
   readonly ledgerHead: { readonly seq: number; readonly sha256: string };
+  /** Objects of this run by recognised log source (those no source claims are not counted). */
+  readonly sources: Readonly<Record<string, number>>;
 }
 
 /** Deterministic item id: the same key in the same case is the same item. */
@@ -76,6 +83,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
     const ledger = await CustodyLedger.open(store, caseName);
     const known = ledger.items();
     const failures: CollectFailure[] = [];
+    const bySource: Record<string, number> = {};
     let created = 0;
     let reacquired = 0;
     let bytes = 0;
@@ -120,6 +128,9 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
         return;
       }
       files += 1;
+      const headBytes = Buffer.concat(head);
+      const recognised = options.source ?? options.recognise?.(headBytes, key);
+      if (recognised) bySource[recognised] = (bySource[recognised] ?? 0) + 1;
       const previous = known.get(key);
       const at = clock();
       if (!stored.created && previous && previous.sha256 === stored.sha256) {
@@ -137,9 +148,9 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
         acquiredAt: at.toISOString(),
         acquiredBy: actor.principal,
         retainUntil: stored.retainUntil ?? null,
-        mediaType: sniffMediaType(key, Buffer.concat(head)),
+        mediaType: sniffMediaType(key, headBytes),
         ...(stored.versionId ? { versionId: stored.versionId } : {}),
-        ...(options.source ? { source: options.source } : {}),
+        ...(recognised ? { source: recognised } : {}),
       };
       known.set(key, item);
       created += 1;
@@ -169,6 +180,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       mbPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0,
       failures,
       manifest: { key: sealed.key, sha256: sealed.sha256 },
+      sources: bySource,
       ledgerHead: ledger.head,
     };
   } finally {
@@ -180,7 +192,8 @@ function retention(options: CollectOptions): { retainUntil?: Date } {
   return options.retainUntil ? { retainUntil: options.retainUntil } : {};
 }
 
-const HEAD_BYTES = 512;
+/** Leading bytes kept for media-type and log-source recognition (a gzip head inflates from these). */
+const HEAD_BYTES = 64 * 1024;
 
 /** Keeps the first bytes going by (for the media type), passing everything through untouched. */
 function headTap(head: Buffer[]): Transform {

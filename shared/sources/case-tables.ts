@@ -16,7 +16,8 @@ import { itemId } from '../evidence/collect.ts';
 import type { DuckDbQueryEngine } from '../query/duckdb-engine.ts';
 import { loadCloudTrailTable, type CloudTrailInput } from '../query/tables/cloudtrail.ts';
 import { parseCloudTrail, sniffCloudTrail, toNdjsonLines } from './cloudtrail/index.ts';
-import { decodeUtf8, inflateGzip, inflateHead, isGzip } from './cloudtrail/bytes.ts';
+import { decodeUtf8, inflateGzip, isGzip } from './cloudtrail/bytes.ts';
+import { headText, RECOGNITION_BYTES } from './recognise.ts';
 import type { LogSource } from './log-source.ts';
 import { detectSource, LOG_SOURCES, sourceById } from './registry.ts';
 import { loadSourceTable, sourceRowLine } from './source-table.ts';
@@ -52,7 +53,7 @@ export interface LoadCaseOptions {
   readonly logSources?: readonly LogSource[];
 }
 
-const SNIFF_BYTES = 64 * 1024;
+const SNIFF_BYTES = RECOGNITION_BYTES;
 
 /** Loads every CloudTrail object of the case into the engine's `cloudtrail` table. */
 export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTables> {
@@ -176,12 +177,6 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
   }
   await ledger.flush();
   return { events, sources, sha256ByKey, problems, digests, unrecognised };
-}
-
-/** The first bytes as text, gunzipped when compressed, for content recognition. */
-function headText(head: Buffer): string {
-  const raw = isGzip(head) ? inflateHead(head, head.length, SNIFF_BYTES * 4) : head;
-  return decodeUtf8(raw).text;
 }
 
 async function readHead(path: string): Promise<Buffer> {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,25 @@ describe('CLI: amber collect', () => {
     await writeFile(join(cwd, 'single.csv'), 'a,b\n');
     const run = await runCli(['collect', '--case', 'C1', '--from', join(src, 'a.jsonl'), '--from', 'single.csv', join(src, 'nested'), '--json'], { cwd });
     expect(JSON.parse(run.stdout)).toMatchObject({ items: 3 });
+  });
+
+  it('recognises each file\'s log source by content and records it in the item (gzip too)', async () => {
+    const { cwd, src } = await sampleFolder();
+    await writeFile(join(src, 'trail.json.gz'), gzipSync('{"Records":[{"eventTime":"2026-11-20T01:00:00Z","eventName":"ListBuckets","eventSource":"s3.amazonaws.com"}]}'));
+    await writeFile(join(src, 'flow.log'), 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n2 111122223333 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 50000 6 10 840 1763600000 1763600060 ACCEPT OK\n');
+    const run = await runCli(['collect', '--case', 'C1', '--from', 'export', '--json'], { cwd });
+    expect(JSON.parse(run.stdout).sources).toEqual({ cloudtrail: 1, vpcflow: 1 });
+    const ledgerText = await readFile(join(cwd, 'evidence/cases/C1/custody-ledger.jsonl'), 'utf8');
+    const items = ledgerText.trim().split('\n').flatMap((l) => (JSON.parse(l).items ?? []) as Array<{ key: string; source?: string }>);
+    expect(items.find((i) => i.key.endsWith('flow.log'))?.source).toBe('vpcflow');
+    expect(items.find((i) => i.key.endsWith('a.jsonl'))?.source).toBeUndefined();
+  });
+
+  it('takes --source to force a format, and refuses an unknown one listing the valid ids', async () => {
+    const { cwd } = await sampleFolder();
+    const bad = await runCli(['collect', '--case', 'C1', '--from', 'export', '--source', 'syslog'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown source "syslog"[\s\S]*use one of: cloudtrail, .*vpcflow/);
   });
 
   it('exits 2 naming the problem and the fix for an invalid case name', async () => {
