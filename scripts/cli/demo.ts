@@ -57,7 +57,7 @@ export async function runDemo(values: Values, _positionals: string[], io: Io): P
         `1. collect  ${collected.items} log files (${formatBytes(collected.bytes)}, ${report.events} events from ${report.sources.join(', ')}) into case "${CASE}", each SHA-256-hashed as stored`,
         `            (${collected.created} new, ${collected.reacquired} already preserved: the incident is deterministic, so reruns add no duplicates)`,
         `2. verify   ${report.intact ? 'INTACT: every object re-hashed, custody ledger chain and checkpoints unbroken' : 'INTEGRITY FAILURE: see the report'}`,
-        `3. detect   ${report.run.detections} detections (the same Athena SQL that runs in AWS), ${findings.length} findings:`,
+        `3. detect   ${report.run.detections} detections and analytics (the catalogue is the same Athena SQL that runs in AWS), ${findings.length} findings:`,
         ...summarise(findings),
         `4. report   ${t(report.exported.path ?? '')}`,
         `            (self-contained HTML; its SHA-256 ${report.exported.sha256.slice(0, 16)}... is in the custody ledger)`,
