@@ -62,7 +62,8 @@ const run = await runCatalogue(engine, detections, { sources: tables.sources, sh
 const querySeconds = seconds(t1);
 await engine.close();
 const total = loadSeconds + querySeconds;
-console.log(`whole catalogue:                ${total.toFixed(2)} s  (load ${loadSeconds.toFixed(2)} s + ${detections.length} queries ${querySeconds.toFixed(2)} s; ${run.findings.length} findings, ${run.errors.length} errors)`);
+const ran = detections.length - (run.skipped?.length ?? 0);
+console.log(`whole catalogue:                ${total.toFixed(2)} s  (load ${loadSeconds.toFixed(2)} s + ${ran} CloudTrail queries ${querySeconds.toFixed(2)} s; ${run.skipped?.length ?? 0} detections for other tables skipped; ${run.findings.length} findings, ${run.errors.length} errors)`);
 const slowest = Object.entries(run.timings).sort((a, b) => b[1] - a[1]).slice(0, 3);
 console.log(`  slowest queries: ${slowest.map(([id, ms]) => `${id} ${ms.toFixed(0)} ms`).join(', ')}`);
 const ratio = total / scanSeconds;
