@@ -7,6 +7,7 @@
  * machines may trim with ResultSelector / OutputPath.
  */
 import type { EvidenceItem, LedgerAction } from '../../../shared/evidence/model.ts';
+import type { InstanceTask, PreservationRequest } from '../../../shared/preservation/request.ts';
 
 export type { EvidenceItem, LedgerAction };
 
@@ -27,32 +28,11 @@ export interface PreservationRequestedDetail {
   readonly requestId?: string;
 }
 
-/** A request to preserve evidence, normalised from any trigger. */
-export interface PreservationRequest {
-  /** Case name (validated like the CLI's). Triggers without one get `gd-<finding id>` / `sh-<finding id>`. */
-  readonly case: string;
-  /** Account holding the instances and whose logs are copied. */
-  readonly accountId: string;
-  readonly region: string;
-  readonly instanceIds: readonly string[];
-  /** Log window to copy; absent: no log preservation. ISO-8601 UTC. */
-  readonly window?: { readonly since: string; readonly until: string };
-  /** Replace the instance's security groups by a quarantine group, enable termination protection, detach from its ASG. */
-  readonly isolate: boolean;
-  /** Deterministic id of the triggering event (idempotency: the same event twice yields one execution). */
-  readonly requestId: string;
-  readonly trigger: 'custom' | 'guardduty' | 'securityhub';
-}
+/** A request to preserve evidence, normalised from any trigger (defined by the core use case). */
+export type { PreservationRequest };
 
 /** Input of the instance-preservation state machine and of its first task. */
-export interface InstanceTaskInput {
-  readonly case: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly instanceId: string;
-  readonly requestId: string;
-  readonly isolate: boolean;
-}
+export type InstanceTaskInput = InstanceTask;
 
 /** capture-instance → create-snapshots. */
 export interface CapturedInstance extends InstanceTaskInput {
