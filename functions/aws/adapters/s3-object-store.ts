@@ -18,6 +18,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   PutObjectCommand,
   type HeadObjectCommandOutput,
   type ObjectVersion,
@@ -215,22 +216,7 @@ export class S3ObjectStore implements ObjectStore {
       if (e === undefined) pending.set(k, (e = { markerOnTop: false }));
       return e;
     };
-    let keyMarker: string | undefined;
-    let versionIdMarker: string | undefined;
-    for (;;) {
-      let page;
-      try {
-        page = await this.client.send(
-          new ListObjectVersionsCommand({
-            Bucket: this.bucket,
-            Prefix: listPrefix,
-            KeyMarker: keyMarker,
-            VersionIdMarker: versionIdMarker,
-          }),
-        );
-      } catch (err) {
-        throw toStoreError(err, 'list', this.target(listPrefix));
-      }
+    for await (const page of this.versionPages(listPrefix, 'list')) {
       // Within a key S3 returns versions and delete markers newest first: the first version seen is the
       // newest real one; IsLatest says which entry (version or marker) is on top.
       for (const v of page.Versions ?? []) {
@@ -256,14 +242,6 @@ export class S3ObjectStore implements ObjectStore {
           deleteMarkerOnTop: e.markerOnTop,
         };
       }
-      if (!truncated) return;
-      if (page.NextKeyMarker === undefined) {
-        throw new StoreError(`S3 listing of ${this.target(listPrefix)} was truncated without a NextKeyMarker`, {
-          hint: 'the S3 endpoint answered an incomplete page; run again, and report it if it persists',
-        });
-      }
-      keyMarker = page.NextKeyMarker;
-      versionIdMarker = page.NextVersionIdMarker;
     }
   }
 
@@ -646,29 +624,35 @@ export class S3ObjectStore implements ObjectStore {
 
   /** The newest real (non delete marker) version of exactly `fullKey`, if any. */
   private async newestVersion(fullKey: string): Promise<ObjectVersion | undefined> {
-    let keyMarker: string | undefined;
-    let versionIdMarker: string | undefined;
-    for (;;) {
-      let page;
-      try {
-        page = await this.client.send(
-          new ListObjectVersionsCommand({
-            Bucket: this.bucket,
-            Prefix: fullKey,
-            KeyMarker: keyMarker,
-            VersionIdMarker: versionIdMarker,
-            MaxKeys: 100,
-          }),
-        );
-      } catch (err) {
-        throw toStoreError(err, 'list the versions of', this.target(fullKey));
-      }
+    for await (const page of this.versionPages(fullKey, 'list the versions of', 100)) {
       const found = page.Versions?.find((v) => v.Key === fullKey);
       if (found !== undefined) return found;
       // `fullKey` sorts before every longer key with that prefix: once another key shows, it is done.
       const keys = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((e) => e.Key);
-      if (keys.some((k) => k !== fullKey) || page.IsTruncated !== true || page.NextKeyMarker === undefined) {
-        return undefined;
+      if (keys.some((k) => k !== fullKey)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Every page of ListObjectVersions under a prefix; a truncated page without a marker is an error, not an end. */
+  private async *versionPages(prefix: string, action: string, maxKeys?: number): AsyncGenerator<ListObjectVersionsCommandOutput> {
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (;;) {
+      let page: ListObjectVersionsCommandOutput;
+      try {
+        page = await this.client.send(
+          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker, ...(maxKeys ? { MaxKeys: maxKeys } : {}) }),
+        );
+      } catch (err) {
+        throw toStoreError(err, action, this.target(prefix));
+      }
+      yield page;
+      if (page.IsTruncated !== true) return;
+      if (page.NextKeyMarker === undefined) {
+        throw new StoreError(`S3 listing of ${this.target(prefix)} was truncated without a NextKeyMarker`, {
+          hint: 'the S3 endpoint answered an incomplete page; run again, and report it if it persists',
+        });
       }
       keyMarker = page.NextKeyMarker;
       versionIdMarker = page.NextVersionIdMarker;
