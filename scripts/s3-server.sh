@@ -180,7 +180,15 @@ OSD_UUID=$(uuidgen)
 ID=$(timeout 60 ceph osd new "$OSD_UUID")
 ceph-osd -i "$ID" --mkfs --osd-uuid "$OSD_UUID" >>"$LOG/setup.log" 2>&1
 step="starting the OSD"
-ceph-osd -i "$ID" >>"$LOG/setup.log" 2>&1
+# Ceph's OSD can ask the monitor for its CRUSH class before it has learnt the cluster's fsid ("wrong fsid"
+# in osd.0.log) and exit; seen mostly with standard input closed, as in CI. It is registered already, so
+# starting the daemon again a moment later is enough.
+for attempt in 1 2 3 4 5; do
+  if ceph-osd -i "$ID" >>"$LOG/setup.log" 2>&1 </dev/null; then break; fi
+  [ "$attempt" -lt 5 ] || false
+  echo "s3-server: the OSD exited during start-up (attempt $attempt); starting it again" >&2
+  sleep 1
+done
 step="waiting for the OSD to come up (60 s)"
 up=""
 for _ in $(seq 1 120); do
