@@ -1,17 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { collectEvidence } from '../../../shared/evidence/collect.ts';
-import { CustodyLedger } from '../../../shared/evidence/ledger.ts';
-import { LocalEvidenceSource } from '../../../shared/evidence/local-source.ts';
-import { LocalObjectStore } from '../../../shared/evidence/local-object-store.ts';
-import { DuckDbQueryEngine } from '../../../shared/query/duckdb-engine.ts';
-import { loadCaseTables } from '../../../shared/sources/case-tables.ts';
+import { describe, expect, it } from 'vitest';
+import { caseWith } from '../../helpers/case.ts';
 import type { LogSource } from '../../../shared/sources/log-source.ts';
-import { tempDir } from '../../helpers/tmp.ts';
 
-const actor = { principal: 'analyst@test', tool: 'amber/test' };
 
 /** A made-up line format ("PING <iso-time> <host> <ms>") standing for any line-oriented log source. */
 const PING: LogSource = {
@@ -41,29 +32,12 @@ const PING: LogSource = {
   timelineSql: 'SELECT time, \'aws\' AS cloud, \'ping\' AS source FROM ping_log',
 };
 
-let engine: DuckDbQueryEngine | undefined;
-afterEach(async () => engine?.close());
-
-async function caseWith(files: Record<string, string | Buffer>, source?: string) {
-  const base = await tempDir();
-  for (const [name, body] of Object.entries(files)) {
-    await mkdir(join(base, 'src'), { recursive: true });
-    await writeFile(join(base, 'src', name), body);
-  }
-  const store = await LocalObjectStore.open(join(base, 'locker'), { create: true });
-  await collectEvidence({ store, caseName: 'c', sources: [await LocalEvidenceSource.open(join(base, 'src'))], actor, ...(source ? { source } : {}) });
-  const ledger = await CustodyLedger.open(store, 'c');
-  engine = await DuckDbQueryEngine.create();
-  const tables = await loadCaseTables({ store, ledger, engine, actor, logSources: [PING] });
-  return { tables, ledger, engine };
-}
-
 describe('Use case: loadCaseTables with a registered log source', () => {
   it('recognises files by content (gzipped too) and loads them into the source table, rows pointing at their line', async () => {
     const { tables, engine } = await caseWith({
       'a.log': 'PING 2026-11-20T01:00:00Z db1 12\nPING 2026-11-20T01:00:05Z db2 40\n',
       'b.log.gz': gzipSync('PING 2026-11-20T02:00:00Z web 7\n'),
-    });
+    }, { logSources: [PING] });
     expect(tables.events.ping_log).toBe(3);
     expect(tables.sources.ping_log).toBe('main.ping_log');
     const rows = await engine.query('SELECT host, ms, evidence_key, evidence_record FROM ping_log ORDER BY time');
@@ -75,16 +49,16 @@ describe('Use case: loadCaseTables with a registered log source', () => {
   });
 
   it('reports bad lines with file and line, keeps the rest, and records the derived copy as evidence', async () => {
-    const { tables, ledger } = await caseWith({ 'a.log': 'PING 2026-11-20T01:00:00Z db1 12\nPING garbage\n' });
+    const { tables, ledger } = await caseWith({ 'a.log': 'PING 2026-11-20T01:00:00Z db1 12\nPING garbage\n' }, { logSources: [PING] });
     expect(tables.problems).toEqual([{ key: 'cases/c/src/a.log', record: 1, reason: 'line 2: not a PING line' }]);
     const derived = ledger.entries.filter((e) => e.action === 'derived');
     expect(derived).toEqual([expect.objectContaining({ detail: expect.objectContaining({ parser: 'ping', from: 'cases/c/src/a.log', rows: 1, problems: 1 }) })]);
   });
 
   it('honours a source forced at collection (--source) over recognition', async () => {
-    const { tables } = await caseWith({ 'odd.txt': 'PING 2026-11-20T01:00:00Z db1 12\n' }, 'ping');
+    const { tables } = await caseWith({ 'odd.txt': 'PING 2026-11-20T01:00:00Z db1 12\n' }, { logSources: [PING], source: 'ping' });
     expect(tables.events.ping_log).toBe(1);
-    const { tables: unforced } = await caseWith({ 'odd.txt': 'ping lowercase is not recognised\n' });
+    const { tables: unforced } = await caseWith({ 'odd.txt': 'ping lowercase is not recognised\n' }, { logSources: [PING] });
     expect(unforced.unrecognised).toEqual([expect.objectContaining({ key: 'cases/c/src/odd.txt', reason: 'not a format Amber parses yet' })]);
   });
 });

@@ -4,49 +4,20 @@
  * timeline (where an IoT API sign-in is a sign-in for impossible travel), and run through the catalogue.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SIGN_IN_SQL } from '../../../../shared/analytics/impossible-travel.ts';
 import { loadCatalogue } from '../../../../shared/detections/catalogue.ts';
 import { runCatalogue } from '../../../../shared/detections/run.ts';
-import { collectEvidence } from '../../../../shared/evidence/collect.ts';
-import { CustodyLedger } from '../../../../shared/evidence/ledger.ts';
-import { LocalEvidenceSource } from '../../../../shared/evidence/local-source.ts';
-import { LocalObjectStore } from '../../../../shared/evidence/local-object-store.ts';
-import { DuckDbQueryEngine } from '../../../../shared/query/duckdb-engine.ts';
-import { loadCaseTables } from '../../../../shared/sources/case-tables.ts';
 import { detectSource, LOG_SOURCES, sourceById } from '../../../../shared/sources/registry.ts';
 import { queryTimeline, timelineSql } from '../../../../shared/timeline/timeline.ts';
-import { tempDir } from '../../../helpers/tmp.ts';
+import { caseWith } from '../../../helpers/case.ts';
 import { IOT_FIXTURES, fixtureBytes } from './fixtures.ts';
 
-const actor = { principal: 'analyst@test', tool: 'amber/test' };
 const IOT_SOURCES = ['iot-core', 'iot-shadow', 'iot-api', 'mqtt'];
 
-let engine: DuckDbQueryEngine | undefined;
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-});
-
 const walk = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
-
-/** Collects `files` (relative path -> bytes) into case `c` and loads its tables with every registered source. */
-async function caseWith(files: Record<string, Buffer>) {
-  const base = await tempDir();
-  for (const [name, body] of Object.entries(files)) {
-    await mkdir(dirname(join(base, 'src', name)), { recursive: true });
-    await writeFile(join(base, 'src', name), body);
-  }
-  const store = await LocalObjectStore.open(join(base, 'locker'), { create: true });
-  await collectEvidence({ store, caseName: 'c', sources: [await LocalEvidenceSource.open(join(base, 'src'))], actor });
-  const ledger = await CustodyLedger.open(store, 'c');
-  engine = await DuckDbQueryEngine.create();
-  const tables = await loadCaseTables({ store, ledger, engine, actor });
-  return { tables, ledger, engine };
-}
 
 describe('Use case: loadCaseTables with the IoT sources', () => {
   it('registers the four sources (collect --source finds them)', () => {

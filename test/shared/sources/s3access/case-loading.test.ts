@@ -4,46 +4,19 @@
  * `s3_access_logs`, and read back on the timeline.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { collectEvidence } from '../../../../shared/evidence/collect.ts';
-import { CustodyLedger } from '../../../../shared/evidence/ledger.ts';
-import { LocalEvidenceSource } from '../../../../shared/evidence/local-source.ts';
-import { LocalObjectStore } from '../../../../shared/evidence/local-object-store.ts';
-import { DuckDbQueryEngine } from '../../../../shared/query/duckdb-engine.ts';
-import { loadCaseTables } from '../../../../shared/sources/case-tables.ts';
+import { describe, expect, it } from 'vitest';
 import { detectSource, LOG_SOURCES, sourceById } from '../../../../shared/sources/registry.ts';
 import { S3_ACCESS_SOURCE } from '../../../../shared/sources/s3access/index.ts';
 import { VPC_FLOW_SOURCE } from '../../../../shared/sources/vpcflow/index.ts';
 import { queryTimeline, TIMELINE_COLUMNS } from '../../../../shared/timeline/timeline.ts';
-import { tempDir } from '../../../helpers/tmp.ts';
+import { caseWith } from '../../../helpers/case.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/aws/s3access/', import.meta.url));
-const actor = { principal: 'analyst@test', tool: 'amber/test' };
 const PARTITIONED = 'logs/111122223333/us-east-1/customer-exports/2026/03/14/';
-
-let engine: DuckDbQueryEngine | undefined;
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-});
-
-async function caseWith(files: Record<string, Buffer>) {
-  const base = await tempDir();
-  for (const [name, body] of Object.entries(files)) {
-    await mkdir(dirname(join(base, 'src', name)), { recursive: true });
-    await writeFile(join(base, 'src', name), body);
-  }
-  const store = await LocalObjectStore.open(join(base, 'locker'), { create: true });
-  await collectEvidence({ store, caseName: 'c', sources: [await LocalEvidenceSource.open(join(base, 'src'))], actor });
-  const ledger = await CustodyLedger.open(store, 'c');
-  engine = await DuckDbQueryEngine.create();
-  const tables = await loadCaseTables({ store, ledger, engine, actor, logSources: [VPC_FLOW_SOURCE, S3_ACCESS_SOURCE] });
-  return { tables, ledger, engine };
-}
 
 const fixture = async (path: string): Promise<Buffer> => readFile(join(FIXTURES, path));
 
@@ -75,7 +48,7 @@ describe('Use case: loadCaseTables with S3 server access logs', () => {
     };
 
     // Act
-    const { tables, engine } = await caseWith(files);
+    const { tables, engine } = await caseWith(files, { logSources: [VPC_FLOW_SOURCE, S3_ACCESS_SOURCE] });
 
     // Assess
     expect(tables.problems).toEqual([]);
@@ -125,7 +98,7 @@ describe('Use case: loadCaseTables with S3 server access logs', () => {
     const { tables, engine } = await caseWith({
       [`${PARTITIONED}2026-03-14-01-00-00-0A1B2C3D4E5F6071`]: await fixture(`standard/${PARTITIONED}2026-03-14-01-00-00-0A1B2C3D4E5F6071`),
       'logs/2026-03-14-01-10-00-5F6071829304A5B6': Buffer.from(sso),
-    });
+    }, { logSources: [VPC_FLOW_SOURCE, S3_ACCESS_SOURCE] });
 
     // Act
     const rows = await queryTimeline(engine, tables.sources);

@@ -4,47 +4,19 @@
  * `vpc_flow_logs`, and read back on the timeline.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { collectEvidence } from '../../../../shared/evidence/collect.ts';
-import { CustodyLedger } from '../../../../shared/evidence/ledger.ts';
-import { LocalEvidenceSource } from '../../../../shared/evidence/local-source.ts';
-import { LocalObjectStore } from '../../../../shared/evidence/local-object-store.ts';
-import { DuckDbQueryEngine } from '../../../../shared/query/duckdb-engine.ts';
-import { loadCaseTables } from '../../../../shared/sources/case-tables.ts';
+import { describe, expect, it } from 'vitest';
 import { detectSource, LOG_SOURCES, sourceById } from '../../../../shared/sources/registry.ts';
 import { S3_ACCESS_SOURCE } from '../../../../shared/sources/s3access/index.ts';
 import { VPC_FLOW_SOURCE } from '../../../../shared/sources/vpcflow/index.ts';
 import { queryTimeline, TIMELINE_COLUMNS } from '../../../../shared/timeline/timeline.ts';
-import { tempDir } from '../../../helpers/tmp.ts';
+import { caseWith } from '../../../helpers/case.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/aws/vpcflow/', import.meta.url));
-const actor = { principal: 'analyst@test', tool: 'amber/test' };
 const DELIVERY = 'AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/03/14/';
-
-let engine: DuckDbQueryEngine | undefined;
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-});
-
-/** Collects `files` (relative path -> bytes) into case `c` and loads its tables with the AWS sources. */
-async function caseWith(files: Record<string, Buffer>) {
-  const base = await tempDir();
-  for (const [name, body] of Object.entries(files)) {
-    await mkdir(dirname(join(base, 'src', name)), { recursive: true });
-    await writeFile(join(base, 'src', name), body);
-  }
-  const store = await LocalObjectStore.open(join(base, 'locker'), { create: true });
-  await collectEvidence({ store, caseName: 'c', sources: [await LocalEvidenceSource.open(join(base, 'src'))], actor });
-  const ledger = await CustodyLedger.open(store, 'c');
-  engine = await DuckDbQueryEngine.create();
-  const tables = await loadCaseTables({ store, ledger, engine, actor, logSources: [VPC_FLOW_SOURCE, S3_ACCESS_SOURCE] });
-  return { tables, ledger, engine };
-}
 
 const fixture = async (path: string): Promise<Buffer> => readFile(join(FIXTURES, path));
 const deliveryName = (variant: string, id: string) => `${variant}/${DELIVERY}111122223333_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f60718_20260314T0105Z_${id}.log`;
@@ -80,7 +52,7 @@ describe('Use case: loadCaseTables with VPC flow logs', () => {
     };
 
     // Act
-    const { tables, engine } = await caseWith(files);
+    const { tables, engine } = await caseWith(files, { logSources: [VPC_FLOW_SOURCE, S3_ACCESS_SOURCE] });
 
     // Assess
     expect(tables.problems).toEqual([]);
@@ -108,7 +80,7 @@ describe('Use case: loadCaseTables with VPC flow logs', () => {
     const bytes = await fixture(deliveryName('bad-lines', '8f9a0b1c'));
 
     // Act
-    const { tables, engine, ledger } = await caseWith({ [`${DELIVERY}bad.log.gz`]: gzipSync(bytes) });
+    const { tables, engine, ledger } = await caseWith({ [`${DELIVERY}bad.log.gz`]: gzipSync(bytes) }, { logSources: [VPC_FLOW_SOURCE, S3_ACCESS_SOURCE] });
 
     // Assess
     const key = `cases/c/src/${DELIVERY}bad.log.gz`;
