@@ -3,7 +3,6 @@
  * inflation that never hides damage, text decoding that reports invalid UTF-8 instead of smoothing it
  * over, and SHA-256. Nothing here knows about CloudTrail records.
  */
-import { createHash } from 'node:crypto';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 
 /** Inflated output above this is refused unless the caller raises it: a few KB of gzip can claim gigabytes. */
@@ -12,11 +11,6 @@ export const DEFAULT_MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
 /** True when the bytes start with the gzip magic number 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/** Hex SHA-256 of the bytes. */
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Outcome of inflating a gzip object: the bytes that could be read, and why the rest could not. */

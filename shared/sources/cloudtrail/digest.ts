@@ -17,7 +17,8 @@
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { ParseError } from '../../errors.ts';
-import { DEFAULT_MAX_INFLATED_BYTES, inflateGzip, isGzip, sha256Hex } from './bytes.ts';
+import { sha256Hex } from '../../evidence/hashing.ts';
+import { DEFAULT_MAX_INFLATED_BYTES, inflateGzip, isGzip } from './bytes.ts';
 import { findJsonSyntaxError, lineAndColumn } from './json-scan.ts';
 
 /** One entry of a digest's `logFiles`. */
