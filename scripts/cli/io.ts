@@ -1,5 +1,5 @@
 /** The CLI's I/O, injected so tests can watch what a command prints. */
-import { escapeTerminal } from '../../shared/text/escape.ts';
+import { escapeTerminal, escapeTerminalLines } from '../../shared/text/escape.ts';
 
 export interface Io {
   out(text: string): void;
@@ -10,10 +10,18 @@ export interface Io {
   readonly cwd: string;
 }
 
+/**
+ * A stdout writer: on a terminal, log-derived text (JSON, CSV, timelines) is made terminal-safe at this one
+ * place, line breaks kept; to a file or a pipe the bytes go out exactly, as exported and hashed.
+ */
+export function stdoutWriter(isTerminal: boolean, write: (text: string) => unknown): (text: string) => void {
+  return isTerminal ? (text) => void write(escapeTerminalLines(text)) : (text) => void write(text);
+}
+
 /** The real process I/O. */
 export function processIo(): Io {
   return {
-    out: (t) => process.stdout.write(t),
+    out: stdoutWriter(Boolean(process.stdout.isTTY), (text) => process.stdout.write(text)),
     err: (t) => process.stderr.write(t),
     interactive: Boolean(process.stderr.isTTY) && process.env.CI !== 'true',
     env: process.env,
