@@ -1,5 +1,7 @@
 /** Flag helpers shared by the commands. */
-import { UsageError } from '../../shared/errors.ts';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidInputError, UsageError } from '../../shared/errors.ts';
 import type { Values } from '../amber.ts';
 
 /** A required string flag, or a UsageError naming it. */
@@ -24,4 +26,95 @@ export function positiveInt(values: Values, name: string, fallback: number): num
     throw new UsageError(`--${name} must be a positive whole number, got ${JSON.stringify(v)}`);
   }
   return n;
+}
+
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment): `detcet` is one edit from `detect`,
+ * as a typist sees it.
+ */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The candidate a mistyped word most likely meant: the nearest within a third of its length (at least one
+ * edit), or the only candidate it is a prefix of; undefined when nothing is that close or two are equally close.
+ */
+export function closest(input: string, candidates: readonly string[]): string | undefined {
+  const word = input.toLowerCase();
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  const scored = candidates.map((c) => ({ c, d: editDistance(word, c.toLowerCase()) })).filter((s) => s.d <= limit).sort((x, y) => x.d - y.d);
+  if (scored.length > 0) return scored.length === 1 || scored[0]!.d < scored[1]!.d ? scored[0]!.c : undefined;
+  const prefixed = word.length >= 3 ? candidates.filter((c) => c.toLowerCase().startsWith(word)) : [];
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/** The placeholder a usage line gives an option (`--case C` gives `C`), for messages. */
+function placeholder(usage: string, name: string): string {
+  return new RegExp(`--${name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')} ([A-Z][A-Za-z|:/.-]*)`).exec(usage)?.[1] ?? 'VALUE';
+}
+
+/**
+ * Turns node:util parseArgs' errors into errors that say what is wrong with the command line and how to fix
+ * it: a mistyped option gets "did you mean --locker?" (or the list of valid options), a missing value an example.
+ */
+export function explainParseError(error: unknown, command: string, options: Record<string, { type: 'string' | 'boolean' }>, usage: string): UsageError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string }).code;
+  const names = Object.keys(options);
+  const flags = [...names.map((n) => `--${n}`), '--help'];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const given = /'([^']+)'/.exec(message)?.[1] ?? message;
+    const bare = given.replace(/^-+/, '').split('=')[0]!;
+    const guess = closest(bare, [...names, 'help']);
+    return new UsageError(`amber ${command} has no option ${given}`, {
+      hint: guess ? `did you mean --${guess}? (usage: ${usage})` : `its options are ${flags.join(', ')} (amber help ${command})`,
+    });
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const name = /'--([^' <]+)/.exec(message)?.[1];
+    if (name && options[name]?.type === 'boolean') {
+      return new UsageError(`--${name} is a switch and takes no value`, { hint: `write --${name} alone (usage: ${usage})` });
+    }
+    if (name) {
+      const value = placeholder(usage, name);
+      return new UsageError(`--${name} needs a value`, {
+        hint: `give it one, e.g. --${name} ${value}; a value that starts with "-" is written --${name}=-VALUE (usage: ${usage})`,
+      });
+    }
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const given = /'([^']*)'/.exec(message)?.[1] ?? '';
+    const example = names.find((n) => options[n]?.type === 'string');
+    return new UsageError(`amber ${command} takes no bare arguments, got ${JSON.stringify(given)}`, {
+      hint: `${example ? `a value goes after its option (e.g. --${example} ${given}); ` : ''}usage: ${usage}`,
+    });
+  }
+  return new UsageError(message, { hint: `usage: ${usage}` });
+}
+
+/**
+ * Fails before any work when `--out FILE` cannot be written because its folder is missing (or is a file), so
+ * a long report does not end in ENOENT.
+ */
+export function checkOutFolder(out: string, cwd: string): void {
+  const folder = dirname(resolve(cwd, out));
+  const found = statSync(folder, { throwIfNoEntry: false });
+  if (!found) {
+    throw new InvalidInputError(`cannot write --out ${out}: the folder ${folder} does not exist`, {
+      hint: `create it first (mkdir -p ${JSON.stringify(folder)}) or give --out a path in an existing folder`,
+    });
+  }
+  if (!found.isDirectory()) {
+    throw new InvalidInputError(`cannot write --out ${out}: ${folder} is a file, not a folder`, { hint: 'give --out a path in an existing folder' });
+  }
 }
