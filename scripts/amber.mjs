@@ -1,13 +1,23 @@
 #!/usr/bin/env node
-// Entry point of the `amber` command (package.json "bin"): loads the TypeScript CLI through tsx's loader,
-// resolved from this file's own node_modules so `npx amber` works from any folder.
-import { register } from 'tsx/esm/api';
+// Entry point of the `amber` command (package.json "bin"; `npx amber` works from any folder: every path
+// here is relative to this file).
+//
+// It runs the JavaScript bundle dist/cli/<build>/amber.mjs (scripts/build/cli.ts; `npm ci` builds it through the
+// `prepare` script) when the bundle is current: no TypeScript is compiled at start-up. When the bundle is
+// missing or older than any source it was built from, it runs the TypeScript sources through tsx instead,
+// which is slower to start but always runs the code as it is on disk. It does not rebuild instead: a
+// rebuild would write into the installed package (perhaps read-only, perhaps raced by a second `amber`
+// started at the same time) and needs esbuild, a devDependency; tsx is a dependency.
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleState } from './bundle-state.mjs';
 
-register();
-// `amber timeline ... | head` closes the pipe early: that is the reader's choice, not a failure.
-process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
-const { main } = await import('./amber.ts');
-process.exitCode = await main(process.argv.slice(2));
+const state = bundleState(fileURLToPath(new URL('..', import.meta.url)));
+if (state.current) {
+  await import(pathToFileURL(state.entry).href);
+} else {
+  // On a terminal only: scripts and pipes get exactly the command's own output.
+  if (process.stderr.isTTY) process.stderr.write(`amber: ${state.reason}; running the TypeScript sources (slower start). \`npm run build\` makes it fast again.\n`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./cli/bin.ts');
+}
