@@ -1,7 +1,8 @@
 /** AWS wiring of `amber preserve`, loaded only by that command (keeps other commands' start-up fast). */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { EventBridgePreservationRequests } from '../../functions/aws/adapters/eventbridge-preservation-requests.ts';
-import { toCloudCallError } from '../../functions/aws/adapters/aws-errors.ts';
+import { awsErrorInfo, toCloudCallError } from '../../functions/aws/adapters/aws-errors.ts';
+import { noCredentialsError } from './aws-setup.ts';
 import type { PreservationRequestDetail } from '../../shared/ports/preservation-requests.ts';
 import type { Io } from './io.ts';
 
@@ -28,6 +29,7 @@ export async function callerAccount(io: Io): Promise<string> {
     if (!out.Account) throw new Error('GetCallerIdentity returned no account');
     return out.Account;
   } catch (err) {
+    if (awsErrorInfo(err).name === 'CredentialsProviderError') throw noCredentialsError('sts:GetCallerIdentity (the account to preserve in)', io.env, err);
     throw toCloudCallError(err, 'sts:GetCallerIdentity', 'the default credentials\' account');
   }
 }

@@ -136,6 +136,14 @@ describe.skipIf(unbuildable !== undefined)('CLI: the bundle', () => {
     expect(existsSync(join(cwd, 'evidence'))).toBe(false);
   });
 
+  it('says the same for `preserve`, which needs the credentials\' account', async () => {
+    const cwd = await tempDir();
+    const run = await spawnNode(entry, ['preserve', '--instance', 'i-0123456789abcdef0', '--case', 'C1'], cwd, { ...(await bareEnv()), AWS_REGION: 'eu-west-1' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no AWS credentials for sts:GetCallerIdentity (the account to preserve in): the default credential chain');
+    expect(run.stderr).toMatch(/fix: set AWS_PROFILE/);
+  });
+
   it('never shows the AWS SDK\'s Node.js version banner, which the SDK prints on this Node.js', async () => {
     const cwd = await tempDir();
     const env = { ...(await bareEnv()), AWS_REGION: 'eu-west-1' };

@@ -67,7 +67,7 @@ describe('CLI: amber preserve', () => {
     [['--instance', 'i-0123456789abcdef0', '--case', 'C', '--since', '2026-03-01T00:00:00Z'], /--since and --until go together/],
     [['--instance', 'i-0123456789abcdef0', '--case', 'C', '--since', 'yesterday', '--until', '2026-03-01T00:00:00Z'], /--since is not a time: "yesterday"/],
     [['--instance', 'i-0123456789abcdef0', '--case', 'C', '--since', '2026-03-02T00:00:00Z', '--until', '2026-03-01T00:00:00Z'], /must be before window.until/],
-    [['--instance', 'i-0123456789abcdef0', '--case', 'C', '--bogus'], /Unknown option '--bogus'/],
+    [['--instance', 'i-0123456789abcdef0', '--case', 'C', '--bogus'], /amber preserve has no option --bogus/],
   ])('exits 2 on bad input %j, naming the problem, and puts nothing', async (args, message) => {
     // Act
     const run = await runCli(['preserve', ...args], { cwd: process.cwd(), env: ENV });
