@@ -12,8 +12,8 @@
  *   `preserve`), the CDK libraries (the CLI does not use them), tsx and esbuild.
  * - `splitting`: each command's `import()` becomes its own chunk, so `amber --help` parses only the table.
  * - Assets stay where they are in the package: each source file's `import.meta.url` is rewritten to the URL
- *   that file has in the package, computed from the bundle's own location (`new URL('../../shared/x.ts',
- *   import.meta.url)`). Code reading files next to itself (package.json for the version, the detection
+ *   that file has in the package, computed from the bundle's own location (in shared/detections/catalogue.ts:
+ *   `new URL('../../../shared/detections/catalogue.ts', import.meta.url).href`). Code reading files next to itself (package.json for the version, the detection
  *   catalogue's folders, the DB-IP databases through createRequire) finds them as it does from source,
  *   and nothing is copied that could go stale.
  * - `dist/cli/current.json` names the current build, the package files it was built from and when the build
