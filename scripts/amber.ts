@@ -35,6 +35,7 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Run): Run {
 const lockerOption = { locker: { type: 'string' } } as const;
 const jsonOption = { json: { type: 'boolean' } } as const;
 
+// A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
 const COMMANDS: Record<string, Command> = {
   collect: {
     summary: 'preserve files, folders or S3 prefixes into a case (hashed, write-once, recorded in the ledger)',
