@@ -38,7 +38,7 @@ hot_use AS (
   JOIN hot h ON k.bucket = h.bucket AND k.access_key = h.access_key
 )
 SELECT
-  bucket AS event_time,
+  min(eventtime) AS event_time,
   min_by(actor, pick) AS actor,
   min_by(sourceipaddress, pick) AS source_ip,
   min_by(eventname, pick) AS action,
@@ -48,7 +48,10 @@ SELECT
     || CAST(count(DISTINCT useragent) AS varchar) || ' user agents in 1 hour, ' || CAST(count(*) AS varchar) || ' calls; first event '
     || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM hot_use
 GROUP BY bucket, access_key
 ORDER BY event_time, target

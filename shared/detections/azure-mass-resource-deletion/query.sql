@@ -31,7 +31,10 @@ SELECT
     || CAST(count(*) AS varchar) || ' delete events); kinds: '
     || array_join(array_distinct(array_agg(resource_kind ORDER BY resource_kind)), ', ') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM deletes
 GROUP BY hour, actor
 HAVING count(DISTINCT resource) >= 10

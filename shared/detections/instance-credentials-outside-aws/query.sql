@@ -58,7 +58,10 @@ SELECT
     || ': ' || CAST(count(*) AS varchar) || ' call(s) (' || array_join(array_distinct(array_agg(eventname ORDER BY eventname)), ', ')
     || '); first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM candidates
 WHERE is_public OR sourceipaddress <> home_ip
 GROUP BY session_arn, sourceipaddress

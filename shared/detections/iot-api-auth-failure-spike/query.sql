@@ -28,7 +28,10 @@ SELECT
     || ' user(s) on ' || CAST(count(DISTINCT path) AS varchar) || ' endpoint(s) and ' || CAST(count(DISTINCT device_id) AS varchar)
     || ' device(s); users: ' || CASE WHEN count(user_name) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_name ORDER BY user_name)), ', ') END AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM refused
 GROUP BY client_ip, bucket
 HAVING count(*) >= 10

@@ -48,7 +48,10 @@ SELECT
     || '; no command reached the device in that hour on any of its other ' || CAST(max(d.days) - 1 AS varchar) || ' day(s) with commands; hours seen on two or more days: '
     || CASE WHEN coalesce(max(d.usual), '') = '' THEN 'none' ELSE max(d.usual) END AS detail,
   min_by(c.evidence_key, c.pick) AS evidence_key,
-  min_by(c.evidence_record, c.pick) AS evidence_record
+  min_by(c.evidence_record, c.pick) AS evidence_record,
+  min(c.time) AS first_time,
+  max(c.time) AS last_time,
+  count(*) AS records
 FROM commands c
 JOIN hours h ON h.device_id = c.device_id AND h.hour = c.hour
 JOIN devices d ON d.device_id = c.device_id

@@ -29,7 +29,10 @@ SELECT
     || CASE WHEN count(user_name) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_name ORDER BY user_name)), ', ') END
     || '; user agents: ' || CASE WHEN count(user_agent) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_agent ORDER BY user_agent)), ' | ') END AS detail,
   min_by(evidence_key, CASE WHEN status = 429 THEN pick END) AS evidence_key,
-  min_by(evidence_record, CASE WHEN status = 429 THEN pick END) AS evidence_record
+  min_by(evidence_record, CASE WHEN status = 429 THEN pick END) AS evidence_record,
+  min(CASE WHEN status = 429 THEN time END) AS first_time,
+  max(CASE WHEN status = 429 THEN time END) AS last_time,
+  count_if(status = 429) AS records
 FROM requests
 GROUP BY client_ip, bucket
 HAVING count_if(status = 429) >= 10

@@ -35,7 +35,10 @@ SELECT
     || '; reason ' || coalesce(min_by(why, pick), 'not logged') || '; from '
     || CASE WHEN count(sourceip) = 0 THEN 'an unlogged address' ELSE array_join(array_distinct(array_agg(sourceip ORDER BY sourceip)), ', ') END AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM refused
 GROUP BY client, bucket
 HAVING count(*) >= 5

@@ -35,7 +35,10 @@ SELECT
     || ' within ' || hour || ':00Z-' || hour || ':59Z from '
     || coalesce(array_join(array_distinct(array_agg(client_ip ORDER BY client_ip)), ', '), 'unknown addresses') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM access
 GROUP BY hour, actor, mailbox
 ORDER BY event_time, actor, mailbox

@@ -27,7 +27,10 @@ SELECT
     || CAST(count(*) AS varchar) || ' events) from ' || coalesce(array_join(array_distinct(array_agg(client_ip ORDER BY client_ip)), ', '), 'unknown addresses')
     || '; user agent ' || coalesce(min_by(user_agent, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM downloads
 GROUP BY hour, actor
 HAVING count(DISTINCT file) >= 50

@@ -13,6 +13,8 @@ WITH per_minute AS (
     count_if(event = 'disconnect' AND reason = 'not authorised') AS unauthorised,
     count(DISTINCT client_id) AS client_ids,
     min(time) AS first_time,
+    max(time) AS last_time,
+    count(*) AS records,
     min_by(event, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS first_event,
     max(username) AS username,
     min_by(evidence_key, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS evidence_key,
@@ -32,7 +34,10 @@ SELECT
     || CAST(client_ids AS varchar) || ' client id(s), ' || CAST(refused AS varchar) || ' refused, '
     || CAST(unauthorised AS varchar) || ' disconnected as not authorised' AS detail,
   evidence_key,
-  evidence_record
+  evidence_record,
+  first_time,
+  last_time,
+  records
 FROM per_minute
 WHERE greatest(connections, sessions, refused) >= 20
 ORDER BY event_time, source_ip

@@ -30,7 +30,10 @@ SELECT
     || '; client ids: ' || CASE WHEN count(client_id) = 0 THEN 'none logged' ELSE array_join(array_distinct(array_agg(client_id ORDER BY client_id)), ', ') END
     || '; users: ' || CASE WHEN count(username) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(username ORDER BY username)), ', ') END AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM remote
 GROUP BY client_ip
 ORDER BY event_time, source_ip

@@ -10,6 +10,7 @@ WITH clients AS (
     client_id,
     lower(coalesce(regexp_extract(client_id, '^[A-Za-z]+'), '')) AS family,
     min(time) AS first_seen,
+    max(time) AS last_seen,
     count(*) AS connects,
     max(username) AS username,
     bool_or(coalesce(is_bridge, false)) AS bridge,
@@ -35,7 +36,10 @@ SELECT
          THEN 'a client tool''s default id (' || c.family || ')'
          ELSE 'naming family ''' || c.family || ''' has ' || CAST(f.members AS varchar) || ' client id(s), fewer than 3' END AS detail,
   c.evidence_key,
-  c.evidence_record
+  c.evidence_record,
+  c.first_seen AS first_time,
+  c.last_seen AS last_time,
+  c.connects AS records
 FROM clients c
 JOIN families f ON f.family = c.family
 WHERE (f.members < 3 OR c.family IN ('auto', 'mosq', 'mosqpub', 'mosqsub', 'paho', 'mqttjs', 'mqttx', 'mqtt'))

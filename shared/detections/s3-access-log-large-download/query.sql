@@ -31,7 +31,10 @@ SELECT
     || ' GET request(s) for ' || CAST(count(DISTINCT key) AS varchar) || ' object(s) in hour ' || hour || ':00Z from '
     || CAST(count(DISTINCT remoteip) AS varchar) || ' address(es); first key ' || coalesce(min_by(key, pick), '-') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM reads
 GROUP BY hour, who
 HAVING sum(bytessent) > 1073741824

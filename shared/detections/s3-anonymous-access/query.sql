@@ -32,7 +32,10 @@ SELECT
     || ' key(s), ' || CAST(coalesce(sum(bytessent), 0) AS varchar) || ' bytes sent; first key ' || coalesce(min_by(key, pick), '-')
     || '; user agent ' || coalesce(min_by(useragent, pick), '-') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM anonymous
 GROUP BY hour, bucket_name, remoteip
 ORDER BY event_time, source_ip

@@ -15,6 +15,7 @@ WITH reads AS (
     evidence_key,
     evidence_record,
     eventid,
+    eventtime,
     eventtime || '|' || coalesce(evidence_key, '') || '|' || lpad(coalesce(CAST(evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(eventid, '') AS pick
   FROM cloudtrail
   WHERE eventsource = 's3.amazonaws.com'
@@ -22,7 +23,7 @@ WITH reads AS (
     AND errorcode IS NULL
 )
 SELECT
-  bucket_hour AS event_time,
+  min(eventtime) AS event_time,
   actor,
   min_by(sourceipaddress, pick) AS source_ip,
   min_by(eventname, pick) AS action,
@@ -31,7 +32,10 @@ SELECT
     || ' GetObject calls within 1 hour from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || ' address(es); first event '
     || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM reads
 GROUP BY bucket_hour, actor
 HAVING sum(bytes_out) > 1073741824

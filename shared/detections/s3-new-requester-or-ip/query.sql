@@ -59,7 +59,10 @@ SELECT
     || '; operations ' || array_join(array_distinct(array_agg(r.operation ORDER BY r.operation)), ', ')
     || '; user agent ' || coalesce(min_by(r.useragent, r.pick), '-') AS detail,
   min_by(r.evidence_key, r.pick) AS evidence_key,
-  min_by(r.evidence_record, r.pick) AS evidence_record
+  min_by(r.evidence_record, r.pick) AS evidence_record,
+  min(r.time) AS first_time,
+  max(r.time) AS last_time,
+  count(*) AS records
 FROM recent r
 LEFT JOIN known k ON k.requester = r.requester
 LEFT JOIN history h ON h.requester = r.requester AND h.remoteip = r.remoteip

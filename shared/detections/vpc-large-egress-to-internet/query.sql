@@ -39,7 +39,10 @@ SELECT
     || CAST(count(*) AS varchar) || ' flow record(s) to ' || CAST(count(DISTINCT dstaddr) AS varchar) || ' address(es); largest destination '
     || max_by(dstaddr, heaviest) || ':' || coalesce(CAST(max_by(dstport, heaviest) AS varchar), '-') || '; interface ' || coalesce(min_by(interface_id, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM outbound
 GROUP BY hour, srcaddr
 HAVING sum(bytes) > 1073741824

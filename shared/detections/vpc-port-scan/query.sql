@@ -32,7 +32,10 @@ SELECT
     || ' host(s) refused in hour ' || hour || ':00Z (' || CAST(count(*) AS varchar) || ' flow records, ports '
     || coalesce(CAST(min(dstport) AS varchar), '-') || ' to ' || coalesce(CAST(max(dstport) AS varchar), '-') || ')' AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM rejected
 GROUP BY hour, srcaddr
 HAVING count(DISTINCT dstport) >= 20 OR count(DISTINCT dstaddr) >= 20

@@ -59,7 +59,10 @@ SELECT
     || dstaddr || ' in ' || CAST(flows AS varchar) || ' flow record(s) on ' || CAST(ports AS varchar) || ' port(s), '
     || first_time || ' to ' || last_time || coalesce('; AWS service ' || aws_service, '') AS detail,
   evidence_key,
-  evidence_record
+  evidence_record,
+  first_time,
+  last_time,
+  flows AS records
 FROM ranked
 WHERE r <= 10
 ORDER BY event_time, actor, target

@@ -44,7 +44,10 @@ SELECT
     || CAST(coalesce(sum(bytes), 0) AS varchar) || ' bytes); first from ' || min_by(srcaddr, pick) || ', last at ' || max(time)
     || '; interface ' || coalesce(min_by(interface_id, pick), '?') || coalesce(', instance ' || min_by(instance_id, pick), '') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM exposed
 GROUP BY day, dstaddr, dstport
 ORDER BY event_time, target
