@@ -97,7 +97,7 @@ export async function detectInSession(session: CaseSession, suppressions?: Suppr
     : { findings: [], errors: [] };
   const all = [...sql.findings, ...analytics.findings];
   // Every source with a table is in the timeline, so every cited record must be found there.
-  const enriched = timeline ? await enrichFindings(session.engine, timeline, all) : { findings: all, errors: [] };
+  const enriched = timeline ? await enrichFindings(session.engine, timeline, all, Object.values(session.tables.sources).sort()) : { findings: all, errors: [] };
   const grouped = groupRepeats(enriched.findings);
   const { findings, suppressed } = applySuppressions(grouped, suppressions?.rules ?? []);
   const run = {

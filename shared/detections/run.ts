@@ -161,17 +161,36 @@ export async function citedRecords(engine: QueryEngine, timeline: string, keys: 
   return out;
 }
 
+/** `key|record` of every record of the given keys in the given tables. */
+async function recordsInTables(engine: QueryEngine, tables: readonly string[], keys: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const unique = [...new Set(keys)].sort();
+  for (const table of tables) {
+    const rows = await engine.query<{ evidence_key: string; evidence_record: number }>(
+      `SELECT DISTINCT evidence_key, evidence_record FROM ${table} WHERE evidence_key IN (${unique.map(() => '?').join(', ')})`,
+      unique,
+    );
+    for (const r of rows) out.add(`${r.evidence_key}|${Number(r.evidence_record)}`);
+  }
+  return out;
+}
+
 /**
  * Gives every finding the account, region, user agent, outcome and error code of the record it cites, read
- * through the timeline (`timeline`: a table or a parenthesised SELECT). A finding whose cited record the
- * timeline does not hold is unsound: it is left out and reported as its detection's error.
+ * through the timeline (`timeline`: a table or a parenthesised SELECT). A finding whose cited record neither
+ * the timeline nor any of `tables` holds is unsound: it is left out and reported as its detection's error.
  */
 export async function enrichFindings(
   engine: QueryEngine,
   timeline: string,
   findings: readonly Finding[],
+  tables: readonly string[] = [],
 ): Promise<{ findings: Finding[]; errors: DetectionError[] }> {
   const cited = await citedRecords(engine, timeline, findings.filter((f) => f.evidence_record !== null).map((f) => f.evidence_key));
+  // The timeline merges some records into one event (a shadow document's fields): a record it does not show
+  // may still be in its source table, where the citation is checked before it is called unsound.
+  const unseen = findings.filter((f) => f.evidence_record !== null && !cited.has(`${f.evidence_key}|${f.evidence_record}`));
+  const inTables = unseen.length > 0 ? await recordsInTables(engine, tables, unseen.map((f) => f.evidence_key)) : new Set<string>();
   const out: Finding[] = [];
   const errors: DetectionError[] = [];
   for (const f of findings) {
@@ -179,7 +198,12 @@ export async function enrichFindings(
       out.push(f);
       continue;
     }
-    const r = cited.get(`${f.evidence_key}|${f.evidence_record}`);
+    const id = `${f.evidence_key}|${f.evidence_record}`;
+    const r = cited.get(id);
+    if (!r && inTables.has(id)) {
+      out.push(f);
+      continue;
+    }
     if (!r) {
       errors.push({
         detection: f.detection,

@@ -23,7 +23,10 @@ WITH requests AS (
   WHERE device_id IS NOT NULL
 ),
 usual AS (
-  SELECT device_id, max_by(client_ip, n) AS usual_ip, max_by(user_agent, m) AS usual_agent
+  -- The most frequent address and agent; a tie goes to the lowest value, so the detail is the same on every run.
+  SELECT device_id,
+         min_by(client_ip, lpad(CAST(1000000000 - n AS varchar), 10, '0') || '|' || coalesce(client_ip, '')) AS usual_ip,
+         min_by(user_agent, lpad(CAST(1000000000 - m AS varchar), 10, '0') || '|' || coalesce(user_agent, '')) AS usual_agent
   FROM (
     SELECT device_id, client_ip, user_agent,
            count(*) OVER (PARTITION BY device_id, client_ip) AS n,
