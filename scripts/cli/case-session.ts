@@ -12,6 +12,7 @@ import { enrichFindings, groupRepeats, runCatalogue, type CatalogueRun } from '.
 import { applySuppressions, parseSuppressions, type SuppressedFinding, type Suppressions } from '../../shared/detections/suppress.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ANALYTICS, runAnalytics } from '../../shared/analytics/index.ts';
 import { MmdbGeoLocator } from '../../shared/geo/mmdb-geo-locator.ts';
 import { timelineSql } from '../../shared/timeline/timeline.ts';
@@ -124,9 +125,9 @@ export async function detectInSession(session: CaseSession, suppressions?: Suppr
 }
 
 /** Reads `--suppress FILE` (undefined when the flag is absent); its SHA-256 is of the exact bytes read. */
-export async function loadSuppressionFile(path: string | undefined): Promise<Suppressions | undefined> {
+export async function loadSuppressionFile(path: string | undefined, cwd: string): Promise<Suppressions | undefined> {
   if (path === undefined) return undefined;
-  const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readFile(resolve(cwd, path)).catch((error: NodeJS.ErrnoException) => {
     throw new InvalidInputError(`cannot read the suppression file ${path}: ${error.code ?? error.message}`, { hint: 'give --suppress the path of a YAML or JSON file with a `suppress:` list' });
   });
   return parseSuppressions(bytes.toString('utf8'), path, sha256Hex(bytes));

@@ -13,7 +13,7 @@ const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--json]';
 export async function runDetect(values: Values, _positionals: string[], io: Io): Promise<number> {
   const caseName = requireString(values, 'case', USAGE);
   // Read the rules before opening the case: a bad file is a usage error, not a half-recorded run.
-  const suppressions = await loadSuppressionFile(optionalString(values, 'suppress'));
+  const suppressions = await loadSuppressionFile(optionalString(values, 'suppress'), io.cwd);
   const session = await openCaseSession(caseName, optionalString(values, 'locker'), io);
   try {
     const run = await detectInSession(session, suppressions);

@@ -33,7 +33,7 @@ export async function buildReport(
   suppressFile?: string,
 ): Promise<ReportOutcome> {
   validateCaseName(caseName);
-  const suppressions = await loadSuppressionFile(suppressFile);
+  const suppressions = await loadSuppressionFile(suppressFile, io.cwd);
   // Verify first, on its own: the report shows the integrity of exactly what it reports on.
   const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
   const verification = await verifyCase({ store, caseName, actor: actorFrom(io) });

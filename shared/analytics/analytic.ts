@@ -45,17 +45,25 @@ export async function runAnalytics(
   for (const a of analytics) {
     try {
       for (const row of await a.run(context)) {
+        // Field for field in the runner's order, so the JSON of every finding has one shape.
         findings.push({
           detection: a.id,
           title: a.title,
           severity: a.severity,
           mitre: a.mitre,
-          ...row,
+          event_time: row.event_time,
+          actor: row.actor,
+          source_ip: row.source_ip,
+          action: row.action,
+          target: row.target,
+          detail: row.detail,
           first_time: row.first_time ?? row.event_time,
           last_time: row.last_time ?? row.event_time,
           records: row.records ?? 1,
           repeats: 1,
           ...UNENRICHED,
+          evidence_key: row.evidence_key,
+          evidence_record: row.evidence_record,
           evidence_sha256: sha256ByKey.get(row.evidence_key) ?? null,
         });
       }
