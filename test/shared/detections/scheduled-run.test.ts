@@ -52,6 +52,13 @@ describe('Function: summarise', () => {
   });
 });
 
+describe('Function: summarise, aggregates', () => {
+  it('shows the span and record count of a finding that stands for several records', () => {
+    const { text } = summarise('run-1', 'findings/x.json', { since: 'a', until: 'b' }, [{ ...finding('burst'), first_time: '2026-03-01T11:00:05Z', last_time: '2026-03-01T11:09:40Z', records: 14 }], []);
+    expect(text).toContain('time 2026-03-01T11:00:05Z .. 2026-03-01T11:09:40Z (14 records)');
+  });
+});
+
 describe('Function: citedCase', () => {
   it('reads the case of a preserved key, and nothing for keys outside a case', () => {
     expect(citedCase('cases/INC-7/AWSLogs/x.json.gz')).toBe('INC-7');
