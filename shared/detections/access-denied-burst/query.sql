@@ -31,11 +31,10 @@ SELECT
   actor,
   min_by(sourceipaddress, pick) AS source_ip,
   min_by(eventname, pick) AS action,
-  CAST(count(DISTINCT eventsource) AS varchar) || ' service(s): '
+  CAST(count(DISTINCT eventsource) AS varchar) || CASE WHEN count(DISTINCT eventsource) = 1 THEN ' service' ELSE ' services' END || ': '
     || array_join(array_distinct(array_agg(regexp_extract(eventsource, '^[^.]+') ORDER BY regexp_extract(eventsource, '^[^.]+'))), ', ') AS target,
-  CAST(count(*) AS varchar) || ' AccessDenied in 10 min across ' || CAST(count(DISTINCT eventname) AS varchar) || ' actions on '
-    || CAST(count(DISTINCT eventsource) AS varchar) || ' services from ' || CAST(count(DISTINCT sourceipaddress) AS varchar)
-    || ' address(es); first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
+  CAST(count(*) AS varchar) || ' AccessDenied in 10 min across ' || CAST(count(DISTINCT eventname) AS varchar) || CASE WHEN count(DISTINCT eventname) = 1 THEN ' action' ELSE ' actions' END || ' on '
+    || CAST(count(DISTINCT eventsource) AS varchar) || CASE WHEN count(DISTINCT eventsource) = 1 THEN ' service' ELSE ' services' END || ' from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || CASE WHEN count(DISTINCT sourceipaddress) = 1 THEN ' address' ELSE ' addresses' END || '; first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
   min_by(evidence_record, pick) AS evidence_record,
   min(eventtime) AS first_time,

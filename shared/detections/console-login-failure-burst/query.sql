@@ -25,13 +25,12 @@ SELECT
   min(eventtime) AS event_time,
   CASE
     WHEN count(DISTINCT login_name) = 1 THEN min_by(login_name, pick)
-    ELSE min_by(login_name, pick) || ' and ' || CAST(count(DISTINCT login_name) - 1 AS varchar) || ' other user(s)'
+    ELSE min_by(login_name, pick) || ' and ' || CAST(count(DISTINCT login_name) - 1 AS varchar) || CASE WHEN count(DISTINCT login_name) - 1 = 1 THEN ' other user' ELSE ' other users' END
   END AS actor,
   sourceipaddress AS source_ip,
   min_by(eventname, pick) AS action,
   'console of account ' || coalesce(max(recipientaccountid), '?') AS target,
-  CAST(count(*) AS varchar) || ' failed console logins in 10 min for ' || CAST(count(DISTINCT login_name) AS varchar)
-    || ' user(s); first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
+  CAST(count(*) AS varchar) || ' failed console logins in 10 min for ' || CAST(count(DISTINCT login_name) AS varchar) || CASE WHEN count(DISTINCT login_name) = 1 THEN ' user' ELSE ' users' END || '; first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
   min_by(evidence_record, pick) AS evidence_record,
   min(eventtime) AS first_time,

@@ -27,7 +27,7 @@ SELECT
   min_by(client_ip, pick) AS source_ip,
   min_by(action, pick) AS action,
   credential AS target,
-  max(kind) || ' ' || credential || ' used from ' || CAST(count(DISTINCT client_ip) AS varchar) || ' addresses in the hour '
+  max(kind) || ' ' || credential || ' used from ' || CAST(count(DISTINCT client_ip) AS varchar) || CASE WHEN count(DISTINCT client_ip) = 1 THEN ' address' ELSE ' addresses' END || ' in the hour '
     || hour || ':00Z (' || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' request' ELSE ' requests' END || ' from ' || min(time) || '): '
     || array_join(array_distinct(array_agg(client_ip ORDER BY client_ip)), ', ') || '; user agents: '
     || CASE WHEN count(user_agent) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_agent ORDER BY user_agent)), ' | ') END AS detail,

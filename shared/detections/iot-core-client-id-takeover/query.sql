@@ -35,7 +35,7 @@ SELECT
   'Disconnect' AS action,
   t.clientid AS target,
   CAST(count(*) AS varchar) || ' DUPLICATE_CLIENTID disconnects between ' || min(t.time) || ' and ' || max(t.time)
-    || '; connections in that hour from ' || CAST(coalesce(max(c.addresses), 0) AS varchar) || ' address(es): '
+    || '; connections in that hour from ' || CAST(coalesce(max(c.addresses), 0) AS varchar) || CASE WHEN coalesce(max(c.addresses), 0) = 1 THEN ' address' ELSE ' addresses' END || ': '
     || coalesce(max(c.ips), 'none logged') AS detail,
   min_by(t.evidence_key, t.pick) AS evidence_key,
   min_by(t.evidence_record, t.pick) AS evidence_record,

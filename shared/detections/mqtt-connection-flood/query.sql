@@ -30,8 +30,8 @@ SELECT
   first_event AS action,
   minute || ' (one minute)' AS target,
   CAST(greatest(connections, sessions, refused) AS varchar) || ' connections in one minute from ' || client_ip || ': '
-    || CAST(connections AS varchar) || ' TCP connection(s), ' || CAST(sessions AS varchar) || ' client session(s) for '
-    || CAST(client_ids AS varchar) || ' client id(s), ' || CAST(refused AS varchar) || ' refused, '
+    || CAST(connections AS varchar) || CASE WHEN connections = 1 THEN ' TCP connection' ELSE ' TCP connections' END || ', ' || CAST(sessions AS varchar) || CASE WHEN sessions = 1 THEN ' client session' ELSE ' client sessions' END || ' for '
+    || CAST(client_ids AS varchar) || CASE WHEN client_ids = 1 THEN ' client id' ELSE ' client ids' END || ', ' || CAST(refused AS varchar) || ' refused, '
     || CAST(unauthorised AS varchar) || ' disconnected as not authorised' AS detail,
   evidence_key,
   evidence_record,

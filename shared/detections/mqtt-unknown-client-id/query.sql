@@ -30,11 +30,11 @@ SELECT
   c.client_ip AS source_ip,
   'connect' AS action,
   c.client_id AS target,
-  'client id ' || c.client_id || ' first connected at ' || c.first_seen || ' (' || CAST(c.connects AS varchar) || ' connect(s), user '
+  'client id ' || c.client_id || ' first connected at ' || c.first_seen || ' (' || CAST(c.connects AS varchar) || CASE WHEN c.connects = 1 THEN ' connect' ELSE ' connects' END || ', user '
     || coalesce(c.username, 'none') || '); '
     || CASE WHEN c.family IN ('auto', 'mosq', 'mosqpub', 'mosqsub', 'paho', 'mqttjs', 'mqttx', 'mqtt')
          THEN 'a client tool''s default id (' || c.family || ')'
-         ELSE 'naming family ''' || c.family || ''' has ' || CAST(f.members AS varchar) || ' client id(s), fewer than 3' END AS detail,
+         ELSE 'naming family ''' || c.family || ''' has ' || CAST(f.members AS varchar) || CASE WHEN f.members = 1 THEN ' client id' ELSE ' client ids' END || ', fewer than 3' END AS detail,
   c.evidence_key,
   c.evidence_record,
   c.first_seen AS first_time,

@@ -34,8 +34,7 @@ SELECT
   min_by(event, pick) AS action,
   topic AS target,
   'client ' || client || ' (user ' || coalesce(max(username), 'none') || ') subscribed to ' || topic
-    || ' (' || CAST(count_if(event = 'subscribe-request') AS varchar) || ' request(s), ' || CAST(count_if(event = 'subscribe') AS varchar)
-    || ' grant(s) logged) between ' || min(time) || ' and ' || max(time) AS detail,
+    || ' (' || CAST(count_if(event = 'subscribe-request') AS varchar) || CASE WHEN count_if(event = 'subscribe-request') = 1 THEN ' request' ELSE ' requests' END || ', ' || CAST(count_if(event = 'subscribe') AS varchar) || CASE WHEN count_if(event = 'subscribe') = 1 THEN ' grant' ELSE ' grants' END || ' logged) between ' || min(time) || ' and ' || max(time) AS detail,
   min_by(evidence_key, pick) AS evidence_key,
   min_by(evidence_record, pick) AS evidence_record,
   min(time) AS first_time,

@@ -28,7 +28,7 @@ SELECT
   sourceipaddress AS source_ip,
   min_by(eventname, pick) AS action,
   'account ' || coalesce(max(recipientaccountid), '?') AS target,
-  'root user made ' || CAST(count(*) AS varchar) || ' call(s) in 1 hour (' || array_join(array_distinct(array_agg(eventname ORDER BY eventname)), ', ')
+  'root user made ' || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' call' ELSE ' calls' END || ' in 1 hour (' || array_join(array_distinct(array_agg(eventname ORDER BY eventname)), ', ')
     || '), ' || CAST(count_if(errorcode IS NOT NULL) AS varchar) || ' failed; first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
   min_by(evidence_record, pick) AS evidence_record,

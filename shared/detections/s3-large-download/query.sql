@@ -29,7 +29,7 @@ SELECT
   min_by(eventname, pick) AS action,
   CASE WHEN count(DISTINCT bucket) = 1 THEN 's3://' || min(bucket) ELSE CAST(count(DISTINCT bucket) AS varchar) || ' buckets' END AS target,
   CAST(CAST(round(sum(bytes_out) / 1073741824.0, 2) AS decimal(18, 2)) AS varchar) || ' GiB read in ' || CAST(count(*) AS varchar)
-    || ' GetObject calls within 1 hour from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || ' address(es); first event '
+    || ' GetObject calls within 1 hour from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || CASE WHEN count(DISTINCT sourceipaddress) = 1 THEN ' address' ELSE ' addresses' END || '; first event '
     || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
   min_by(evidence_record, pick) AS evidence_record,

@@ -53,8 +53,8 @@ SELECT
   CASE WHEN count(DISTINCT eventname) = 1 THEN min(eventname) ELSE CAST(count(DISTINCT eventname) AS varchar) || ' secret APIs' END
     || ' in account ' || coalesce(max(recipientaccountid), '?') AS target,
   CASE WHEN bool_or(by_filter) THEN 'BatchGetSecretValue by filter (up to 20 secrets per call); ' ELSE '' END
-    || CAST(count(DISTINCT secret_name) AS varchar) || ' distinct secrets requested in 1 hour over '
-    || CAST(count(DISTINCT pick) AS varchar) || ' calls (' || CAST(count(DISTINCT CASE WHEN errorcode IS NOT NULL THEN pick END) AS varchar)
+    || CAST(count(DISTINCT secret_name) AS varchar) || CASE WHEN count(DISTINCT secret_name) = 1 THEN ' distinct secret' ELSE ' distinct secrets' END || ' requested in 1 hour over '
+    || CAST(count(DISTINCT pick) AS varchar) || CASE WHEN count(DISTINCT pick) = 1 THEN ' call' ELSE ' calls' END || ' (' || CAST(count(DISTINCT CASE WHEN errorcode IS NOT NULL THEN pick END) AS varchar)
     || ' failed); first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
   min_by(evidence_record, pick) AS evidence_record,

@@ -95,6 +95,9 @@ async function checkCase(label: string, locker: string, caseName = 'c'): Promise
   console.log(`${label}: ${runs.length} runs (threads 1,2,1,2,2), ${distinct.size} distinct output(s); ${all.length} findings' citations checked, ${mismatches.length} mismatches`);
   expect(mismatches).toEqual([]);
   expect(distinct.size).toBe(1);
+  // Counts read correctly: "1 address", never "1 addresses".
+  const misread = all.map((f) => f.detail ?? '').filter((d) => /(?<![\d.])1 (?:[a-z]+ )?(?:addresses|calls|services|events|records|requests|users|actions|connections|findings|secrets|ports|hosts|objects|keys|endpoints|topics|commands|days|devices|agents)\b/.test(d));
+  expect(misread).toEqual([]);
 }
 
 describe('Findings on the synthetic multi-cloud incident (amber demo)', () => {
