@@ -19,7 +19,7 @@ WITH refused AS (
 )
 SELECT
   min(time) AS event_time,
-  coalesce(min_by(user_name, CASE WHEN user_name IS NULL THEN NULL ELSE pick END), client_ip) AS actor,
+  coalesce(min_by(user_name, pick), client_ip) AS actor,
   client_ip AS source_ip,
   min_by(action, pick) AS action,
   min_by(path, pick) AS target,

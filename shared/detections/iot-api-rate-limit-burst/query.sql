@@ -20,7 +20,7 @@ WITH requests AS (
 )
 SELECT
   min(CASE WHEN status = 429 THEN time END) AS event_time,
-  coalesce(max(user_name), client_ip) AS actor,
+  coalesce(min_by(user_name, CASE WHEN status = 429 THEN pick END), client_ip) AS actor,
   client_ip AS source_ip,
   min_by(action, CASE WHEN status = 429 THEN pick END) AS action,
   min_by(path, CASE WHEN status = 429 THEN pick END) AS target,

@@ -16,7 +16,7 @@ WITH per_minute AS (
     max(time) AS last_time,
     count(*) AS records,
     min_by(event, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS first_event,
-    max(username) AS username,
+    min_by(username, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS username,
     min_by(evidence_key, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS evidence_key,
     min_by(evidence_record, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS evidence_record
   FROM mqtt_broker_logs

@@ -21,7 +21,7 @@ WITH remote AS (
 )
 SELECT
   min(time) AS event_time,
-  coalesce(min_by(username, CASE WHEN username IS NULL THEN NULL ELSE pick END), min_by(client_id, CASE WHEN client_id IS NULL THEN NULL ELSE pick END), client_ip) AS actor,
+  coalesce(min_by(username, pick), min_by(client_id, pick), client_ip) AS actor,
   client_ip AS source_ip,
   min_by(event, pick) AS action,
   'listener 1883 (plaintext)' AS target,

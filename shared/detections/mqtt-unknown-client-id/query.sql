@@ -13,6 +13,7 @@ WITH clients AS (
     max(time) AS last_seen,
     count(*) AS connects,
     max(username) AS username,
+    min_by(username, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS first_username,
     bool_or(coalesce(is_bridge, false)) AS bridge,
     min_by(client_ip, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS client_ip,
     min_by(evidence_key, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS evidence_key,
@@ -26,7 +27,7 @@ families AS (
 )
 SELECT
   c.first_seen AS event_time,
-  coalesce(c.username, c.client_id) AS actor,
+  coalesce(c.first_username, c.client_id) AS actor,
   c.client_ip AS source_ip,
   'connect' AS action,
   c.client_id AS target,

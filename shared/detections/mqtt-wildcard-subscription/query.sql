@@ -29,7 +29,7 @@ WITH subs AS (
 )
 SELECT
   min(time) AS event_time,
-  coalesce(max(username), client) AS actor,
+  coalesce(min_by(username, pick), client) AS actor,
   min_by(client_ip, pick) AS source_ip,
   min_by(event, pick) AS action,
   topic AS target,
