@@ -88,7 +88,7 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
     lines.push(`  Suppressed (${plural(suppressed.length, 'finding')}, by the rules in the --suppress file):`);
     for (const s of suppressed) {
       lines.push(
-        `    ${t(s.finding.first_time ?? s.finding.event_time ?? '')}  ${t(s.finding.detection)}  ${t(s.finding.actor ?? '?')} ${t(s.finding.action ?? '')}` +
+        `    ${t(findingSpan(s.finding))}  ${t(s.finding.detection)}  ${t(s.finding.actor ?? '?')} ${t(s.finding.action ?? '')}${s.finding.target ? ` -> ${t(s.finding.target)}` : ''}` +
           `  [rule ${s.rule.rule}: ${t(s.rule.reason)}]  evidence ${t(s.finding.evidence_key)} record ${s.finding.evidence_record ?? '?'}`,
       );
     }

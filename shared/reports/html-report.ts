@@ -150,11 +150,11 @@ function suppressedSection(suppressed: readonly SuppressedFinding[]): string {
   if (suppressed.length === 0) return '';
   return `<h3 id="suppressed">Suppressed (${suppressed.length})</h3>
 <p class="meta-dark">Left out of the findings above by the suppression file given to this run; each names the rule that matched and why it is expected.</p>
-<table><thead><tr><th>Time (UTC)</th><th>Detection</th><th>Actor</th><th>Action</th><th>User agent</th><th>Rule</th><th>Reason</th><th>Evidence</th></tr></thead><tbody>
+<table><thead><tr><th>Time (UTC)</th><th>Detection</th><th>Actor</th><th>Action</th><th>Target</th><th>User agent</th><th>Rule</th><th>Reason</th><th>Evidence</th></tr></thead><tbody>
 ${suppressed
   .map(
     ({ finding: f, rule }) =>
-      `<tr><td>${h(span(f))}</td><td><code>${h(f.detection)}</code></td><td><code>${h(f.actor ?? '')}</code></td><td>${h(f.action ?? '')}</td><td><code>${h(f.user_agent ?? '')}</code></td><td>${rule.rule}</td><td>${h(rule.reason)}</td><td><code>${h(f.evidence_key)}</code> record ${f.evidence_record ?? '?'}</td></tr>`,
+      `<tr><td>${h(span(f))}</td><td><code>${h(f.detection)}</code></td><td><code>${h(f.actor ?? '')}</code></td><td>${h(f.action ?? '')}</td><td><code>${h(f.target ?? '')}</code></td><td><code>${h(f.user_agent ?? '')}</code></td><td>${rule.rule}</td><td>${h(rule.reason)}</td><td><code>${h(f.evidence_key)}</code> record ${f.evidence_record ?? '?'}</td></tr>`,
   )
   .join('\n')}
 </tbody></table>`;
