@@ -117,7 +117,10 @@ export async function detectInSession(session: CaseSession, suppressions?: Suppr
       findingsSha256: sha256Hex(canonicalJson(run.findings)),
       errors: run.errors.length,
       skipped: run.skipped.length,
-      ...(suppressions ? { suppressionFile: suppressions.file, suppressionSha256: suppressions.sha256, suppressed: suppressed.length } : {}),
+      // What the responder's rules left out is as much a part of the run as what they kept.
+      ...(suppressions
+        ? { suppressionFile: suppressions.file, suppressionSha256: suppressions.sha256, suppressed: suppressed.length, suppressedSha256: sha256Hex(canonicalJson(suppressed)) }
+        : {}),
     },
   });
   // Detections for tables the case has no data for did not run: they do not count as run.
