@@ -35,6 +35,7 @@ export interface Finding {
   /**
    * Read from the cited record through the cross-source timeline (null when the run had no timeline, as in
    * Athena where the SerDe gives no record index): where and how the cited call was made, and whether it failed.
+   * For an aggregate this is its first record's: the group may mix outcomes (its detail says so where it matters).
    */
   readonly cloud: string | null;
   readonly source: string | null;
