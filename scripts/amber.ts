@@ -79,14 +79,16 @@ Example:
   },
   detect: {
     summary: 'run the detection catalogue over a case; every finding cites the evidence object, record and SHA-256',
-    usage: 'amber detect --case C [--locker DIR] [--json]',
-    options: { case: { type: 'string' }, ...lockerOption, ...jsonOption },
+    usage: 'amber detect --case C [--locker DIR] [--suppress FILE] [--json]',
+    options: { case: { type: 'string' }, suppress: { type: 'string' }, ...lockerOption, ...jsonOption },
     help: `  --case C          the case to analyse (on the embedded engine: a local locker)
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --suppress FILE   YAML/JSON rules for known automation (user agent, principal, detection, each with a
+                    reason): matching findings are listed apart as suppressed; the file's SHA-256 is recorded
   --json            {"case", "events", "findings": [...]} plus detection errors and unparsed records
 
 Example:
-  amber detect --case INC-1 --json > findings.json`,
+  amber detect --case INC-1 --suppress known-automation.yml --json > findings.json`,
     run: lazy(() => import('./cli/detect.ts'), (m) => m.runDetect),
   },
   timeline: {
@@ -106,10 +108,11 @@ Example:
   },
   report: {
     summary: 'verify, detect and write a self-contained HTML case report that opens offline',
-    usage: 'amber report --case C [--out FILE] [--locker DIR]',
-    options: { case: { type: 'string' }, out: { type: 'string' }, ...lockerOption },
+    usage: 'amber report --case C [--out FILE] [--suppress FILE] [--locker DIR]',
+    options: { case: { type: 'string' }, out: { type: 'string' }, suppress: { type: 'string' }, ...lockerOption },
     help: `  --case C          the case to report on (on the embedded engine: a local locker)
   --out FILE        the HTML file to write (default: ./amber-report-<case>.html)
+  --suppress FILE   suppression rules as for detect: suppressed findings get their own section, with the reason
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
 
 Example:

@@ -8,11 +8,15 @@ import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import { canonicalJson } from '../../shared/evidence/canonical-json.ts';
 import { sha256Hex } from '../../shared/evidence/hashing.ts';
 import { loadCatalogue } from '../../shared/detections/catalogue.ts';
-import { runCatalogue, sortFindings, type CatalogueRun } from '../../shared/detections/run.ts';
+import { enrichFindings, groupRepeats, runCatalogue, type CatalogueRun } from '../../shared/detections/run.ts';
+import { applySuppressions, parseSuppressions, type SuppressedFinding, type Suppressions } from '../../shared/detections/suppress.ts';
+import { InvalidInputError } from '../../shared/errors.ts';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ANALYTICS, runAnalytics } from '../../shared/analytics/index.ts';
 import { MmdbGeoLocator } from '../../shared/geo/mmdb-geo-locator.ts';
 import { timelineSql } from '../../shared/timeline/timeline.ts';
-import { DuckDbQueryEngine } from '../../shared/query/duckdb-engine.ts';
+import { DuckDbQueryEngine, type DuckDbQueryEngineOptions } from '../../shared/query/duckdb-engine.ts';
 import { loadCaseTables, type CaseTables } from '../../shared/sources/case-tables.ts';
 import type { Io } from './io.ts';
 import { actorFrom, lockerSpec, openLocker } from './context.ts';
@@ -28,8 +32,8 @@ export interface CaseSession {
   close(): Promise<void>;
 }
 
-/** Opens a case of a local locker for querying. */
-export async function openCaseSession(caseName: string, lockerFlag: string | undefined, io: Io): Promise<CaseSession> {
+/** Opens a case of a local locker for querying (engine options: e.g. a thread count, for tests of determinism). */
+export async function openCaseSession(caseName: string, lockerFlag: string | undefined, io: Io, engineOptions: DuckDbQueryEngineOptions = {}): Promise<CaseSession> {
   validateCaseName(caseName);
   const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
   if (!(store instanceof LocalObjectStore)) {
@@ -43,7 +47,7 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
   try {
     const actor = actorFrom(io);
     const ledger = await CustodyLedger.open(store, caseName);
-    engine = await DuckDbQueryEngine.create();
+    engine = await DuckDbQueryEngine.create(engineOptions);
     const tables = await loadCaseTables({ store, ledger, engine, actor });
     const opened = engine;
     return {
@@ -77,17 +81,30 @@ export async function timelineTable(session: CaseSession): Promise<string | unde
   return 'main.timeline';
 }
 
-/** Runs the whole catalogue and the analytics over the session and records the access in the ledger. */
-export async function detectInSession(session: CaseSession): Promise<CatalogueRun & { detections: number }> {
+/** A detection run as `detect` and `report` show it: kept findings, and those a suppression rule left out. */
+export type SessionRun = CatalogueRun & { detections: number; suppressed: readonly SuppressedFinding[] };
+
+/**
+ * Runs the whole catalogue and the analytics over the session, gives each finding what its cited record
+ * says (account, region, user agent, outcome), groups repeats, applies the responder's suppressions, and
+ * records the access (with the suppression file's SHA-256) in the ledger.
+ */
+export async function detectInSession(session: CaseSession, suppressions?: Suppressions): Promise<SessionRun> {
   const detections = await loadCatalogue();
   const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey });
   const timeline = await timelineTable(session);
   const analytics = timeline
     ? await runAnalytics(ANALYTICS, { engine: session.engine, timeline, geo: new MmdbGeoLocator() }, session.tables.sha256ByKey)
     : { findings: [], errors: [] };
-  const run: CatalogueRun = {
-    findings: sortFindings([...sql.findings, ...analytics.findings]),
-    errors: [...sql.errors, ...analytics.errors],
+  const all = [...sql.findings, ...analytics.findings];
+  // Every source with a table is in the timeline, so every cited record must be found there.
+  const enriched = timeline ? await enrichFindings(session.engine, timeline, all, Object.values(session.tables.sources).sort()) : { findings: all, errors: [] };
+  const grouped = groupRepeats(enriched.findings);
+  const { findings, suppressed } = applySuppressions(grouped, suppressions?.rules ?? []);
+  const run = {
+    findings,
+    suppressed,
+    errors: [...sql.errors, ...analytics.errors, ...enriched.errors],
     timings: sql.timings,
     skipped: sql.skipped ?? [],
   };
@@ -99,11 +116,24 @@ export async function detectInSession(session: CaseSession): Promise<CatalogueRu
       findings: run.findings.length,
       findingsSha256: sha256Hex(canonicalJson(run.findings)),
       errors: run.errors.length,
-      skipped: run.skipped?.length ?? 0,
+      skipped: run.skipped.length,
+      // What the responder's rules left out is as much a part of the run as what they kept.
+      ...(suppressions
+        ? { suppressionFile: suppressions.file, suppressionSha256: suppressions.sha256, suppressed: suppressed.length, suppressedSha256: sha256Hex(canonicalJson(suppressed)) }
+        : {}),
     },
   });
   // Detections for tables the case has no data for did not run: they do not count as run.
-  return { ...run, detections: detections.length + ANALYTICS.length - (run.skipped?.length ?? 0) };
+  return { ...run, detections: detections.length + ANALYTICS.length - run.skipped.length };
+}
+
+/** Reads `--suppress FILE` (undefined when the flag is absent); its SHA-256 is of the exact bytes read. */
+export async function loadSuppressionFile(path: string | undefined, cwd: string): Promise<Suppressions | undefined> {
+  if (path === undefined) return undefined;
+  const bytes = await readFile(resolve(cwd, path)).catch((error: NodeJS.ErrnoException) => {
+    throw new InvalidInputError(`cannot read the suppression file ${path}: ${error.code ?? error.message}`, { hint: 'give --suppress the path of a YAML or JSON file with a `suppress:` list' });
+  });
+  return parseSuppressions(bytes.toString('utf8'), path, sha256Hex(bytes));
 }
 
 /** Total events across tables. */

@@ -3,16 +3,20 @@ import { ExitCode } from '../../shared/errors.ts';
 import type { Finding } from '../../shared/detections/run.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
-import { detectInSession, eventCount, openCaseSession, type CaseSession } from './case-session.ts';
+import type { SuppressedFinding } from '../../shared/detections/suppress.ts';
+import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type CaseSession } from './case-session.ts';
 import { t, type Io } from './io.ts';
 
-const USAGE = 'amber detect --case C [--locker DIR] [--json]';
+const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--json]';
 
 /** Runs `amber detect`. */
 export async function runDetect(values: Values, _positionals: string[], io: Io): Promise<number> {
-  const session = await openCaseSession(requireString(values, 'case', USAGE), optionalString(values, 'locker'), io);
+  const caseName = requireString(values, 'case', USAGE);
+  // Read the rules before opening the case: a bad file is a usage error, not a half-recorded run.
+  const suppressions = await loadSuppressionFile(optionalString(values, 'suppress'), io.cwd);
+  const session = await openCaseSession(caseName, optionalString(values, 'locker'), io);
   try {
-    const run = await detectInSession(session);
+    const run = await detectInSession(session, suppressions);
     if (values.json) {
       io.out(
         `${JSON.stringify(
@@ -20,6 +24,8 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
             case: session.caseName,
             events: eventCount(session.tables),
             findings: run.findings,
+            suppressed: run.suppressed,
+            ...(suppressions ? { suppressionSha256: suppressions.sha256 } : {}),
             detections: run.detections,
             errors: run.errors,
             problems: session.tables.problems,
@@ -30,7 +36,7 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
         )}\n`,
       );
     } else {
-      io.out(describeFindings(session, run.findings, run.detections));
+      io.out(describeFindings(session, run.findings, run.detections, run.suppressed));
       for (const e of run.errors) io.out(`  detection ${t(e.detection)} could not run: ${t(e.error)}\n`);
     }
     return run.errors.length > 0 ? ExitCode.failure : ExitCode.ok;
@@ -39,17 +45,53 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
   }
 }
 
-/** The findings as a people-readable summary, most severe first. */
-export function describeFindings(session: CaseSession, findings: readonly Finding[], detections: number): string {
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** When, how often, and whether it worked: "2023-07-10T12:10:05Z", or a span with the records and repeats. */
+export function findingSpan(f: Finding): string {
+  const span = f.first_time !== null && f.last_time !== null && f.first_time !== f.last_time ? `${f.first_time} .. ${f.last_time}` : (f.first_time ?? f.event_time ?? '');
+  const counts = [f.records > 1 ? plural(f.records, 'record') : '', f.repeats > 1 ? `grouped ${plural(f.repeats, 'finding')}` : ''].filter(Boolean).join(', ');
+  return counts ? `${span} (${counts})` : span;
+}
+
+/** Where the cited call came from: account, region, user agent, and its outcome when it failed. */
+export function findingContext(f: Finding): string {
+  return [
+    f.outcome === 'failure' ? `FAILED${f.error_code ? ` (${f.error_code})` : ''}` : '',
+    f.account ? `account ${f.account}` : '',
+    f.region ? `region ${f.region}` : '',
+    f.user_agent ? `agent ${f.user_agent}` : '',
+  ]
+    .filter(Boolean)
+    .join('  ');
+}
+
+/** The findings as a people-readable summary, most severe first; failed attempts marked; suppressions listed apart. */
+export function describeFindings(session: CaseSession, findings: readonly Finding[], detections: number, suppressed: readonly SuppressedFinding[] = []): string {
   const { tables } = session;
-  const lines = [`Case ${t(session.caseName)}: ${eventCount(tables)} events, ${detections} detections run, ${findings.length} finding${findings.length === 1 ? '' : 's'}`];
+  const failed = findings.filter((f) => f.outcome === 'failure').length;
+  const lines = [
+    `Case ${t(session.caseName)}: ${plural(eventCount(tables), 'event')}, ${plural(detections, 'detection')} run, ${plural(findings.length, 'finding')}` +
+      `${failed ? ` (${failed} of them failed attempts)` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
+  ];
   for (const f of findings) {
+    const context = findingContext(f);
     lines.push(
-      `  ${f.severity.toUpperCase().padEnd(8)} ${t(f.event_time ?? '')}  ${t(f.title)}`,
+      `  ${f.severity.toUpperCase().padEnd(8)} ${t(findingSpan(f))}  ${t(f.title)}${f.outcome === 'failure' ? ' [failed attempt]' : ''}`,
       `           ${t(f.actor ?? '?')} ${t(f.action ?? '')}${f.target ? ` -> ${t(f.target)}` : ''}${f.source_ip ? ` from ${t(f.source_ip)}` : ''}`,
+      ...(context ? [`           ${t(context)}`] : []),
       `           ${t(f.detail ?? '')}`,
       `           evidence ${t(f.evidence_key)} record ${f.evidence_record ?? '?'} (sha256 ${f.evidence_sha256 ?? 'unknown'})`,
     );
+  }
+  if (suppressed.length > 0) {
+    lines.push(`  Suppressed (${plural(suppressed.length, 'finding')}, by the rules in the --suppress file):`);
+    for (const s of suppressed) {
+      lines.push(
+        `    ${t(findingSpan(s.finding))}  ${t(s.finding.detection)}  ${t(s.finding.actor ?? '?')} ${t(s.finding.action ?? '')}${s.finding.target ? ` -> ${t(s.finding.target)}` : ''}` +
+          `  [rule ${s.rule.rule}: ${t(s.rule.reason)}]  evidence ${t(s.finding.evidence_key)} record ${s.finding.evidence_record ?? '?'}`,
+      );
+    }
   }
   if (tables.problems.length > 0) {
     lines.push(`  ${tables.problems.length} record(s) could not be parsed (the objects stay preserved and hashed):`);

@@ -6,17 +6,17 @@ import { renderHtmlReport } from '../../shared/reports/html-report.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
-import { detectInSession, eventCount, openCaseSession, type CaseSession } from './case-session.ts';
+import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type CaseSession, type SessionRun } from './case-session.ts';
 import { actorFrom, lockerSpec, openLocker, TOOL } from './context.ts';
 import { writeExport, type Exported } from './export.ts';
 import { t, type Io } from './io.ts';
 import type { CatalogueRun } from '../../shared/detections/run.ts';
 
-const USAGE = 'amber report --case C [--out FILE] [--locker DIR]';
+const USAGE = 'amber report --case C [--out FILE] [--suppress FILE] [--locker DIR]';
 
 export interface ReportOutcome {
   readonly exported: Exported;
-  readonly run: CatalogueRun & { detections: number };
+  readonly run: SessionRun;
   readonly intact: boolean;
   readonly events: number;
   /** Tables that held events (cloudtrail, vpc_flow_logs, entra_signin...). */
@@ -24,14 +24,22 @@ export interface ReportOutcome {
 }
 
 /** Verifies, detects and writes the report for a case (shared by `report` and `demo`). */
-export async function buildReport(caseName: string, lockerFlag: string | undefined, out: string, io: Io, onSession?: (s: CaseSession, run: CatalogueRun) => void): Promise<ReportOutcome> {
+export async function buildReport(
+  caseName: string,
+  lockerFlag: string | undefined,
+  out: string,
+  io: Io,
+  onSession?: (s: CaseSession, run: CatalogueRun) => void,
+  suppressFile?: string,
+): Promise<ReportOutcome> {
   validateCaseName(caseName);
+  const suppressions = await loadSuppressionFile(suppressFile, io.cwd);
   // Verify first, on its own: the report shows the integrity of exactly what it reports on.
   const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
   const verification = await verifyCase({ store, caseName, actor: actorFrom(io) });
   const session = await openCaseSession(caseName, lockerFlag, io);
   try {
-    const run = await detectInSession(session);
+    const run = await detectInSession(session, suppressions);
     onSession?.(session, run);
     const html = renderHtmlReport({
       case: caseName,
@@ -41,6 +49,7 @@ export async function buildReport(caseName: string, lockerFlag: string | undefin
       items: [...session.ledger.items().values()].sort((a, b) => a.key.localeCompare(b.key)),
       events: eventCount(session.tables),
       findings: run.findings,
+      suppressed: run.suppressed,
       activity: await activityBuckets(session.engine, session.tables.sources),
       identities: await identityActivity(session.engine, session.tables.sources),
       ledger: session.ledger.entries,
@@ -60,9 +69,9 @@ export async function buildReport(caseName: string, lockerFlag: string | undefin
 export async function runReport(values: Values, _positionals: string[], io: Io): Promise<number> {
   const caseName = requireString(values, 'case', USAGE);
   const out = optionalString(values, 'out') ?? `amber-report-${caseName}.html`;
-  const outcome = await buildReport(caseName, optionalString(values, 'locker'), out, io);
+  const outcome = await buildReport(caseName, optionalString(values, 'locker'), out, io, undefined, optionalString(values, 'suppress'));
   io.out(
-    `Report for case ${t(caseName)}: ${outcome.run.findings.length} findings over ${outcome.events} events; integrity ${outcome.intact ? 'INTACT' : 'FAILED'}\n` +
+    `Report for case ${t(caseName)}: ${outcome.run.findings.length} finding${outcome.run.findings.length === 1 ? '' : 's'}${outcome.run.suppressed.length ? ` (${outcome.run.suppressed.length} suppressed)` : ''} over ${outcome.events} events; integrity ${outcome.intact ? 'INTACT' : 'FAILED'}\n` +
       `  ${t(outcome.exported.path ?? '')} (sha256 ${outcome.exported.sha256}, recorded in the custody ledger)\n`,
   );
   return outcome.intact ? ExitCode.ok : ExitCode.integrity;

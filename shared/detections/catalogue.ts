@@ -15,6 +15,15 @@ export type Severity = (typeof SEVERITIES)[number];
 /** The columns every detection query returns, in this order. */
 export const FINDING_COLUMNS = ['event_time', 'actor', 'source_ip', 'action', 'target', 'detail', 'evidence_key', 'evidence_record'] as const;
 
+/**
+ * Columns an aggregate (a query that groups several records into one finding) also returns: the event time
+ * of the group's first and last record and how many records the finding stands for. `event_time` and the
+ * cited record are then the group's representative record: the earliest by (event time, evidence_key,
+ * evidence_record), with every representative column (actor, source_ip, action) taken from that same record.
+ * Single-record queries leave them out; the runner sets first_time = last_time = event_time and records = 1.
+ */
+export const AGGREGATE_COLUMNS = ['first_time', 'last_time', 'records'] as const;
+
 export interface Detection {
   readonly id: string;
   readonly title: string;

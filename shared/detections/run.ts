@@ -4,7 +4,8 @@
  */
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { LOG_SOURCES } from '../sources/registry.ts';
-import { CLOUDTRAIL_TIME, FINDING_COLUMNS, windowedSql, type Detection, type Severity, type TableTime, type TimeWindow } from './catalogue.ts';
+import { canonicalJson } from '../evidence/canonical-json.ts';
+import { AGGREGATE_COLUMNS, CLOUDTRAIL_TIME, FINDING_COLUMNS, windowedSql, type Detection, type Severity, type TableTime, type TimeWindow } from './catalogue.ts';
 
 /** How each table is placed in time, for windowed runs. */
 export function tableTime(table: string): TableTime {
@@ -23,6 +24,26 @@ export interface Finding {
   readonly action: string | null;
   readonly target: string | null;
   readonly detail: string | null;
+  /** Event time of the first record the finding stands for (an aggregate's group; else event_time). */
+  readonly first_time: string | null;
+  /** Event time of the last record the finding stands for. */
+  readonly last_time: string | null;
+  /** How many records the finding stands for (1 for a single-record finding). */
+  readonly records: number;
+  /** How many findings of the same action on the same target by the same actor this one groups (1: none). */
+  readonly repeats: number;
+  /**
+   * Read from the cited record through the cross-source timeline (null when the run had no timeline, as in
+   * Athena where the SerDe gives no record index): where and how the cited call was made, and whether it failed.
+   * For an aggregate this is its first record's: the group may mix outcomes (its detail says so where it matters).
+   */
+  readonly cloud: string | null;
+  readonly source: string | null;
+  readonly account: string | null;
+  readonly region: string | null;
+  readonly user_agent: string | null;
+  readonly outcome: 'success' | 'failure' | null;
+  readonly error_code: string | null;
   readonly evidence_key: string;
   /** 0-based index of the record in the object; null where the engine cannot know it (Athena's CloudTrail SerDe). */
   readonly evidence_record: number | null;
@@ -55,6 +76,9 @@ export interface RunOptions {
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, informational: 4 };
 
+/** The fields a finding gets from its cited record, unknown until the runner reads it. */
+export const UNENRICHED = { cloud: null, source: null, account: null, region: null, user_agent: null, outcome: null, error_code: null } as const;
+
 /** Runs every detection; one failing query is reported and does not stop the others. */
 export async function runCatalogue(engine: QueryEngine, detections: readonly Detection[], options: RunOptions): Promise<CatalogueRun> {
   const findings: Finding[] = [];
@@ -80,11 +104,147 @@ export async function runCatalogue(engine: QueryEngine, detections: readonly Det
   return { findings: sortFindings(findings), errors, timings, skipped };
 }
 
-/** Most severe first, then by time and detection. */
+/**
+ * A total order, so the same evidence gives the same bytes on every run: most severe first; within a
+ * severity, successful calls before failed attempts; then time, detection, evidence key, record index, and
+ * finally every remaining field (canonical JSON), so even two findings citing the same record never tie.
+ */
 export function sortFindings(findings: Finding[]): Finding[] {
+  const rest = new Map(findings.map((f) => [f, canonicalJson(f as unknown as Record<string, unknown>)]));
+  const cmp = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
   return findings.sort(
-    (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || String(a.event_time).localeCompare(String(b.event_time)) || a.detection.localeCompare(b.detection),
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      Number(a.outcome === 'failure') - Number(b.outcome === 'failure') ||
+      cmp(a.event_time, b.event_time) ||
+      cmp(a.detection, b.detection) ||
+      cmp(a.evidence_key, b.evidence_key) ||
+      (a.evidence_record ?? -1) - (b.evidence_record ?? -1) ||
+      cmp(rest.get(a)!, rest.get(b)!),
   );
+}
+
+/** What the timeline holds about one record. */
+interface CitedRecord {
+  readonly time: string | null;
+  readonly cloud: string | null;
+  readonly source: string | null;
+  readonly account: string | null;
+  readonly region: string | null;
+  readonly actor: string | null;
+  readonly action: string | null;
+  readonly user_agent: string | null;
+  readonly outcome: 'success' | 'failure' | null;
+  readonly error_code: string | null;
+  readonly evidence_key: string;
+  readonly evidence_record: number;
+}
+
+/** Columns the runner reads from the cited record (the timeline's names). */
+export const CITED_COLUMNS = ['time', 'cloud', 'source', 'account', 'region', 'actor', 'action', 'user_agent', 'outcome', 'error_code', 'evidence_key', 'evidence_record'] as const;
+
+/** Reads the timeline rows of the given evidence keys, by `key|record` (the first in a total order if a record gave several). */
+export async function citedRecords(engine: QueryEngine, timeline: string, keys: readonly string[]): Promise<Map<string, CitedRecord>> {
+  const out = new Map<string, CitedRecord>();
+  const unique = [...new Set(keys)].sort();
+  // Bounded IN lists: Athena and DuckDB both take these as parameters.
+  for (let i = 0; i < unique.length; i += 500) {
+    const chunk = unique.slice(i, i + 500);
+    const rows = await engine.query<CitedRecord>(
+      `SELECT ${CITED_COLUMNS.join(', ')} FROM ${timeline} WHERE evidence_key IN (${chunk.map(() => '?').join(', ')}) ORDER BY ${CITED_COLUMNS.join(', ')}`,
+      chunk,
+    );
+    for (const r of rows) {
+      const id = `${r.evidence_key}|${Number(r.evidence_record)}`;
+      if (!out.has(id)) out.set(id, { ...r, evidence_record: Number(r.evidence_record) });
+    }
+  }
+  return out;
+}
+
+/** `key|record` of every record of the given keys in the given tables. */
+async function recordsInTables(engine: QueryEngine, tables: readonly string[], keys: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const unique = [...new Set(keys)].sort();
+  for (const table of tables) {
+    const rows = await engine.query<{ evidence_key: string; evidence_record: number }>(
+      `SELECT DISTINCT evidence_key, evidence_record FROM ${table} WHERE evidence_key IN (${unique.map(() => '?').join(', ')})`,
+      unique,
+    );
+    for (const r of rows) out.add(`${r.evidence_key}|${Number(r.evidence_record)}`);
+  }
+  return out;
+}
+
+/**
+ * Gives every finding the account, region, user agent, outcome and error code of the record it cites, read
+ * through the timeline (`timeline`: a table or a parenthesised SELECT). A finding whose cited record neither
+ * the timeline nor any of `tables` holds is unsound: it is left out and reported as its detection's error.
+ */
+export async function enrichFindings(
+  engine: QueryEngine,
+  timeline: string,
+  findings: readonly Finding[],
+  tables: readonly string[] = [],
+): Promise<{ findings: Finding[]; errors: DetectionError[] }> {
+  const cited = await citedRecords(engine, timeline, findings.filter((f) => f.evidence_record !== null).map((f) => f.evidence_key));
+  // The timeline merges some records into one event (a shadow document's fields): a record it does not show
+  // may still be in its source table, where the citation is checked before it is called unsound.
+  const unseen = findings.filter((f) => f.evidence_record !== null && !cited.has(`${f.evidence_key}|${f.evidence_record}`));
+  const inTables = unseen.length > 0 ? await recordsInTables(engine, tables, unseen.map((f) => f.evidence_key)) : new Set<string>();
+  const out: Finding[] = [];
+  const errors: DetectionError[] = [];
+  for (const f of findings) {
+    if (f.evidence_record === null) {
+      out.push(f);
+      continue;
+    }
+    const id = `${f.evidence_key}|${f.evidence_record}`;
+    const r = cited.get(id);
+    if (!r && inTables.has(id)) {
+      out.push(f);
+      continue;
+    }
+    if (!r) {
+      errors.push({
+        detection: f.detection,
+        error: `finding cites record ${f.evidence_record} of ${f.evidence_key}, which the case does not hold: the query's representative record must be one of the rows it grouped (fix the detection's evidence_key/evidence_record columns)`,
+      });
+      continue;
+    }
+    out.push({ ...f, cloud: r.cloud, source: r.source, account: r.account, region: r.region, user_agent: r.user_agent, outcome: r.outcome, error_code: r.error_code });
+  }
+  return { findings: out, errors };
+}
+
+/**
+ * Groups repeats: findings of one detection for the same actor, action, target and outcome become one,
+ * citing the earliest (the first in the total order), spanning first_time..last_time, standing for the sum
+ * of their records, with `repeats` saying how many findings it groups. The detail is the first finding's.
+ */
+export function groupRepeats(findings: readonly Finding[]): Finding[] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of sortFindings([...findings])) {
+    const key = JSON.stringify([f.detection, f.actor, f.action, f.target, f.outcome, f.error_code]);
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const out: Finding[] = [];
+  for (const members of groups.values()) {
+    const first = members[0]!;
+    if (members.length === 1) {
+      out.push(first);
+      continue;
+    }
+    const times = (pick: (f: Finding) => string | null): string[] => members.map(pick).filter((t): t is string => t !== null).sort();
+    out.push({
+      ...first,
+      first_time: times((f) => f.first_time)[0] ?? first.first_time,
+      last_time: times((f) => f.last_time).at(-1) ?? first.last_time,
+      records: members.reduce((n, f) => n + f.records, 0),
+      repeats: members.reduce((n, f) => n + f.repeats, 0),
+    });
+  }
+  return sortFindings(out);
 }
 
 function toFinding(d: Detection, row: Record<string, unknown>, sha256ByKey: ReadonlyMap<string, string>): Finding {
@@ -92,17 +252,26 @@ function toFinding(d: Detection, row: Record<string, unknown>, sha256ByKey: Read
   if (missing.length > 0) throw new Error(`detection ${d.id} returns no ${missing.join(', ')} column: every query must return ${FINDING_COLUMNS.join(', ')}`);
   const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
   const key = String(row.evidence_key);
+  const eventTime = text(row.event_time);
+  const records = row.records === null || row.records === undefined ? 1 : Number(row.records);
+  if (!Number.isInteger(records) || records < 1) throw new Error(`detection ${d.id} returns records = ${String(row.records)}: it must count the records the finding stands for (1 or more)`);
   return {
     detection: d.id,
     title: d.title,
     severity: d.severity,
     mitre: d.mitre,
-    event_time: text(row.event_time),
+    event_time: eventTime,
     actor: text(row.actor),
     source_ip: text(row.source_ip),
     action: text(row.action),
     target: text(row.target),
     detail: text(row.detail),
+    // Single-record findings leave the aggregate columns out: they stand for their own record.
+    first_time: AGGREGATE_COLUMNS[0] in row ? text(row.first_time) : eventTime,
+    last_time: AGGREGATE_COLUMNS[1] in row ? text(row.last_time) : eventTime,
+    records,
+    repeats: 1,
+    ...UNENRICHED,
     evidence_key: key,
     evidence_record: row.evidence_record === null || row.evidence_record === undefined ? null : Number(row.evidence_record),
     evidence_sha256: sha256ByKey.get(key) ?? null,

@@ -18,7 +18,7 @@ import type { QueryEngine } from '../ports/query-engine.ts';
 import { recordCustody } from '../preservation/custody.ts';
 import { escapeTerminal } from '../text/escape.ts';
 import { durationMs, SEVERITIES, type Detection, type Severity } from './catalogue.ts';
-import { runCatalogue, type DetectionError, type Finding } from './run.ts';
+import { groupRepeats, runCatalogue, type DetectionError, type Finding } from './run.ts';
 
 /** What the scheduler asks for. */
 export interface ScheduledRunInput {
@@ -86,7 +86,9 @@ export async function runScheduledDetections(options: ScheduledRunOptions, input
     const ledger = await CustodyLedger.open(options.store, caseName);
     for (const [key, item] of ledger.items()) sha256ByKey.set(key, item.sha256);
   }
-  const findings = run.findings.map((f) => ({ ...f, evidence_sha256: f.evidence_sha256 ?? sha256ByKey.get(f.evidence_key) ?? null }));
+  // The same grouping of repeats as the embedded run, so a scheduled run and `amber detect` read alike. Athena
+  // gives no record index, so the account, region, user agent and outcome of the cited record stay unknown here.
+  const findings = groupRepeats(run.findings.map((f) => ({ ...f, evidence_sha256: f.evidence_sha256 ?? sha256ByKey.get(f.evidence_key) ?? null })));
 
   const detections = selected.map((d) => d.id);
   const content = { detections, window, findings, errors: run.errors };
@@ -229,7 +231,7 @@ export function summarise(
   for (const f of findings.slice(0, MAX_FINDINGS_IN_TEXT)) {
     lines.push(
       `[${f.severity.toUpperCase()}] ${f.detection}: ${v(f.title)}`,
-      `  time ${v(f.event_time)}  actor ${v(f.actor)}  source ${v(f.source_ip)}`,
+      `  time ${v(f.first_time !== f.last_time ? `${f.first_time} .. ${f.last_time}` : f.event_time)}${f.records > 1 ? ` (${f.records} records)` : ''}${f.repeats > 1 ? ` (grouped ${f.repeats} findings)` : ''}  actor ${v(f.actor)}  source ${v(f.source_ip)}`,
       `  action ${v(f.action)}  target ${v(f.target)}`,
       `  detail ${v(f.detail)}`,
       `  evidence ${v(f.evidence_key)} record ${v(f.evidence_record)} sha256 ${v(f.evidence_sha256)}`,

@@ -181,6 +181,16 @@ export const ATHENA_SHIMS: readonly AthenaShim[] = [
     overloads: ['(x) AS any_value(x)'],
   },
   {
+    name: 'min_by', kind: 'override',
+    trino: 'x of the row with the smallest y, NULL when that row\'s x is NULL; rows with a NULL y are ignored (DuckDB skips rows whose x is NULL, so the value can come from another row)',
+    overloads: ['(x, y) AS arg_min_null(x, y)'],
+  },
+  {
+    name: 'max_by', kind: 'override',
+    trino: 'x of the row with the largest y, NULL when that row\'s x is NULL; rows with a NULL y are ignored (DuckDB skips rows whose x is NULL)',
+    overloads: ['(x, y) AS arg_max_null(x, y)'],
+  },
+  {
     name: 'array_position', kind: 'override',
     trino: '1-based position of the first occurrence, 0 when absent (DuckDB returns NULL)',
     overloads: ['(a, x) AS CASE WHEN a IS NULL OR x IS NULL THEN NULL ELSE coalesce(list_position(a, x), 0) END'],
@@ -341,7 +351,7 @@ export const ATHENA_NATIVE_FUNCTIONS: readonly string[] = [
   'abs', 'array_agg', 'avg', 'bool_and', 'bool_or', 'ceil', 'ceiling', 'chr', 'coalesce', 'concat_ws', 'contains',
   'count', 'count_if', 'cume_dist', 'date', 'date_trunc', 'day', 'dense_rank', 'exp', 'filter', 'first_value',
   'floor', 'hour', 'json_extract', 'lag', 'last_value', 'lead', 'length', 'ln', 'log10', 'log2', 'lower', 'lpad',
-  'ltrim', 'map_keys', 'map_values', 'max', 'max_by', 'min', 'min_by', 'minute', 'mod', 'month', 'now', 'nth_value',
+  'ltrim', 'map_keys', 'map_values', 'max', 'min', 'minute', 'mod', 'month', 'now', 'nth_value',
   'ntile', 'nullif', 'percent_rank', 'power', 'quarter', 'rank', 'regexp_extract_all', 'reverse', 'round',
   'row_number', 'rpad', 'rtrim', 'second', 'sign', 'split', 'sqrt', 'starts_with', 'stddev', 'stddev_pop',
   'stddev_samp', 'strpos', 'substr', 'substring', 'sum', 'trim', 'try', 'upper', 'var_pop', 'var_samp', 'variance',

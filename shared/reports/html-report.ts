@@ -4,6 +4,7 @@
  * escapeHtml; nothing is inserted raw.
  */
 import type { Finding } from '../detections/run.ts';
+import type { SuppressedFinding } from '../detections/suppress.ts';
 import type { EvidenceItem, LedgerEntry } from '../evidence/model.ts';
 import type { VerifyReport } from '../evidence/verify.ts';
 import { escapeHtml as h } from '../text/escape.ts';
@@ -45,6 +46,8 @@ export interface ReportInput {
   readonly items: readonly EvidenceItem[];
   readonly events: number;
   readonly findings: readonly Finding[];
+  /** Findings the responder's suppression file left out, each with the rule (and its reason) that matched. */
+  readonly suppressed?: readonly SuppressedFinding[];
   readonly activity: readonly ActivityBucket[];
   readonly identities: readonly IdentityActivity[];
   readonly ledger: readonly LedgerEntry[];
@@ -75,7 +78,7 @@ export function renderHtmlReport(r: ReportInput): string {
   <div class="cards">
     ${card('Evidence objects', String(r.items.length), formatBytes(bytes))}
     ${card('Events', String(r.events), `${r.identities.length} identities`)}
-    ${card('Findings', String(r.findings.length), bySeverity.filter(([, f]) => f.length).map(([s, f]) => `${f.length} ${s}`).join(', ') || 'none')}
+    ${card('Findings', String(r.findings.length), [bySeverity.filter(([, f]) => f.length).map(([s, f]) => `${f.length} ${s}`).join(', ') || 'none', r.suppressed?.length ? `${r.suppressed.length} suppressed` : ''].filter(Boolean).join('; '))}
     ${card('Integrity', r.verification.intact ? 'INTACT' : 'FAILED', `${r.verification.failures.length} problems, checked ${r.verification.checkedAt}`, r.verification.intact ? 'ok' : 'bad')}
   </div>
 </header>
@@ -83,6 +86,7 @@ export function renderHtmlReport(r: ReportInput): string {
 <section id="findings">
   <h2>Findings by severity</h2>
   ${r.findings.length === 0 ? '<p>No detection matched.</p>' : bySeverity.filter(([, f]) => f.length).map(([s, f]) => findingTable(s, f)).join('\n')}
+  ${suppressedSection(r.suppressed ?? [])}
   ${r.detectionErrors.length ? `<h3>Detections that could not run</h3><ul>${r.detectionErrors.map((e) => `<li><code>${h(e.detection)}</code>: ${h(e.error)}</li>`).join('')}</ul>` : ''}
 </section>
 <section id="timeline">
@@ -120,6 +124,13 @@ function card(label: string, value: string, sub: string, tone = ''): string {
   return `<div class="card ${tone}"><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="sub">${h(sub)}</div></div>`;
 }
 
+/** "12:10:05Z", or "first .. last (N records, grouped M findings)" for a finding that stands for several. */
+function span(f: Finding): string {
+  const when = f.first_time !== null && f.last_time !== null && f.first_time !== f.last_time ? `${f.first_time} .. ${f.last_time}` : (f.first_time ?? f.event_time ?? '');
+  const counts = [f.records > 1 ? `${f.records} records` : '', f.repeats > 1 ? `grouped ${f.repeats} findings` : ''].filter(Boolean).join(', ');
+  return counts ? `${when} (${counts})` : when;
+}
+
 function findingTable(severity: string, findings: readonly Finding[]): string {
   // Two rows per finding: the facts, then the explanation and the evidence it rests on, full width.
   return `<h3 class="sev-${severity}">${h(severity)} (${findings.length})</h3>
@@ -127,11 +138,26 @@ function findingTable(severity: string, findings: readonly Finding[]): string {
 ${findings
   .map(
     (f) =>
-      `<tbody class="finding"><tr><td>${h(f.event_time ?? '')}</td><td><strong>${h(f.title)}</strong><br><code>${h(f.detection)}</code></td><td>${f.mitre.map((m) => h(m)).join(' ')}</td><td><code>${h(f.actor ?? '')}</code></td><td>${h(f.source_ip ?? '')}</td><td>${h(f.action ?? '')}</td><td><code>${h(f.target ?? '')}</code></td></tr>
-<tr class="sub"><td colspan="7"><div class="detail">${h(f.detail ?? '')}</div><div class="evidence">evidence <code>${h(f.evidence_key)}</code> record ${f.evidence_record ?? '(index unknown: locate by event id)'} &middot; <code class="hash">sha256 ${h(f.evidence_sha256 ?? 'unknown')}</code></div></td></tr></tbody>`,
+      `<tbody class="finding"><tr><td>${h(span(f))}</td><td><strong>${h(f.title)}</strong>${f.outcome === 'failure' ? ` <span class="failed">failed attempt${f.error_code ? `: ${h(f.error_code)}` : ''}</span>` : ''}<br><code>${h(f.detection)}</code></td><td>${f.mitre.map((m) => h(m)).join(' ')}</td><td><code>${h(f.actor ?? '')}</code></td><td>${h(f.source_ip ?? '')}</td><td>${h(f.action ?? '')}</td><td><code>${h(f.target ?? '')}</code></td></tr>
+<tr class="sub"><td colspan="7"><div class="detail">${h(f.detail ?? '')}</div><div class="context">${[f.account ? `account <code>${h(f.account)}</code>` : '', f.region ? `region <code>${h(f.region)}</code>` : '', f.user_agent ? `user agent <code>${h(f.user_agent)}</code>` : ''].filter(Boolean).join(' &middot; ')}</div><div class="evidence">evidence <code>${h(f.evidence_key)}</code> record ${f.evidence_record ?? '(index unknown: locate by event id)'} &middot; <code class="hash">sha256 ${h(f.evidence_sha256 ?? 'unknown')}</code></div></td></tr></tbody>`,
   )
   .join('\n')}
 </table>`;
+}
+
+/** Findings left out by the responder's rules: listed with the rule and its reason, never hidden. */
+function suppressedSection(suppressed: readonly SuppressedFinding[]): string {
+  if (suppressed.length === 0) return '';
+  return `<h3 id="suppressed">Suppressed (${suppressed.length})</h3>
+<p class="meta-dark">Left out of the findings above by the suppression file given to this run; each names the rule that matched and why it is expected.</p>
+<table><thead><tr><th>Time (UTC)</th><th>Detection</th><th>Actor</th><th>Action</th><th>Target</th><th>User agent</th><th>Rule</th><th>Reason</th><th>Evidence</th></tr></thead><tbody>
+${suppressed
+  .map(
+    ({ finding: f, rule }) =>
+      `<tr><td>${h(span(f))}</td><td><code>${h(f.detection)}</code></td><td><code>${h(f.actor ?? '')}</code></td><td>${h(f.action ?? '')}</td><td><code>${h(f.target ?? '')}</code></td><td><code>${h(f.user_agent ?? '')}</code></td><td>${rule.rule}</td><td>${h(rule.reason)}</td><td><code>${h(f.evidence_key)}</code> record ${f.evidence_record ?? '?'}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`;
 }
 
 function identityTable(identities: readonly IdentityActivity[], findings: readonly Finding[]): string {
@@ -194,7 +220,7 @@ main{padding:8px 32px 32px}section{margin-top:24px}h2{border-bottom:2px solid #f
 table{border-collapse:collapse;width:100%;margin:8px 0 16px;background:#fff}th,td{border:1px solid #e2ded4;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f1ede3}td.num{text-align:right}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 .hash{color:#6b5b45}td.detail{max-width:420px;word-break:break-word}tr.flagged{background:#fff4e0}
-table.findings tbody.finding{border-top:2px solid #d8d2c4}tr.sub td{background:#fcfbf7;border-top:none}tr.sub .detail{margin-bottom:2px}tr.sub .evidence{font-size:12px;color:#555}
+table.findings tbody.finding{border-top:2px solid #d8d2c4}tr.sub td{background:#fcfbf7;border-top:none}tr.sub .detail{margin-bottom:2px}tr.sub .evidence{font-size:12px;color:#555}tr.sub .context{font-size:12px;color:#555}.failed{color:#8b0000;font-size:12px}
 .sev-critical{color:#8b0000}.sev-high{color:#c0392b}.sev-medium{color:#d35400}.sev-low{color:#7d6608}.sev-informational{color:#555}
 .bad{color:#c0392b}svg{width:100%;max-width:960px;background:#fff;border:1px solid #e2ded4}
 svg .ev{fill:#e0a43a}svg .err{fill:#c0392b}svg .finding{fill:#8b0000}svg .axis{stroke:#999}svg .lbl{font-size:11px;fill:#555}

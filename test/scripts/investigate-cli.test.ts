@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, chmod, readFile, readdir } from 'node:fs/promises';
+import { appendFile, chmod, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateIncident } from '../../shared/demo/incident.ts';
@@ -53,7 +53,12 @@ describe('CLI: amber detect', () => {
     const verified = JSON.parse((await runCli(['verify', '--case', 'demo', '--json'], { cwd })).stdout) as { items: Array<{ key: string; recordedSha256: string }> };
     const manifest = new Map(verified.items.map((i) => [i.key, i.recordedSha256]));
     for (const f of out.findings) {
-      expect(Object.keys(f)).toEqual(['detection', 'title', 'severity', 'mitre', 'event_time', 'actor', 'source_ip', 'action', 'target', 'detail', 'evidence_key', 'evidence_record', 'evidence_sha256']);
+      expect(Object.keys(f)).toEqual([
+        'detection', 'title', 'severity', 'mitre', 'event_time', 'actor', 'source_ip', 'action', 'target', 'detail', 'first_time', 'last_time', 'records', 'repeats',
+        'cloud', 'source', 'account', 'region', 'user_agent', 'outcome', 'error_code', 'evidence_key', 'evidence_record', 'evidence_sha256',
+      ]);
+      // Every cited record is on the timeline, so every finding knows where and how the call was made.
+      expect(f.outcome, f.detection).toMatch(/^(success|failure)$/);
       expect(f.evidence_sha256).toBe(manifest.get(f.evidence_key));
       expect(f.evidence_record, f.detection).toBeGreaterThanOrEqual(0);
       if (f.evidence_key.includes('/CloudTrail/')) {
@@ -63,6 +68,42 @@ describe('CLI: amber detect', () => {
     }
     const accessed = (await ledger(cwd)).filter((e) => e.action === 'accessed').at(-1)!;
     expect(accessed.detail).toMatchObject({ purpose: 'detect', findings: out.findings.length });
+  });
+
+  it('--suppress leaves matching findings out, lists them apart with the rule and reason, and records the file\'s SHA-256', async () => {
+    const all = JSON.parse((await runCli(['detect', '--case', 'demo', '--json'], { cwd })).stdout) as { findings: Array<{ detection: string; actor: string }> };
+    const victim = all.findings[0]!;
+    const rules = `suppress:\n  - detection: ${victim.detection}\n    principal: "${victim.actor}"\n    reason: "known <automation> & tests"\n`;
+    await writeFile(join(cwd, 'rules.yml'), rules);
+    const run = await runCli(['detect', '--case', 'demo', '--json', '--suppress', 'rules.yml'], { cwd });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { findings: unknown[]; suppressed: Array<{ finding: { detection: string; actor: string }; rule: { rule: number; reason: string } }>; suppressionSha256: string };
+    const matching = all.findings.filter((f) => f.detection === victim.detection && f.actor === victim.actor).length;
+    expect(out.suppressed).toHaveLength(matching);
+    expect(out.suppressed[0]).toMatchObject({ finding: { detection: victim.detection, actor: victim.actor }, rule: { rule: 1, reason: 'known <automation> & tests' } });
+    expect(out.findings).toHaveLength(all.findings.length - matching);
+    expect(out.suppressionSha256).toBe(sha(rules));
+    const accessed = (await ledger(cwd)).filter((e) => e.action === 'accessed').at(-1)!;
+    expect(accessed.detail).toMatchObject({ purpose: 'detect', suppressionSha256: sha(rules), suppressed: matching, findings: all.findings.length - matching });
+
+    const text = await runCli(['detect', '--case', 'demo', '--suppress', 'rules.yml'], { cwd });
+    expect(text.stdout).toContain(`${matching} suppressed`);
+    expect(text.stdout).toContain('[rule 1: known <automation> & tests]');
+
+    const report = await runCli(['report', '--case', 'demo', '--suppress', 'rules.yml', '--out', 'suppressed.html'], { cwd });
+    expect(report.code, report.stderr).toBe(0);
+    const html = await readFile(join(cwd, 'suppressed.html'), 'utf8');
+    expect(html).toContain(`Suppressed (${matching})`);
+    expect(html).toContain('known &#60;automation&#62; &#38; tests');
+  });
+
+  it('--suppress with a rule that gives no reason is a usage error naming the rule, and records nothing', async () => {
+    await writeFile(join(cwd, 'bad.yml'), 'suppress:\n  - userAgent: terraform\n');
+    const before = (await ledger(cwd)).length;
+    const run = await runCli(['detect', '--case', 'demo', '--suppress', 'bad.yml'], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/bad\.yml: suppression rule 1 gives no reason/);
+    expect((await ledger(cwd)).length).toBe(before);
   });
 
   it('exits 2 for an unknown case', async () => {

@@ -19,6 +19,7 @@ WITH denied AS (
     evidence_key,
     evidence_record,
     eventid,
+    eventtime,
     eventtime || '|' || coalesce(evidence_key, '') || '|' || lpad(coalesce(CAST(evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(eventid, '') AS pick
   FROM cloudtrail
   WHERE errorcode IN ('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'Client.UnauthorizedOperation')
@@ -26,17 +27,19 @@ WITH denied AS (
     AND NOT regexp_like(coalesce(sourceipaddress, ''), '(^|\.)amazonaws\.com$|^AWS Internal$')
 )
 SELECT
-  bucket AS event_time,
+  min(eventtime) AS event_time,
   actor,
   min_by(sourceipaddress, pick) AS source_ip,
   min_by(eventname, pick) AS action,
-  CAST(count(DISTINCT eventsource) AS varchar) || ' service(s): '
+  CAST(count(DISTINCT eventsource) AS varchar) || CASE WHEN count(DISTINCT eventsource) = 1 THEN ' service' ELSE ' services' END || ': '
     || array_join(array_distinct(array_agg(regexp_extract(eventsource, '^[^.]+') ORDER BY regexp_extract(eventsource, '^[^.]+'))), ', ') AS target,
-  CAST(count(*) AS varchar) || ' AccessDenied in 10 min across ' || CAST(count(DISTINCT eventname) AS varchar) || ' actions on '
-    || CAST(count(DISTINCT eventsource) AS varchar) || ' services from ' || CAST(count(DISTINCT sourceipaddress) AS varchar)
-    || ' address(es); first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
+  CAST(count(*) AS varchar) || ' AccessDenied in 10 min across ' || CAST(count(DISTINCT eventname) AS varchar) || CASE WHEN count(DISTINCT eventname) = 1 THEN ' action' ELSE ' actions' END || ' on '
+    || CAST(count(DISTINCT eventsource) AS varchar) || CASE WHEN count(DISTINCT eventsource) = 1 THEN ' service' ELSE ' services' END || ' from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || CASE WHEN count(DISTINCT sourceipaddress) = 1 THEN ' address' ELSE ' addresses' END || '; first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM denied
 GROUP BY bucket, actor
 HAVING count(*) >= 10 AND count(DISTINCT eventname) >= 5

@@ -38,17 +38,20 @@ hot_use AS (
   JOIN hot h ON k.bucket = h.bucket AND k.access_key = h.access_key
 )
 SELECT
-  bucket AS event_time,
+  min(eventtime) AS event_time,
   min_by(actor, pick) AS actor,
   min_by(sourceipaddress, pick) AS source_ip,
   min_by(eventname, pick) AS action,
   'access key ' || access_key AS target,
-  'key used from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || ' addresses ('
+  'key used from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || CASE WHEN count(DISTINCT sourceipaddress) = 1 THEN ' address' ELSE ' addresses' END || ' ('
     || array_join(array_distinct(array_agg(sourceipaddress ORDER BY sourceipaddress)), ', ') || ') with '
-    || CAST(count(DISTINCT useragent) AS varchar) || ' user agents in 1 hour, ' || CAST(count(*) AS varchar) || ' calls; first event '
+    || CAST(count(DISTINCT useragent) AS varchar) || CASE WHEN count(DISTINCT useragent) = 1 THEN ' user agent' ELSE ' user agents' END || ' in 1 hour, ' || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' call' ELSE ' calls' END || '; first event '
     || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM hot_use
 GROUP BY bucket, access_key
 ORDER BY event_time, target

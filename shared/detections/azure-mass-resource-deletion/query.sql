@@ -25,13 +25,16 @@ SELECT
   actor,
   min_by(caller_ip, pick) AS source_ip,
   min_by(operation_name, pick) AS action,
-  CAST(count(DISTINCT resource) AS varchar) || ' resources in subscription(s) '
+  CAST(count(DISTINCT resource) AS varchar) || ' resources in ' || CASE WHEN count(DISTINCT subscription_id) = 1 THEN 'subscription ' ELSE 'subscriptions ' END
     || coalesce(array_join(array_distinct(array_agg(subscription_id ORDER BY subscription_id)), ', '), '?') AS target,
   CAST(count(DISTINCT resource) AS varchar) || ' distinct resources deleted within ' || hour || ':00Z-' || hour || ':59Z ('
-    || CAST(count(*) AS varchar) || ' delete events); kinds: '
+    || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' delete event' ELSE ' delete events' END || '); kinds: '
     || array_join(array_distinct(array_agg(resource_kind ORDER BY resource_kind)), ', ') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM deletes
 GROUP BY hour, actor
 HAVING count(DISTINCT resource) >= 10

@@ -14,6 +14,7 @@ WITH failures AS (
     evidence_key,
     evidence_record,
     eventid,
+    eventtime,
     eventtime || '|' || coalesce(evidence_key, '') || '|' || lpad(coalesce(CAST(evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(eventid, '') AS pick
   FROM cloudtrail
   WHERE eventname = 'ConsoleLogin'
@@ -21,18 +22,20 @@ WITH failures AS (
     AND (json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure' OR errormessage = 'Failed authentication')
 )
 SELECT
-  bucket AS event_time,
+  min(eventtime) AS event_time,
   CASE
     WHEN count(DISTINCT login_name) = 1 THEN min_by(login_name, pick)
-    ELSE min_by(login_name, pick) || ' and ' || CAST(count(DISTINCT login_name) - 1 AS varchar) || ' other user(s)'
+    ELSE min_by(login_name, pick) || ' and ' || CAST(count(DISTINCT login_name) - 1 AS varchar) || CASE WHEN count(DISTINCT login_name) - 1 = 1 THEN ' other user' ELSE ' other users' END
   END AS actor,
   sourceipaddress AS source_ip,
   min_by(eventname, pick) AS action,
   'console of account ' || coalesce(max(recipientaccountid), '?') AS target,
-  CAST(count(*) AS varchar) || ' failed console logins in 10 min for ' || CAST(count(DISTINCT login_name) AS varchar)
-    || ' user(s); first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
+  CAST(count(*) AS varchar) || ' failed console logins in 10 min for ' || CAST(count(DISTINCT login_name) AS varchar) || CASE WHEN count(DISTINCT login_name) = 1 THEN ' user' ELSE ' users' END || '; first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM failures
 GROUP BY bucket, sourceipaddress
 HAVING count(*) >= 5

@@ -41,7 +41,7 @@ SELECT
   CASE
     WHEN policy_arn IS NOT NULL THEN regexp_extract(policy_arn, '[^/]+$') || ' attached to ' || coalesce(grantee, '?')
     ELSE 'inline policy ' || coalesce(json_extract_scalar(requestparameters, '$.policyName'), '?') || ' on ' || coalesce(grantee, '?')
-      || ' allows all actions (' || CAST(cardinality(admin_statements) AS varchar) || ' statement(s) with Action *, *:*, iam:* or NotAction)'
+      || ' allows all actions (' || CAST(cardinality(admin_statements) AS varchar) || CASE WHEN cardinality(admin_statements) = 1 THEN ' statement' ELSE ' statements' END || ' with Action *, *:*, iam:* or NotAction)'
   END AS detail,
   evidence_key,
   evidence_record

@@ -55,10 +55,13 @@ SELECT
   'instance credentials of ' || regexp_extract(session_arn, '[^/:]+$', 0) || ' used from '
     || CASE WHEN bool_or(is_public) THEN 'public address ' ELSE 'second address ' END || sourceipaddress
     || CASE WHEN sourceipaddress <> max(home_ip) THEN ' (first seen from ' || max(home_ip) || ')' ELSE '' END
-    || ': ' || CAST(count(*) AS varchar) || ' call(s) (' || array_join(array_distinct(array_agg(eventname ORDER BY eventname)), ', ')
+    || ': ' || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' call' ELSE ' calls' END || ' (' || array_join(array_distinct(array_agg(eventname ORDER BY eventname)), ', ')
     || '); first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM candidates
 WHERE is_public OR sourceipaddress <> home_ip
 GROUP BY session_arn, sourceipaddress

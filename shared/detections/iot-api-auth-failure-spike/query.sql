@@ -19,16 +19,17 @@ WITH refused AS (
 )
 SELECT
   min(time) AS event_time,
-  coalesce(min_by(user_name, CASE WHEN user_name IS NULL THEN NULL ELSE pick END), client_ip) AS actor,
+  coalesce(min_by(user_name, pick), client_ip) AS actor,
   client_ip AS source_ip,
   min_by(action, pick) AS action,
   min_by(path, pick) AS target,
   CAST(count(*) AS varchar) || ' responses 401/403 in 10 min (' || CAST(count_if(status = 401) AS varchar) || ' x 401, '
-    || CAST(count_if(status = 403) AS varchar) || ' x 403) from ' || client_ip || ' for ' || CAST(count(DISTINCT user_name) AS varchar)
-    || ' user(s) on ' || CAST(count(DISTINCT path) AS varchar) || ' endpoint(s) and ' || CAST(count(DISTINCT device_id) AS varchar)
-    || ' device(s); users: ' || CASE WHEN count(user_name) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_name ORDER BY user_name)), ', ') END AS detail,
+    || CAST(count_if(status = 403) AS varchar) || ' x 403) from ' || client_ip || ' for ' || CAST(count(DISTINCT user_name) AS varchar) || CASE WHEN count(DISTINCT user_name) = 1 THEN ' user' ELSE ' users' END || ' on ' || CAST(count(DISTINCT path) AS varchar) || CASE WHEN count(DISTINCT path) = 1 THEN ' endpoint' ELSE ' endpoints' END || ' and ' || CAST(count(DISTINCT device_id) AS varchar) || CASE WHEN count(DISTINCT device_id) = 1 THEN ' device' ELSE ' devices' END || '; users: ' || CASE WHEN count(user_name) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_name ORDER BY user_name)), ', ') END AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM refused
 GROUP BY client_ip, bucket
 HAVING count(*) >= 10

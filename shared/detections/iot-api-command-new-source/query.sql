@@ -23,7 +23,10 @@ WITH requests AS (
   WHERE device_id IS NOT NULL
 ),
 usual AS (
-  SELECT device_id, max_by(client_ip, n) AS usual_ip, max_by(user_agent, m) AS usual_agent
+  -- The most frequent address and agent; a tie goes to the lowest value, so the detail is the same on every run.
+  SELECT device_id,
+         min_by(client_ip, lpad(CAST(1000000000 - n AS varchar), 10, '0') || '|' || coalesce(client_ip, '')) AS usual_ip,
+         min_by(user_agent, lpad(CAST(1000000000 - m AS varchar), 10, '0') || '|' || coalesce(user_agent, '')) AS usual_agent
   FROM (
     SELECT device_id, client_ip, user_agent,
            count(*) OVER (PARTITION BY device_id, client_ip) AS n,
@@ -41,7 +44,7 @@ SELECT
   'command ' || r.command || ' to ' || r.device_id || ' (status ' || coalesce(CAST(r.status AS varchar), 'not logged') || ') '
     || CASE WHEN r.client_ip IS NOT NULL AND r.ip_seen = 1 THEN 'from address ' || r.client_ip || ', new for the device' ELSE 'from a known address' END
     || CASE WHEN r.user_agent IS NOT NULL AND r.ua_seen = 1 THEN ', with user agent ' || r.user_agent || ', new for the device' ELSE ', with a known user agent' END
-    || '; ' || CAST(r.earlier AS varchar) || ' earlier request(s) for the device, mostly from ' || coalesce(u.usual_ip, 'no address')
+    || '; ' || CAST(r.earlier AS varchar) || CASE WHEN r.earlier = 1 THEN ' earlier request' ELSE ' earlier requests' END || ' for the device, mostly from ' || coalesce(u.usual_ip, 'no address')
     || ' with ' || coalesce(u.usual_agent, 'no user agent') AS detail,
   r.evidence_key,
   r.evidence_record

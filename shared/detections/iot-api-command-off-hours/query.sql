@@ -42,13 +42,16 @@ SELECT
   min_by(c.client_ip, c.pick) AS source_ip,
   min_by(c.action, c.pick) AS action,
   c.device_id AS target,
-  CAST(count(*) AS varchar) || ' command(s) (' || array_join(array_distinct(array_agg(c.command ORDER BY c.command)), ', ') || ') to '
+  CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' command' ELSE ' commands' END || ' (' || array_join(array_distinct(array_agg(c.command ORDER BY c.command)), ', ') || ') to '
     || c.device_id || ' at ' || c.hour || ':00-' || c.hour || ':59 UTC on ' || c.day || ', status '
     || coalesce(CAST(min_by(c.status, c.pick) AS varchar), 'not logged') || ', user agent ' || coalesce(min_by(c.user_agent, c.pick), 'not logged')
-    || '; no command reached the device in that hour on any of its other ' || CAST(max(d.days) - 1 AS varchar) || ' day(s) with commands; hours seen on two or more days: '
+    || '; no command reached the device in that hour on any of its other ' || CAST(max(d.days) - 1 AS varchar) || CASE WHEN max(d.days) - 1 = 1 THEN ' day' ELSE ' days' END || ' with commands; hours seen on two or more days: '
     || CASE WHEN coalesce(max(d.usual), '') = '' THEN 'none' ELSE max(d.usual) END AS detail,
   min_by(c.evidence_key, c.pick) AS evidence_key,
-  min_by(c.evidence_record, c.pick) AS evidence_record
+  min_by(c.evidence_record, c.pick) AS evidence_record,
+  min(c.time) AS first_time,
+  max(c.time) AS last_time,
+  count(*) AS records
 FROM commands c
 JOIN hours h ON h.device_id = c.device_id AND h.hour = c.hour
 JOIN devices d ON d.device_id = c.device_id

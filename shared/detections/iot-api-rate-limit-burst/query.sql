@@ -20,16 +20,19 @@ WITH requests AS (
 )
 SELECT
   min(CASE WHEN status = 429 THEN time END) AS event_time,
-  coalesce(max(user_name), client_ip) AS actor,
+  coalesce(min_by(user_name, CASE WHEN status = 429 THEN pick END), client_ip) AS actor,
   client_ip AS source_ip,
   min_by(action, CASE WHEN status = 429 THEN pick END) AS action,
   min_by(path, CASE WHEN status = 429 THEN pick END) AS target,
   CAST(count_if(status = 429) AS varchar) || ' responses 429 out of ' || CAST(count(*) AS varchar) || ' requests in 10 min from '
-    || client_ip || ' to ' || CAST(count(DISTINCT path) AS varchar) || ' endpoint(s); users: '
+    || client_ip || ' to ' || CAST(count(DISTINCT path) AS varchar) || CASE WHEN count(DISTINCT path) = 1 THEN ' endpoint' ELSE ' endpoints' END || '; users: '
     || CASE WHEN count(user_name) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_name ORDER BY user_name)), ', ') END
     || '; user agents: ' || CASE WHEN count(user_agent) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_agent ORDER BY user_agent)), ' | ') END AS detail,
   min_by(evidence_key, CASE WHEN status = 429 THEN pick END) AS evidence_key,
-  min_by(evidence_record, CASE WHEN status = 429 THEN pick END) AS evidence_record
+  min_by(evidence_record, CASE WHEN status = 429 THEN pick END) AS evidence_record,
+  min(CASE WHEN status = 429 THEN time END) AS first_time,
+  max(CASE WHEN status = 429 THEN time END) AS last_time,
+  count_if(status = 429) AS records
 FROM requests
 GROUP BY client_ip, bucket
 HAVING count_if(status = 429) >= 10

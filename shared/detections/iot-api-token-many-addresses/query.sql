@@ -18,28 +18,25 @@ WITH uses AS (
     time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0') AS pick
   FROM iot_api_logs
   WHERE client_ip IS NOT NULL AND coalesce(token, user_name) IS NOT NULL
-),
-firsts AS (
-  -- Each address's first use in the hour: the finding points at the third address to appear.
-  SELECT credential, hour, client_ip, min(pick) AS first_pick FROM uses GROUP BY credential, hour, client_ip
-),
-ranked AS (
-  SELECT credential, hour, client_ip, first_pick, row_number() OVER (PARTITION BY credential, hour ORDER BY first_pick) AS nth FROM firsts
 )
+-- The finding cites the hour's first use of the credential (earliest by time, evidence key, record index);
+-- actor, address and action are that record's.
 SELECT
-  max(CASE WHEN u.pick = r3.first_pick THEN u.time END) AS event_time,
-  coalesce(max(u.user_name), u.credential) AS actor,
-  max(CASE WHEN u.pick = r3.first_pick THEN u.client_ip END) AS source_ip,
-  max(CASE WHEN u.pick = r3.first_pick THEN u.action END) AS action,
-  u.credential AS target,
-  max(u.kind) || ' ' || u.credential || ' used from ' || CAST(count(DISTINCT u.client_ip) AS varchar) || ' addresses in the hour '
-    || u.hour || ':00Z (' || CAST(count(*) AS varchar) || ' requests from ' || min(u.time) || '): '
-    || array_join(array_distinct(array_agg(u.client_ip ORDER BY u.client_ip)), ', ') || '; user agents: '
-    || CASE WHEN count(u.user_agent) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(u.user_agent ORDER BY u.user_agent)), ' | ') END AS detail,
-  max(CASE WHEN u.pick = r3.first_pick THEN u.evidence_key END) AS evidence_key,
-  max(CASE WHEN u.pick = r3.first_pick THEN u.evidence_record END) AS evidence_record
-FROM uses u
-JOIN ranked r3 ON r3.credential = u.credential AND r3.hour = u.hour AND r3.nth = 3
-GROUP BY u.credential, u.hour
-HAVING count(DISTINCT u.client_ip) >= 3
+  min(time) AS event_time,
+  coalesce(min_by(user_name, pick), credential) AS actor,
+  min_by(client_ip, pick) AS source_ip,
+  min_by(action, pick) AS action,
+  credential AS target,
+  max(kind) || ' ' || credential || ' used from ' || CAST(count(DISTINCT client_ip) AS varchar) || CASE WHEN count(DISTINCT client_ip) = 1 THEN ' address' ELSE ' addresses' END || ' in the hour '
+    || hour || ':00Z (' || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' request' ELSE ' requests' END || ' from ' || min(time) || '): '
+    || array_join(array_distinct(array_agg(client_ip ORDER BY client_ip)), ', ') || '; user agents: '
+    || CASE WHEN count(user_agent) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(user_agent ORDER BY user_agent)), ' | ') END AS detail,
+  min_by(evidence_key, pick) AS evidence_key,
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
+FROM uses
+GROUP BY credential, hour
+HAVING count(DISTINCT client_ip) >= 3
 ORDER BY event_time, target

@@ -30,12 +30,15 @@ SELECT
   min_by(eventtype, pick) AS action,
   coalesce(min_by(topicname, pick), client) AS target,
   CAST(count(*) AS varchar) || ' refused operations in 10 min (' || array_join(array_distinct(array_agg(eventtype ORDER BY eventtype)), ', ')
-    || ') on ' || CAST(count(DISTINCT topicname) AS varchar) || ' topic(s): '
+    || ') on ' || CAST(count(DISTINCT topicname) AS varchar) || CASE WHEN count(DISTINCT topicname) = 1 THEN ' topic' ELSE ' topics' END || ': '
     || CASE WHEN count(topicname) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(topicname ORDER BY topicname)), ', ') END
     || '; reason ' || coalesce(min_by(why, pick), 'not logged') || '; from '
     || CASE WHEN count(sourceip) = 0 THEN 'an unlogged address' ELSE array_join(array_distinct(array_agg(sourceip ORDER BY sourceip)), ', ') END AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM refused
 GROUP BY client, bucket
 HAVING count(*) >= 5

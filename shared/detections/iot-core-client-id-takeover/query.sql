@@ -35,10 +35,13 @@ SELECT
   'Disconnect' AS action,
   t.clientid AS target,
   CAST(count(*) AS varchar) || ' DUPLICATE_CLIENTID disconnects between ' || min(t.time) || ' and ' || max(t.time)
-    || '; connections in that hour from ' || CAST(coalesce(max(c.addresses), 0) AS varchar) || ' address(es): '
+    || '; connections in that hour from ' || CAST(coalesce(max(c.addresses), 0) AS varchar) || CASE WHEN coalesce(max(c.addresses), 0) = 1 THEN ' address' ELSE ' addresses' END || ': '
     || coalesce(max(c.ips), 'none logged') AS detail,
   min_by(t.evidence_key, t.pick) AS evidence_key,
-  min_by(t.evidence_record, t.pick) AS evidence_record
+  min_by(t.evidence_record, t.pick) AS evidence_record,
+  min(t.time) AS first_time,
+  max(t.time) AS last_time,
+  count(*) AS records
 FROM takeovers t
 LEFT JOIN connects c ON c.clientid = t.clientid AND c.hour = t.hour
 GROUP BY t.clientid, t.hour

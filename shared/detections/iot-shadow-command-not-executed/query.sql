@@ -41,7 +41,8 @@ reports AS (
   GROUP BY thing_name, shadow, path, reported, reported_epoch
 ),
 last_report AS (
-  SELECT thing_name, shadow, path, max_by(value, t) AS value, max(said_at) AS said_at FROM reports GROUP BY thing_name, shadow, path
+  -- The latest report; two values reported at the same second tie-break on the value, the same on every run.
+  SELECT thing_name, shadow, path, max_by(value, lpad(CAST(t AS varchar), 20, '0') || '|' || value) AS value, max(said_at) AS said_at FROM reports GROUP BY thing_name, shadow, path
 ),
 horizon AS (
   SELECT thing_name, coalesce(shadow_name, '') AS shadow,

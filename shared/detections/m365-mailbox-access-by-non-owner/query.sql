@@ -30,12 +30,15 @@ SELECT
   min_by(client_ip, pick) AS source_ip,
   min_by(operation, pick) AS action,
   mailbox AS target,
-  CAST(count(*) AS varchar) || ' access record(s) to the mailbox of ' || mailbox || ' by ' || actor || ' as '
+  CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' access record' ELSE ' access records' END || ' to the mailbox of ' || mailbox || ' by ' || actor || ' as '
     || array_join(array_distinct(array_agg(coalesce(logon_type_name, 'unknown logon type') ORDER BY coalesce(logon_type_name, 'unknown logon type'))), '/')
     || ' within ' || hour || ':00Z-' || hour || ':59Z from '
     || coalesce(array_join(array_distinct(array_agg(client_ip ORDER BY client_ip)), ', '), 'unknown addresses') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM access
 GROUP BY hour, actor, mailbox
 ORDER BY event_time, actor, mailbox

@@ -24,10 +24,13 @@ SELECT
   min_by(operation, pick) AS action,
   coalesce(array_join(array_distinct(array_agg(site_url ORDER BY site_url)), ', '), '?') AS target,
   CAST(count(DISTINCT file) AS varchar) || ' distinct files downloaded within ' || hour || ':00Z-' || hour || ':59Z ('
-    || CAST(count(*) AS varchar) || ' events) from ' || coalesce(array_join(array_distinct(array_agg(client_ip ORDER BY client_ip)), ', '), 'unknown addresses')
+    || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' event' ELSE ' events' END || ') from ' || coalesce(array_join(array_distinct(array_agg(client_ip ORDER BY client_ip)), ', '), 'unknown addresses')
     || '; user agent ' || coalesce(min_by(user_agent, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM downloads
 GROUP BY hour, actor
 HAVING count(DISTINCT file) >= 50

@@ -13,8 +13,10 @@ WITH per_minute AS (
     count_if(event = 'disconnect' AND reason = 'not authorised') AS unauthorised,
     count(DISTINCT client_id) AS client_ids,
     min(time) AS first_time,
+    max(time) AS last_time,
+    count(*) AS records,
     min_by(event, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS first_event,
-    max(username) AS username,
+    min_by(username, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS username,
     min_by(evidence_key, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS evidence_key,
     min_by(evidence_record, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS evidence_record
   FROM mqtt_broker_logs
@@ -28,11 +30,14 @@ SELECT
   first_event AS action,
   minute || ' (one minute)' AS target,
   CAST(greatest(connections, sessions, refused) AS varchar) || ' connections in one minute from ' || client_ip || ': '
-    || CAST(connections AS varchar) || ' TCP connection(s), ' || CAST(sessions AS varchar) || ' client session(s) for '
-    || CAST(client_ids AS varchar) || ' client id(s), ' || CAST(refused AS varchar) || ' refused, '
+    || CAST(connections AS varchar) || CASE WHEN connections = 1 THEN ' TCP connection' ELSE ' TCP connections' END || ', ' || CAST(sessions AS varchar) || CASE WHEN sessions = 1 THEN ' client session' ELSE ' client sessions' END || ' for '
+    || CAST(client_ids AS varchar) || CASE WHEN client_ids = 1 THEN ' client id' ELSE ' client ids' END || ', ' || CAST(refused AS varchar) || ' refused, '
     || CAST(unauthorised AS varchar) || ' disconnected as not authorised' AS detail,
   evidence_key,
-  evidence_record
+  evidence_record,
+  first_time,
+  last_time,
+  records
 FROM per_minute
 WHERE greatest(connections, sessions, refused) >= 20
 ORDER BY event_time, source_ip

@@ -21,16 +21,18 @@ WITH remote AS (
 )
 SELECT
   min(time) AS event_time,
-  coalesce(min_by(username, CASE WHEN username IS NULL THEN NULL ELSE pick END), min_by(client_id, CASE WHEN client_id IS NULL THEN NULL ELSE pick END), client_ip) AS actor,
+  coalesce(min_by(username, pick), min_by(client_id, pick), client_ip) AS actor,
   client_ip AS source_ip,
   min_by(event, pick) AS action,
   'listener 1883 (plaintext)' AS target,
-  CAST(count_if(event = 'connection') AS varchar) || ' connection(s) and ' || CAST(count_if(event = 'connect') AS varchar)
-    || ' client session(s) on plaintext port 1883 from ' || client_ip || ' between ' || min(time) || ' and ' || max(time)
+  CAST(count_if(event = 'connection') AS varchar) || CASE WHEN count_if(event = 'connection') = 1 THEN ' connection' ELSE ' connections' END || ' and ' || CAST(count_if(event = 'connect') AS varchar) || CASE WHEN count_if(event = 'connect') = 1 THEN ' client session' ELSE ' client sessions' END || ' on plaintext port 1883 from ' || client_ip || ' between ' || min(time) || ' and ' || max(time)
     || '; client ids: ' || CASE WHEN count(client_id) = 0 THEN 'none logged' ELSE array_join(array_distinct(array_agg(client_id ORDER BY client_id)), ', ') END
     || '; users: ' || CASE WHEN count(username) = 0 THEN 'none' ELSE array_join(array_distinct(array_agg(username ORDER BY username)), ', ') END AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM remote
 GROUP BY client_ip
 ORDER BY event_time, source_ip

@@ -10,8 +10,10 @@ WITH clients AS (
     client_id,
     lower(coalesce(regexp_extract(client_id, '^[A-Za-z]+'), '')) AS family,
     min(time) AS first_seen,
+    max(time) AS last_seen,
     count(*) AS connects,
     max(username) AS username,
+    min_by(username, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS first_username,
     bool_or(coalesce(is_bridge, false)) AS bridge,
     min_by(client_ip, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS client_ip,
     min_by(evidence_key, time || '|' || evidence_key || '|' || lpad(CAST(evidence_record AS varchar), 10, '0')) AS evidence_key,
@@ -25,17 +27,20 @@ families AS (
 )
 SELECT
   c.first_seen AS event_time,
-  coalesce(c.username, c.client_id) AS actor,
+  coalesce(c.first_username, c.client_id) AS actor,
   c.client_ip AS source_ip,
   'connect' AS action,
   c.client_id AS target,
-  'client id ' || c.client_id || ' first connected at ' || c.first_seen || ' (' || CAST(c.connects AS varchar) || ' connect(s), user '
+  'client id ' || c.client_id || ' first connected at ' || c.first_seen || ' (' || CAST(c.connects AS varchar) || CASE WHEN c.connects = 1 THEN ' connect' ELSE ' connects' END || ', user '
     || coalesce(c.username, 'none') || '); '
     || CASE WHEN c.family IN ('auto', 'mosq', 'mosqpub', 'mosqsub', 'paho', 'mqttjs', 'mqttx', 'mqtt')
          THEN 'a client tool''s default id (' || c.family || ')'
-         ELSE 'naming family ''' || c.family || ''' has ' || CAST(f.members AS varchar) || ' client id(s), fewer than 3' END AS detail,
+         ELSE 'naming family ''' || c.family || ''' has ' || CAST(f.members AS varchar) || CASE WHEN f.members = 1 THEN ' client id' ELSE ' client ids' END || ', fewer than 3' END AS detail,
   c.evidence_key,
-  c.evidence_record
+  c.evidence_record,
+  c.first_seen AS first_time,
+  c.last_seen AS last_time,
+  c.connects AS records
 FROM clients c
 JOIN families f ON f.family = c.family
 WHERE (f.members < 3 OR c.family IN ('auto', 'mosq', 'mosqpub', 'mosqsub', 'paho', 'mqttjs', 'mqttx', 'mqtt'))

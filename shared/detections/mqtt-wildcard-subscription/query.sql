@@ -29,15 +29,17 @@ WITH subs AS (
 )
 SELECT
   min(time) AS event_time,
-  coalesce(max(username), client) AS actor,
+  coalesce(min_by(username, pick), client) AS actor,
   min_by(client_ip, pick) AS source_ip,
-  'subscribe' AS action,
+  min_by(event, pick) AS action,
   topic AS target,
   'client ' || client || ' (user ' || coalesce(max(username), 'none') || ') subscribed to ' || topic
-    || ' (' || CAST(count_if(event = 'subscribe-request') AS varchar) || ' request(s), ' || CAST(count_if(event = 'subscribe') AS varchar)
-    || ' grant(s) logged) between ' || min(time) || ' and ' || max(time) AS detail,
+    || ' (' || CAST(count_if(event = 'subscribe-request') AS varchar) || CASE WHEN count_if(event = 'subscribe-request') = 1 THEN ' request' ELSE ' requests' END || ', ' || CAST(count_if(event = 'subscribe') AS varchar) || CASE WHEN count_if(event = 'subscribe') = 1 THEN ' grant' ELSE ' grants' END || ' logged) between ' || min(time) || ' and ' || max(time) AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM subs
 GROUP BY client, topic
 ORDER BY event_time, actor

@@ -15,22 +15,26 @@ WITH root_events AS (
     evidence_key,
     evidence_record,
     eventtime || '|' || coalesce(evidence_key, '') || '|' || lpad(coalesce(CAST(evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(eventid, '') AS pick,
-    eventid
+    eventid,
+    eventtime
   FROM cloudtrail
   WHERE useridentity.type = 'Root'
     AND useridentity.invokedby IS NULL
     AND coalesce(eventtype, '') <> 'AwsServiceEvent'
 )
 SELECT
-  bucket AS event_time,
+  min(eventtime) AS event_time,
   actor,
   sourceipaddress AS source_ip,
   min_by(eventname, pick) AS action,
   'account ' || coalesce(max(recipientaccountid), '?') AS target,
-  'root user made ' || CAST(count(*) AS varchar) || ' call(s) in 1 hour (' || array_join(array_distinct(array_agg(eventname ORDER BY eventname)), ', ')
+  'root user made ' || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' call' ELSE ' calls' END || ' in 1 hour (' || array_join(array_distinct(array_agg(eventname ORDER BY eventname)), ', ')
     || '), ' || CAST(count_if(errorcode IS NOT NULL) AS varchar) || ' failed; first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM root_events
 GROUP BY bucket, actor, sourceipaddress
 ORDER BY event_time, actor

@@ -27,11 +27,13 @@ SELECT
   min_by(remoteip, pick) AS source_ip,
   min_by(operation, pick) AS action,
   CASE WHEN count(DISTINCT bucket_name) = 1 THEN 's3://' || min(bucket_name) ELSE CAST(count(DISTINCT bucket_name) AS varchar) || ' buckets' END AS target,
-  CAST(CAST(round(sum(bytessent) / 1073741824.0, 2) AS decimal(18, 2)) AS varchar) || ' GiB sent in ' || CAST(count(*) AS varchar)
-    || ' GET request(s) for ' || CAST(count(DISTINCT key) AS varchar) || ' object(s) in hour ' || hour || ':00Z from '
-    || CAST(count(DISTINCT remoteip) AS varchar) || ' address(es); first key ' || coalesce(min_by(key, pick), '-') AS detail,
+  CAST(CAST(round(sum(bytessent) / 1073741824.0, 2) AS decimal(18, 2)) AS varchar) || ' GiB sent in ' || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' GET request' ELSE ' GET requests' END || ' for ' || CAST(count(DISTINCT key) AS varchar) || CASE WHEN count(DISTINCT key) = 1 THEN ' object' ELSE ' objects' END || ' in hour ' || hour || ':00Z from '
+    || CAST(count(DISTINCT remoteip) AS varchar) || CASE WHEN count(DISTINCT remoteip) = 1 THEN ' address' ELSE ' addresses' END || '; first key ' || coalesce(min_by(key, pick), '-') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM reads
 GROUP BY hour, who
 HAVING sum(bytessent) > 1073741824

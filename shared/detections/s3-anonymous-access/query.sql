@@ -27,12 +27,14 @@ SELECT
   remoteip AS source_ip,
   min_by(operation, pick) AS action,
   's3://' || bucket_name AS target,
-  CAST(count(*) AS varchar) || ' successful unauthenticated request(s) in hour ' || hour || ':00Z: '
-    || array_join(array_distinct(array_agg(operation ORDER BY operation)), ', ') || '; ' || CAST(count(DISTINCT key) AS varchar)
-    || ' key(s), ' || CAST(coalesce(sum(bytessent), 0) AS varchar) || ' bytes sent; first key ' || coalesce(min_by(key, pick), '-')
+  CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' successful unauthenticated request' ELSE ' successful unauthenticated requests' END || ' in hour ' || hour || ':00Z: '
+    || array_join(array_distinct(array_agg(operation ORDER BY operation)), ', ') || '; ' || CAST(count(DISTINCT key) AS varchar) || CASE WHEN count(DISTINCT key) = 1 THEN ' key' ELSE ' keys' END || ', ' || CAST(coalesce(sum(bytessent), 0) AS varchar) || ' bytes sent; first key ' || coalesce(min_by(key, pick), '-')
     || '; user agent ' || coalesce(min_by(useragent, pick), '-') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM anonymous
 GROUP BY hour, bucket_name, remoteip
 ORDER BY event_time, source_ip

@@ -15,6 +15,7 @@ WITH reads AS (
     evidence_key,
     evidence_record,
     eventid,
+    eventtime,
     eventtime || '|' || coalesce(evidence_key, '') || '|' || lpad(coalesce(CAST(evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(eventid, '') AS pick
   FROM cloudtrail
   WHERE eventsource = 's3.amazonaws.com'
@@ -22,16 +23,19 @@ WITH reads AS (
     AND errorcode IS NULL
 )
 SELECT
-  bucket_hour AS event_time,
+  min(eventtime) AS event_time,
   actor,
   min_by(sourceipaddress, pick) AS source_ip,
   min_by(eventname, pick) AS action,
   CASE WHEN count(DISTINCT bucket) = 1 THEN 's3://' || min(bucket) ELSE CAST(count(DISTINCT bucket) AS varchar) || ' buckets' END AS target,
   CAST(CAST(round(sum(bytes_out) / 1073741824.0, 2) AS decimal(18, 2)) AS varchar) || ' GiB read in ' || CAST(count(*) AS varchar)
-    || ' GetObject calls within 1 hour from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || ' address(es); first event '
+    || ' GetObject calls within 1 hour from ' || CAST(count(DISTINCT sourceipaddress) AS varchar) || CASE WHEN count(DISTINCT sourceipaddress) = 1 THEN ' address' ELSE ' addresses' END || '; first event '
     || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(*) AS records
 FROM reads
 GROUP BY bucket_hour, actor
 HAVING sum(bytes_out) > 1073741824

@@ -54,12 +54,15 @@ SELECT
   min_by(r.operation, r.pick) AS action,
   CASE WHEN count(DISTINCT r.bucket_name) = 1 THEN 's3://' || min(r.bucket_name) ELSE CAST(count(DISTINCT r.bucket_name) AS varchar) || ' buckets' END AS target,
   CASE WHEN k.requester IS NULL THEN 'new requester, first seen'
-    ELSE 'known requester (' || CAST(k.addresses AS varchar) || ' earlier address(es), e.g. ' || k.an_address || ') from a new address' END
-    || ': ' || CAST(count(*) AS varchar) || ' successful request(s) from ' || r.remoteip || ', ' || min(r.time) || ' to ' || max(r.time)
+    ELSE 'known requester (' || CAST(k.addresses AS varchar) || CASE WHEN k.addresses = 1 THEN ' earlier address' ELSE ' earlier addresses' END || ', e.g. ' || k.an_address || ') from a new address' END
+    || ': ' || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' successful request' ELSE ' successful requests' END || ' from ' || r.remoteip || ', ' || min(r.time) || ' to ' || max(r.time)
     || '; operations ' || array_join(array_distinct(array_agg(r.operation ORDER BY r.operation)), ', ')
     || '; user agent ' || coalesce(min_by(r.useragent, r.pick), '-') AS detail,
   min_by(r.evidence_key, r.pick) AS evidence_key,
-  min_by(r.evidence_record, r.pick) AS evidence_record
+  min_by(r.evidence_record, r.pick) AS evidence_record,
+  min(r.time) AS first_time,
+  max(r.time) AS last_time,
+  count(*) AS records
 FROM recent r
 LEFT JOIN known k ON k.requester = r.requester
 LEFT JOIN history h ON h.requester = r.requester AND h.remoteip = r.remoteip

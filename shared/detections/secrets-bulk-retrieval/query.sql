@@ -18,6 +18,7 @@ WITH secret_calls AS (
     evidence_key,
     evidence_record,
     eventid,
+    eventtime,
     eventtime || '|' || coalesce(evidence_key, '') || '|' || lpad(coalesce(CAST(evidence_record AS varchar), ''), 10, '0') || '|' || coalesce(eventid, '') AS pick,
     eventname = 'BatchGetSecretValue' AND json_extract(requestparameters, '$.secretIdList') IS NULL AS by_filter,
     CASE
@@ -45,18 +46,21 @@ secrets AS (
   CROSS JOIN UNNEST(c.names) AS u(secret_name)
 )
 SELECT
-  bucket AS event_time,
+  min(eventtime) AS event_time,
   actor,
   min_by(sourceipaddress, pick) AS source_ip,
   min_by(eventname, pick) AS action,
   CASE WHEN count(DISTINCT eventname) = 1 THEN min(eventname) ELSE CAST(count(DISTINCT eventname) AS varchar) || ' secret APIs' END
     || ' in account ' || coalesce(max(recipientaccountid), '?') AS target,
   CASE WHEN bool_or(by_filter) THEN 'BatchGetSecretValue by filter (up to 20 secrets per call); ' ELSE '' END
-    || CAST(count(DISTINCT secret_name) AS varchar) || ' distinct secrets requested in 1 hour over '
-    || CAST(count(DISTINCT pick) AS varchar) || ' calls (' || CAST(count(DISTINCT CASE WHEN errorcode IS NOT NULL THEN pick END) AS varchar)
+    || CAST(count(DISTINCT secret_name) AS varchar) || CASE WHEN count(DISTINCT secret_name) = 1 THEN ' distinct secret' ELSE ' distinct secrets' END || ' requested in 1 hour over '
+    || CAST(count(DISTINCT pick) AS varchar) || CASE WHEN count(DISTINCT pick) = 1 THEN ' call' ELSE ' calls' END || ' (' || CAST(count(DISTINCT CASE WHEN errorcode IS NOT NULL THEN pick END) AS varchar)
     || ' failed); first event ' || coalesce(min_by(eventid, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(eventtime) AS first_time,
+  max(eventtime) AS last_time,
+  count(DISTINCT pick) AS records
 FROM secrets
 GROUP BY bucket, actor
 HAVING count(DISTINCT secret_name) >= 10 OR bool_or(by_filter)

@@ -199,7 +199,10 @@ SELECT
     || CAST(median_bytes AS varchar) || ' bytes, ' || CAST(busy AS varchar) || ' of 24 bins busy, longest run ' || CAST(longest AS varchar)
     || '; ' || first_time || ' to ' || last_time AS detail,
   evidence_key,
-  evidence_record
+  evidence_record,
+  first_time,
+  last_time,
+  connections AS records
 FROM scored
 WHERE score >= 0.7
 ORDER BY event_time, actor, target

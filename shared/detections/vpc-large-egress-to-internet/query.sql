@@ -36,10 +36,13 @@ SELECT
   'ACCEPT' AS action,
   CASE WHEN count(DISTINCT dstaddr) = 1 THEN min(dstaddr) ELSE CAST(count(DISTINCT dstaddr) AS varchar) || ' destinations' END AS target,
   CAST(CAST(round(sum(bytes) / 1073741824.0, 2) AS decimal(18, 2)) AS varchar) || ' GiB to the internet in hour ' || hour || ':00Z across '
-    || CAST(count(*) AS varchar) || ' flow record(s) to ' || CAST(count(DISTINCT dstaddr) AS varchar) || ' address(es); largest destination '
+    || CAST(count(*) AS varchar) || CASE WHEN count(*) = 1 THEN ' flow record' ELSE ' flow records' END || ' to ' || CAST(count(DISTINCT dstaddr) AS varchar) || CASE WHEN count(DISTINCT dstaddr) = 1 THEN ' address' ELSE ' addresses' END || '; largest destination '
     || max_by(dstaddr, heaviest) || ':' || coalesce(CAST(max_by(dstport, heaviest) AS varchar), '-') || '; interface ' || coalesce(min_by(interface_id, pick), '?') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM outbound
 GROUP BY hour, srcaddr
 HAVING sum(bytes) > 1073741824

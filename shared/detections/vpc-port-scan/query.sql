@@ -28,11 +28,13 @@ SELECT
   'REJECT' AS action,
   CASE WHEN count(DISTINCT dstaddr) = 1 THEN min(dstaddr) ELSE CAST(count(DISTINCT dstaddr) AS varchar) || ' hosts' END AS target,
   CASE WHEN regexp_like(lower(srcaddr), '^10\.|^192\.168\.|^172\.(1[6-9]|2[0-9]|3[01])\.|^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|^f[cd][0-9a-f]{2}:') THEN 'internal' ELSE 'internet' END
-    || ' source: ' || CAST(count(DISTINCT dstport) AS varchar) || ' distinct port(s) on ' || CAST(count(DISTINCT dstaddr) AS varchar)
-    || ' host(s) refused in hour ' || hour || ':00Z (' || CAST(count(*) AS varchar) || ' flow records, ports '
+    || ' source: ' || CAST(count(DISTINCT dstport) AS varchar) || CASE WHEN count(DISTINCT dstport) = 1 THEN ' distinct port' ELSE ' distinct ports' END || ' on ' || CAST(count(DISTINCT dstaddr) AS varchar) || CASE WHEN count(DISTINCT dstaddr) = 1 THEN ' host' ELSE ' hosts' END || ' refused in hour ' || hour || ':00Z (' || CAST(count(*) AS varchar) || ' flow records, ports '
     || coalesce(CAST(min(dstport) AS varchar), '-') || ' to ' || coalesce(CAST(max(dstport) AS varchar), '-') || ')' AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM rejected
 GROUP BY hour, srcaddr
 HAVING count(DISTINCT dstport) >= 20 OR count(DISTINCT dstaddr) >= 20

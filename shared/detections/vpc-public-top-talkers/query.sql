@@ -56,10 +56,13 @@ SELECT
   'ACCEPT' AS action,
   dstaddr AS target,
   '#' || CAST(r AS varchar) || ' on ' || day || ': ' || CAST(CAST(round(total / 1048576.0, 1) AS decimal(18, 1)) AS varchar) || ' MiB to '
-    || dstaddr || ' in ' || CAST(flows AS varchar) || ' flow record(s) on ' || CAST(ports AS varchar) || ' port(s), '
+    || dstaddr || ' in ' || CAST(flows AS varchar) || CASE WHEN flows = 1 THEN ' flow record' ELSE ' flow records' END || ' on ' || CAST(ports AS varchar) || CASE WHEN ports = 1 THEN ' port' ELSE ' ports' END || ', '
     || first_time || ' to ' || last_time || coalesce('; AWS service ' || aws_service, '') AS detail,
   evidence_key,
-  evidence_record
+  evidence_record,
+  first_time,
+  last_time,
+  flows AS records
 FROM ranked
 WHERE r <= 10
 ORDER BY event_time, actor, target

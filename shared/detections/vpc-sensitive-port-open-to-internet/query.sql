@@ -39,12 +39,15 @@ SELECT
     WHEN 2375 THEN 'Docker API' WHEN 2376 THEN 'Docker API (TLS)' WHEN 3306 THEN 'MySQL' WHEN 3389 THEN 'RDP'
     WHEN 5432 THEN 'PostgreSQL' WHEN 5900 THEN 'VNC' WHEN 6379 THEN 'Redis' WHEN 9200 THEN 'Elasticsearch'
     WHEN 9300 THEN 'Elasticsearch transport' WHEN 11211 THEN 'Memcached' WHEN 27017 THEN 'MongoDB' ELSE 'port' END
-    || ' accepted from ' || CAST(count(DISTINCT srcaddr) AS varchar) || ' internet address(es) on ' || day || ' ('
+    || ' accepted from ' || CAST(count(DISTINCT srcaddr) AS varchar) || CASE WHEN count(DISTINCT srcaddr) = 1 THEN ' internet address' ELSE ' internet addresses' END || ' on ' || day || ' ('
     || CAST(count(*) AS varchar) || ' flow records, ' || CAST(coalesce(sum(packets), 0) AS varchar) || ' packets, '
     || CAST(coalesce(sum(bytes), 0) AS varchar) || ' bytes); first from ' || min_by(srcaddr, pick) || ', last at ' || max(time)
     || '; interface ' || coalesce(min_by(interface_id, pick), '?') || coalesce(', instance ' || min_by(instance_id, pick), '') AS detail,
   min_by(evidence_key, pick) AS evidence_key,
-  min_by(evidence_record, pick) AS evidence_record
+  min_by(evidence_record, pick) AS evidence_record,
+  min(time) AS first_time,
+  max(time) AS last_time,
+  count(*) AS records
 FROM exposed
 GROUP BY day, dstaddr, dstport
 ORDER BY event_time, target

@@ -40,7 +40,8 @@ SELECT
   'success' AS outcome,
   CAST(NULL AS VARCHAR) AS error_code,
   CAST(min(evidence_key) AS VARCHAR) AS evidence_key,
-  CAST(min_by(evidence_record, evidence_key) AS INTEGER) AS evidence_record
+  -- The event cites its first record by (evidence key, record index): min_by over the key alone ties within one object.
+  CAST(min_by(evidence_record, evidence_key || '|' || lpad(CAST(evidence_record AS VARCHAR), 10, '0')) AS INTEGER) AS evidence_record
 FROM (
   SELECT desired_time AS time, CAST(NULL AS VARCHAR) AS actor, 'ShadowDesired' AS action, ${FIELD} || ' = ' || desired AS target, evidence_key, evidence_record
   FROM iot_shadows WHERE path IS NOT NULL AND desired IS NOT NULL AND desired_time IS NOT NULL

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { credentialSharing } from '../../../shared/analytics/credential-sharing.ts';
-import { impossibleTravel } from '../../../shared/analytics/impossible-travel.ts';
+import { credentialSharing, OVERLAP_SQL } from '../../../shared/analytics/credential-sharing.ts';
+import { impossibleTravel, SIGN_IN_SQL } from '../../../shared/analytics/impossible-travel.ts';
+import { unportableFunctions } from '../../../shared/query/athena-compat.ts';
+import { assertTrinoSql } from '../../helpers/trino-sql.ts';
 import { runAnalytics } from '../../../shared/analytics/analytic.ts';
 import type { GeoLocator } from '../../../shared/ports/geo-locator.ts';
 import { DuckDbQueryEngine } from '../../../shared/query/duckdb-engine.ts';
@@ -79,5 +81,44 @@ describe('Analytic: credential-sharing', () => {
       ['2026-11-20T10:09:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'GetObject', '5.5.5.5'],
     ]);
     expect(await credentialSharing.run({ engine, timeline: t })).toEqual([]);
+  });
+});
+
+describe('Analytic: credential-sharing, what it cites and counts', () => {
+  it('cites the earliest record of both spans and takes actor, address and action from that same record', async () => {
+    const t = await timeline([
+      ['2026-11-20T10:03:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'GetObject', '81.2.69.160'],
+      ['2026-11-20T10:01:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'PutObject', '5.5.5.5'],
+      ['2026-11-20T10:01:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'DeleteObject', '5.5.5.5'],
+      ['2026-11-20T10:04:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'ListBuckets', '81.2.69.160'],
+      ['2026-11-20T10:05:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'GetObject', '5.5.5.5'],
+    ]);
+    const rows = await credentialSharing.run({ engine, timeline: t });
+    // Records 1 and 2 tie on time: the lower record index is the representative.
+    expect(rows).toEqual([
+      expect.objectContaining({ event_time: '2026-11-20T10:01:00Z', source_ip: '5.5.5.5', action: 'PutObject', evidence_record: 1, first_time: '2026-11-20T10:01:00Z', last_time: '2026-11-20T10:05:00Z', records: 5 }),
+    ]);
+    expect(rows[0]!.detail).toContain('(2 events 2026-11-20T10:03:00Z..2026-11-20T10:04:00Z)');
+    expect(rows[0]!.detail).toContain('(3 events 2026-11-20T10:01:00Z..2026-11-20T10:05:00Z)');
+  });
+
+  it('does not treat private or reserved addresses as a second place', async () => {
+    const rows: Row[] = [];
+    for (const ip of ['10.8.8.10', '192.168.10.20', '172.20.1.1', '100.64.3.3', 'fd00::1']) {
+      rows.push(['2026-11-20T10:01:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'ListBuckets', ip]);
+      rows.push(['2026-11-20T10:06:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'ListBuckets', ip]);
+    }
+    rows.push(['2026-11-20T10:02:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'GetObject', '81.2.69.160']);
+    rows.push(['2026-11-20T10:05:00Z', 'cloudtrail', 'arn:aws:iam::111122223333:user/svc', 'GetObject', '81.2.69.160']);
+    expect(await credentialSharing.run({ engine, timeline: await timeline(rows) })).toEqual([]);
+  });
+});
+
+describe('Analytics SQL', () => {
+  it('is Athena (Trino) SQL within the portable subset', () => {
+    for (const sql of [OVERLAP_SQL('"amber"."timeline"'), SIGN_IN_SQL('"amber"."timeline"')]) {
+      assertTrinoSql(sql);
+      expect(unportableFunctions(sql)).toEqual([]);
+    }
   });
 });

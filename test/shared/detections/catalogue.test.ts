@@ -3,7 +3,7 @@
  * own fixtures, through the product's table loader and the runner's window injection.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATALOGUE_DIR, FINDING_COLUMNS, SEVERITIES, durationMs, loadCatalogue, windowedSql } from '../../../shared/detections/catalogue.ts';
+import { AGGREGATE_COLUMNS, CATALOGUE_DIR, FINDING_COLUMNS, SEVERITIES, durationMs, loadCatalogue, windowedSql } from '../../../shared/detections/catalogue.ts';
 import { runCatalogue, tableTime } from '../../../shared/detections/run.ts';
 import { unportableFunctions } from '../../../shared/query/athena-compat.ts';
 import { DuckDbQueryEngine } from '../../../shared/query/duckdb-engine.ts';
@@ -90,7 +90,16 @@ describe('Detection catalogue', () => {
       expect(rows, show(rows)).toHaveLength(detection.expectedMatches);
       expect(windowed).toEqual(rows);
       for (const row of rows) {
-        expect(Object.keys(row)).toEqual([...FINDING_COLUMNS]);
+        // Single-record queries return the 8 columns; aggregates add first_time, last_time and records.
+        const aggregate = 'records' in row;
+        expect(Object.keys(row)).toEqual(aggregate ? [...FINDING_COLUMNS, ...AGGREGATE_COLUMNS] : [...FINDING_COLUMNS]);
+        if (aggregate) {
+          const r = row as Record<string, unknown>;
+          // The cited record is the group's earliest: its time is the group's first time.
+          expect(r.first_time, show([row])).toBe(row.event_time);
+          expect(String(r.last_time) >= String(r.first_time), show([row])).toBe(true);
+          expect(Number.isInteger(Number(r.records)) && Number(r.records) >= 1, show([row])).toBe(true);
+        }
         expect(row.actor, show([row])).toEqual(expect.any(String));
         expect(row.action, show([row])).toEqual(expect.any(String));
         expect(row.detail, show([row])).toEqual(expect.any(String));

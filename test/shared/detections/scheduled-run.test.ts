@@ -14,6 +14,17 @@ const finding = (detail: string): Finding => ({
   action: 'ConsoleLogin',
   target: 'account',
   detail,
+  first_time: '2026-03-01T11:00:00Z',
+  last_time: '2026-03-01T11:00:00Z',
+  records: 1,
+  repeats: 1,
+  cloud: 'aws',
+  source: 'cloudtrail',
+  account: '111122223333',
+  region: 'eu-west-1',
+  user_agent: 'console.amazonaws.com',
+  outcome: 'success',
+  error_code: null,
   evidence_key: 'cases/INC-7/a.json.gz',
   evidence_record: 0,
   evidence_sha256: null,
@@ -38,6 +49,13 @@ describe('Function: summarise', () => {
     // Assess
     expect(text.match(/\[CRITICAL\]/g)).toHaveLength(50);
     expect(text).toContain('... and 10 more findings: see the findings JSON.');
+  });
+});
+
+describe('Function: summarise, aggregates', () => {
+  it('shows the span and record count of a finding that stands for several records', () => {
+    const { text } = summarise('run-1', 'findings/x.json', { since: 'a', until: 'b' }, [{ ...finding('burst'), first_time: '2026-03-01T11:00:05Z', last_time: '2026-03-01T11:09:40Z', records: 14 }], []);
+    expect(text).toContain('time 2026-03-01T11:00:05Z .. 2026-03-01T11:09:40Z (14 records)');
   });
 });
 

@@ -340,6 +340,14 @@ describe('Module: athena-compat', () => {
       const rows = await engine.query('SELECT count_if(x > 1) AS c, max_by(y, x) AS mx, min_by(y, x) AS mn FROM (VALUES (1, \'a\'), (2, \'b\'), (3, \'c\')) AS t(x, y)');
       expect(rows).toEqual([{ c: 2, mx: 'c', mn: 'a' }]);
     });
+
+    it('min_by and max_by return the x of the extreme row even when it is NULL, so every column comes from one record', async () => {
+      // Trino keeps a NULL x; DuckDB's own min_by would skip to the next row and mix two records.
+      const rows = await engine.query(
+        "SELECT min_by(x, y) AS mn, max_by(x, y) AS mx, min_by(x, CASE WHEN y > 1 THEN y END) AS later FROM (VALUES (CAST(NULL AS VARCHAR), 1), ('mid', 2), ('late', 3), (NULL, 4)) AS t(x, y)",
+      );
+      expect(rows).toEqual([{ mn: null, mx: null, later: 'mid' }]);
+    });
   });
 
   describe('Function: athenaCompatStatements', () => {

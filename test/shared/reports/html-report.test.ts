@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../../shared/detections/run.ts';
 import { renderHtmlReport, type ReportInput } from '../../../shared/reports/html-report.ts';
 
 const EVIL = `<script>alert(1)</script><img src=x onerror=alert(2)>"'`;
+
+/** A single-record finding whose every log-derived field is hostile. */
+function finding(evil: string): Finding {
+  return {
+    detection: 'root-account-usage', title: 'Root account used', severity: 'high', mitre: ['T1078.004'], event_time: '2026-11-20T04:00:00Z', actor: evil,
+    source_ip: '198.51.100.23', action: 'ConsoleLogin', target: evil, detail: evil, first_time: '2026-11-20T04:00:00Z', last_time: '2026-11-20T04:00:00Z',
+    records: 1, repeats: 1, cloud: 'aws', source: 'cloudtrail', account: evil, region: evil, user_agent: `terraform/1.5 ${evil}`, outcome: 'success', error_code: null,
+    evidence_key: `cases/INC-1/${evil}.json`, evidence_record: 7, evidence_sha256: 'a'.repeat(64),
+  };
+}
 
 function input(): ReportInput {
   return {
@@ -12,8 +23,17 @@ function input(): ReportInput {
     items: [{ id: 'ev-1', case: 'INC-1', origin: `file:///x/${EVIL}`, key: `cases/INC-1/${EVIL}.json`, size: 10, sha256: 'a'.repeat(64), acquiredAt: '2026-11-21T00:00:00Z', acquiredBy: 'analyst', retainUntil: null, mediaType: 'application/json' }],
     events: 2,
     findings: [
-      { detection: 'root-account-usage', title: 'Root account used', severity: 'high', mitre: ['T1078.004'], event_time: '2026-11-20T04:00:00Z', actor: EVIL, source_ip: '198.51.100.23', action: 'ConsoleLogin', target: EVIL, detail: EVIL, evidence_key: `cases/INC-1/${EVIL}.json`, evidence_record: 7, evidence_sha256: 'a'.repeat(64) },
+      {
+        ...finding(EVIL),
+        first_time: '2026-11-20T04:00:00Z',
+        last_time: '2026-11-20T04:09:00Z',
+        records: 12,
+        repeats: 3,
+        outcome: 'failure',
+        error_code: `AccessDenied${EVIL}`,
+      },
     ],
+    suppressed: [{ finding: { ...finding(EVIL), evidence_record: 9 }, rule: { rule: 2, reason: `our pipeline ${EVIL}`, userAgent: 'terraform/' } }],
     activity: [{ hour: '2026-11-20T04:00:00.000Z', events: 2, errors: 1 }],
     identities: [{ actor: EVIL, events: 2, first: '2026-11-20T04:00:00Z', last: '2026-11-20T04:10:00Z', sourceIps: 1, actions: 2, errors: 1 }],
     ledger: [{ seq: 1, prev: '0'.repeat(64), at: '2026-11-21T00:00:00Z', action: 'acquired', actor: 'analyst', tool: 'amber/test', case: 'INC-1', detail: { note: EVIL } }],
@@ -45,5 +65,28 @@ describe('Function: renderHtmlReport', () => {
     expect(html).toContain(`sha256 ${'a'.repeat(64)}`);
     expect(html).toContain('T1078.004');
     expect(html).toMatch(/class="value">INTACT</);
+  });
+
+  it('marks a failed attempt with its error code, shows the span, record and grouping counts, account, region and user agent', () => {
+    const html = renderHtmlReport(input());
+    expect(html).toContain('failed attempt: AccessDenied&#60;script&#62;');
+    expect(html).toContain('2026-11-20T04:00:00Z .. 2026-11-20T04:09:00Z (12 records, grouped 3 findings)');
+    expect(html).toContain('user agent <code>terraform/1.5 &#60;script&#62;');
+    expect(html).toMatch(/account <code>&#60;script&#62;/);
+    expect(html).toMatch(/region <code>&#60;script&#62;/);
+  });
+
+  it('lists suppressed findings in their own section with the rule number and reason, escaped', () => {
+    const html = renderHtmlReport(input());
+    const section = html.slice(html.indexOf('id="suppressed"'));
+    expect(html).toContain('id="suppressed"');
+    expect(section).toContain('our pipeline &#60;script&#62;');
+    expect(section).toMatch(/<td>2<\/td><td>our pipeline/);
+    expect(section).toContain('record 9');
+    expect(html).toMatch(/1 high; 1 suppressed/);
+  });
+
+  it('has no suppressed section when nothing was suppressed', () => {
+    expect(renderHtmlReport({ ...input(), suppressed: [] })).not.toContain('id="suppressed"');
   });
 });
