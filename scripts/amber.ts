@@ -8,6 +8,7 @@ import { processIo, t, type Io } from './cli/io.ts';
 import { TOOL } from './cli/context.ts';
 import { runCollect } from './cli/collect.ts';
 import { runVerify } from './cli/verify.ts';
+import { ACCEPT_USAGE, RECOVER_USAGE, runAccept, runRecover } from './cli/accept.ts';
 import { runCases } from './cli/cases.ts';
 import { runDemo } from './cli/demo.ts';
 import { runDetect } from './cli/detect.ts';
@@ -58,6 +59,33 @@ Example:
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --json            print the full report as JSON (every item with its recorded and recomputed SHA-256)`,
     run: runVerify,
+  },
+  accept: {
+    summary: 'record in the ledger that a person accepts the failures verify reports now, with a reason',
+    usage: ACCEPT_USAGE,
+    options: { case: { type: 'string' }, reason: { type: 'string' }, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case whose current verification failures are accepted
+  --reason TEXT     why they are acceptable (who established it, how); recorded in the accepted entry
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            print what was accepted as JSON
+
+A case once found broken stays reported as broken (exit 3) until this is run. The accepted entry names each
+failure exactly (kind, object or entry, and the verification record holding it); verify then lists them as
+accepted, and any failure found later still fails.`,
+    run: runAccept,
+  },
+  recover: {
+    summary: 'finish the bookkeeping of an interrupted amber run (what the next collect also does on its own)',
+    usage: RECOVER_USAGE,
+    options: { case: { type: 'string' }, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case a killed or crashed run left unfinished
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            print the outcome as JSON
+
+Anchors exactly the entries the interrupted run appended, removes a torn partial last line (its bytes and hash
+go into the recovered entry) and names any manifest it left. Entries that no interrupted run accounts for are
+refused with exit 3: see amber verify and amber accept.`,
+    run: runRecover,
   },
   cases: {
     summary: 'list the cases in a locker',

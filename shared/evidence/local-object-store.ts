@@ -6,7 +6,7 @@
  * that is what the S3 Object Lock store is for.
  */
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { chmod, link, mkdir, open, readFile, readdir, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -221,7 +221,7 @@ export class LocalObjectStore implements ObjectStore {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
-        await writeFile(path, mine, { flag: 'wx' });
+        await createLockFile(path, mine);
         await this.removeDeadTemp();
         return async () => {
           // Only our own lock: never remove one a takeover gave to someone else.
@@ -306,6 +306,19 @@ function isOwnerAlive(owner: LockOwner): boolean {
   const start = processStart(owner.pid);
   if (start === undefined) return false;
   return owner.start === null || owner.start === start;
+}
+
+/** Creates the lock file (O_EXCL) with its owner; a file this call created but could not fill is removed again. */
+async function createLockFile(path: string, owner: string): Promise<void> {
+  const fh = await open(path, 'wx', 0o644);
+  try {
+    await fh.writeFile(owner);
+    await fh.close();
+  } catch (error) {
+    await fh.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined); // ours: created by this very call
+    throw error;
+  }
 }
 
 /** Removes the stale lock `seen`, once, under the takeover mutex. */
