@@ -76,9 +76,9 @@ export class FaultyStore implements ObjectStore {
     this.after('appendLog', key);
   }
 
-  async get(key: string, versionId?: string): Promise<Readable> {
+  async get(key: string): Promise<Readable> {
     this.alive();
-    return this.inner.get(key, versionId);
+    return this.inner.get(key);
   }
 
   async readText(key: string): Promise<string | undefined> {
