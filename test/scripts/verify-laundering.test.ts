@@ -97,6 +97,8 @@ describe('CLI: amber verify never launders what it found broken', () => {
     expect(report.recorded).toMatchObject({ where: 'verification-record', key: expect.stringMatching(/^cases\/C\/_amber\/verifications\//) });
     const record = JSON.parse(await readFile(join(locker, report.recorded.key), 'utf8'));
     expect(record).toMatchObject({ intact: false, failures: [expect.objectContaining({ kind: 'hash-mismatch', key: 'cases/C/export/b.log' })] });
+    const cases = JSON.parse((await runCli(['cases', '--json'], { cwd })).stdout);
+    expect(cases.cases[0]).toMatchObject({ case: 'C', lastVerified: { at: report.checkedAt, intact: false } });
   });
 });
 

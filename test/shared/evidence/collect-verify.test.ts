@@ -191,7 +191,7 @@ describe('Use case: collectEvidence with sources that hold nothing or change', (
     const { store } = await setup();
     const empty = join(await tempDir(), 'empty');
     await mkdir(empty);
-    const error = await collect(store, empty).catch((e: unknown) => e as InvalidInputError);
+    const error = (await collect(store, empty).catch((e: unknown) => e)) as InvalidInputError;
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error.exitCode).toBe(2);
     expect(error.message).toMatch(/nothing preserved: ".*empty" holds no files/);
