@@ -15,7 +15,9 @@
  *   ConcurrentWriteError, writing nothing, when another writer appended in between.
  * - `trimLogTail` (optional) removes a torn partial last line a crash left, only when the log ends with exactly
  *   those bytes; the caller records them in the ledger. Stores whose appends cannot tear do not implement it.
- * - `lock` cannot be held by two live writers at once; a lock left by a dead process is taken over.
+ * - `lock`: local, it cannot be held by two live writers at once, and a lock left by a dead process is taken
+ *   over; S3 has no lock primitive (a documented no-op), and the compare-and-swap `appendLog` keeps the ledger
+ *   from forking there.
  */
 import type { Readable } from 'node:stream';
 
@@ -73,8 +75,8 @@ export interface ObjectStore {
   /** Removes `tail` from the end of a log that ends with exactly it (a torn line left by a crash). */
   trimLogTail?(key: string, tail: string): Promise<void>;
   /**
-   * Takes an exclusive lock for one writer of a case (local: lock file; S3: best effort, documented).
-   * Returns the release function.
+   * Takes an exclusive lock for one writer of a case (local: an O_EXCL lock file naming pid and process start
+   * time; S3: a documented no-op). Returns the release function.
    */
   lock(name: string): Promise<() => Promise<void>>;
   /** True when the store exists (the locker directory or the bucket). */

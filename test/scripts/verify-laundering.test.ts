@@ -53,6 +53,20 @@ describe('CLI: amber verify never launders what it found broken', () => {
     expect(out).toMatch(/ledger-unanchored .*not anchored/);
   });
 
+  it('detect and timeline refuse to record on top of entries appended outside Amber (exit 3), so they cannot anchor them either', async () => {
+    const { cwd, locker, ledger } = await collected();
+    const last = (await readFile(ledger, 'utf8')).trimEnd().split('\n').at(-1)!;
+    await chmod(ledger, 0o644);
+    await appendFile(ledger, `${JSON.stringify({ ...JSON.parse(last), seq: JSON.parse(last).seq + 1, prev: sha(last), action: 'accessed' })}\n`);
+    const before = await snapshot(locker);
+    const detect = await runCli(['detect', '--case', 'C'], { cwd });
+    expect(detect.code).toBe(3);
+    expect(detect.stderr).toMatch(/not anchored[\s\S]*fix: run `amber verify --case C`/);
+    expect((await runCli(['timeline', '--case', 'C', '--out', 't.csv'], { cwd })).code).toBe(3);
+    expect(await snapshot(locker)).toBe(before);
+    await verifyTwiceBroken(cwd, locker);
+  });
+
   it('deleting the newest checkpoint fails every verify', async () => {
     const { cwd, locker, checkpoints } = await collected();
     const names = (await readdir(checkpoints)).sort();
