@@ -4,10 +4,10 @@
  * an `accepted` ledger entry; verify then shows them as accepted, while any new failure still fails. This is
  * the only way a case found broken reads as intact again, and it is itself in the custody record.
  */
-import { InvalidInputError } from '../errors.ts';
+import { IntegrityError, InvalidInputError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { sha256Hex } from './hashing.ts';
-import { CustodyLedger, tornTail } from './ledger.ts';
+import { CustodyLedger, readCheckpoints, tornTail } from './ledger.ts';
 import type { Actor } from './model.ts';
 import { ledgerKey, validateCaseName } from './names.ts';
 import { verifyCase, writeVerificationRecord, type FailureIdentity, type VerifyFailure } from './verify.ts';
@@ -43,6 +43,16 @@ export async function acceptFailures(options: AcceptOptions): Promise<AcceptResu
     const interrupted = report.failures.filter((f) => f.kind === 'ledger-interrupted');
     if (interrupted.length > 0) {
       throw new InvalidInputError(`case ${caseName}: an interrupted run awaits recovery (${interrupted[0]!.reason})`, { hint: `run amber recover --case ${caseName} first; it finishes the run's work without anyone having to accept it` });
+    }
+    // Appending to a ledger that ends before its own checkpoints (deleted, rolled back) would reuse their
+    // numbers: the ledger has to be restored, not accepted.
+    const { checkpoints } = await readCheckpoints(store, caseName);
+    const head = (await CustodyLedger.open(store, caseName)).head.seq;
+    const beyond = checkpoints.find((c) => c.seq > head);
+    if (beyond) {
+      throw new IntegrityError(`case ${caseName}: the ledger ends at entry ${head} but checkpoint ${beyond.key} records entry ${beyond.seq}; it was deleted or rolled back, and accepting cannot restore it`, {
+        hint: 'restore custody-ledger.jsonl from a copy (its checkpoints tell which one is right), then run amber verify',
+      });
     }
     const at = clock();
     // Failures seen now go on record first, so the acceptance names a record that holds them.

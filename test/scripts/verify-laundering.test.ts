@@ -95,9 +95,13 @@ describe('CLI: amber verify never launders what it found broken', () => {
     expect(out).not.toMatch(/refusing to overwrite/);
   });
 
-  it('a deleted ledger fails every verify', async () => {
+  it('a deleted ledger fails every verify, and cannot be accepted away (it must be restored)', async () => {
     const { cwd, locker, ledger } = await collected();
     await rm(ledger);
+    expect(await verifyTwiceBroken(cwd, locker)).toMatch(/ledger-missing/);
+    const accept = await runCli(['accept', '--case', 'C', '--reason', 'lost it'], { cwd });
+    expect(accept.code).toBe(3);
+    expect(accept.stderr).toMatch(/deleted or rolled back[\s\S]*fix: restore custody-ledger\.jsonl/);
     expect(await verifyTwiceBroken(cwd, locker)).toMatch(/ledger-missing/);
   });
 
