@@ -38,7 +38,8 @@ export async function runRecover(values: Values, _positionals: string[], io: Io)
   else {
     io.out(
       result.recovered
-        ? `Case ${t(caseName)}: finished the work of an interrupted run (recovered entry ${result.head.seq} in the ledger); run amber verify next\n`
+        ? `Case ${t(caseName)}: finished the work of an interrupted run (recovered entry ${result.head.seq} in the ledger)\n` +
+            '  objects it stored but did not record are recorded when the same sources are collected again; verify reports them as extra objects until then\n'
         : `Case ${t(caseName)}: no interrupted run to finish; the ledger is as it was\n`,
     );
   }

@@ -151,7 +151,7 @@ export async function verifyCase(options: VerifyOptions): Promise<VerifyReport> 
     if (options.record === false) return base;
     if (cannotRecord) return { ...base, recorded: { where: 'nowhere', reason: cannotRecord } };
     try {
-      return { ...base, recorded: await recordResult(store, caseName, actor, checkedAt, base) };
+      return { ...base, recorded: await recordResult(store, caseName, actor, checkedAt, base, decision.pendingRun !== undefined) };
     } catch (error) {
       return { ...base, recorded: { where: 'nowhere', reason: (error as Error).message } };
     }
@@ -165,7 +165,7 @@ function isWriteRefused(error: unknown): boolean {
 }
 
 /** Intact: a `verified` entry and a checkpoint. Broken: a write-once record beside the chain, never in it. */
-async function recordResult(store: ObjectStore, caseName: string, actor: Actor, at: Date, report: Omit<VerifyReport, 'recorded'>): Promise<VerifyRecording> {
+async function recordResult(store: ObjectStore, caseName: string, actor: Actor, at: Date, report: Omit<VerifyReport, 'recorded'>, runPending: boolean): Promise<VerifyRecording> {
   if (report.intact) {
     // Journaled: should the checkpoint fail (disk full), the next writer finishes this run's work.
     const ledger = await CustodyLedger.open(store, caseName, { journaled: true });
@@ -175,9 +175,12 @@ async function recordResult(store: ObjectStore, caseName: string, actor: Actor, 
     await ledger.checkpoint();
     return { where: 'ledger', seq: entry.seq };
   }
-  // Failures already on record (previously-failed) and interrupted runs (recoverable) are not recorded again.
-  const fresh = report.failures.filter((f) => f.kind !== 'previously-failed' && f.kind !== 'ledger-interrupted');
-  if (fresh.length === 0) return { where: 'nowhere', reason: 'every failure found is already on record, or an interrupted run awaits `amber recover`' };
+  // Not put on record: failures already there (previously-failed), and what an interrupted run leaves until it
+  // is finished (its unanchored entries; objects and a manifest it stored but did not record yet).
+  const fresh = report.failures.filter((f) => f.kind !== 'previously-failed' && f.kind !== 'ledger-interrupted' && !(runPending && f.kind === 'extra-object'));
+  if (fresh.length === 0) {
+    return { where: 'nowhere', reason: runPending ? 'an interrupted run awaits `amber recover` or the next collect; what it left is not put on record' : 'every failure found is already on record' };
+  }
   const { key } = await writeVerificationRecord(store, caseName, actor, at, fresh);
   return { where: 'verification-record', key };
 }
@@ -240,7 +243,8 @@ async function decide(store: ObjectStore, caseName: string, options: VerifyOptio
       warnings.push({ key, reason: 'a delete marker hides this key from plain reads; the preserved version is still held and was verified' });
     }
     if (items.has(key) || bookkeeping.has(key) || ownPrefixes.some((p) => key.startsWith(p))) continue;
-    failures.push({ kind: 'extra-object', key, reason: 'object in the case folder that the custody ledger does not record' });
+    const run = interrupted ? ` (an interrupted run, ${interrupted.key}, may have stored it: collecting the same sources again records it)` : '';
+    failures.push({ kind: 'extra-object', key, reason: `object in the case folder that the custody ledger does not record${run}` });
   }
 
   for (const [key, sha256] of manifests) {
@@ -301,6 +305,7 @@ async function decide(store: ObjectStore, caseName: string, options: VerifyOptio
   }
   return {
     report: { intact: failing.length === 0, ledgerEntries: entries.length, bytes, items: results, failures: failing, accepted, warnings },
+    pendingRun: interrupted?.key,
   };
 }
 

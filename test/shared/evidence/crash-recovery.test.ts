@@ -13,6 +13,7 @@ import { ledgerKey } from '../../../shared/evidence/names.ts';
 import { verifyCase } from '../../../shared/evidence/verify.ts';
 import type { ObjectStore } from '../../../shared/ports/object-store.ts';
 import { FaultyStore, type Step } from '../../helpers/faulty-store.ts';
+import { runCli } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const actor = { principal: 'analyst@test', tool: 'amber/test' };
@@ -77,6 +78,24 @@ describe('Use case: collectEvidence after a crash', () => {
     const tail = torn.slice(torn.lastIndexOf('\n') + 1);
     expect(recovered.detail).toMatchObject({ tornTail: { bytes: Buffer.from(tail).toString('base64'), length: Buffer.byteLength(tail) } });
     expect((await verifyCase({ store, caseName: 'C', actor, record: false })).intact).toBe(true);
+  });
+
+  it('amber recover is the one documented command that finishes an interrupted run, and says when there is none', async () => {
+    const { src, store } = await setup();
+    const faulty = new FaultyStore(store);
+    faulty.tearNextAppend();
+    await expect(collect(faulty, src)).rejects.toBeInstanceOf(Error);
+    const cwd = await tempDir();
+    const verifyBefore = await runCli(['verify', '--case', 'C', '--locker', store.root], { cwd });
+    expect(verifyBefore.code).toBe(3);
+    expect(verifyBefore.stdout).toMatch(/ledger-interrupted/);
+    const recover = await runCli(['recover', '--case', 'C', '--locker', store.root], { cwd });
+    expect(recover.code).toBe(0);
+    expect(recover.stdout).toMatch(/finished the work of an interrupted run \(recovered entry \d+ in the ledger\)/);
+    expect((await runCli(['recover', '--case', 'C', '--locker', store.root], { cwd })).stdout).toMatch(/no interrupted run to finish/);
+    // The interrupted run's objects were stored but never recorded: collecting again records them.
+    expect((await runCli(['collect', '--case', 'C', '--from', src, '--locker', store.root], { cwd })).code).toBe(0);
+    expect((await runCli(['verify', '--case', 'C', '--locker', store.root], { cwd })).code).toBe(0);
   });
 
   it('names the manifest a killed run left, instead of refusing to seal over it', async () => {
