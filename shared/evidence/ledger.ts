@@ -98,7 +98,8 @@ export class CustodyLedger {
     if (tail.length === 0 && !journal) return writer();
     if (!journal || other.length > 0) {
       if (tail.length === 0) return writer(); // breaks elsewhere are verify's to report, and writing on does not hide them
-      throw new IntegrityError(`case ${caseName}: ${tail.map((f) => f.reason).join('; ')}; no interrupted Amber run accounts for this, so nothing is added on top of it`, {
+      const why = journal ? `the ledger is also broken before it (${other[0]!.reason})` : 'no interrupted Amber run accounts for this';
+      throw new IntegrityError(`case ${caseName}: ${tail.map((f) => f.reason).join('; ')}; ${why}, so nothing is added on top of it`, {
         hint: `run \`amber verify --case ${caseName}\` to see what changed; if a person confirms these entries belong to the case, \`amber accept --case ${caseName} --reason "..."\` records that decision in the ledger`,
       });
     }
@@ -115,7 +116,9 @@ export class CustodyLedger {
     const sealed = new Set(ledger.entries.flatMap((e) => (e.action === 'sealed' || e.action === 'recovered' ? manifestKeysOf(e) : [])));
     const orphans: Array<{ key: string; sha256: string }> = [];
     for await (const obj of store.list(manifestsPrefix(caseName))) {
-      if (!sealed.has(obj.key)) orphans.push({ key: obj.key, sha256: sha256Hex((await store.readText(obj.key)) ?? '') });
+      // Only what this run could have written: manifests are numbered after the head they were sealed on.
+      const number = Number(/manifests\/(\d+)/.exec(obj.key)?.[1] ?? 0);
+      if (!sealed.has(obj.key) && number > start.seq) orphans.push({ key: obj.key, sha256: sha256Hex((await store.readText(obj.key)) ?? '') });
     }
     if (orphans.length > 0) detail.unsealedManifests = orphans;
     ledger.journal = journal;
