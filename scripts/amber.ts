@@ -57,7 +57,12 @@ Example:
     options: { case: { type: 'string' }, ...lockerOption, ...jsonOption },
     help: `  --case C          the case to verify
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
-  --json            print the full report as JSON (every item with its recorded and recomputed SHA-256)`,
+  --json            print the full report as JSON (every item with its recorded and recomputed SHA-256)
+
+Verify only reads to decide. An intact result is recorded in the ledger; a broken case's ledger is left as it
+is and the failure goes to a write-once record under _amber/verifications/. A case found broken keeps failing
+(exit 3) until a person runs amber accept. On a read-only or full locker the report and exit status stand and
+stderr says the result was not recorded.`,
     run: runVerify,
   },
   accept: {
