@@ -106,6 +106,12 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       }
       try {
         await begin();
+      } catch (error) {
+        ledgerError ??= error;
+        failures.push({ origin: obj.origin, reason: `not preserved: the run journal could not be written: ${(error as Error).message}`, code: 'STORE_FAILED', exitCode: ExitCode.failure });
+        return;
+      }
+      try {
         await preserveOne(obj);
       } catch (error) {
         // A ledger write failed: stop storing (what is stored would go unrecorded) and report at the end.
