@@ -8,6 +8,7 @@ import { processIo, t, type Io } from './cli/io.ts';
 import { TOOL } from './cli/context.ts';
 import { checkOutFolder, closest, explainParseError } from './cli/args.ts';
 import { PRESERVE_USAGE } from './cli/preserve.ts';
+import { ACCEPT_USAGE, RECOVER_USAGE } from './cli/accept-usage.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | string[] | undefined>;
@@ -62,9 +63,41 @@ Example:
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --json            print the full report as JSON (every item with its recorded and recomputed SHA-256)
 
+Verify only reads to decide. An intact result is recorded in the ledger; a broken case's ledger is left as it
+is and the failure goes to a write-once record under _amber/verifications/. A case found broken keeps failing
+(exit 3) until a person runs amber accept. On a read-only or full locker the report and exit status stand and
+stderr says the result was not recorded.
+
 Example:
   amber verify --case INC-1 --locker s3://evidence-bucket`,
     run: lazy(() => import('./cli/verify.ts'), (m) => m.runVerify),
+  },
+  accept: {
+    summary: 'record in the ledger that a person accepts the failures verify reports now, with a reason',
+    usage: ACCEPT_USAGE,
+    options: { case: { type: 'string' }, reason: { type: 'string' }, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case whose current verification failures are accepted
+  --reason TEXT     why they are acceptable (who established it, how); recorded in the accepted entry
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            print what was accepted as JSON
+
+A case once found broken stays reported as broken (exit 3) until this is run. The accepted entry names each
+failure exactly (kind, object or entry, and the verification record holding it); verify then lists them as
+accepted, and any failure found later still fails.`,
+    run: lazy(() => import('./cli/accept.ts'), (m) => m.runAccept),
+  },
+  recover: {
+    summary: 'finish the bookkeeping of an interrupted amber run (what the next collect also does on its own)',
+    usage: RECOVER_USAGE,
+    options: { case: { type: 'string' }, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case a killed or crashed run left unfinished
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            print the outcome as JSON
+
+Anchors exactly the entries the interrupted run appended, removes a torn partial last line (its bytes and hash
+go into the recovered entry) and names any manifest it left. Entries that no interrupted run accounts for are
+refused with exit 3: see amber verify and amber accept.`,
+    run: lazy(() => import('./cli/accept.ts'), (m) => m.runRecover),
   },
   cases: {
     summary: 'list the cases in a locker',

@@ -46,7 +46,9 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
   let engine: DuckDbQueryEngine | undefined;
   try {
     const actor = actorFrom(io);
-    const ledger = await CustodyLedger.open(store, caseName);
+    // detect, timeline and report record what they read and wrote: never on top of an unanchored or torn tail,
+    // which that record's checkpoint would otherwise anchor as if it were Amber's own.
+    const ledger = await CustodyLedger.openForWriting(store, caseName, actor, new Date());
     engine = await DuckDbQueryEngine.create(engineOptions);
     const tables = await loadCaseTables({ store, ledger, engine, actor });
     const opened = engine;

@@ -51,6 +51,7 @@ function describe(s: CollectSummary): string {
     `  manifest: ${t(s.manifest.key)} (sha256 ${s.manifest.sha256})`,
     `  ledger:   ${s.ledgerHead.seq} entries, head ${s.ledgerHead.sha256}`,
   ];
+  for (const w of s.warnings) lines.push(`  warning:  ${t(w.origin)}: ${t(w.reason)}`);
   if (s.failures.length > 0) {
     lines.push('', `NOT preserved (${s.failures.length}); fix and run the same command again (what is preserved stays as it is):`);
     for (const f of s.failures) lines.push(`  ${t(f.origin)}: ${t(f.reason)}`);

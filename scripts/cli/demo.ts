@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { generateIncident } from '../../shared/demo/incident.ts';
 import { generateMultiCloud } from '../../shared/demo/multicloud.ts';
 import { recogniseSource } from '../../shared/sources/recognise.ts';
@@ -17,6 +17,7 @@ import { optionalString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker } from './context.ts';
 import { formatBytes, t, type Io } from './io.ts';
 import { buildReport } from './report.ts';
+import { safeOutputPath } from './output-path.ts';
 
 const CASE = 'demo';
 const DAY_MS = 86_400_000;
@@ -24,6 +25,8 @@ const DAY_MS = 86_400_000;
 /** Runs `amber demo`. */
 export async function runDemo(values: Values, _positionals: string[], io: Io): Promise<number> {
   const started = performance.now();
+  const lockerDir = lockerSpec(optionalString(values, 'locker'), io);
+  await safeOutputPath(optionalString(values, 'out') ?? 'amber-demo-report.html', io.cwd, /^[a-z][a-z0-9+.-]*:\/\//i.test(lockerDir) ? undefined : resolve(io.cwd, lockerDir));
   const work = await mkdtemp(join(tmpdir(), 'amber-demo-'));
   try {
     const files = [...generateIncident(), ...generateMultiCloud()];

@@ -1,10 +1,11 @@
 /** Writes an export (timeline, report) to a file or stdout, hashing it, and records it in the ledger. */
-import { createWriteStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { CaseSession } from './case-session.ts';
-import type { Io } from './io.ts';
+import { terminalSafe, type Io } from './io.ts';
+import { safeOutputPath } from './output-path.ts';
 
 export interface Exported {
   readonly path: string | null;
@@ -12,13 +13,19 @@ export interface Exported {
   readonly sha256: string;
 }
 
-/** Streams `chunks` to `out` (a path) or to stdout, and appends an `exported` ledger entry. */
+/**
+ * Streams `chunks` to `out` (a path outside the locker's cases) or to stdout, and appends an `exported`
+ * ledger entry with the SHA-256 of exactly the bytes written. On stdout, text is made terminal-safe first
+ * (JSON keeps its value), so the hash is of what went out.
+ */
 export async function writeExport(session: CaseSession, io: Io, chunks: Iterable<string>, out: string | undefined, detail: Record<string, unknown>): Promise<Exported> {
   const hash = createHash('sha256');
   let bytes = 0;
-  const path = out === undefined ? null : resolve(io.cwd, out);
-  const file = path ? createWriteStream(path) : undefined;
-  for (const chunk of chunks) {
+  const path = out === undefined ? null : await safeOutputPath(out, io.cwd, session.store.root);
+  // O_NOFOLLOW: a link swapped in after the check is refused rather than followed.
+  const file = path ? (await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644)).createWriteStream() : undefined;
+  for (const raw of chunks) {
+    const chunk = file ? raw : terminalSafe(raw);
     hash.update(chunk);
     bytes += Buffer.byteLength(chunk);
     if (file) {

@@ -1,5 +1,5 @@
 /** The CLI's I/O, injected so tests can watch what a command prints. */
-import { escapeTerminal, escapeTerminalLines } from '../../shared/text/escape.ts';
+import { escapeTerminal, terminalSafeText } from '../../shared/text/escape.ts';
 
 export interface Io {
   out(text: string): void;
@@ -11,17 +11,21 @@ export interface Io {
 }
 
 /**
- * A stdout writer: on a terminal, log-derived text (JSON, CSV, timelines) is made terminal-safe at this one
- * place, line breaks kept; to a file or a pipe the bytes go out exactly, as exported and hashed.
+ * Text for standard output, terminal or pipe alike (`amber timeline | less -R` reaches a terminal too):
+ * control and bidi characters become `\uXXXX`, which JSON parses back to the same value and a person reads
+ * as a visible escape; line feeds and tabs keep their meaning. Files written with --out keep their exact bytes.
  */
-export function stdoutWriter(isTerminal: boolean, write: (text: string) => unknown): (text: string) => void {
-  return isTerminal ? (text) => void write(escapeTerminalLines(text)) : (text) => void write(text);
+export const terminalSafe = terminalSafeText;
+
+/** The one stdout writer: every text goes out terminal-safe (idempotent: safe text passes unchanged). */
+export function stdoutWriter(write: (text: string) => unknown): (text: string) => void {
+  return (text) => void write(terminalSafe(text));
 }
 
 /** The real process I/O. */
 export function processIo(): Io {
   return {
-    out: stdoutWriter(Boolean(process.stdout.isTTY), (text) => process.stdout.write(text)),
+    out: stdoutWriter((text) => process.stdout.write(text)),
     err: (t) => process.stderr.write(t),
     interactive: Boolean(process.stderr.isTTY) && process.env.CI !== 'true',
     env: process.env,

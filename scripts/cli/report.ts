@@ -9,6 +9,8 @@ import { optionalString, requireString } from './args.ts';
 import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type CaseSession, type SessionRun } from './case-session.ts';
 import { actorFrom, lockerSpec, openLocker, TOOL } from './context.ts';
 import { writeExport, type Exported } from './export.ts';
+import { safeOutputPath } from './output-path.ts';
+import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
 import { t, type Io } from './io.ts';
 import type { CatalogueRun } from '../../shared/detections/run.ts';
 
@@ -36,6 +38,8 @@ export async function buildReport(
   const suppressions = await loadSuppressionFile(suppressFile, io.cwd);
   // Verify first, on its own: the report shows the integrity of exactly what it reports on.
   const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
+  // Refused before anything runs or is recorded (writeExport checks again at the moment of writing).
+  await safeOutputPath(out, io.cwd, store instanceof LocalObjectStore ? store.root : undefined);
   const verification = await verifyCase({ store, caseName, actor: actorFrom(io) });
   const session = await openCaseSession(caseName, lockerFlag, io);
   try {

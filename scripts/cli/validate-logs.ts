@@ -56,7 +56,8 @@ export async function runValidateLogs(values: Values, _positionals: string[], io
   await assertCaseExists(store, caseName);
   const release = await store.lock(`case-${caseName}`);
   try {
-    const ledger = await CustodyLedger.open(store, caseName);
+    // Its result goes into the ledger: never on top of entries no checkpoint or interrupted run accounts for.
+    const ledger = await CustodyLedger.openForWriting(store, caseName, actorFrom(io), new Date());
     const items = [...ledger.items().values()].filter((i) => !i.derivedFrom);
     const digests = [];
     const logFiles = new Map<string, EvidenceItem>();

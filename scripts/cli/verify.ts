@@ -17,6 +17,8 @@ export async function runVerify(values: Values, _positionals: string[], io: Io):
   const report = await verifyCase({ store, caseName, actor: actorFrom(io), onProgress: (done, total) => progress.update(done, total, `${done}/${total} objects`) });
   progress.done();
   io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
+  // The decision stands without its record (read-only or full locker): say so where people look for problems.
+  if (report.recorded?.where === 'nowhere') io.err(`amber: warning: result not recorded: ${t(report.recorded.reason)}\n`);
   return report.intact ? ExitCode.ok : ExitCode.integrity;
 }
 
@@ -38,7 +40,17 @@ function describe(r: VerifyReport): string {
     const ok = r.items.filter((i) => i.ok).length;
     lines.push(`  ${ok} of ${r.items.length} objects match their recorded SHA-256`);
   }
+  for (const a of r.accepted) {
+    const where = a.failure.key ?? (a.failure.seq !== undefined ? `entry ${a.failure.seq}` : `ledger line ${a.failure.line ?? '?'}`);
+    lines.push(`  accepted  ${a.failure.kind} at ${t(where)} (ledger entry ${a.acceptedIn}: ${t(a.reason)})`);
+  }
   for (const w of r.warnings) lines.push(`  warning: ${t(w.key)}: ${t(w.reason)}`);
-  lines.push(`  locker: ${t(r.locker)}; this verification is recorded in the ledger`);
+  const recorded =
+    r.recorded?.where === 'ledger'
+      ? `recorded in the ledger (entry ${r.recorded.seq})`
+      : r.recorded?.where === 'verification-record'
+        ? `recorded in ${t(r.recorded.key)} (outside the chain it judged; the ledger was not touched)`
+        : 'not recorded';
+  lines.push(`  locker: ${t(r.locker)}; this verification is ${recorded}`);
   return `${lines.join('\n')}\n`;
 }

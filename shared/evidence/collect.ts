@@ -4,7 +4,7 @@
  * Called by the CLI and by cloud handlers alike.
  */
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
-import { isAmberError, AcquisitionError, ExitCode } from '../errors.ts';
+import { isAmberError, AcquisitionError, ExitCode, InvalidInputError, StoreError } from '../errors.ts';
 import type { EvidenceSource, SourceObject } from '../ports/evidence-source.ts';
 import type { ObjectStore, PutResult } from '../ports/object-store.ts';
 import { forEachConcurrent } from './concurrency.ts';
@@ -65,6 +65,8 @@ export interface CollectSummary {
   readonly ledgerHead: { readonly seq: number; readonly sha256: string };
   /** Objects of this run by recognised log source (those no source claims are not counted). */
   readonly sources: Readonly<Record<string, number>>;
+  /** Objects preserved with a caveat (changed while read): also in the ledger entry's detail. */
+  readonly warnings: readonly { readonly origin: string; readonly reason: string }[];
 }
 
 /** Deterministic item id: the same key in the same case is the same item. */
@@ -80,17 +82,45 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
   const started = performance.now();
   const release = await store.lock(`case-${caseName}`);
   try {
-    const ledger = await CustodyLedger.open(store, caseName);
+    const ledger = await CustodyLedger.openForWriting(store, caseName, actor, clock());
     const known = ledger.items();
     const failures: CollectFailure[] = [];
+    const warnings: Array<{ origin: string; reason: string }> = [];
     const bySource: Record<string, number> = {};
     let created = 0;
     let reacquired = 0;
+    /** Bytes of objects preserved (what the summary reports); `flowing` also counts puts that later failed. */
     let bytes = 0;
+    let flowing = 0;
     let files = 0;
-    const report = (current?: string): void => options.onProgress?.({ files, bytes, ...(current ? { current } : {}) });
+    let ledgerError: unknown;
+    const report = (current?: string): void => options.onProgress?.({ files, bytes: flowing, ...(current ? { current } : {}) });
+    // The run journal goes first, so a crash after any later write is recognised as this run's.
+    let begun: Promise<void> | undefined;
+    const begin = (): Promise<void> => (begun ??= ledger.beginRun());
 
     const preserve = async (obj: SourceObject): Promise<void> => {
+      if (ledgerError !== undefined) {
+        failures.push({ origin: obj.origin, reason: 'not attempted: the custody ledger could not be written', code: 'STORE_FAILED', exitCode: ExitCode.failure });
+        return;
+      }
+      try {
+        await begin();
+      } catch (error) {
+        ledgerError ??= error;
+        failures.push({ origin: obj.origin, reason: `not preserved: the run journal could not be written: ${(error as Error).message}`, code: 'STORE_FAILED', exitCode: ExitCode.failure });
+        return;
+      }
+      try {
+        await preserveOne(obj);
+      } catch (error) {
+        // A ledger write failed: stop storing (what is stored would go unrecorded) and report at the end.
+        ledgerError ??= error;
+        failures.push({ origin: obj.origin, reason: `stored but not recorded: ${(error as Error).message}`, code: 'STORE_FAILED', exitCode: ExitCode.failure });
+      }
+    };
+
+    const preserveOne = async (obj: SourceObject): Promise<void> => {
       const relProblem = relPathProblem(obj.relPath);
       if (relProblem) {
         failures.push({ origin: obj.origin, reason: `cannot keep path ${JSON.stringify(obj.relPath)}: ${relProblem}`, code: 'INVALID_INPUT', exitCode: ExitCode.usage });
@@ -99,24 +129,31 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       const key = evidenceKey(caseName, obj.relPath);
       const head: Buffer[] = [];
       let stored: PutResult;
+      let changed: string | undefined;
       try {
         if (obj.s3 && store.copyFrom) {
-          stored = await store.copyFrom(obj.s3, key, { ...retention(options), onProgress: (n) => ((bytes += n), report(obj.origin)) });
+          stored = await store.copyFrom(obj.s3, key, { ...retention(options), onProgress: (n) => ((flowing += n), report(obj.origin)) });
         } else {
           const stream = await obj.open().catch((error: unknown) => {
             throw new AcquisitionError(`cannot read ${obj.origin}: ${(error as Error).message}`, obj.origin, { cause: error });
           });
           // pipeline (not pipe) so a read error mid-file reaches the store and fails this put.
           const body = pipeline(stream, headTap(head), () => undefined);
-          stored = await store.putImmutable(key, body, {
-            ...retention(options),
-            mediaType: sniffMediaType(key, new Uint8Array()),
-            ...(obj.size === undefined ? {} : { sizeHint: obj.size }),
-            onProgress: (n) => {
-              bytes += n;
-              report(obj.origin);
-            },
-          });
+          try {
+            stored = await store.putImmutable(key, body, {
+              ...retention(options),
+              mediaType: sniffMediaType(key, new Uint8Array()),
+              ...(obj.size === undefined ? {} : { sizeHint: obj.size }),
+              onProgress: (n) => {
+                flowing += n;
+                report(obj.origin);
+              },
+            });
+          } catch (error) {
+            await obj.afterRead?.(undefined).catch(() => undefined);
+            throw error;
+          }
+          changed = await obj.afterRead?.(stored.size);
         }
       } catch (error) {
         failures.push({
@@ -128,6 +165,8 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
         return;
       }
       files += 1;
+      bytes += stored.size;
+      if (changed) warnings.push({ origin: obj.origin, reason: changed });
       const headBytes = Buffer.concat(head);
       const recognised = options.source ?? options.recognise?.(headBytes, key);
       if (recognised) bySource[recognised] = (bySource[recognised] ?? 0) + 1;
@@ -135,7 +174,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       const at = clock();
       if (!stored.created && previous && previous.sha256 === stored.sha256) {
         reacquired += 1;
-        await ledger.append('acquired', actor, at, { items: [previous], detail: { reacquired: true, origin: obj.origin } });
+        await ledger.append('acquired', actor, at, { items: [previous], detail: { reacquired: true, origin: obj.origin, ...(changed ? { changedWhileRead: changed } : {}) } });
         return;
       }
       const item: EvidenceItem = {
@@ -157,17 +196,55 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       // Bytes already in the store but absent from the ledger: a run interrupted after storing; record them now.
       await ledger.append(obj.s3 && store.copyFrom ? 'copied' : 'acquired', actor, at, {
         items: [item],
-        ...(stored.created ? {} : { detail: { recovered: 'object was already stored with these bytes but not yet recorded' } }),
+        ...(stored.created && !changed
+          ? {}
+          : {
+              detail: {
+                ...(stored.created ? {} : { recovered: 'object was already stored with these bytes but not yet recorded' }),
+                ...(changed ? { changedWhileRead: changed } : {}),
+              },
+            }),
       });
     };
 
+    const empty: string[] = [];
     for (const source of options.sources) {
-      const listed = source.list((problem) => failures.push({ ...problem, code: 'ACQUISITION_FAILED', exitCode: ExitCode.failure }));
-      await forEachConcurrent(listed, options.concurrency ?? 4, preserve);
+      let listedCount = 0;
+      let problems = 0;
+      const listed = source.list((problem) => {
+        problems += 1;
+        failures.push({ ...problem, code: 'ACQUISITION_FAILED', exitCode: ExitCode.failure });
+      });
+      await forEachConcurrent(counted(listed, () => (listedCount += 1)), options.concurrency ?? 4, preserve);
+      if (listedCount === 0 && problems === 0) empty.push(source.spec);
+    }
+    if (empty.length === options.sources.length) {
+      // Nothing at all to preserve: sealing an empty manifest would look like a collection that happened.
+      throw new InvalidInputError(`nothing preserved: ${empty.map((e) => JSON.stringify(e)).join(', ')} ${empty.length === 1 ? 'holds' : 'hold'} no files`, {
+        hint: 'pass --from with the file, folder or s3://bucket/prefix that holds the logs (check the path, and for S3 the prefix and region)',
+      });
+    }
+    for (const spec of empty) {
+      failures.push({ origin: spec, reason: 'this source holds no files: nothing was preserved from it', code: 'INVALID_INPUT', exitCode: ExitCode.usage });
     }
 
-    const sealed = await sealManifest(store, ledger, actor, clock(), failures);
-    await ledger.checkpoint();
+    let sealed;
+    try {
+      if (ledgerError !== undefined) throw ledgerError;
+      await begin();
+      sealed = await sealManifest(store, ledger, actor, clock(), failures);
+      await ledger.checkpoint();
+    } catch (error) {
+      const notPreserved = failures.map((f) => `${f.origin} (${f.reason})`);
+      throw new StoreError(
+        `collect into case ${caseName} could not be recorded: ${(error as Error).message}. ` +
+          `${notPreserved.length} object${notPreserved.length === 1 ? '' : 's'} not preserved or not recorded: ${notPreserved.join('; ') || 'none'}`,
+        {
+          cause: error,
+          hint: `fix the cause (${isAmberError(error) && error.hint ? error.hint : 'see the message'}) and run the same command again: objects already stored are recognised by their bytes and recorded, and the interrupted run is finished automatically`,
+        },
+      );
+    }
     const seconds = (performance.now() - started) / 1000;
     return {
       case: caseName,
@@ -181,10 +258,19 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       failures,
       manifest: { key: sealed.key, sha256: sealed.sha256 },
       sources: bySource,
+      warnings,
       ledgerHead: ledger.head,
     };
   } finally {
     await release();
+  }
+}
+
+/** Passes items through, calling `onItem` for each (counts what a source listed). */
+async function* counted<T>(items: AsyncIterable<T>, onItem: () => void): AsyncIterable<T> {
+  for await (const item of items) {
+    onItem();
+    yield item;
   }
 }
 

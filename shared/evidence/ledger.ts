@@ -2,12 +2,20 @@
  * The custody ledger: append-only JSON Lines at `cases/<case>/custody-ledger.jsonl`. Each entry carries the
  * SHA-256 of the previous line's exact text, so editing, removing, inserting or reordering any entry breaks
  * the chain. A chain alone cannot reveal a change to its last entries, so every command that appends also
- * writes a write-once checkpoint (`_amber/checkpoints/<seq>.json`) naming the new head and its hash.
+ * writes a write-once checkpoint (`_amber/checkpoints/<seq>.json`) naming the new head and its hash. Each
+ * checkpoint also names the previous checkpoint and the SHA-256 of its file, so removing any checkpoint shows.
+ *
+ * Before a writer appends, it writes a write-once run journal (`_amber/runs/<seq>-<nonce>.json`) naming the
+ * head it starts from, and marks it done once its entries are anchored. Entries past the last checkpoint are
+ * therefore either an interrupted Amber run (an unfinished journal starts at that checkpoint: the next writer
+ * finishes its work and says so in a `recovered` entry) or written outside Amber (writers refuse to build on them).
  */
+import { randomBytes } from 'node:crypto';
+import { IntegrityError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { GENESIS_HASH, sha256Hex } from './hashing.ts';
 import { LEDGER_ACTIONS, type Actor, type EvidenceItem, type LedgerAction, type LedgerEntry } from './model.ts';
-import { amberPrefix, ledgerKey } from './names.ts';
+import { amberPrefix, ledgerKey, manifestsPrefix, runsPrefix } from './names.ts';
 
 /** Where checkpoints of a case live. */
 export function checkpointPrefix(caseName: string): string {
@@ -28,6 +36,11 @@ export class CustodyLedger {
   private writing: Promise<void> = Promise.resolve();
   private headSeq: number;
   private headHash: string;
+  /** The journal of this writer's entries not yet anchored (written before they reach the store). */
+  private journal: { key: string; start: { seq: number; sha256: string } } | undefined;
+  private anchoredSeq = -1;
+  /** Writers opened with openForWriting keep run journals; plain readers (and cloud CAS writers) do not. */
+  private journaled = false;
 
   private constructor(
     private readonly store: ObjectStore,
@@ -41,8 +54,11 @@ export class CustodyLedger {
     this.headHash = lastHash;
   }
 
-  /** Reads the ledger of a case (empty when the case is new). New entries chain to the last line as stored. */
-  static async open(store: ObjectStore, caseName: string): Promise<CustodyLedger> {
+  /**
+   * Reads the ledger of a case (empty when the case is new), for reading. New entries chain to the last line
+   * as stored; a writer that must not build on an unanchored or torn tail uses `openForWriting`.
+   */
+  static async open(store: ObjectStore, caseName: string, options: { journaled?: boolean } = {}): Promise<CustodyLedger> {
     const text = (await store.readText(ledgerKey(caseName))) ?? '';
     const lines = splitLines(text);
     const entries: LedgerEntry[] = [];
@@ -57,7 +73,58 @@ export class CustodyLedger {
       }
     }
     const last = lines.at(-1);
-    return new CustodyLedger(store, caseName, entries, lastSeq, last === undefined ? GENESIS_HASH : sha256Hex(last));
+    const ledger = new CustodyLedger(store, caseName, entries, lastSeq, last === undefined ? GENESIS_HASH : sha256Hex(last));
+    ledger.journaled = options.journaled ?? false;
+    return ledger;
+  }
+
+  /**
+   * Opens the ledger for a writer holding the case lock. A tail no checkpoint anchors, or a torn last line,
+   * is never built upon: when an unfinished run journal starts at the last checkpoint (an interrupted Amber
+   * run), its work is finished here and recorded in a `recovered` entry (entries anchored, the torn bytes
+   * removed and recorded exactly, manifests it left named); otherwise this throws IntegrityError (exit 3).
+   */
+  static async openForWriting(store: ObjectStore, caseName: string, actor: Actor, at: Date): Promise<CustodyLedger> {
+    const text = (await store.readText(ledgerKey(caseName))) ?? '';
+    const { checkpoints, failures: unreadable } = await readCheckpoints(store, caseName);
+    const anchor = checkpoints.at(-1);
+    const start = anchor ? { seq: anchor.seq, sha256: anchor.sha256 } : { seq: 0, sha256: GENESIS_HASH };
+    const journals = await unfinishedJournals(store, caseName);
+    const journal = journals.find((j) => j.start.seq === start.seq && j.start.sha256 === start.sha256);
+    const failures = [...unreadable, ...verifyLedgerChain(text, checkpoints)];
+    const tail = failures.filter((f) => f.kind === 'ledger-unanchored' || f.kind === 'ledger-torn');
+    const other = failures.filter((f) => f.kind !== 'ledger-unanchored' && f.kind !== 'ledger-torn');
+    const writer = (): Promise<CustodyLedger> => CustodyLedger.open(store, caseName, { journaled: true });
+    if (tail.length === 0 && !journal) return writer();
+    if (!journal || other.length > 0) {
+      if (tail.length === 0) return writer(); // breaks elsewhere are verify's to report, and writing on does not hide them
+      const why = journal ? `the ledger is also broken before it (${other[0]!.reason})` : 'no interrupted Amber run accounts for this';
+      throw new IntegrityError(`case ${caseName}: ${tail.map((f) => f.reason).join('; ')}; ${why}, so nothing is added on top of it`, {
+        hint: `run \`amber verify --case ${caseName}\` to see what changed; if a person confirms these entries belong to the case, \`amber accept --case ${caseName} --reason "..."\` records that decision in the ledger`,
+      });
+    }
+    // An interrupted run: finish its bookkeeping.
+    const detail: Record<string, unknown> = { run: journal.key, startedFrom: start };
+    const torn = tornTail(text);
+    if (torn !== undefined) {
+      if (!store.trimLogTail) throw new IntegrityError(`case ${caseName}: the ledger ends in a torn line and ${store.uri} cannot remove it`, { hint: 'restore the ledger from a copy, then run amber verify' });
+      await store.trimLogTail(ledgerKey(caseName), torn);
+      detail.tornTail = { bytes: Buffer.from(torn, 'utf8').toString('base64'), length: Buffer.byteLength(torn), sha256: sha256Hex(torn) };
+    }
+    const ledger = await writer();
+    if (ledger.head.seq > start.seq) detail.entries = { from: start.seq + 1, to: ledger.head.seq };
+    const sealed = new Set(ledger.entries.flatMap((e) => (e.action === 'sealed' || e.action === 'recovered' ? manifestKeysOf(e) : [])));
+    const orphans: Array<{ key: string; sha256: string }> = [];
+    for await (const obj of store.list(manifestsPrefix(caseName))) {
+      // Only what this run could have written: manifests are numbered after the head they were sealed on.
+      const number = Number(/manifests\/(\d+)/.exec(obj.key)?.[1] ?? 0);
+      if (!sealed.has(obj.key) && number > start.seq) orphans.push({ key: obj.key, sha256: sha256Hex((await store.readText(obj.key)) ?? '') });
+    }
+    if (orphans.length > 0) detail.unsealedManifests = orphans;
+    ledger.journal = journal;
+    await ledger.append('recovered', actor, at, { detail: { reason: 'finished the bookkeeping of an interrupted run', ...detail } });
+    await ledger.checkpoint();
+    return ledger;
   }
 
   /** Every readable entry, stored and appended by this writer. */
@@ -102,9 +169,23 @@ export class CustodyLedger {
     return entry;
   }
 
+  /**
+   * Writes this writer's run journal (idempotent) before anything it does can leave a trace: call it before
+   * storing objects or a manifest the ledger will name, so a crash in between is recognised as this run's.
+   */
+  async beginRun(): Promise<void> {
+    if (this.journal || !this.journaled) return;
+    const start = { seq: this.appendedStartSeq(), sha256: this.appendedStartHash() };
+    const key = `${runsPrefix(this.caseName)}${String(start.seq).padStart(10, '0')}-${randomBytes(6).toString('hex')}.json`;
+    const body = JSON.stringify({ case: this.caseName, start, pid: process.pid, startedAt: new Date().toISOString() });
+    await this.store.putImmutable(key, Buffer.from(`${body}\n`), { mediaType: 'application/json' });
+    this.journal = { key, start };
+  }
+
   /** Writes buffered entries to the store. */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return this.writing;
+    await this.beginRun();
     const text = this.pending.map((l) => `${l}\n`).join('');
     this.pending.length = 0;
     this.writing = this.writing.then(() => this.store.appendLog(ledgerKey(this.caseName), text));
@@ -118,12 +199,75 @@ export class CustodyLedger {
    */
   async checkpoint(): Promise<void> {
     await this.flush();
-    if (this.appended.length === 0) return;
-    const body = JSON.stringify({ case: this.caseName, seq: this.headSeq, sha256: this.headHash });
-    await this.store.putImmutable(checkpointKey(this.caseName, this.headSeq), Buffer.from(`${body}\n`), {
-      mediaType: 'application/json',
-    });
+    if (this.appended.length > 0 && this.anchoredSeq !== this.headSeq) {
+      const { checkpoints } = await readCheckpoints(this.store, this.caseName);
+      const previous = checkpoints.filter((c) => c.seq < this.headSeq).at(-1);
+      const prev = previous ? { seq: previous.seq, sha256: previous.fileSha256 } : null;
+      const body = JSON.stringify({ case: this.caseName, seq: this.headSeq, sha256: this.headHash, prev });
+      await this.store.putImmutable(checkpointKey(this.caseName, this.headSeq), Buffer.from(`${body}\n`), {
+        mediaType: 'application/json',
+      });
+      this.anchoredSeq = this.headSeq;
+    }
+    if (this.journal) {
+      // Done: its entries (if any) are anchored; what follows starts a new journal.
+      await this.store.putImmutable(doneKey(this.journal.key), Buffer.from(`${JSON.stringify({ anchored: this.headSeq })}\n`), { mediaType: 'application/json' });
+      this.journal = undefined;
+    }
   }
+
+  /** Head before this writer's first unflushed entry (where a journal written now starts). */
+  private appendedStartSeq(): number {
+    return this.headSeq - this.pending.length;
+  }
+
+  private appendedStartHash(): string {
+    if (this.pending.length === 0) return this.headHash;
+    return this.appended[this.appended.length - this.pending.length]!.prev;
+  }
+}
+
+function doneKey(journalKey: string): string {
+  return journalKey.replace(/\.json$/, '.done.json');
+}
+
+/** A run journal: the head a writer started from. */
+export interface RunJournal {
+  readonly key: string;
+  readonly start: { readonly seq: number; readonly sha256: string };
+}
+
+/** Journals of runs that never marked themselves done (interrupted, or still running under the lock). */
+export async function unfinishedJournals(store: ObjectStore, caseName: string): Promise<RunJournal[]> {
+  const keys = new Set<string>();
+  for await (const obj of store.list(runsPrefix(caseName))) keys.add(obj.key);
+  const out: RunJournal[] = [];
+  for (const key of keys) {
+    if (key.endsWith('.done.json') || keys.has(doneKey(key))) continue;
+    try {
+      const j = JSON.parse((await store.readText(key)) ?? '') as { start?: { seq?: unknown; sha256?: unknown } };
+      if (Number.isSafeInteger(j.start?.seq) && typeof j.start?.sha256 === 'string') out.push({ key, start: { seq: j.start.seq as number, sha256: j.start.sha256 } });
+    } catch {
+      // An unreadable journal vouches for nothing: the tail it might cover stays unanchored.
+    }
+  }
+  return out;
+}
+
+/** Manifest keys an entry names (`sealed`: its manifest; `recovered`: manifests an interrupted run left). */
+export function manifestKeysOf(entry: LedgerEntry): string[] {
+  const d = entry.detail as { manifest?: unknown; unsealedManifests?: unknown } | undefined;
+  if (entry.action === 'sealed' && typeof d?.manifest === 'string') return [d.manifest];
+  if (entry.action === 'recovered' && Array.isArray(d?.unsealedManifests)) {
+    return d.unsealedManifests.flatMap((m: { key?: unknown }) => (typeof m?.key === 'string' ? [m.key] : []));
+  }
+  return [];
+}
+
+/** The partial last line of a ledger (text after the last newline), or undefined when it ends cleanly. */
+export function tornTail(text: string): string | undefined {
+  if (text.length === 0 || text.endsWith('\n')) return undefined;
+  return text.slice(text.lastIndexOf('\n') + 1);
 }
 
 /** Items recorded in a list of entries, by key. */
@@ -162,7 +306,16 @@ function parseEntry(line: string): LedgerEntry | undefined {
   return ok ? (value as LedgerEntry) : undefined;
 }
 
-export type LedgerFailureKind = 'ledger-missing' | 'ledger-edited' | 'ledger-removed' | 'ledger-inserted' | 'ledger-reordered' | 'ledger-unanchored';
+export type LedgerFailureKind =
+  | 'ledger-missing'
+  | 'ledger-edited'
+  | 'ledger-removed'
+  | 'ledger-inserted'
+  | 'ledger-reordered'
+  | 'ledger-unanchored'
+  | 'ledger-torn'
+  | 'checkpoint-removed'
+  | 'checkpoint-edited';
 
 /** One way the ledger is not what was written. `line` is 1-based. */
 export interface LedgerFailure {
@@ -177,6 +330,10 @@ export interface Checkpoint {
   readonly seq: number;
   readonly sha256: string;
   readonly key: string;
+  /** SHA-256 of the checkpoint file's text (what the next checkpoint names). */
+  readonly fileSha256?: string;
+  /** The previous checkpoint (null: the first); undefined in checkpoints written before they were chained. */
+  readonly prev?: { readonly seq: number; readonly sha256: string } | null;
 }
 
 /** Reads every checkpoint of a case; unreadable ones are returned as failures. */
@@ -186,9 +343,10 @@ export async function readCheckpoints(store: ObjectStore, caseName: string): Pro
   for await (const obj of store.list(checkpointPrefix(caseName))) {
     const text = await store.readText(obj.key);
     try {
-      const c = JSON.parse(text ?? '') as { seq?: unknown; sha256?: unknown };
+      const c = JSON.parse(text ?? '') as { seq?: unknown; sha256?: unknown; prev?: { seq?: unknown; sha256?: unknown } | null };
       if (!Number.isSafeInteger(c.seq) || typeof c.sha256 !== 'string') throw new Error('fields missing');
-      checkpoints.push({ seq: c.seq as number, sha256: c.sha256, key: obj.key });
+      const prev = c.prev === null ? null : Number.isSafeInteger(c.prev?.seq) && typeof c.prev?.sha256 === 'string' ? { seq: c.prev.seq as number, sha256: c.prev.sha256 } : undefined;
+      checkpoints.push({ seq: c.seq as number, sha256: c.sha256, key: obj.key, fileSha256: sha256Hex(text ?? ''), ...(prev === undefined ? {} : { prev }) });
     } catch {
       failures.push({ kind: 'ledger-edited', reason: `checkpoint ${obj.key} is not readable` });
     }
@@ -202,15 +360,17 @@ export async function readCheckpoints(store: ObjectStore, caseName: string): Pro
  * which were removed, inserted or reordered, and entries no checkpoint anchors.
  */
 export function verifyLedgerChain(text: string, checkpoints: readonly Checkpoint[]): LedgerFailure[] {
-  const lines = splitLines(text);
+  const torn = tornTail(text);
+  // A torn last line (a write cut short) is no entry, even when its text happens to parse.
+  const lines = splitLines(torn === undefined ? text : text.slice(0, text.length - torn.length));
   const failures: LedgerFailure[] = [];
   const flagged = new Set<number>(); // 0-based line indexes already explained
   const entries = lines.map(parseEntry);
   const hashes = lines.map((l) => sha256Hex(l));
   const lineOfHash = new Map(hashes.map((h, i) => [h, i]));
 
-  if (text.length > 0 && !text.endsWith('\n')) {
-    failures.push({ kind: 'ledger-edited', line: lines.length, reason: 'the last line is incomplete (no newline): the ledger was truncated or edited' });
+  if (torn !== undefined) {
+    failures.push({ kind: 'ledger-torn', line: lines.length + 1, reason: `line ${lines.length + 1} is incomplete (${Buffer.byteLength(torn)} bytes, no newline): a write was cut short, or the ledger was truncated` });
   }
   entries.forEach((e, i) => {
     if (!e) {
@@ -290,6 +450,17 @@ export function verifyLedgerChain(text: string, checkpoints: readonly Checkpoint
     if (hashes[i] !== c.sha256 && !flagged.has(i)) {
       failures.push({ kind: 'ledger-edited', line: i + 1, seq: c.seq, reason: `entry ${c.seq} was edited: its hash differs from checkpoint ${c.key}` });
       flagged.add(i);
+    }
+  }
+  // The checkpoints' own chain: a removed or replaced checkpoint anywhere in the sequence shows here.
+  const bySeq = new Map(checkpoints.map((c) => [c.seq, c]));
+  for (const c of checkpoints) {
+    if (!c.prev) continue;
+    const previous = bySeq.get(c.prev.seq);
+    if (previous === undefined) {
+      failures.push({ kind: 'checkpoint-removed', seq: c.prev.seq, reason: `checkpoint of entry ${c.prev.seq} was removed (${c.key} names it as the previous checkpoint)` });
+    } else if (previous.fileSha256 !== c.prev.sha256) {
+      failures.push({ kind: 'checkpoint-edited', seq: c.prev.seq, reason: `checkpoint ${previous.key} was replaced: its SHA-256 differs from the one ${c.key} recorded` });
     }
   }
   const truncated = checkpoints.some((c) => c.seq > maxSeq);

@@ -3,8 +3,7 @@
  * starts with the folder's own name so two folders collected into one case stay apart. Symbolic links are
  * followed only while they stay inside the source root; every file that cannot be taken is reported.
  */
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../errors.ts';
@@ -81,18 +80,31 @@ export class LocalEvidenceSource implements EvidenceSource {
   }
 
   private object(path: string, relPath: string, shownPath: string, size?: number): SourceObject {
+    let fh: FileHandle | undefined;
+    let before: { size: number; mtimeMs: number } | undefined;
     return {
       origin: pathToFileURL(shownPath).href,
       relPath: relPath.split(sep).join('/'),
       ...(size === undefined ? {} : { size }),
       open: async () => {
-        const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-        // Surface open errors (EACCES) here, naming the file, rather than mid-pipeline.
-        await new Promise<void>((ok, fail) => {
-          stream.once('open', () => ok());
-          stream.once('error', fail);
-        });
-        return stream;
+        // One descriptor for the read and both fstat calls: what is compared is the file that was read.
+        fh = await open(path, 'r'); // open errors (EACCES) surface here, naming the file
+        before = await fh.stat();
+        return fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false, start: 0 });
+      },
+      afterRead: async (bytesRead) => {
+        if (!fh || !before) return undefined;
+        try {
+          const after = await fh.stat();
+          const changes: string[] = [];
+          if (after.size !== before.size) changes.push(`its size went from ${before.size} to ${after.size} bytes`);
+          if (after.mtimeMs !== before.mtimeMs) changes.push('its modification time changed');
+          if (bytesRead !== undefined && bytesRead !== before.size && after.size === before.size) changes.push(`${bytesRead} bytes were read of ${before.size}`);
+          return changes.length > 0 ? `the file changed while it was read (${changes.join(', ')}): what was preserved and hashed is exactly the bytes read` : undefined;
+        } finally {
+          await fh.close();
+          fh = undefined;
+        }
       },
     };
   }

@@ -26,7 +26,11 @@ export interface EvidenceItem {
   readonly source?: string;
 }
 
-export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed'] as const;
+/**
+ * `recovered`: a later run finished an interrupted run's bookkeeping (anchored its entries, removed a torn
+ * partial line, named a manifest it left); `accepted`: a person accepted named verification failures, with a reason.
+ */
+export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted'] as const;
 export type LedgerAction = (typeof LEDGER_ACTIONS)[number];
 
 /** One line of the custody ledger. `prev` is the SHA-256 of the previous line's exact text. */

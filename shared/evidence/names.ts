@@ -31,6 +31,21 @@ export function amberPrefix(caseName: string): string {
   return `${casePrefix(caseName)}_amber/`;
 }
 
+/** Write-once journals of runs that append to the ledger (crash recovery tells interrupted runs from outside appends). */
+export function runsPrefix(caseName: string): string {
+  return `${amberPrefix(caseName)}runs/`;
+}
+
+/** Write-once records of verifications that found a case broken (kept outside the chain they judge). */
+export function verificationsPrefix(caseName: string): string {
+  return `${amberPrefix(caseName)}verifications/`;
+}
+
+/** Sealed manifests of a case. */
+export function manifestsPrefix(caseName: string): string {
+  return `${amberPrefix(caseName)}manifests/`;
+}
+
 /** Reason a relative path cannot be kept as-is, or undefined when it is fine. */
 export function relPathProblem(relPath: string): string | undefined {
   if (relPath.length === 0) return 'empty path';

@@ -3,7 +3,8 @@
  * `_amber/manifests/<seq>.json`, and its SHA-256 recorded in a `sealed` ledger entry. `collect` and the cloud
  * custody step seal the same way, so `verify` reads one format.
  */
-import type { ObjectStore } from '../ports/object-store.ts';
+import { WriteOnceViolationError } from '../errors.ts';
+import type { ObjectStore, PutResult } from '../ports/object-store.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { CustodyLedger } from './ledger.ts';
 import type { Actor, Manifest } from './model.ts';
@@ -43,8 +44,22 @@ export async function sealManifest(
     items: [...ledger.items().values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
     failures: failures.map(({ origin, reason }) => ({ origin, reason })),
   };
-  const key = `${amberPrefix(ledger.caseName)}manifests/${String(ledger.head.seq + 1).padStart(10, '0')}.json`;
-  const sealed = await store.putImmutable(key, Buffer.from(`${canonicalJson(manifest)}\n`), { mediaType: 'application/json' });
+  const base = `${amberPrefix(ledger.caseName)}manifests/${String(ledger.head.seq + 1).padStart(10, '0')}`;
+  const body = Buffer.from(`${canonicalJson(manifest)}\n`);
+  await ledger.beginRun();
+  let key = `${base}.json`;
+  let sealed: PutResult;
+  // A run killed between writing its manifest and recording it leaves that number taken: use the next free one
+  // (the leftover is named in the next run's `recovered` entry), never overwrite it, never block on it.
+  for (let n = 2; ; n++) {
+    try {
+      sealed = await store.putImmutable(key, body, { mediaType: 'application/json' });
+      break;
+    } catch (error) {
+      if (!(error instanceof WriteOnceViolationError) || n > 100) throw error;
+      key = `${base}-${n}.json`;
+    }
+  }
   await ledger.append('sealed', actor, sealedAt, {
     // The manifest's own fields come last: verify reads `manifest` and `sha256`, nothing may override them.
     detail: { ...detail, manifest: key, sha256: sealed.sha256, items: manifest.items.length, failures: failures.length },

@@ -1,15 +1,29 @@
 /**
  * The `verify` use case: recompute every preserved object's SHA-256, check the custody ledger's chain and
- * checkpoints and every sealed manifest, and list each failure with its reason. The result is itself
- * recorded in the ledger (`verified`).
+ * checkpoints and every sealed manifest, and list each failure with its reason.
+ *
+ * Verify decides by reading only. An intact result is recorded in the ledger (`verified` and a checkpoint),
+ * best effort: a read-only or full locker still gets its report. A broken case's ledger and checkpoints are
+ * never touched (anchoring or extending them would bless what was found broken): the failure is recorded in a
+ * write-once verification record beside the chain (`_amber/verifications/`), and every later verify reports
+ * it again until a person accepts it in the ledger (`amber accept`, an `accepted` entry with a reason).
  */
 import { InvalidInputError } from '../errors.ts';
 import type { ObjectStore, StoredObject } from '../ports/object-store.ts';
+import { canonicalJson } from './canonical-json.ts';
 import { forEachConcurrent } from './concurrency.ts';
 import { hashStream, sha256Hex } from './hashing.ts';
-import { CustodyLedger, checkpointPrefix, itemsOf, readCheckpoints, verifyLedgerChain, type LedgerFailureKind } from './ledger.ts';
+import {
+  CustodyLedger,
+  itemsOf,
+  manifestKeysOf,
+  readCheckpoints,
+  unfinishedJournals,
+  verifyLedgerChain,
+  type LedgerFailureKind,
+} from './ledger.ts';
 import type { Actor, EvidenceItem, LedgerEntry } from './model.ts';
-import { casePrefix, ledgerKey, validateCaseName } from './names.ts';
+import { amberPrefix, casePrefix, ledgerKey, validateCaseName, verificationsPrefix } from './names.ts';
 
 export type VerifyFailureKind =
   | 'hash-mismatch'
@@ -18,7 +32,20 @@ export type VerifyFailureKind =
   | 'extra-object'
   | 'manifest-missing'
   | 'manifest-mismatch'
+  /** Entries past the last checkpoint written by an interrupted Amber run (`amber recover` finishes it). */
+  | 'ledger-interrupted'
+  /** A failure an earlier verification recorded, not accepted since (even if the evidence looks right now). */
+  | 'previously-failed'
   | LedgerFailureKind;
+
+/** What identifies one failure across verifications (kind, where, and the bad hash when there is one). */
+export interface FailureIdentity {
+  readonly kind: VerifyFailureKind;
+  readonly key?: string;
+  readonly seq?: number;
+  readonly line?: number;
+  readonly actual?: string;
+}
 
 export interface VerifyFailure {
   readonly kind: VerifyFailureKind;
@@ -29,7 +56,23 @@ export interface VerifyFailure {
   readonly seq?: number;
   readonly expected?: string;
   readonly actual?: string;
+  /** For `previously-failed`: the verification record and the failure it recorded. */
+  readonly recorded?: { readonly record: string; readonly recordSha256: string; readonly failure: FailureIdentity };
 }
+
+/** A failure a person accepted in the ledger: reported, not failing. */
+export interface AcceptedFailure {
+  readonly failure: FailureIdentity & { readonly reason?: string };
+  /** Sequence number of the `accepted` entry, and the reason it gives. */
+  readonly acceptedIn: number;
+  readonly reason: string;
+}
+
+/** Where verify recorded its result, or why it could not. */
+export type VerifyRecording =
+  | { readonly where: 'ledger'; readonly seq: number }
+  | { readonly where: 'verification-record'; readonly key: string }
+  | { readonly where: 'nowhere'; readonly reason: string };
 
 /** Something worth a responder's attention that does not change a preserved byte. */
 export interface VerifyWarning {
@@ -58,7 +101,11 @@ export interface VerifyReport {
   readonly bytes: number;
   readonly items: readonly VerifiedItem[];
   readonly failures: readonly VerifyFailure[];
+  /** Failures found (now or by an earlier verification) that a person accepted with a reason. */
+  readonly accepted: readonly AcceptedFailure[];
   readonly warnings: readonly VerifyWarning[];
+  /** Absent when recording was not asked for. */
+  readonly recorded?: VerifyRecording;
 }
 
 export interface VerifyOptions {
@@ -67,7 +114,7 @@ export interface VerifyOptions {
   readonly actor: Actor;
   readonly clock?: () => Date;
   readonly concurrency?: number;
-  /** Record the result in the ledger (default true). */
+  /** Record the result (default true): intact in the ledger, broken in a verification record. */
   readonly record?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -86,67 +133,202 @@ export async function verifyCase(options: VerifyOptions): Promise<VerifyReport> 
   const caseName = validateCaseName(options.caseName);
   const clock = options.clock ?? (() => new Date());
   await assertCaseExists(store, caseName);
-  const release = options.record === false ? async () => undefined : await store.lock(`case-${caseName}`);
+  let release = async (): Promise<void> => undefined;
+  let cannotRecord: string | undefined;
+  if (options.record !== false) {
+    try {
+      release = await store.lock(`case-${caseName}`);
+    } catch (error) {
+      // A read-only or full locker cannot take the lock; reading needs no lock to decide.
+      if (!isWriteRefused(error)) throw error;
+      cannotRecord = `the locker cannot be written (${(error as NodeJS.ErrnoException).code})`;
+    }
+  }
   try {
-    const failures: VerifyFailure[] = [];
-    const warnings: VerifyWarning[] = [];
-    const ledgerText = await store.readText(ledgerKey(caseName));
-    if (ledgerText === undefined) failures.push({ kind: 'ledger-missing', key: ledgerKey(caseName), reason: 'the custody ledger is missing' });
-    const { checkpoints, failures: checkpointFailures } = await readCheckpoints(store, caseName);
-    failures.push(...checkpointFailures, ...verifyLedgerChain(ledgerText ?? '', checkpoints));
-
-    const ledger = await CustodyLedger.open(store, caseName);
-    const entries = ledger.entries;
-    const items = itemsOf(entries);
-    const manifests = sealedManifests(entries);
-
-    // What the store holds, to find extra objects and keys hidden by delete markers.
-    const stored = new Map<string, StoredObject>();
-    for await (const obj of store.list(casePrefix(caseName))) stored.set(obj.key, obj);
-    const bookkeeping = new Set<string>([ledgerKey(caseName), ...manifests.keys(), ...checkpoints.map((c) => c.key)]);
-    for (const [key, obj] of stored) {
-      if (obj.deleteMarkerOnTop) {
-        warnings.push({ key, reason: 'a delete marker hides this key from plain reads; the preserved version is still held and was verified' });
-      }
-      if (items.has(key) || bookkeeping.has(key) || key.startsWith(checkpointPrefix(caseName))) continue;
-      failures.push({ kind: 'extra-object', key, reason: 'object in the case folder that the custody ledger does not record' });
-    }
-
-    for (const [key, sha256] of manifests) {
-      const text = await store.readText(key);
-      if (text === undefined) failures.push({ kind: 'manifest-missing', key, reason: 'sealed manifest is missing' });
-      else {
-        const actual = sha256Hex(text);
-        if (actual !== sha256) failures.push({ kind: 'manifest-mismatch', key, expected: sha256, actual, reason: 'sealed manifest does not match the hash the ledger recorded' });
-      }
-    }
-
-    const results: VerifiedItem[] = [];
-    let done = 0;
-    let bytes = 0;
-    await forEachConcurrent(items.values(), options.concurrency ?? 4, async (item: EvidenceItem) => {
-      const result = await checkItem(store, item, stored.has(item.key));
-      results.push(result.item);
-      if (result.failure) failures.push(result.failure);
-      bytes += result.item.ok ? item.size : 0;
-      options.onProgress?.((done += 1), items.size);
-    });
-    results.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-
+    const decision = await decide(store, caseName, options);
     const checkedAt = clock();
-    const intact = failures.length === 0;
-    if (options.record !== false) {
-      const counts: Record<string, number> = {};
-      for (const f of failures) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
-      await ledger.append('verified', actor, checkedAt, {
-        detail: { intact, items: results.length, failures: failures.length, ...(failures.length ? { byKind: counts } : {}), warnings: warnings.length },
-      });
-      await ledger.checkpoint();
+    const base = { case: caseName, locker: store.uri, checkedAt: checkedAt.toISOString(), ...decision.report };
+    if (options.record === false) return base;
+    if (cannotRecord) return { ...base, recorded: { where: 'nowhere', reason: cannotRecord } };
+    try {
+      return { ...base, recorded: await recordResult(store, caseName, actor, checkedAt, base, decision.pendingRun !== undefined) };
+    } catch (error) {
+      return { ...base, recorded: { where: 'nowhere', reason: (error as Error).message } };
     }
-    return { case: caseName, locker: store.uri, intact, checkedAt: checkedAt.toISOString(), ledgerEntries: entries.length, bytes, items: results, failures, warnings };
   } finally {
     await release();
   }
+}
+
+function isWriteRefused(error: unknown): boolean {
+  return ['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException)?.code ?? '');
+}
+
+/** Intact: a `verified` entry and a checkpoint. Broken: a write-once record beside the chain, never in it. */
+async function recordResult(store: ObjectStore, caseName: string, actor: Actor, at: Date, report: Omit<VerifyReport, 'recorded'>, runPending: boolean): Promise<VerifyRecording> {
+  if (report.intact) {
+    // Journaled: should the checkpoint fail (disk full), the next writer finishes this run's work.
+    const ledger = await CustodyLedger.open(store, caseName, { journaled: true });
+    const entry = await ledger.append('verified', actor, at, {
+      detail: { intact: true, items: report.items.length, failures: 0, accepted: report.accepted.length, warnings: report.warnings.length },
+    });
+    await ledger.checkpoint();
+    return { where: 'ledger', seq: entry.seq };
+  }
+  // Not put on record: failures already there (previously-failed), and what an interrupted run leaves until it
+  // is finished (its unanchored entries; objects and a manifest it stored but did not record yet).
+  const fresh = report.failures.filter((f) => f.kind !== 'previously-failed' && f.kind !== 'ledger-interrupted' && !(runPending && f.kind === 'extra-object'));
+  if (fresh.length === 0) {
+    return { where: 'nowhere', reason: runPending ? 'an interrupted run awaits `amber recover` or the next collect; what it left is not put on record' : 'every failure found is already on record' };
+  }
+  const { key } = await writeVerificationRecord(store, caseName, actor, at, fresh);
+  return { where: 'verification-record', key };
+}
+
+/** Writes a write-once record of failures found; its name carries the time and a hash of its content. */
+export async function writeVerificationRecord(
+  store: ObjectStore,
+  caseName: string,
+  actor: Actor,
+  at: Date,
+  failures: readonly VerifyFailure[],
+): Promise<{ key: string; sha256: string }> {
+  const body = `${canonicalJson({ case: caseName, checkedAt: at.toISOString(), actor: actor.principal, tool: actor.tool, intact: false, failures })}\n`;
+  const sha256 = sha256Hex(body);
+  const key = `${verificationsPrefix(caseName)}${at.toISOString().replace(/[:.]/g, '')}-${sha256.slice(0, 12)}.json`;
+  await store.putImmutable(key, Buffer.from(body), { mediaType: 'application/json' });
+  return { key, sha256 };
+}
+
+/** The identity of a failure, as a string to compare. */
+export function failureId(f: FailureIdentity): string {
+  return [f.kind, f.key ?? '', f.seq ?? f.line ?? '', f.actual ?? ''].join('|');
+}
+
+/** Reads everything and decides; writes nothing. */
+async function decide(store: ObjectStore, caseName: string, options: VerifyOptions) {
+  const failures: VerifyFailure[] = [];
+  const warnings: VerifyWarning[] = [];
+  const ledgerText = await store.readText(ledgerKey(caseName));
+  if (ledgerText === undefined) failures.push({ kind: 'ledger-missing', key: ledgerKey(caseName), reason: 'the custody ledger is missing' });
+  const { checkpoints, failures: checkpointFailures } = await readCheckpoints(store, caseName);
+  const chain = [...checkpointFailures, ...verifyLedgerChain(ledgerText ?? '', checkpoints)];
+  // A tail past the last checkpoint that an unfinished run journal starts at is an interrupted Amber run.
+  const last = checkpoints.at(-1);
+  const interrupted = (await unfinishedJournals(store, caseName)).find((j) => (last ? j.start.seq === last.seq && j.start.sha256 === last.sha256 : j.start.seq === 0));
+  const onlyTail = chain.every((f) => f.kind === 'ledger-unanchored' || f.kind === 'ledger-torn');
+  for (const f of chain) {
+    if (interrupted && onlyTail) {
+      failures.push({
+        ...f,
+        kind: 'ledger-interrupted',
+        reason: `${f.reason} (run ${interrupted.key} was interrupted; \`amber recover --case ${caseName}\` or the next collect finishes it)`,
+      });
+    } else failures.push(f);
+  }
+
+  const ledger = await CustodyLedger.open(store, caseName);
+  const entries = ledger.entries;
+  const items = itemsOf(entries);
+  const manifests = sealedManifests(entries);
+
+  // What the store holds, to find extra objects and keys hidden by delete markers.
+  const stored = new Map<string, StoredObject>();
+  for await (const obj of store.list(casePrefix(caseName))) stored.set(obj.key, obj);
+  const amber = amberPrefix(caseName);
+  const bookkeeping = new Set<string>([ledgerKey(caseName), ...manifests.keys(), ...checkpoints.map((c) => c.key)]);
+  const ownPrefixes = [`${amber}checkpoints/`, `${amber}runs/`, verificationsPrefix(caseName)];
+  for (const [key, obj] of stored) {
+    if (obj.deleteMarkerOnTop) {
+      warnings.push({ key, reason: 'a delete marker hides this key from plain reads; the preserved version is still held and was verified' });
+    }
+    if (items.has(key) || bookkeeping.has(key) || ownPrefixes.some((p) => key.startsWith(p))) continue;
+    const run = interrupted ? ` (an interrupted run, ${interrupted.key}, may have stored it: collecting the same sources again records it)` : '';
+    failures.push({ kind: 'extra-object', key, reason: `object in the case folder that the custody ledger does not record${run}` });
+  }
+
+  for (const [key, sha256] of manifests) {
+    const text = await store.readText(key);
+    if (text === undefined) failures.push({ kind: 'manifest-missing', key, reason: 'sealed manifest is missing' });
+    else {
+      const actual = sha256Hex(text);
+      if (actual !== sha256) failures.push({ kind: 'manifest-mismatch', key, expected: sha256, actual, reason: 'sealed manifest does not match the hash the ledger recorded' });
+    }
+  }
+
+  const results: VerifiedItem[] = [];
+  let done = 0;
+  let bytes = 0;
+  await forEachConcurrent(items.values(), options.concurrency ?? 4, async (item: EvidenceItem) => {
+    const result = await checkItem(store, item, stored.has(item.key));
+    results.push(result.item);
+    if (result.failure) failures.push(result.failure);
+    bytes += result.item.ok ? item.size : 0;
+    options.onProgress?.((done += 1), items.size);
+  });
+  results.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+  // Earlier verifications that found the case broken, and what people accepted since.
+  const acceptedBy = acceptances(entries);
+  const current = new Set(failures.map(failureId));
+  for await (const obj of store.list(verificationsPrefix(caseName))) {
+    const text = (await store.readText(obj.key)) ?? '';
+    let recorded: { checkedAt?: string; failures?: FailureIdentity[] & Array<{ reason?: string }> };
+    try {
+      recorded = JSON.parse(text) as typeof recorded;
+    } catch {
+      failures.push({ kind: 'previously-failed', key: obj.key, reason: 'a verification record is unreadable: what it recorded cannot be shown' });
+      continue;
+    }
+    for (const f of recorded.failures ?? []) {
+      const id = failureId(f);
+      if (current.has(id) || acceptedBy.has(id)) continue;
+      current.add(id);
+      const where = f.key ?? (f.seq !== undefined ? `entry ${f.seq}` : f.line !== undefined ? `ledger line ${f.line}` : 'the case');
+      failures.push({
+        kind: 'previously-failed',
+        key: obj.key,
+        reason: `the verification of ${recorded.checkedAt ?? 'an earlier run'} found ${f.kind} at ${where}: ${f.reason ?? ''}; not accepted since, so the case stays broken (accept it with \`amber accept --case ${caseName} --reason "..."\` if a person has established why)`,
+        recorded: { record: obj.key, recordSha256: sha256Hex(text), failure: identityOf(f) },
+      });
+    }
+  }
+  const accepted: AcceptedFailure[] = [];
+  const failing = failures.filter((f) => {
+    const by = acceptedBy.get(failureId(f));
+    if (!by) return true;
+    accepted.push({ failure: { ...identityOf(f), reason: f.reason }, acceptedIn: by.seq, reason: by.reason });
+    return false;
+  });
+  for (const [id, by] of acceptedBy) {
+    if (!accepted.some((a) => failureId(a.failure) === id)) accepted.push({ failure: by.failure, acceptedIn: by.seq, reason: by.reason });
+  }
+  return {
+    report: { intact: failing.length === 0, ledgerEntries: entries.length, bytes, items: results, failures: failing, accepted, warnings },
+    pendingRun: interrupted?.key,
+  };
+}
+
+function identityOf(f: FailureIdentity): FailureIdentity {
+  return {
+    kind: f.kind,
+    ...(f.key !== undefined ? { key: f.key } : {}),
+    ...(f.seq !== undefined ? { seq: f.seq } : {}),
+    ...(f.line !== undefined ? { line: f.line } : {}),
+    ...(f.actual !== undefined ? { actual: f.actual } : {}),
+  };
+}
+
+/** Failure identity → the `accepted` entry that accepted it. */
+function acceptances(entries: readonly LedgerEntry[]): Map<string, { seq: number; reason: string; failure: FailureIdentity }> {
+  const out = new Map<string, { seq: number; reason: string; failure: FailureIdentity }>();
+  for (const e of entries) {
+    if (e.action !== 'accepted') continue;
+    const d = e.detail as { reason?: unknown; accepts?: unknown } | undefined;
+    if (typeof d?.reason !== 'string' || !Array.isArray(d.accepts)) continue;
+    for (const a of d.accepts as FailureIdentity[]) if (typeof a?.kind === 'string') out.set(failureId(a), { seq: e.seq, reason: d.reason, failure: identityOf(a) });
+  }
+  return out;
 }
 
 async function checkItem(store: ObjectStore, item: EvidenceItem, listed: boolean): Promise<{ item: VerifiedItem; failure?: VerifyFailure }> {
@@ -171,12 +353,18 @@ async function checkItem(store: ObjectStore, item: EvidenceItem, listed: boolean
   return { item: { ...stored, ok: true } };
 }
 
-/** Manifest key → SHA-256, from `sealed` entries. */
+/** Manifest key → SHA-256, from `sealed` entries and manifests an interrupted run left (`recovered`). */
 function sealedManifests(entries: readonly LedgerEntry[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const e of entries) {
-    const d = e.detail as { manifest?: unknown; sha256?: unknown } | undefined;
+    const d = e.detail as { manifest?: unknown; sha256?: unknown; unsealedManifests?: Array<{ key?: unknown; sha256?: unknown }> } | undefined;
     if (e.action === 'sealed' && typeof d?.manifest === 'string' && typeof d.sha256 === 'string') out.set(d.manifest, d.sha256);
+    if (e.action === 'recovered') {
+      for (const key of manifestKeysOf(e)) {
+        const sha = d?.unsealedManifests?.find((m) => m.key === key)?.sha256;
+        if (typeof sha === 'string') out.set(key, sha);
+      }
+    }
   }
   return out;
 }

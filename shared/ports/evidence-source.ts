@@ -14,6 +14,12 @@ export interface SourceObject {
   readonly size?: number;
   /** Opens the bytes for reading. Errors name the origin. */
   open(): Promise<Readable>;
+  /**
+   * Called once after the bytes opened by `open` were stored (or failed to be): says how the object changed
+   * while it was read (size, modification time), or undefined when it did not; releases what `open` held.
+   * Sources that cannot tell leave it out.
+   */
+  afterRead?(bytesRead: number | undefined): Promise<string | undefined>;
   /** Set when the object lives in S3, so an S3 store can copy it server-side. */
   readonly s3?: CopySource;
 }

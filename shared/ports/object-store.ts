@@ -9,8 +9,15 @@
  *   in the single pass that stores them; an adapter never re-reads what it just wrote to hash it.
  * - A failed put leaves nothing that looks preserved (no half-written object under the key).
  * - `appendLog` is the one mutable operation, for the custody ledger; history stays detectable (the ledger is
- *   hash-chained and anchored by write-once checkpoints). An adapter without a lock makes it a compare-and-swap
- *   and throws ConcurrentWriteError, writing nothing, when another writer appended in between.
+ *   hash-chained and anchored by write-once checkpoints). It is all-or-nothing: when it throws, the log is as
+ *   it was before the call (local: the partial tail is truncated away before the error is reported; S3: the
+ *   whole object is replaced in one put). An adapter without a lock makes it a compare-and-swap and throws
+ *   ConcurrentWriteError, writing nothing, when another writer appended in between.
+ * - `trimLogTail` (optional) removes a torn partial last line a crash left, only when the log ends with exactly
+ *   those bytes; the caller records them in the ledger. Stores whose appends cannot tear do not implement it.
+ * - `lock`: local, it cannot be held by two live writers at once, and a lock left by a dead process is taken
+ *   over; S3 has no lock primitive (a documented no-op), and the compare-and-swap `appendLog` keeps the ledger
+ *   from forking there.
  */
 import type { Readable } from 'node:stream';
 
@@ -65,9 +72,11 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<StoredObject>;
   /** Appends text to a log object, creating it when absent (custody ledger only); ConcurrentWriteError when another writer got in first. */
   appendLog(key: string, text: string): Promise<void>;
+  /** Removes `tail` from the end of a log that ends with exactly it (a torn line left by a crash). */
+  trimLogTail?(key: string, tail: string): Promise<void>;
   /**
-   * Takes an exclusive lock for one writer of a case (local: lock file; S3: best effort, documented).
-   * Returns the release function.
+   * Takes an exclusive lock for one writer of a case (local: an O_EXCL lock file naming pid and process start
+   * time; S3: a documented no-op). Returns the release function.
    */
   lock(name: string): Promise<() => Promise<void>>;
   /** True when the store exists (the locker directory or the bucket). */

@@ -12,12 +12,13 @@ export function escapeTerminal(text: string): string {
 }
 
 /**
- * escapeTerminal for whole documents (CSV, JSON Lines, reports) shown on a terminal: line feeds and tabs
- * keep their meaning, every other control or bidi character becomes a visible escape.
+ * Text bound for standard output, terminal or pipe: line feeds and tabs kept, every other control or bidi
+ * character written as `\uXXXX`. Inside JSON strings that is a valid escape of the same character (JSON output
+ * parses to the same value); in CSV or prose it is a visible, inert escape. Idempotent.
  */
-export function escapeTerminalLines(text: string): string {
+export function terminalSafeText(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point here
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, visibleEscape);
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function visibleEscape(c: string): string {

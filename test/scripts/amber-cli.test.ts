@@ -183,3 +183,14 @@ describe('CLI: the installed bin', () => {
     await expect(run(process.execPath, [bin, 'verify', '--case', 'x'], { cwd })).rejects.toMatchObject({ code: 2 });
   });
 });
+
+describe('CLI: amber collect of nothing', () => {
+  it('exits 2 naming the empty source and the fix, and creates no case', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'empty'));
+    const run = await runCli(['collect', '--case', 'C1', '--from', 'empty'], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/nothing preserved: "empty" holds no files[\s\S]*fix: pass --from/);
+    await expect(readFile(join(cwd, 'evidence/cases/C1/custody-ledger.jsonl'))).rejects.toThrow(/ENOENT/);
+  });
+});

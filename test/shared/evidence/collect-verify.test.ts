@@ -8,6 +8,7 @@ import { LocalEvidenceSource } from '../../../shared/evidence/local-source.ts';
 import { LocalObjectStore } from '../../../shared/evidence/local-object-store.ts';
 import { verifyCase } from '../../../shared/evidence/verify.ts';
 import { ledgerKey } from '../../../shared/evidence/names.ts';
+import { InvalidInputError } from '../../../shared/errors.ts';
 import type { EvidenceSource } from '../../../shared/ports/evidence-source.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
@@ -182,5 +183,46 @@ describe('Use case: verifyCase', () => {
     expect(second.intact).toBe(true);
     const last = JSON.parse((await store.readText(ledgerKey('INC-1')))!.trim().split('\n').at(-1)!);
     expect(last).toMatchObject({ action: 'verified', detail: { intact: true, items: 3, failures: 0 } });
+  });
+});
+
+describe('Use case: collectEvidence with sources that hold nothing or change', () => {
+  it('refuses to collect from an empty folder (exit 2), naming it, and writes nothing into the case', async () => {
+    const { store } = await setup();
+    const empty = join(await tempDir(), 'empty');
+    await mkdir(empty);
+    const error = (await collect(store, empty).catch((e: unknown) => e)) as InvalidInputError;
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(/nothing preserved: ".*empty" holds no files/);
+    expect(error.hint).toMatch(/pass --from with the file, folder or s3:\/\/bucket\/prefix that holds the logs/);
+    expect(await store.readText(ledgerKey('INC-1'))).toBeUndefined();
+  });
+
+  it('collects the other sources and names the empty one as not preserved', async () => {
+    const { src, store } = await setup();
+    const empty = join(await tempDir(), 'empty');
+    await mkdir(empty);
+    const summary = await collect(store, src, empty);
+    expect(summary.items).toBe(3);
+    expect(summary.failures).toEqual([expect.objectContaining({ origin: empty, reason: expect.stringMatching(/holds no files/), exitCode: 2 })]);
+  });
+
+  it('preserves a file that grows while read with the hash of what was read, and warns in the summary and the ledger', async () => {
+    const { src, store } = await setup();
+    const growing = join(src, 'notes.txt');
+    // The store's first read of this object happens after the source was opened: the file grows in between.
+    const racing = Object.create(store) as LocalObjectStore;
+    racing.putImmutable = async (key, body, options) => {
+      if (key.endsWith('notes.txt')) await appendFile(growing, 'appended while collecting\n');
+      return store.putImmutable(key, body, options);
+    };
+    const summary = await collectEvidence({ store: racing, caseName: 'INC-1', sources: [await LocalEvidenceSource.open(src)], actor });
+    expect(summary.warnings).toEqual([{ origin: expect.stringMatching(/notes\.txt$/), reason: expect.stringMatching(/changed while it was read \(its size went from \d+ to \d+ bytes/) }]);
+    const entry = (await store.readText(ledgerKey('INC-1')))!.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.items?.[0]?.key.endsWith('notes.txt'));
+    expect(entry.detail.changedWhileRead).toMatch(/what was preserved and hashed is exactly the bytes read/);
+    const preserved = await readFile(store.pathOf('cases/INC-1/logs/notes.txt'));
+    expect(entry.items[0].sha256).toBe(createHash('sha256').update(preserved).digest('hex'));
+    expect((await verifyCase({ store, caseName: 'INC-1', actor, record: false })).intact).toBe(true);
   });
 });

@@ -93,4 +93,38 @@ describe('Function: verifyLedgerChain', () => {
     const failures = verifyLedgerChain(join(lines), checkpoints);
     expect(failures).toContainEqual(expect.objectContaining({ kind: 'ledger-edited', line: 3 }));
   });
+
+  it('names a torn last line (a write cut short) as torn, not as an entry', async () => {
+    const { lines, checkpoints } = await sixEntries();
+    const text = `${join(lines)}{"seq":7,"prev":"`;
+    expect(verifyLedgerChain(text, checkpoints)).toEqual([expect.objectContaining({ kind: 'ledger-torn', line: 7 })]);
+  });
+});
+
+describe('Function: verifyLedgerChain over chained checkpoints', () => {
+  it('names a checkpoint removed from the middle of the sequence', async () => {
+    const { lines, checkpoints } = await sixEntries();
+    expect(checkpoints.map((c) => c.seq)).toEqual([3, 6]);
+    const failures = verifyLedgerChain(join(lines), checkpoints.filter((c) => c.seq !== 3));
+    expect(failures).toEqual([expect.objectContaining({ kind: 'checkpoint-removed', seq: 3 })]);
+  });
+
+  it('names a checkpoint replaced by one with other content', async () => {
+    const { lines, checkpoints } = await sixEntries();
+    const replaced = checkpoints.map((c) => (c.seq === 3 ? { ...c, fileSha256: sha256Hex('forged') } : c));
+    expect(verifyLedgerChain(join(lines), replaced)).toEqual([expect.objectContaining({ kind: 'checkpoint-edited', seq: 3 })]);
+  });
+});
+
+describe('Method: CustodyLedger.openForWriting', () => {
+  it('refuses to build on a torn last line that no interrupted run accounts for, and changes nothing', async () => {
+    const store = await LocalObjectStore.open(await tempDir(), { create: true });
+    const ledger = await CustodyLedger.openForWriting(store, 'c1', actor, new Date());
+    await ledger.append('acquired', actor, new Date());
+    await ledger.checkpoint();
+    await store.appendLog(ledgerKey('c1'), '{"seq":2,');
+    const before = await store.readText(ledgerKey('c1'));
+    await expect(CustodyLedger.openForWriting(store, 'c1', actor, new Date())).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/line 2 is incomplete/) });
+    expect(await store.readText(ledgerKey('c1'))).toBe(before);
+  });
 });

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat, readdir } from 'node:fs/promises';
+import { mkdir, readFile, stat, readdir, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -81,6 +83,22 @@ describe('Class: LocalObjectStore', () => {
       await release();
       await second;
       expect(order).toEqual(['first releases', 'second acquired']);
+    });
+  });
+
+  describe('Method: lock (temporary files)', () => {
+    it('removes the temporary files of dead writers once the lock is held, and keeps those of live ones', async () => {
+      const store = await LocalObjectStore.open(await tempDir(), { create: true });
+      const tmp = join(store.root, '.amber-tmp');
+      await mkdir(tmp, { recursive: true });
+      const self = readFileSync('/proc/self/stat', 'utf8');
+      const start = self.slice(self.lastIndexOf(')') + 2).split(' ')[19];
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      await writeFile(join(tmp, `${dead}-1-crashed`), 'partial copy');
+      await writeFile(join(tmp, `${process.pid}-${start}-live`), 'being written');
+      const release = await store.lock('case-x');
+      await release();
+      expect(await readdir(tmp)).toEqual([`${process.pid}-${start}-live`]);
     });
   });
 });

@@ -37,7 +37,7 @@ function input(): ReportInput {
     activity: [{ hour: '2026-11-20T04:00:00.000Z', events: 2, errors: 1 }],
     identities: [{ actor: EVIL, events: 2, first: '2026-11-20T04:00:00Z', last: '2026-11-20T04:10:00Z', sourceIps: 1, actions: 2, errors: 1 }],
     ledger: [{ seq: 1, prev: '0'.repeat(64), at: '2026-11-21T00:00:00Z', action: 'acquired', actor: 'analyst', tool: 'amber/test', case: 'INC-1', detail: { note: EVIL } }],
-    verification: { case: 'INC-1', locker: 'file:///tmp/locker', intact: true, checkedAt: '2026-11-21T00:00:01Z', ledgerEntries: 1, bytes: 10, items: [], failures: [], warnings: [] },
+    verification: { case: 'INC-1', locker: 'file:///tmp/locker', intact: true, checkedAt: '2026-11-21T00:00:01Z', ledgerEntries: 1, bytes: 10, items: [], failures: [], accepted: [], warnings: [] },
     parseProblems: [{ key: `cases/INC-1/${EVIL}`, record: 3, reason: EVIL }],
     detectionErrors: [],
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, escapeHtml, escapeTerminal, escapeTerminalLines } from '../../../shared/text/escape.ts';
+import { csvCell, escapeHtml, escapeTerminal, terminalSafeText } from '../../../shared/text/escape.ts';
 
 describe('Function: escapeTerminal', () => {
   it('turns escape sequences, carriage returns and bidi overrides into visible text', () => {
@@ -10,9 +10,9 @@ describe('Function: escapeTerminal', () => {
   });
 });
 
-describe('Function: escapeTerminalLines', () => {
+describe('Function: terminalSafeText', () => {
   it('keeps line feeds and tabs but neutralises ESC, C1 (one-byte CSI), carriage returns and bidi overrides', () => {
-    expect(escapeTerminalLines('a,b\tc\n\u001b[31mred\u009b2J\rhidden\u202e\n')).toBe('a,b\tc\n\\x1b[31mred\\x9b2J\\x0dhidden\\u202e\n');
+    expect(terminalSafeText('a,b\tc\n\u001b[31mred\u009b2J\rhidden\u202e\n')).toBe('a,b\tc\n\\u001b[31mred\\u009b2J\\u000dhidden\\u202e\n');
   });
 });
 
