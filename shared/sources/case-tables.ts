@@ -178,14 +178,14 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
     };
 
     /** Reports what parsing found, sets aside records the table cannot hold, and exposes the rest as derived NDJSON. */
-    const exposeCloudTrail = async (item: EvidenceItem, result: CloudTrailParseResult, indexOf: (i: number) => number = (i) => i): Promise<void> => {
+    const exposeCloudTrail = async (item: EvidenceItem, result: CloudTrailParseResult): Promise<void> => {
       for (const e of result.errors) problems.push({ key: item.key, reason: e.message });
-      for (const r of result.rejected) recordProblem('cloudtrail', { key: item.key, record: indexOf(r.index), reason: `${r.locator}: ${r.reason}` });
+      for (const r of result.rejected) recordProblem('cloudtrail', { key: item.key, record: r.index, reason: `${r.locator}: ${r.reason}` });
       const kept = [];
       for (const r of result.records) {
         const problem = cloudTrailRecordProblem(r.record);
-        if (problem) recordProblem('cloudtrail', { key: item.key, record: indexOf(r.index), reason: `${problem}; the record was set aside, the file's other records are analysed` });
-        else kept.push(indexOf(r.index) === r.index ? r : { ...r, index: indexOf(r.index) });
+        if (problem) recordProblem('cloudtrail', { key: item.key, record: r.index, reason: `${problem}; the record was set aside, the file's other records are analysed` });
+        else kept.push(r);
       }
       if (kept.length === 0) {
         unparsable.add(item.key);
@@ -214,28 +214,27 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
     };
 
     /**
-     * A CloudTrail object with records over the input limits: the scan is run again over the private copy, keeping
-     * only the records within every limit (each at most maxRecordBytes, so memory stays bounded), and those are
-     * parsed as JSON Lines with their original positions.
+     * An object with records over the input limits: the scan runs again over the private copy, keeping only the
+     * records within every limit (each at most maxRecordBytes, so memory stays bounded). They are handed to the parser
+     * as lines, each at its original position (a record set aside leaves a blank line, which parsers skip), so every
+     * index the parser reports is the record's index in the preserved object.
      */
-    const salvage = async (item: EvidenceItem, v: VerifiedObject): Promise<void> => {
+    const withinLimits = async (item: EvidenceItem, v: VerifiedObject): Promise<Buffer | undefined> => {
       const scan = await scanFile(v.path, v.gzip, limits, { collect: true });
       const good = scan.good ?? [];
       if (good.length === 0) {
         unparsable.add(item.key);
-        return;
+        return undefined;
       }
-      const lines = good.map((g) => Buffer.from(g.bytes.map((b) => (b === 0x0a || b === 0x0d ? 0x20 : b))));
-      const text = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
-      let result;
-      try {
-        result = parseCloudTrail(text, item.key, { maxRecordBytes: limits.maxRecordBytes, maxInflatedBytes: limits.maxInflatedBytes });
-      } catch (error) {
-        unparsable.add(item.key);
-        problems.push({ key: item.key, reason: `the records within the input limits are not CloudTrail: ${isAmberError(error) ? error.message : String(error)}` });
-        return;
+      const parts: Buffer[] = [];
+      let next = 0;
+      for (const g of good) {
+        if (g.record > next) parts.push(Buffer.alloc(g.record - next, 0x0a));
+        // Line breaks inside a record are JSON whitespace (a raw one inside a string is invalid either way).
+        parts.push(Buffer.from(g.bytes.map((b) => (b === 0x0a || b === 0x0d ? 0x20 : b))), Buffer.from('\n'));
+        next = g.record + 1;
       }
-      await exposeCloudTrail(item, result, (i) => good[i]?.record ?? i);
+      return Buffer.concat(parts);
     };
 
     /** Parses an object with another source's parser into its table's derived rows. */
@@ -300,8 +299,10 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
       }
       if (sniff.shape === 'digest') digests.push(item.key);
       else if (sniff.shape && hostile) {
-        if (sniff.shape === 'records' || sniff.shape === 'array' || sniff.shape === 'jsonl') await salvage(item, v);
-        else {
+        if (sniff.shape === 'records' || sniff.shape === 'array' || sniff.shape === 'jsonl') {
+          const text = await withinLimits(item, v);
+          if (text) await derive(item, text);
+        } else {
           unparsable.add(item.key);
           problems.push({ key: item.key, reason: `a ${sniff.shape} CloudTrail object is read whole, and this one is over the input limits; it was not analysed` });
         }
@@ -314,8 +315,8 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
         const found = forced ? { source: forced } : detectSource(headText(head), item.key, logSources);
         if (!found.source) unrecognised.push({ key: item.key, reason: found.reason ?? 'not a format Amber parses yet' });
         else if (hostile) {
-          unparsable.add(item.key);
-          problems.push({ key: item.key, reason: `${found.source.id} objects are parsed whole, and this one holds records over the input limits; none of its records were analysed` });
+          const text = await withinLimits(item, v);
+          if (text) await deriveSource(item, found.source, text);
         } else await deriveSource(item, found.source, await readFile(v.path));
       }
     }
