@@ -5,6 +5,7 @@ import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
 import { detectInSession, eventCount, openCaseSession, type CaseSession } from './case-session.ts';
 import { t, type Io } from './io.ts';
+import type { CaseCoverage } from '../../shared/sources/case-tables.ts';
 
 const USAGE = 'amber detect --case C [--locker DIR] [--json]';
 
@@ -24,6 +25,7 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
             errors: run.errors,
             problems: session.tables.problems,
             unrecognised: session.tables.unrecognised,
+            coverage: session.tables.coverage,
           },
           null,
           2,
@@ -43,6 +45,7 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
 export function describeFindings(session: CaseSession, findings: readonly Finding[], detections: number): string {
   const { tables } = session;
   const lines = [`Case ${t(session.caseName)}: ${eventCount(tables)} events, ${detections} detections run, ${findings.length} finding${findings.length === 1 ? '' : 's'}`];
+  lines.push(...describeCoverage(tables.coverage));
   for (const f of findings) {
     lines.push(
       `  ${f.severity.toUpperCase().padEnd(8)} ${t(f.event_time ?? '')}  ${t(f.title)}`,
@@ -58,4 +61,30 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
   }
   if (tables.unrecognised.length > 0) lines.push(`  ${tables.unrecognised.length} object(s) in no format Amber queries yet (preserved and hashed; see --json)`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What the findings were computed from. A case where nothing was analysed must never read as a clean
+ * "0 findings": the first line then says so in capitals.
+ */
+export function describeCoverage(coverage: CaseCoverage): string[] {
+  const { objects, records } = coverage;
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const aside = [
+    objects.unrecognised > 0 ? `${objects.unrecognised} unrecognised` : '',
+    objects.unparsable > 0 ? `${objects.unparsable} unparsable` : '',
+    objects.digests > 0 ? plural(objects.digests, 'digest file') : '',
+  ].filter(Boolean);
+  const lines: string[] = [];
+  if (objects.analysed === 0) {
+    lines.push(
+      `  NOTHING ANALYSED: 0 of ${plural(objects.total, 'object')} analysed: nothing Amber parses${aside.length > 0 ? ` (${aside.join(', ')})` : ''}; 0 findings here means nothing was examined, not that nothing happened`,
+    );
+  } else {
+    lines.push(`  coverage: ${objects.analysed} of ${plural(objects.total, 'object')} analysed${aside.length > 0 ? ` (${aside.join(', ')})` : ''}; ${plural(records.loaded, 'record')} loaded, ${records.rejected} set aside`);
+  }
+  for (const [id, source] of Object.entries(coverage.sources)) {
+    lines.push(`    ${t(id)}: ${plural(source.objects, 'object')}, ${plural(source.records.loaded, 'record')} loaded, ${source.records.rejected} set aside`);
+  }
+  return lines;
 }
