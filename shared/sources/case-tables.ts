@@ -9,7 +9,8 @@
  * and files DuckDB cannot read are set aside and reported with their object and position; the rest of the case is
  * still analysed, and `coverage` says how much was.
  */
-import { open as openFile, readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open as openFile, readFile, rename } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { isAmberError } from '../errors.ts';
 import type { CustodyLedger } from '../evidence/ledger.ts';
@@ -28,6 +29,7 @@ import type { LogSource } from './log-source.ts';
 import { detectSource, LOG_SOURCES, sourceById } from './registry.ts';
 import { loadSourceTable, sourceRowLine, sourceRowProblem } from './source-table.ts';
 import { scanFile, VerifiedInputs, type VerifiedObject } from './verified-inputs.ts';
+import { extractZip, isZip } from './zip-members.ts';
 
 /** A record or file Amber could not turn into events; the object stays preserved and hashed. */
 export interface ParseProblem {
@@ -135,6 +137,8 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
     const unparsable = new Set<string>();
     const analysed = new Set<string>();
     let derivedRead = 0;
+    let objectsTotal = 0;
+    const objectsByKey = new Map(items);
     const tally = (id: string): Tally => {
       const found = tallies.get(id) ?? { objects: 0, loaded: 0, rejected: 0 };
       tallies.set(id, found);
@@ -278,15 +282,13 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
       sourcePaths.set(source, paths);
     };
 
-    const originals = [...items.values()].filter((item) => !isDerived(item));
-    for (const item of originals) {
-      sha256ByKey.set(item.key, item.sha256);
-      const v = inputs.get(item.key)!;
+    /** Recognises one object (an original, or a zip member) and loads its records, or says why it cannot. */
+    const analyseObject = async (item: EvidenceItem, v: VerifiedObject): Promise<void> => {
       const scan = v.scan;
       if (scan?.fileProblem) {
         unparsable.add(item.key);
         problems.push({ key: item.key, reason: scan.fileProblem });
-        continue;
+        return;
       }
       const hostile = scan !== undefined && scan.violations.length > 0;
       const head = await readHead(v.path);
@@ -319,6 +321,70 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
           if (text) await deriveSource(item, found.source, text);
         } else await deriveSource(item, found.source, await readFile(v.path));
       }
+    };
+
+    /**
+     * A zip archive: each member is inflated once into the private folder (hashed as it streams), preserved as a
+     * derived item (`derived`, with the archive's SHA-256 and the member's name), and analysed like any object.
+     */
+    const expandZip = async (item: EvidenceItem, v: VerifiedObject): Promise<void> => {
+      const extracted = await extractZip(v.path, (index) => inputs.reservePath(`zip${index}`), limits.maxInflatedBytes);
+      for (const p of extracted.problems) problems.push({ key: item.key, reason: p.reason });
+      if (extracted.members.length === 0) {
+        objectsTotal += 1;
+        unparsable.add(item.key);
+        return;
+      }
+      for (const member of extracted.members) {
+        objectsTotal += 1;
+        const key = `${derivedPrefix}zip/${item.id}/${member.index}-${member.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(-120)}`;
+        let memberItem = items.get(key);
+        if (!memberItem) {
+          const stored = await store.putImmutable(key, createReadStream(member.path), { mediaType: 'application/octet-stream' });
+          memberItem = {
+            id: itemId(key),
+            case: ledger.caseName,
+            origin: `amber:unzip?from=${encodeURIComponent(item.key)}&member=${encodeURIComponent(member.name)}`,
+            key,
+            size: stored.size,
+            sha256: stored.sha256,
+            acquiredAt: clock().toISOString(),
+            acquiredBy: actor.principal,
+            retainUntil: item.retainUntil,
+            mediaType: 'application/octet-stream',
+            derivedFrom: item.id,
+          };
+          await ledger.append('derived', actor, clock(), {
+            items: [memberItem],
+            detail: { from: item.key, fromSha256: item.sha256, member: member.name, memberIndex: member.index, memberSha256: member.sha256 },
+          });
+        }
+        objectsByKey.set(key, memberItem);
+        // Findings cite the member's own SHA-256: the one hashed from the bytes analysed in this run.
+        sha256ByKey.set(key, member.sha256);
+        if (member.nestedZip) {
+          unrecognised.push({ key, reason: `a zip archive inside ${item.key} (member ${JSON.stringify(member.name)}): preserved, not opened; extract it and collect it to analyse it` });
+          continue;
+        }
+        const head = await readHead(member.path);
+        const gzip = isGzip(head);
+        // DuckDB decides to inflate by the file's extension.
+        const path = `${member.path}${gzip ? '.json.gz' : '.json'}`;
+        await rename(member.path, path);
+        await analyseObject(memberItem, { item: memberItem, path, gzip, scan: await scanFile(path, gzip, limits) });
+      }
+    };
+
+    const originals = [...items.values()].filter((item) => !isDerived(item));
+    for (const item of originals) {
+      sha256ByKey.set(item.key, item.sha256);
+      const v = inputs.get(item.key)!;
+      if (!item.source && isZip(await readHead(v.path))) {
+        await expandZip(item, v);
+        continue;
+      }
+      objectsTotal += 1;
+      await analyseObject(item, v);
     }
 
     // One bulk load; when DuckDB refuses a file, find which, and let Amber's parser recover those.
@@ -335,7 +401,7 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
         } catch {
           analysed.delete(input.key);
           tally('cloudtrail').objects -= 1;
-          await derive(items.get(input.key)!, await readFile(input.path));
+          await derive(objectsByKey.get(input.key)!, await readFile(input.path));
         }
       }
       loaded = await loadCloudTrailTable(engine, [...good, ...ndjson]);
@@ -357,7 +423,7 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
     }
     const coverage: CaseCoverage = {
       objects: {
-        total: originals.length,
+        total: objectsTotal,
         analysed: analysed.size,
         unrecognised: unrecognised.length,
         unparsable: unparsable.size,

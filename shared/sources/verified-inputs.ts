@@ -112,6 +112,12 @@ export class VerifiedInputs {
     return path;
   }
 
+  /** A fresh path in the private folder, for bytes Amber writes there itself (zip members). */
+  reservePath(name: string): string {
+    this.counter += 1;
+    return join(this.dir, `r${this.counter}-${name.replace(GLOB_SAFE, '_').slice(-80)}`);
+  }
+
   /** Removes the private copies (idempotent). */
   async close(): Promise<void> {
     if (this.closed) return;
