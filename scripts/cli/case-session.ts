@@ -1,5 +1,5 @@
 /** A case opened for analysis on the embedded engine: the locker, its ledger (one writer), DuckDB, tables. */
-import { NotImplementedError } from '../../shared/errors.ts';
+import { NotImplementedError, UsageError } from '../../shared/errors.ts';
 import { CustodyLedger } from '../../shared/evidence/ledger.ts';
 import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
 import type { Actor } from '../../shared/evidence/model.ts';
@@ -18,6 +18,7 @@ import { MmdbGeoLocator } from '../../shared/geo/mmdb-geo-locator.ts';
 import { timelineSql } from '../../shared/timeline/timeline.ts';
 import { DuckDbQueryEngine, type DuckDbQueryEngineOptions } from '../../shared/query/duckdb-engine.ts';
 import { loadCaseTables, type CaseTables } from '../../shared/sources/case-tables.ts';
+import type { InputLimits } from '../../shared/sources/input-scan.ts';
 import type { Io } from './io.ts';
 import { actorFrom, lockerSpec, openLocker } from './context.ts';
 
@@ -50,7 +51,7 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
     // which that record's checkpoint would otherwise anchor as if it were Amber's own.
     const ledger = await CustodyLedger.openForWriting(store, caseName, actor, new Date());
     engine = await DuckDbQueryEngine.create(engineOptions);
-    const tables = await loadCaseTables({ store, ledger, engine, actor });
+    const tables = await loadCaseTables({ store, ledger, engine, actor, limits: inputLimits(io) });
     const opened = engine;
     return {
       caseName,
@@ -141,4 +142,26 @@ export async function loadSuppressionFile(path: string | undefined, cwd: string)
 /** Total events across tables. */
 export function eventCount(tables: CaseTables): number {
   return Object.values(tables.events).reduce((a, b) => a + b, 0);
+}
+
+/** The environment variable that sets each input limit (defaults in shared/sources/input-scan.ts and the README). */
+export const LIMIT_VARIABLES: Readonly<Record<keyof InputLimits, string>> = {
+  maxDepth: 'AMBER_MAX_DEPTH',
+  maxRecordBytes: 'AMBER_MAX_RECORD_BYTES',
+  maxFieldBytes: 'AMBER_MAX_FIELD_BYTES',
+  maxInflatedBytes: 'AMBER_MAX_INFLATED_BYTES',
+};
+
+/** Input limits a responder raised (or lowered) for a case whose real records need it. */
+export function inputLimits(io: Io): Partial<InputLimits> {
+  const limits: Partial<Record<keyof InputLimits, number>> = {};
+  for (const [name, variable] of Object.entries(LIMIT_VARIABLES) as Array<[keyof InputLimits, string]>) {
+    const raw = io.env[variable];
+    if (raw === undefined || raw === '') continue;
+    if (!/^[1-9]\d*$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+      throw new UsageError(`${variable}=${JSON.stringify(raw)} is not a positive whole number`, { hint: `set ${variable} to a number of ${name === 'maxDepth' ? 'levels' : 'bytes'}, or unset it for the default` });
+    }
+    limits[name] = Number(raw);
+  }
+  return limits;
 }

@@ -6,6 +6,7 @@ import { optionalString, requireString } from './args.ts';
 import type { SuppressedFinding } from '../../shared/detections/suppress.ts';
 import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type CaseSession } from './case-session.ts';
 import { t, type Io } from './io.ts';
+import type { CaseCoverage } from '../../shared/sources/case-tables.ts';
 
 const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--json]';
 
@@ -30,6 +31,7 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
             errors: run.errors,
             problems: session.tables.problems,
             unrecognised: session.tables.unrecognised,
+            coverage: session.tables.coverage,
           },
           null,
           2,
@@ -74,6 +76,7 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
     `Case ${t(session.caseName)}: ${plural(eventCount(tables), 'event')}, ${plural(detections, 'detection')} run, ${plural(findings.length, 'finding')}` +
       `${failed ? ` (${failed} of them failed attempts)` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
   ];
+  lines.push(...describeCoverage(tables.coverage));
   for (const f of findings) {
     const context = findingContext(f);
     lines.push(
@@ -100,4 +103,30 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
   }
   if (tables.unrecognised.length > 0) lines.push(`  ${tables.unrecognised.length} object(s) in no format Amber queries yet (preserved and hashed; see --json)`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What the findings were computed from. A case where nothing was analysed must never read as a clean
+ * "0 findings": the first line then says so in capitals.
+ */
+export function describeCoverage(coverage: CaseCoverage): string[] {
+  const { objects, records } = coverage;
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const aside = [
+    objects.unrecognised > 0 ? `${objects.unrecognised} unrecognised` : '',
+    objects.unparsable > 0 ? `${objects.unparsable} unparsable` : '',
+    objects.digests > 0 ? plural(objects.digests, 'digest file') : '',
+  ].filter(Boolean);
+  const lines: string[] = [];
+  if (objects.analysed === 0) {
+    lines.push(
+      `  NOTHING ANALYSED: 0 of ${plural(objects.total, 'object')} analysed: nothing Amber parses${aside.length > 0 ? ` (${aside.join(', ')})` : ''}; 0 findings here means nothing was examined, not that nothing happened`,
+    );
+  } else {
+    lines.push(`  coverage: ${objects.analysed} of ${plural(objects.total, 'object')} analysed${aside.length > 0 ? ` (${aside.join(', ')})` : ''}; ${plural(records.loaded, 'record')} loaded, ${records.rejected} set aside`);
+  }
+  for (const [id, source] of Object.entries(coverage.sources)) {
+    lines.push(`    ${t(id)}: ${plural(source.objects, 'object')}, ${plural(source.records.loaded, 'record')} loaded, ${source.records.rejected} set aside`);
+  }
+  return lines;
 }

@@ -4,7 +4,7 @@
  * file's SHA-256 against its digest, the chain of digests, and log files present that no digest lists.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, NotImplementedError, UsageError } from '../../shared/errors.ts';
 import { CustodyLedger } from '../../shared/evidence/ledger.ts';
@@ -21,6 +21,8 @@ import {
   validateCloudTrailDigests,
   type CloudTrailPublicKey,
 } from '../../shared/sources/cloudtrail/index.ts';
+import { RECOGNITION_BYTES } from '../../shared/sources/recognise.ts';
+import { VerifiedInputs } from '../../shared/sources/verified-inputs.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker } from './context.ts';
@@ -59,15 +61,30 @@ export async function runValidateLogs(values: Values, _positionals: string[], io
     // Its result goes into the ledger: never on top of entries no checkpoint or interrupted run accounts for.
     const ledger = await CustodyLedger.openForWriting(store, caseName, actorFrom(io), new Date());
     const items = [...ledger.items().values()].filter((i) => !i.derivedFrom);
+    // Every object validated is read once from the locker, hashed against its custody record, and read from a
+    // private copy from then on: a mismatch or a missing object stops here (exit 3), naming each one.
+    const inputs = await VerifiedInputs.open(store, items, { scan: () => false });
+    try {
+      return await validate(ledger, inputs, items);
+    } finally {
+      await inputs.close();
+    }
+  } finally {
+    await release();
+  }
+
+  async function validate(ledger: CustodyLedger, inputs: VerifiedInputs, items: readonly EvidenceItem[]): Promise<number> {
     const digests = [];
     const logFiles = new Map<string, EvidenceItem>();
     for (const item of items) {
+      const copy = inputs.get(item.key)!.path;
       const name = trailKey(item);
-      if (!name) continue;
-      if (name.includes('/CloudTrail-Digest/')) {
-        const bytes = await readFile(store.pathOf(item.key));
-        if (sniffCloudTrail(bytes, item.key).shape === 'digest') digests.push({ key: item.key, bytes, ...(item.origin.startsWith('s3://') ? { origin: item.origin } : {}) });
-      } else if (parseLogFileKey(name)) {
+      // Digests are recognised by content wherever they sit, not only under CloudTrail-Digest/.
+      const head = await readHead(copy);
+      if (sniffCloudTrail(head, item.key).shape === 'digest') {
+        const bytes = await readFile(copy);
+        digests.push({ key: item.key, bytes, ...(item.origin.startsWith('s3://') ? { origin: item.origin } : {}) });
+      } else if (name && parseLogFileKey(name)) {
         logFiles.set(name, item);
       }
     }
@@ -83,7 +100,7 @@ export async function runValidateLogs(values: Values, _positionals: string[], io
       logFile: (_bucket, key) => {
         const item = logFiles.get(key);
         // The validator asks one file at a time, synchronously: read it then, not all of them up front.
-        return item ? { bytes: readFileSync(store.pathOf(item.key)) } : undefined;
+        return item ? { bytes: readFileSync(inputs.get(item.key)!.path) } : undefined;
       },
       presentLogFiles: [...logFiles.keys()].map((key) => ({ bucket, key })),
     });
@@ -105,7 +122,16 @@ export async function runValidateLogs(values: Values, _positionals: string[], io
       }
     }
     return intact ? ExitCode.ok : ExitCode.integrity;
+  }
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(RECOGNITION_BYTES);
+    const { bytesRead } = await fh.read(buffer, 0, RECOGNITION_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
   } finally {
-    await release();
+    await fh.close();
   }
 }

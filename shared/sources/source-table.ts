@@ -28,3 +28,26 @@ export async function loadSourceTable(engine: DuckDbQueryEngine, source: LogSour
   const [count] = await engine.query<{ n: number }>(`SELECT count(*) AS n FROM ${q(source.table)}`);
   return count?.n ?? 0;
 }
+
+/**
+ * Why a parsed row does not fit its table's declared column types, or undefined when it does: DuckDB's typed
+ * read_json would refuse the whole derived file for it. VARCHAR takes any JSON value (as text); the numeric and
+ * boolean columns need that JSON type.
+ */
+export function sourceRowProblem(columns: readonly { readonly name: string; readonly type: string }[], row: Readonly<Record<string, unknown>>): string | undefined {
+  for (const c of columns) {
+    const v = row[c.name];
+    if (v === null || v === undefined) continue;
+    const type = c.type.toUpperCase();
+    const shown = Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v === 'string' ? `the string ${JSON.stringify(v.slice(0, 40))}` : `${typeof v} ${String(v)}`;
+    if (type === 'BIGINT' || type === 'INTEGER') {
+      const max = type === 'INTEGER' ? 2 ** 31 - 1 : Number.MAX_SAFE_INTEGER;
+      if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > max) return `column ${c.name} is ${shown}, where the table declares ${type}`;
+    } else if (type === 'DOUBLE') {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return `column ${c.name} is ${shown}, where the table declares DOUBLE`;
+    } else if (type === 'BOOLEAN') {
+      if (typeof v !== 'boolean') return `column ${c.name} is ${shown}, where the table declares BOOLEAN`;
+    }
+  }
+  return undefined;
+}

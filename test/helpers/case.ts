@@ -9,6 +9,7 @@ import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
 import { DuckDbQueryEngine } from '../../shared/query/duckdb-engine.ts';
 import { loadCaseTables } from '../../shared/sources/case-tables.ts';
 import type { LogSource } from '../../shared/sources/log-source.ts';
+import type { InputLimits } from '../../shared/sources/input-scan.ts';
 import { tempDir } from './tmp.ts';
 
 export const TEST_ACTOR = { principal: 'analyst@test', tool: 'amber/test' };
@@ -17,7 +18,7 @@ export const TEST_ACTOR = { principal: 'analyst@test', tool: 'amber/test' };
  * Collects `files` (relative path -> content) from `src/` into case `c` and loads its tables. The engine is
  * closed when the calling test finishes.
  */
-export async function caseWith(files: Record<string, string | Buffer>, options: { logSources?: readonly LogSource[]; source?: string } = {}) {
+export async function caseWith(files: Record<string, string | Buffer>, options: { logSources?: readonly LogSource[]; source?: string; limits?: Partial<InputLimits> } = {}) {
   const base = await tempDir();
   for (const [name, body] of Object.entries(files)) {
     await mkdir(dirname(join(base, 'src', name)), { recursive: true });
@@ -29,6 +30,6 @@ export async function caseWith(files: Record<string, string | Buffer>, options: 
   const ledger = await CustodyLedger.open(store, 'c');
   const engine = await DuckDbQueryEngine.create();
   onTestFinished(() => engine.close());
-  const tables = await loadCaseTables({ store, ledger, engine, actor: TEST_ACTOR, ...(options.logSources ? { logSources: options.logSources } : {}) });
+  const tables = await loadCaseTables({ store, ledger, engine, actor: TEST_ACTOR, ...(options.logSources ? { logSources: options.logSources } : {}), ...(options.limits ? { limits: options.limits } : {}) });
   return { tables, ledger, engine, store };
 }

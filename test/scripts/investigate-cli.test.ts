@@ -141,16 +141,37 @@ describe('CLI: amber timeline', () => {
 });
 
 describe('CLI: amber report', () => {
-  it('exits 3 and says FAILED when the evidence was tampered with', async () => {
+  it('exits 3 naming the altered object, and writes no report computed from altered bytes', async () => {
     const dir = await tempDir();
     await runCli(['demo'], { cwd: dir });
     const day = join(dir, 'evidence/cases/demo/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20');
-    const victim = join(day, (await readdir(day))[3]!);
+    const name = (await readdir(day))[3]!;
+    const victim = join(day, name);
     await chmod(victim, 0o644);
     await appendFile(victim, 'x');
     const run = await runCli(['report', '--case', 'demo', '--out', 'r.html'], { cwd: dir });
     expect(run.code).toBe(3);
-    expect(run.stdout).toMatch(/integrity FAILED/);
-    expect(await readFile(join(dir, 'r.html'), 'utf8')).toMatch(/hash-mismatch/);
+    expect(run.stderr).toContain(`${name}: altered`);
+    await expect(readFile(join(dir, 'r.html'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('CLI: detect and timeline on tampered evidence', () => {
+  it('exit 3 naming every altered object, with no findings and no rows', async () => {
+    const dir = await tempDir();
+    await runCli(['demo'], { cwd: dir });
+    const day = join(dir, 'evidence/cases/demo/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20');
+    const names = (await readdir(day)).slice(0, 2);
+    for (const name of names) {
+      await chmod(join(day, name), 0o644);
+      await appendFile(join(day, name), ' ');
+    }
+    const detect = await runCli(['detect', '--case', 'demo', '--json'], { cwd: dir });
+    expect(detect.code).toBe(3);
+    expect(detect.stdout).toBe('');
+    for (const name of names) expect(detect.stderr).toContain(`${name}: altered`);
+    const timeline = await runCli(['timeline', '--case', 'demo', '--format', 'jsonl'], { cwd: dir });
+    expect(timeline.code).toBe(3);
+    expect(timeline.stdout).toBe('');
   });
 });

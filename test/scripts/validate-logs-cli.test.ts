@@ -37,7 +37,16 @@ describe('CLI: amber validate-logs', () => {
     expect(text.stdout).toMatch(/newest digest\) could not be checked/);
   });
 
-  it('names a preserved log file whose content no longer matches its digest', async () => {
+  it('names a log file whose content no longer matches its digest (changed before it was collected)', async () => {
+    const { cwd, logKey } = await exportedTrail();
+    await writeFile(join(cwd, 'trail', logKey), gzipSync('{"Records":[{"eventName":"Forged"}]}'));
+    await runCli(['collect', '--case', 'T1', '--from', 'trail'], { cwd });
+    const run = await runCli(['validate-logs', '--case', 'T1', '--public-key', 'keys.json', '--json'], { cwd });
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout).logFiles).toContainEqual(expect.objectContaining({ status: 'modified' }));
+  });
+
+  it('exits 3 naming a preserved object altered after collection, before validating anything', async () => {
     const { cwd, logKey } = await exportedTrail();
     await runCli(['collect', '--case', 'T1', '--from', 'trail'], { cwd });
     const preserved = join(cwd, 'evidence/cases/T1/trail', logKey);
@@ -45,7 +54,26 @@ describe('CLI: amber validate-logs', () => {
     await writeFile(preserved, gzipSync('{"Records":[{"eventName":"Forged"}]}'));
     const run = await runCli(['validate-logs', '--case', 'T1', '--public-key', 'keys.json', '--json'], { cwd });
     expect(run.code).toBe(3);
-    expect(JSON.parse(run.stdout).logFiles).toContainEqual(expect.objectContaining({ status: 'modified' }));
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`${logKey}: altered`);
+  });
+
+  it('recognises a digest by its content wherever it was collected from', async () => {
+    const moved = await tempDir();
+    const keys = makeKeyPair();
+    const chain = makeChain(keys, 2);
+    for (const f of chain.logs) {
+      await mkdir(dirname(join(moved, 't', f.key)), { recursive: true });
+      await writeFile(join(moved, 't', f.key), f.gz);
+    }
+    // The digests sit in a folder of their own, out of the CloudTrail-Digest/ layout.
+    for (const [i, f] of chain.digests.entries()) await writeFile(join(moved, `digest-${i}.json.gz`), f.gz);
+    await writeFile(join(moved, 'keys.json'), JSON.stringify({ PublicKeyList: [{ Value: keys.der.toString('base64'), Fingerprint: keys.fingerprint }] }));
+    await runCli(['collect', '--case', 'T2', '--from', 't', '--from', 'digest-0.json.gz', '--from', 'digest-1.json.gz'], { cwd: moved });
+    const run = await runCli(['validate-logs', '--case', 'T2', '--public-key', 'keys.json', '--json'], { cwd: moved });
+    const report = JSON.parse(run.stdout);
+    expect(report.digests.length).toBe(2);
+    expect(report.summary.validLogFiles).toBeGreaterThan(0);
   });
 
   it('reports a log file no digest lists as extra', async () => {

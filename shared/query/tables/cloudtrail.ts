@@ -451,3 +451,41 @@ SELECT ${recordColumns},
 FROM ${table}`;
   return { table: tableDdl, view: viewDdl };
 }
+
+/**
+ * Why a parsed record does not fit the table's declared types, or undefined when it does. DuckDB's typed
+ * read_json refuses a whole file for one value of the wrong JSON type where a struct, an array or a map is
+ * declared (checked on DuckDB 1.5.5: a string, number, boolean or array for a struct; anything but an array for
+ * an array; anything but an object for a map); a string column takes any JSON value (as its text). The loader
+ * sets such a record aside with this reason, so the file's other records still load.
+ */
+export function cloudTrailRecordProblem(record: Readonly<Record<string, unknown>>): string | undefined {
+  return fieldsProblem(RECORD_FIELDS, record, '');
+}
+
+function fieldsProblem(fields: readonly Field[], value: Readonly<Record<string, unknown>>, path: string): string | undefined {
+  for (const f of fields) {
+    if (!Object.hasOwn(value, f.key)) continue;
+    const problem = typeProblem(f.type, value[f.key], `${path}.${f.key}`);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function typeProblem(type: FieldType, value: unknown, path: string): string | undefined {
+  if (type === 'string' || value === null || value === undefined) return undefined;
+  const kind = Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  if (type === 'map<string,string>') {
+    return typeof value === 'object' && !Array.isArray(value) ? undefined : `${path} is ${kind}, where the table declares an object (map)`;
+  }
+  if ('array' in type) {
+    if (!Array.isArray(value)) return `${path} is ${kind}, where the table declares an array`;
+    for (const [i, element] of value.entries()) {
+      const problem = typeProblem(type.array, element, `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) return `${path} is ${kind}, where the table declares an object`;
+  return fieldsProblem(type.struct, value as Record<string, unknown>, path);
+}

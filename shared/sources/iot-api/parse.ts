@@ -104,7 +104,17 @@ export function sniffIotApi(head: string): boolean {
   // The first object's keys, as far as the head goes (container keys count: {"requests":[{...}]}).
   const keys = new Set([...head.slice(0, 16_384).matchAll(/"([A-Za-z_@][\w@.-]*)"\s*:/g)].map((m) => (m[1] as string).toLowerCase()));
   if (keys.has('eventversion') || keys.has('eventtype') || (keys.has('records') && keys.has('eventname'))) return false;
-  return SNIFF_GROUPS.every((group) => group.some((k) => keys.has(k.toLowerCase())));
+  if (!SNIFF_GROUPS.every((group) => group.some((k) => keys.has(k.toLowerCase())))) return false;
+  // A top-level object that wraps its records in an array under a key that is not a known container, and is not a
+  // request itself, is someone else's document: an Elastic pipeline test's `{"expected": [...]}` output holds
+  // `http.request.method`, `url.path` and `http.response.status_code` deep inside, which matched the groups above.
+  if (start.startsWith('{')) {
+    const top = scanObject(start, 0);
+    const direct = new Set(top.keys.map((k) => k.toLowerCase()));
+    const wrapsOther = [...top.arrayStarts.keys()].some((k) => !CONTAINERS.includes(k.toLowerCase())) && !top.keys.some((k) => CONTAINERS.includes(k.toLowerCase()));
+    if (wrapsOther && !SNIFF_GROUPS.every((group) => group.some((k) => direct.has(k.toLowerCase())))) return false;
+  }
+  return true;
 }
 
 /** Parses API request logs into rows; see the table above. */
