@@ -4,7 +4,7 @@ import type { CaseSession } from '../../../scripts/cli/case-session.ts';
 import { UNENRICHED, type Finding } from '../../../shared/detections/run.ts';
 
 /** Only what describeFindings reads of a session. */
-const session = { caseName: 'INC-1', tables: { events: { cloudtrail: 1 }, problems: [], unrecognised: [] } } as unknown as CaseSession;
+const session = { caseName: 'INC-1', tables: { events: { cloudtrail: 1 }, problems: [], unrecognised: [], coverage: { objects: { total: 1, analysed: 1, unrecognised: 0, unparsable: 0, digests: 0, derived: 0 }, records: { loaded: 1, rejected: 0 }, sources: {} } } } as unknown as CaseSession;
 
 const finding: Finding = {
   detection: 'access-denied-burst', title: 'Burst of AccessDenied', severity: 'medium', mitre: ['T1580'], event_time: '2026-11-20T10:00:05Z',
