@@ -59,6 +59,8 @@ export async function buildReport(
       ledger: session.ledger.entries,
       verification,
       parseProblems: session.tables.problems,
+      coverage: session.tables.coverage,
+      unrecognised: session.tables.unrecognised,
       detectionErrors: run.errors,
     });
     const exported = await writeExport(session, io, [html], out, { what: 'report', format: 'html', findings: run.findings.length });

@@ -6,6 +6,7 @@
 import type { Finding } from '../detections/run.ts';
 import type { SuppressedFinding } from '../detections/suppress.ts';
 import type { EvidenceItem, LedgerEntry } from '../evidence/model.ts';
+import type { CaseCoverage } from '../sources/case-tables.ts';
 import type { VerifyReport } from '../evidence/verify.ts';
 import { escapeHtml as h } from '../text/escape.ts';
 import { identityOf } from '../timeline/timeline.ts';
@@ -53,10 +54,39 @@ export interface ReportInput {
   readonly ledger: readonly LedgerEntry[];
   readonly verification: VerifyReport;
   readonly parseProblems: readonly ParseProblem[];
+  /** How much of the case was analysed (absent: not measured, e.g. a report built by other code). */
+  readonly coverage?: CaseCoverage;
+  /** Preserved objects no parser reads (kept and hashed, not analysed). */
+  readonly unrecognised?: readonly { readonly key: string; readonly reason: string }[];
   readonly detectionErrors: readonly { detection: string; error: string }[];
 }
 
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'informational'] as const;
+
+/** n and the word, singular or plural ("1 object", "2 objects"). */
+function count(n: number, word: string, plural = `${word}s`): string {
+  return `${n} ${n === 1 ? word : plural}`;
+}
+
+/**
+ * What the findings rest on: objects analysed, unrecognised and unparsable, records loaded and set aside. A case
+ * where nothing could be analysed says so first, so "no findings" is never read as "nothing found".
+ */
+function coverageSection(c: CaseCoverage | undefined, unrecognised: readonly { key: string; reason: string }[], problems: number): string {
+  if (!c) return '';
+  const o = c.objects;
+  const nothing = o.analysed === 0;
+  const rows = Object.entries(c.sources)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([id, s]) => `<tr><td><code>${h(id)}</code></td><td class="num">${s.objects}</td><td class="num">${s.records.loaded}</td><td class="num">${s.records.rejected}</td></tr>`);
+  return `<section id="coverage">
+  <h2>Coverage: what the findings rest on</h2>
+  ${nothing ? `<p class="bad"><strong>Nothing analysed:</strong> none of the ${count(o.total, 'preserved object')} is in a format Amber parses, so the absence of findings says nothing about the case.</p>` : ''}
+  <p>${count(o.analysed, 'object')} of ${o.total} analysed; ${count(o.unrecognised, 'object')} in no format Amber parses; ${count(o.unparsable, 'object')} that could not be parsed at all; ${count(o.digests, 'CloudTrail digest')} (checked by <code>amber validate-logs</code>); ${count(o.derived, 'derived copy', 'derived copies')}. ${count(c.records.loaded, 'record')} loaded, ${count(c.records.rejected, 'record')} set aside${problems ? ` (${count(problems, 'problem')} listed under Evidence)` : ''}. Every object, analysed or not, is preserved and hashed.</p>
+  ${rows.length ? `<table><thead><tr><th>Source</th><th>Objects</th><th>Records loaded</th><th>Records set aside</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : ''}
+  ${unrecognised.length ? `<h3>Objects not analysed (${unrecognised.length})</h3><ul>${unrecognised.slice(0, 500).map((u) => `<li><code>${h(u.key)}</code>: ${h(u.reason)}</li>`).join('')}</ul>${unrecognised.length > 500 ? `<p>${unrecognised.length - 500} more in <code>amber detect --json</code>.</p>` : ''}` : ''}
+</section>`;
+}
 
 /** Renders the report. */
 export function renderHtmlReport(r: ReportInput): string {
@@ -83,6 +113,7 @@ export function renderHtmlReport(r: ReportInput): string {
   </div>
 </header>
 <main>
+${coverageSection(r.coverage, r.unrecognised ?? [], r.parseProblems.length)}
 <section id="findings">
   <h2>Findings by severity</h2>
   ${r.findings.length === 0 ? '<p>No detection matched.</p>' : bySeverity.filter(([, f]) => f.length).map(([s, f]) => findingTable(s, f)).join('\n')}

@@ -89,4 +89,32 @@ describe('Function: renderHtmlReport', () => {
   it('has no suppressed section when nothing was suppressed', () => {
     expect(renderHtmlReport({ ...input(), suppressed: [] })).not.toContain('id="suppressed"');
   });
+
+  it('says what the findings rest on: objects analysed, not analysed (named, escaped) and records set aside', () => {
+    const html = renderHtmlReport({
+      ...input(),
+      coverage: {
+        objects: { total: 3, analysed: 1, unrecognised: 1, unparsable: 1, digests: 0, derived: 0 },
+        records: { loaded: 2, rejected: 1 },
+        sources: { cloudtrail: { objects: 1, records: { loaded: 2, rejected: 1 } } },
+      },
+      unrecognised: [{ key: `cases/INC-1/${EVIL}.bin`, reason: 'not a format Amber parses yet' }],
+    });
+    const section = html.slice(html.indexOf('id="coverage"'), html.indexOf('id="findings"'));
+    expect(section).toContain('1 object of 3 analysed');
+    expect(section).toContain('1 record set aside');
+    expect(section).toContain('not a format Amber parses yet');
+    expect(section).not.toContain('<script>');
+    expect(section).not.toContain('Nothing analysed');
+  });
+
+  it('puts "nothing analysed" before any finding when no object could be read, so no findings is not read as clean', () => {
+    const html = renderHtmlReport({
+      ...input(),
+      findings: [],
+      coverage: { objects: { total: 2, analysed: 0, unrecognised: 2, unparsable: 0, digests: 0, derived: 0 }, records: { loaded: 0, rejected: 0 }, sources: {} },
+    });
+    expect(html.indexOf('Nothing analysed')).toBeGreaterThan(0);
+    expect(html.indexOf('Nothing analysed')).toBeLessThan(html.indexOf('No detection matched'));
+  });
 });
