@@ -7,7 +7,7 @@ import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import { canonicalJson } from '../../shared/evidence/canonical-json.ts';
 import { sha256Hex } from '../../shared/evidence/hashing.ts';
-import { loadCatalogue } from '../../shared/detections/catalogue.ts';
+import { loadCatalogue, type Detection } from '../../shared/detections/catalogue.ts';
 import { runCatalogue, sortFindings, type CatalogueRun } from '../../shared/detections/run.ts';
 import { ANALYTICS, runAnalytics } from '../../shared/analytics/index.ts';
 import { MmdbGeoLocator } from '../../shared/geo/mmdb-geo-locator.ts';
@@ -78,8 +78,9 @@ export async function timelineTable(session: CaseSession): Promise<string | unde
 }
 
 /** Runs the whole catalogue and the analytics over the session and records the access in the ledger. */
-export async function detectInSession(session: CaseSession): Promise<CatalogueRun & { detections: number }> {
-  const detections = await loadCatalogue();
+export async function detectInSession(session: CaseSession, extra: readonly Detection[] = []): Promise<CatalogueRun & { detections: number }> {
+  // `extra`: compiled Sigma rules (amber detect --sigma), run exactly like the catalogue's own detections.
+  const detections = [...(await loadCatalogue()), ...extra];
   const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey });
   const timeline = await timelineTable(session);
   const analytics = timeline

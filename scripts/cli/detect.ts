@@ -5,14 +5,24 @@ import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
 import { detectInSession, eventCount, openCaseSession, type CaseSession } from './case-session.ts';
 import { t, type Io } from './io.ts';
+import { loadSigmaRules, type SigmaRuleSet } from '../../shared/sigma/rules.ts';
 
-const USAGE = 'amber detect --case C [--locker DIR] [--json]';
+/** How many of the Sigma rules compiled; the reasons for the rest are `amber rules --sigma DIR`'s job. */
+function sigmaSummary(set: SigmaRuleSet): { compiled: number; unsupported: number } {
+  return { compiled: set.detections.length, unsupported: set.entries.length - set.detections.length };
+}
+
+const USAGE = 'amber detect --case C [--locker DIR] [--sigma DIR] [--json]';
 
 /** Runs `amber detect`. */
 export async function runDetect(values: Values, _positionals: string[], io: Io): Promise<number> {
-  const session = await openCaseSession(requireString(values, 'case', USAGE), optionalString(values, 'locker'), io);
+  const caseName = requireString(values, 'case', USAGE);
+  // Sigma rules are read and compiled before the case opens: a bad --sigma folder fails fast, touching no ledger.
+  const sigmaDir = optionalString(values, 'sigma');
+  const sigma = sigmaDir === undefined ? undefined : await loadSigmaRules(sigmaDir);
+  const session = await openCaseSession(caseName, optionalString(values, 'locker'), io);
   try {
-    const run = await detectInSession(session);
+    const run = await detectInSession(session, sigma?.detections ?? []);
     if (values.json) {
       io.out(
         `${JSON.stringify(
@@ -24,6 +34,7 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
             errors: run.errors,
             problems: session.tables.problems,
             unrecognised: session.tables.unrecognised,
+            ...(sigma ? { sigma: sigmaSummary(sigma) } : {}),
           },
           null,
           2,
@@ -32,6 +43,10 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
     } else {
       io.out(describeFindings(session, run.findings, run.detections));
       for (const e of run.errors) io.out(`  detection ${t(e.detection)} could not run: ${t(e.error)}\n`);
+      if (sigma) {
+        const s = sigmaSummary(sigma);
+        io.out(`  Sigma rules from ${t(sigmaDir!)}: ${s.compiled} compiled and run, ${s.unsupported} not run (amber rules --sigma ${t(sigmaDir!)} says why for each)\n`);
+      }
     }
     return run.errors.length > 0 ? ExitCode.failure : ExitCode.ok;
   } finally {
