@@ -37,20 +37,22 @@ export const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}
 /** A JSON key a path may name: letters, digits, underscores. Anything else is refused rather than quoted. */
 const JSON_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A column name, quoted: some (`authorization`) are reserved words in DuckDB. Names come from this file only. */
+const ident = (column: string): string => `"${column}"`;
+const asText = (column: string, type: string): string => (type === 'VARCHAR' ? ident(column) : `CAST(${ident(column)} AS varchar)`);
+
 /** json_extract_scalar over a JSON text column, or the reason the path cannot be used. */
 function jsonPath(column: string, segments: readonly string[], field: string): MappedField | UnmappedField {
   const bad = segments.find((s) => !JSON_KEY.test(s));
   if (bad !== undefined) return { reason: `field ${JSON.stringify(field)}: path segment ${JSON.stringify(bad)} is not a plain JSON key (letters, digits, _)` };
-  return { sql: `json_extract_scalar(${column}, ${sqlString(`$.${segments.join('.')}`)})` };
+  return { sql: `json_extract_scalar(${ident(column)}, ${sqlString(`$.${segments.join('.')}`)})` };
 }
 
-const asText = (column: string, type: string): string => (type === 'VARCHAR' ? column : `CAST(${column} AS varchar)`);
-
-/** Keyword text: the table's text columns joined with a separator no value contains. */
+/** Keyword text: the table's text columns joined by newlines, so a keyword (one line) matches inside one column. */
 function keywordText(columns: ReadonlyArray<{ name: string; type: string }>): string {
   return columns
     .filter((c) => c.type === 'VARCHAR' && c.name !== 'source_shape' && c.name !== 'original_time')
-    .map((c) => `coalesce(${c.name}, '')`)
+    .map((c) => `coalesce(${ident(c.name)}, '')`)
     .join(` || chr(10) || `);
 }
 
@@ -87,12 +89,12 @@ const CLOUDTRAIL: LogsourceMapping = {
   field(name) {
     const [head = '', ...rest] = name.split('.');
     const lower = name.toLowerCase();
-    if (rest.length === 0 && CLOUDTRAIL_STRINGS.includes(lower)) return { sql: lower };
+    if (rest.length === 0 && CLOUDTRAIL_STRINGS.includes(lower)) return { sql: ident(lower) };
     if (CLOUDTRAIL_STRUCT_PATHS.includes(lower)) return { sql: lower };
-    if (CLOUDTRAIL_JSON.includes(head.toLowerCase())) return rest.length === 0 ? { sql: head.toLowerCase() } : jsonPath(head.toLowerCase(), rest, name);
+    if (CLOUDTRAIL_JSON.includes(head.toLowerCase())) return rest.length === 0 ? { sql: ident(head.toLowerCase()) } : jsonPath(head.toLowerCase(), rest, name);
     return unmapped('aws/cloudtrail', name, 'cloudtrail');
   },
-  keywordText: [...CLOUDTRAIL_STRINGS, ...CLOUDTRAIL_JSON, 'useridentity.arn', 'useridentity.principalid', 'useridentity.username'].map((c) => `coalesce(${c}, '')`).join(' || chr(10) || '),
+  keywordText: [...[...CLOUDTRAIL_STRINGS, ...CLOUDTRAIL_JSON].map(ident), 'useridentity.arn', 'useridentity.principalid', 'useridentity.username'].map((c) => `coalesce(${c}, '')`).join(' || chr(10) || '),
   output: {
     eventTime: 'eventtime',
     actor: "coalesce(useridentity.arn, useridentity.principalid, useridentity.type)",
@@ -247,7 +249,7 @@ const GCP_AUDIT: LogsourceMapping = flatMapping({
     fallback(name) {
       const path = name.replace(/^data\./i, '').replace(/^protoPayload\./i, '');
       const column = GCP_PATHS[path.toLowerCase()];
-      if (column) return { sql: column === 'status_code' ? 'CAST(status_code AS varchar)' : column };
+      if (column) return { sql: asText(column, column === 'status_code' ? 'BIGINT' : 'VARCHAR') };
       const [head = '', ...rest] = path.split('.');
       const json = ({ request: 'request', response: 'response', servicedata: 'service_data', metadata: 'metadata' } as Record<string, string>)[head.toLowerCase()];
       if (json && rest.length > 0) return jsonPath(json, rest, name);
