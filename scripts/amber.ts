@@ -91,17 +91,6 @@ Example:
   amber detect --case INC-1 --json > findings.json`,
     run: lazy(() => import('./cli/detect.ts'), (m) => m.runDetect),
   },
-  rules: {
-    summary: 'list every detection (the catalogue, and Sigma rules with --sigma) with its ATT&CK ids, and why a rule cannot run',
-    usage: 'amber rules [--sigma DIR] [--json]',
-    options: { sigma: { type: 'string' }, ...jsonOption },
-    help: `  --sigma DIR       also list the Sigma rules under DIR: compiled (ok) or unsupported, with the exact reason
-  --json            [{"id", "title", "origin": "catalogue"|"sigma", "logsource", "status": "ok"|"unsupported", "reason", "mitre"}]
-
-Example:
-  amber rules --sigma ./sigma/rules/cloud --json`,
-    run: lazy(() => import('./cli/rules.ts'), (m) => m.runRules),
-  },
   timeline: {
     summary: 'one normalised row per event (UTC), as CSV, JSON Lines or Timesketch JSONL',
     usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR]',
@@ -181,6 +170,17 @@ Example:
 Example:
   amber demo --locker /tmp/amber-demo --out /tmp/amber-demo-report.html`,
     run: lazy(() => import('./cli/demo.ts'), (m) => m.runDemo),
+  },
+  rules: {
+    summary: 'list every detection (the catalogue, and Sigma rules with --sigma) with its ATT&CK ids, and why a rule cannot run',
+    usage: 'amber rules [--sigma DIR] [--json]',
+    options: { sigma: { type: 'string' }, ...jsonOption },
+    help: `  --sigma DIR       also list the Sigma rules under DIR: compiled (ok) or unsupported, with the exact reason
+  --json            [{"id", "title", "origin": "catalogue"|"sigma", "logsource", "status": "ok"|"unsupported", "reason", "mitre"}]
+
+Example:
+  amber rules --sigma ./sigma/rules/cloud --json`,
+    run: lazy(() => import('./cli/rules.ts'), (m) => m.runRules),
   },
 };
 
