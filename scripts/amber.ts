@@ -112,12 +112,14 @@ Example:
   },
   detect: {
     summary: 'run the detection catalogue over a case; every finding cites the evidence object, record and SHA-256',
-    usage: 'amber detect --case C [--locker DIR] [--suppress FILE] [--json]',
-    options: { case: { type: 'string' }, suppress: { type: 'string' }, ...lockerOption, ...jsonOption },
+    usage: 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--json]',
+    options: { case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, ...lockerOption, ...jsonOption },
     help: `  --case C          the case to analyse (on the embedded engine: a local locker)
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --suppress FILE   YAML/JSON rules for known automation (user agent, principal, detection, each with a
                     reason): matching findings are listed apart as suppressed; the file's SHA-256 is recorded
+  --sigma DIR       also compile and run the Sigma rules under DIR (e.g. a SigmaHQ checkout's rules/cloud);
+                    their findings' detection is sigma:<rule id>
   --json            {"case", "events", "findings": [...]} plus detection errors and unparsed records
 
 Example:
@@ -204,6 +206,17 @@ Example:
 Example:
   amber demo --locker /tmp/amber-demo --out /tmp/amber-demo-report.html`,
     run: lazy(() => import('./cli/demo.ts'), (m) => m.runDemo),
+  },
+  rules: {
+    summary: 'list every detection (the catalogue, and Sigma rules with --sigma) with its ATT&CK ids, and why a rule cannot run',
+    usage: 'amber rules [--sigma DIR] [--json]',
+    options: { sigma: { type: 'string' }, ...jsonOption },
+    help: `  --sigma DIR       also list the Sigma rules under DIR: compiled (ok) or unsupported, with the exact reason
+  --json            [{"id", "title", "origin": "catalogue"|"sigma", "logsource", "status": "ok"|"unsupported", "reason", "mitre"}]
+
+Example:
+  amber rules --sigma ./sigma/rules/cloud --json`,
+    run: lazy(() => import('./cli/rules.ts'), (m) => m.runRules),
   },
 };
 

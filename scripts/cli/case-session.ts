@@ -7,7 +7,7 @@ import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import { canonicalJson } from '../../shared/evidence/canonical-json.ts';
 import { sha256Hex } from '../../shared/evidence/hashing.ts';
-import { loadCatalogue } from '../../shared/detections/catalogue.ts';
+import { loadCatalogue, type Detection } from '../../shared/detections/catalogue.ts';
 import { enrichFindings, groupRepeats, runCatalogue, type CatalogueRun } from '../../shared/detections/run.ts';
 import { applySuppressions, parseSuppressions, type SuppressedFinding, type Suppressions } from '../../shared/detections/suppress.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
@@ -90,10 +90,11 @@ export type SessionRun = CatalogueRun & { detections: number; suppressed: readon
 /**
  * Runs the whole catalogue and the analytics over the session, gives each finding what its cited record
  * says (account, region, user agent, outcome), groups repeats, applies the responder's suppressions, and
- * records the access (with the suppression file's SHA-256) in the ledger.
+ * records the access (with the suppression file's SHA-256) in the ledger. `extra` adds compiled Sigma rules.
  */
-export async function detectInSession(session: CaseSession, suppressions?: Suppressions): Promise<SessionRun> {
-  const detections = await loadCatalogue();
+export async function detectInSession(session: CaseSession, suppressions?: Suppressions, extra: readonly Detection[] = []): Promise<SessionRun> {
+  // `extra`: compiled Sigma rules (amber detect --sigma), run exactly like the catalogue's own detections.
+  const detections = [...(await loadCatalogue()), ...extra];
   const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey });
   const timeline = await timelineTable(session);
   const analytics = timeline

@@ -7,17 +7,26 @@ import type { SuppressedFinding } from '../../shared/detections/suppress.ts';
 import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type CaseSession } from './case-session.ts';
 import { t, type Io } from './io.ts';
 import type { CaseCoverage } from '../../shared/sources/case-tables.ts';
+import { loadSigmaRules, type SigmaRuleSet } from '../../shared/sigma/rules.ts';
 
-const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--json]';
+/** How many of the Sigma rules compiled; the reasons for the rest are `amber rules --sigma DIR`'s job. */
+function sigmaSummary(set: SigmaRuleSet): { compiled: number; unsupported: number } {
+  return { compiled: set.detections.length, unsupported: set.entries.length - set.detections.length };
+}
+
+const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--json]';
 
 /** Runs `amber detect`. */
 export async function runDetect(values: Values, _positionals: string[], io: Io): Promise<number> {
   const caseName = requireString(values, 'case', USAGE);
   // Read the rules before opening the case: a bad file is a usage error, not a half-recorded run.
   const suppressions = await loadSuppressionFile(optionalString(values, 'suppress'), io.cwd);
+  // Sigma rules are read and compiled before the case opens: a bad --sigma folder fails fast, touching no ledger.
+  const sigmaDir = optionalString(values, 'sigma');
+  const sigma = sigmaDir === undefined ? undefined : await loadSigmaRules(sigmaDir);
   const session = await openCaseSession(caseName, optionalString(values, 'locker'), io);
   try {
-    const run = await detectInSession(session, suppressions);
+    const run = await detectInSession(session, suppressions, sigma?.detections ?? []);
     if (values.json) {
       io.out(
         `${JSON.stringify(
@@ -32,6 +41,7 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
             problems: session.tables.problems,
             unrecognised: session.tables.unrecognised,
             coverage: session.tables.coverage,
+            ...(sigma ? { sigma: sigmaSummary(sigma) } : {}),
           },
           null,
           2,
@@ -40,6 +50,10 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
     } else {
       io.out(describeFindings(session, run.findings, run.detections, run.suppressed));
       for (const e of run.errors) io.out(`  detection ${t(e.detection)} could not run: ${t(e.error)}\n`);
+      if (sigma) {
+        const s = sigmaSummary(sigma);
+        io.out(`  Sigma rules from ${t(sigmaDir!)}: ${s.compiled} compiled and run, ${s.unsupported} not run (amber rules --sigma ${t(sigmaDir!)} says why for each)\n`);
+      }
     }
     return run.errors.length > 0 ? ExitCode.failure : ExitCode.ok;
   } finally {
