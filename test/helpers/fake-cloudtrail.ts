@@ -7,7 +7,7 @@
  *   "ReadOnly", "AccessKeyId", "EventTime" (epoch seconds), "EventSource", "Username", "Resources",
  *   "CloudTrailEvent" (the full record as a JSON string)}], "NextToken"}`. A NextToken carries a serial
  *   number, as real tokens are opaque and differ between calls: asking for page 1 twice gives other bytes;
- * - `deny(region)`: that region answers AccessDeniedException (HTTP 400);
+ * - `deny(region)`: that region answers AccessDeniedException (HTTP 400) until `allow(region)`;
  * - `throttle(region, n)`: the next n LookupEvents calls of the region answer ThrottlingException (HTTP 400);
  * - `breakAfter(region, pages)`: once that many pages were served, further calls answer a non-retried
  *   error (the stand-in for a run interrupted half way); `breakAfter(region, undefined)` heals it;
@@ -69,6 +69,12 @@ export class FakeCloudTrail {
 
   deny(region: string): this {
     this.denied.add(region);
+    return this;
+  }
+
+  /** Undoes `deny`. */
+  allow(region: string): this {
+    this.denied.delete(region);
     return this;
   }
 
