@@ -163,7 +163,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
 
     for (const source of options.sources) {
       const listed = source.list((problem) => failures.push({ ...problem, code: 'ACQUISITION_FAILED', exitCode: ExitCode.failure }));
-      await forEachConcurrent(listed, options.concurrency ?? 4, preserve);
+      await forEachConcurrent(listed, source.concurrency ?? options.concurrency ?? 4, preserve);
     }
 
     const sealed = await sealManifest(store, ledger, actor, clock(), failures);

@@ -41,6 +41,8 @@ export class FakeCloudTrail {
   /** Bodies of every 200 LookupEvents answer, in order. */
   readonly served: Buffer[] = [];
   clock: { now: number } | undefined;
+  /** Called as each LookupEvents request arrives (tests look at the locker at that moment). */
+  onLookup: ((input: SeenLookup['input']) => void) | undefined;
   private readonly events = new Map<string, FakeEvent[]>();
   private readonly denied = new Set<string>();
   private readonly throttled = new Map<string, number>();
@@ -127,6 +129,7 @@ export class FakeCloudTrail {
       return jsonError(400, 'UnknownOperationException', `the fake does not answer ${service} ${String(req.headers['x-amz-target'])}`);
     }
     const input = JSON.parse(text || '{}') as SeenLookup['input'];
+    this.onLookup?.(input);
     const result = this.lookup(region, input);
     this.lookups.push({ region, input, status: result.status, ...(this.clock ? { at: this.clock.now } : {}) });
     if (result.status === 200) this.served.push(Buffer.from(result.body));

@@ -130,6 +130,12 @@ export function compactTime(date: Date): string {
 /** CloudTrail event history through LookupEvents, one SourceObject per response page. */
 export class CloudTrailLookupSource implements EvidenceSource {
   readonly spec = CLOUDTRAIL_API_SPEC;
+  /**
+   * One page at a time: page n+1 is asked for only once page n is stored, so an interrupted run never leaves a
+   * later page stored without the one before it (a resumed run would re-fetch that one with a new token and
+   * get a later page whose bytes differ from the stored one, which the write-once locker refuses).
+   */
+  readonly concurrency = 1;
   /** Per region: pages handed on from the locker (resumed) and pages fetched from the API in this run. */
   readonly counts = new Map<string, { resumed: number; fetched: number }>();
   private readonly options: CloudTrailLookupSourceOptions;

@@ -4,6 +4,8 @@
  * go through the real `collect` into a local write-once locker.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloudTrailLookupSource, preservedPagesIn, TokenBucket, type CloudTrailLookupSourceOptions } from '../../../../functions/aws/adapters/cloudtrail-lookup-source.ts';
 import { collectEvidence, type CollectSummary } from '../../../../shared/evidence/collect.ts';
@@ -34,8 +36,11 @@ afterEach(async () => {
   await fake.stop();
 });
 
+let root = '';
+
 async function locker(): Promise<LocalObjectStore> {
-  return LocalObjectStore.open(await tempDir(), { create: true });
+  root = await tempDir();
+  return LocalObjectStore.open(root, { create: true });
 }
 
 function source(store: LocalObjectStore, options: Partial<CloudTrailLookupSourceOptions> = {}): CloudTrailLookupSource {
@@ -165,6 +170,24 @@ describe('Class: CloudTrailLookupSource', () => {
       const keys = [...(await CustodyLedger.open(store, CASE)).items().keys()].sort();
       expect(keys).toEqual([1, 2, 3].map((n) => `${FOLDER}/page-0000${n}.json`));
       expect(await stored(store, keys[2]!)).toEqual(fake.served.at(-1));
+    });
+
+    it('asks for a page only once the page before it is stored, so an interruption never leaves a gap', async () => {
+      // Prepare: at each request, note which earlier pages are already in the locker
+      fake.addEvents('eu-west-1', 200, NEWEST);
+      const store = await locker();
+      const storedBefore: boolean[] = [];
+      let page = 0;
+      fake.onLookup = () => {
+        page += 1;
+        if (page > 1) storedBefore.push(existsSync(join(root, `${FOLDER}/page-0000${page - 1}.json`)));
+      };
+
+      // Act
+      await collect(store, source(store));
+
+      // Assess
+      expect(storedBefore).toEqual([true, true, true]);
     });
 
     it('re-runs a completed window from the locker alone: no API call, every page already preserved', async () => {
