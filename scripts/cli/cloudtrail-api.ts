@@ -20,7 +20,8 @@ export interface ApiSourceOptions {
   readonly regions: readonly string[];
   readonly allRegions: boolean;
   readonly insights: boolean;
-  readonly store: ObjectStore;
+  /** Opens the locker (the pages to resume from); called only after the AWS setup checked out, so a run without credentials stores nothing. */
+  readonly openStore: () => Promise<ObjectStore>;
   readonly caseName: string;
 }
 
@@ -91,7 +92,7 @@ export async function openApiSource(spec: string, io: Io, api: ApiSourceOptions)
   const home = await homeRegion(io);
   const account = await callerAccount(home, io);
   const regions = api.allRegions ? await enabledRegions(home) : api.regions.length > 0 ? [...new Set(api.regions)] : [home];
-  return new CloudTrailLookupSource({ regions, since, until, insights: api.insights, account, preserved: preservedPagesIn(api.store, api.caseName) });
+  return new CloudTrailLookupSource({ regions, since, until, insights: api.insights, account, preserved: preservedPagesIn(await api.openStore(), api.caseName) });
 }
 
 async function homeRegion(io: Io): Promise<string> {

@@ -2,6 +2,7 @@
 import { UsageError } from '../../shared/errors.ts';
 import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
+import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import { sourceById } from '../../shared/sources/registry.ts';
 import { recogniseSource } from '../../shared/sources/recognise.ts';
 import type { Values } from '../amber.ts';
@@ -21,11 +22,13 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   const source = optionalString(values, 'source');
   if (source !== undefined && source !== 'cloudtrail') sourceById(source); // fails fast, listing the valid ids
   const api = apiFlags(values, specs);
-  // Opened first because an api: source resumes from the pages already in it; opening stores nothing.
-  const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true });
+  // Opened once, on first need: an api: source resumes from the pages already in the locker.
+  let opening: Promise<ObjectStore> | undefined;
+  const openStore = (): Promise<ObjectStore> => (opening ??= openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true }));
   // Every source is checked before anything is stored: a typo fails fast instead of half-collecting.
   const sources = [];
-  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, store, caseName }));
+  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, openStore, caseName }));
+  const store = await openStore();
   const progress = new ProgressBar(io, 'collecting');
   const summary = await collectEvidence({
     store,

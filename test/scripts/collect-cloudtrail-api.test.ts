@@ -3,6 +3,7 @@
  * credentials, AWS_REGION, AWS_ENDPOINT_URL_CLOUDTRAIL / _STS / _EC2 pointing at a fake on 127.0.0.1), then
  * `amber detect` over the preserved pages.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkLookupWindow } from '../../scripts/cli/cloudtrail-api.ts';
@@ -86,6 +87,22 @@ describe('amber collect --from api:aws-cloudtrail', () => {
     expect(first.code).toBe(1);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ created: 1, reacquired: 2, failures: [] });
+  });
+
+  it('names the credential chain when there are no credentials, and stores nothing', async () => {
+    // Prepare
+    const cwd = await tempDir();
+    vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
+
+    // Act
+    const run = await runCli(['collect', '--case', 'C', '--from', 'api:aws-cloudtrail', '--since', iso(SINCE), '--until', iso(UNTIL)], { cwd });
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no AWS credentials for api:aws-cloudtrail: the default credential chain');
+    expect(fake.lookups).toEqual([]);
+    expect(existsSync(join(cwd, 'evidence'))).toBe(false);
   });
 
   it('refuses --since without an api: source, naming the flag', async () => {
