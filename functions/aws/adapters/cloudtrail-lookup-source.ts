@@ -136,8 +136,8 @@ export class CloudTrailLookupSource implements EvidenceSource {
    * get a later page whose bytes differ from the stored one, which the write-once locker refuses).
    */
   readonly concurrency = 1;
-  /** Per region: pages handed on from the locker (resumed) and pages fetched from the API in this run. */
-  readonly counts = new Map<string, { resumed: number; fetched: number }>();
+  /** Per region, the token of the request in flight, so a failure names the exact request that failed. */
+  private readonly pending = new Map<string, string | undefined>();
   private readonly options: CloudTrailLookupSourceOptions;
 
   constructor(options: CloudTrailLookupSourceOptions) {
@@ -156,7 +156,7 @@ export class CloudTrailLookupSource implements EvidenceSource {
         yield* this.region(region);
       } catch (error) {
         // One region refusing (no access, not enabled) must not cost the others: report it and go on.
-        onProblem({ origin: this.origin(region, undefined), reason: describeFailure(error, region) });
+        onProblem({ origin: this.origin(region, this.pending.get(region)), reason: describeFailure(error, region) });
       }
     }
   }
@@ -176,8 +176,6 @@ export class CloudTrailLookupSource implements EvidenceSource {
 
   private async *region(region: string): AsyncGenerator<SourceObject> {
     const folder = this.folder(region);
-    const count = { resumed: 0, fetched: 0 };
-    this.counts.set(region, count);
     let page = 0;
     let token: string | undefined;
     // Resume: hand on what is preserved, in page order, following the tokens the pages themselves carry.
@@ -188,7 +186,6 @@ export class CloudTrailLookupSource implements EvidenceSource {
       const bytes = await this.options.preserved!.read(relPath);
       const origin = this.origin(region, token);
       page += 1;
-      count.resumed += 1;
       yield { origin, relPath, size: bytes.length, open: () => Promise.resolve(Readable.from([bytes])) };
       const next = nextTokenOf(bytes, relPath);
       if (next === undefined) return; // the window was read to its end in an earlier run
@@ -221,6 +218,7 @@ export class CloudTrailLookupSource implements EvidenceSource {
         // 'low' within the deserialize step runs inside the SDK's deserializer: it sees the raw response.
         { step: 'deserialize', priority: 'low', name: 'amberRawBodyCapture' },
       );
+      this.pending.set(region, token);
       const parsed = await client.send(command);
       if (body === undefined) {
         throw new AcquisitionError(`CloudTrail answered LookupEvents in ${region} without a body`, this.origin(region, token), {
@@ -229,7 +227,6 @@ export class CloudTrailLookupSource implements EvidenceSource {
       }
       const bytes = Buffer.from(body);
       page += 1;
-      count.fetched += 1;
       yield { origin: this.origin(region, token), relPath: pagePath(folder, page), size: bytes.length, open: () => Promise.resolve(Readable.from([bytes])) };
       if (!parsed.NextToken) return;
       token = parsed.NextToken;
