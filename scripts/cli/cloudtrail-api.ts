@@ -89,7 +89,8 @@ export async function openApiSource(spec: string, io: Io, api: ApiSourceOptions)
   for (const region of api.regions) {
     if (!REGION.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`, { hint: 'write it like eu-west-1 or us-east-1' });
   }
-  const home = await homeRegion(io);
+  // A named region is enough to call STS and CloudTrail in; the configured one is needed only without one.
+  const home = api.regions[0] ?? (await homeRegion(io));
   const account = await callerAccount(home, io);
   const regions = api.allRegions ? await enabledRegions(home) : api.regions.length > 0 ? [...new Set(api.regions)] : [home];
   return new CloudTrailLookupSource({ regions, since, until, insights: api.insights, account, preserved: preservedPagesIn(await api.openStore(), api.caseName) });

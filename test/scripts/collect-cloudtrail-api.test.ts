@@ -105,6 +105,44 @@ describe('amber collect --from api:aws-cloudtrail', () => {
     expect(existsSync(join(cwd, 'evidence'))).toBe(false);
   });
 
+  it('reads a region named with --region when none is configured', async () => {
+    // Prepare
+    const cwd = await tempDir();
+    vi.stubEnv('AWS_REGION', undefined);
+    vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+    fake.addEvents('ap-south-1', 2, new Date(UNTIL.getTime() - 5 * MINUTE));
+
+    // Act
+    const run = await runCli(['collect', '--case', 'C', '--from', 'api:aws-cloudtrail', '--since', iso(SINCE), '--until', iso(UNTIL), '--region', 'ap-south-1', '--locker', 'ev'], { cwd });
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(fake.lookups.map((l) => l.region)).toEqual(['ap-south-1']);
+  });
+
+  it.each([
+    ['--region with --all-regions', ['--region', 'eu-west-1', '--all-regions'], '--region and --all-regions were both given'],
+    ['a region that is not a region name', ['--region', 'Ireland'], '--region "Ireland" is not an AWS region name'],
+  ])('refuses %s before calling AWS', async (_what, extra, message) => {
+    // Act
+    const run = await runCli(['collect', '--case', 'C', '--from', 'api:aws-cloudtrail', '--since', iso(SINCE), '--until', iso(UNTIL), ...extra], { cwd: await tempDir() });
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(fake.lookups).toEqual([]);
+  });
+
+  it('refuses an api: source it does not know, naming the one it does', async () => {
+    // Act
+    const run = await runCli(['collect', '--case', 'C', '--from', 'api:aws-cloudtrial', '--since', iso(SINCE), '--until', iso(UNTIL)], { cwd: await tempDir() });
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown API source "api:aws-cloudtrial"[\s\S]*api:aws-cloudtrail/);
+  });
+
   it('refuses --since without an api: source, naming the flag', async () => {
     // Act
     const run = await runCli(['collect', '--case', 'C', '--from', '.', '--since', iso(SINCE)], { cwd: await tempDir() });
