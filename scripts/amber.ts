@@ -58,7 +58,7 @@ const COMMANDS: Record<string, Command> = {
   --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, or api:aws-cloudtrail
                     (CloudTrail event history via LookupEvents, every page kept as received); repeat or list several
   --since T --until T  api: sources only, required: the window, ISO-8601 with a zone; --until at least 15
-                    minutes ago (a closed window re-reads identically), within the 90 days event history keeps
+                    minutes ago (an open window's pages change between runs), within the 90 days event history keeps
   --region R        api: sources: a region to read (repeat; default: AWS_REGION or the profile's region)
   --all-regions     api: sources: every region enabled for the account (ec2:DescribeRegions)
   --insights        api:aws-cloudtrail: Insights events instead of management events

@@ -72,7 +72,7 @@ describe('amber collect --from api:aws-cloudtrail', () => {
     });
   });
 
-  it('run again after the denied region is fixed, preserves only what was missing', async () => {
+  it('run again after the denied region is fixed, preserves only what was missing, and the case verifies', async () => {
     // Prepare
     const cwd = await tempDir();
     fake.addEvents('eu-west-1', 60, new Date(UNTIL.getTime() - 5 * MINUTE)).addEvents('us-east-1', 3, new Date(UNTIL.getTime() - 5 * MINUTE)).deny('us-east-1');
@@ -82,11 +82,13 @@ describe('amber collect --from api:aws-cloudtrail', () => {
     // Act: the region is allowed now
     fake.allow('us-east-1');
     const second = await runCli(args, { cwd });
+    const verified = await runCli(['verify', '--case', 'INC-9', '--locker', 'ev'], { cwd });
 
     // Assess
     expect(first.code).toBe(1);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ created: 1, reacquired: 2, failures: [] });
+    expect(verified.code).toBe(0);
   });
 
   it('names the credential chain when there are no credentials, and stores nothing', async () => {
