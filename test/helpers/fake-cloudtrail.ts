@@ -9,6 +9,7 @@
  *   number, as real tokens are opaque and differ between calls: asking for page 1 twice gives other bytes;
  * - `deny(region)`: that region answers AccessDeniedException (HTTP 400) until `allow(region)`;
  * - `throttle(region, n)`: the next n LookupEvents calls of the region answer ThrottlingException (HTTP 400);
+ * - `stick(region)`: from page 2 on, answers the NextToken it was given (no progress);
  * - `breakAfter(region, pages)`: once that many pages were served, further calls answer a non-retried
  *   error (the stand-in for a run interrupted half way); `breakAfter(region, undefined)` heals it;
  * - STS GetCallerIdentity (query protocol) answers account 123456789012; EC2 DescribeRegions answers the
@@ -45,6 +46,7 @@ export class FakeCloudTrail {
   onLookup: ((input: SeenLookup['input']) => void) | undefined;
   private readonly events = new Map<string, FakeEvent[]>();
   private readonly denied = new Set<string>();
+  private readonly stuck = new Set<string>();
   private readonly throttled = new Map<string, number>();
   private readonly broken = new Map<string, number>();
   private readonly servedPages = new Map<string, number>();
@@ -71,6 +73,12 @@ export class FakeCloudTrail {
 
   deny(region: string): this {
     this.denied.add(region);
+    return this;
+  }
+
+  /** From page 2 on, the region answers with the very NextToken it was given (a misbehaving endpoint). */
+  stick(region: string): this {
+    this.stuck.add(region);
     return this;
   }
 
@@ -159,7 +167,7 @@ export class FakeCloudTrail {
     this.servedPages.set(region, served + 1);
     this.serial += 1;
     const doc: Record<string, unknown> = { Events: page.map((e) => summary(e, region)) };
-    if (from + size < all.length) doc.NextToken = `tok-${from + size}-${this.serial}`;
+    if (from + size < all.length) doc.NextToken = this.stuck.has(region) && input.NextToken ? input.NextToken : `tok-${from + size}-${this.serial}`;
     return { status: 200, type: 'application/x-amz-json-1.1', body: JSON.stringify(doc) };
   }
 }

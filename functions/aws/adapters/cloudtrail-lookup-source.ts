@@ -229,10 +229,24 @@ export class CloudTrailLookupSource implements EvidenceSource {
       page += 1;
       yield { origin: this.origin(region, token), relPath: pagePath(folder, page), size: bytes.length, open: () => Promise.resolve(Readable.from([bytes])) };
       if (!parsed.NextToken) return;
+      if (parsed.NextToken === token) {
+        // The same token again would loop for ever; what was read is kept.
+        throw new AcquisitionError(`CloudTrail returned the NextToken it was given for page ${page} in ${region}, so reading on would never end`, this.origin(region, token), {
+          hint: 'the pages read so far are preserved; collect the older rest with --until set to the oldest event time on the last page',
+        });
+      }
+      if (page >= MAX_PAGES) {
+        throw new AcquisitionError(`more than ${MAX_PAGES} pages of events in ${region} for one window`, this.origin(region, parsed.NextToken), {
+          hint: 'the pages read so far are preserved; collect the older rest in narrower windows (--until set to the oldest event time on the last page)',
+        });
+      }
       token = parsed.NextToken;
     }
   }
 }
+
+/** Page numbers have five digits so keys sort in page order; 99,999 pages of 50 is about 5 million events. */
+const MAX_PAGES = 99_999;
 
 function pagePath(folder: string, page: number): string {
   return `${folder}/page-${String(page).padStart(5, '0')}.json`;

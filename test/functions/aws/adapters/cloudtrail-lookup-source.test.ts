@@ -147,6 +147,19 @@ describe('Class: CloudTrailLookupSource', () => {
       ]);
     });
 
+    it('stops a region that answers the same NextToken again, keeping the pages read, instead of looping', async () => {
+      // Prepare
+      fake.addEvents('eu-west-1', 200, NEWEST).stick('eu-west-1');
+      const store = await locker();
+
+      // Act
+      const summary = await collect(store, source(store));
+
+      // Assess
+      expect(summary.created).toBe(2);
+      expect(summary.failures).toEqual([expect.objectContaining({ reason: expect.stringContaining('reading on would never end') })]);
+    });
+
     it('resumes an interrupted run after the last preserved page, without asking for or duplicating the pages it has', async () => {
       // Prepare: the first run stops after two of three pages
       fake.addEvents('eu-west-1', 120, NEWEST).breakAfter('eu-west-1', 2);
