@@ -39,12 +39,30 @@ const jsonOption = { json: { type: 'boolean' } } as const;
 // A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
 const COMMANDS: Record<string, Command> = {
   collect: {
-    summary: 'preserve files, folders or S3 prefixes into a case (hashed, write-once, recorded in the ledger)',
-    usage: 'amber collect --case C --from PATH|s3://bucket/prefix [--from ...] [PATH ...] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
-    options: { case: { type: 'string' }, from: { type: 'string', multiple: true }, 'retain-days': { type: 'string' }, source: { type: 'string' }, ...lockerOption, ...jsonOption },
+    summary: 'preserve files, folders, S3 prefixes or CloudTrail event history into a case (hashed, write-once, recorded in the ledger)',
+    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:aws-cloudtrail [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    options: {
+      case: { type: 'string' },
+      from: { type: 'string', multiple: true },
+      'retain-days': { type: 'string' },
+      source: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      region: { type: 'string', multiple: true },
+      'all-regions': { type: 'boolean' },
+      insights: { type: 'boolean' },
+      ...lockerOption,
+      ...jsonOption,
+    },
     positionals: true,
     help: `  --case C          case name: letters, digits, ".", "_", "-" (e.g. INC-2026-001)
-  --from SOURCE     a file, a folder (collected recursively) or s3://bucket/prefix; repeat or list several
+  --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, or api:aws-cloudtrail
+                    (CloudTrail event history via LookupEvents, every page kept as received); repeat or list several
+  --since T --until T  api: sources only, required: the window, ISO-8601 with a zone; --until at least 15
+                    minutes ago (an open window's pages change between runs), within the 90 days event history keeps
+  --region R        api: sources: a region to read (repeat; default: AWS_REGION or the profile's region)
+  --all-regions     api: sources: every region enabled for the account (ec2:DescribeRegions)
+  --insights        api:aws-cloudtrail: Insights events instead of management events
   --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
@@ -52,7 +70,8 @@ const COMMANDS: Record<string, Command> = {
   --json            print a machine-readable summary only
 
 Example:
-  amber collect --case INC-1 --from ./exported-logs --from s3://trail-bucket/AWSLogs/111122223333/`,
+  amber collect --case INC-1 --from ./exported-logs --from s3://trail-bucket/AWSLogs/111122223333/
+  amber collect --case INC-1 --from api:aws-cloudtrail --since 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z --all-regions`,
     run: lazy(() => import('./cli/collect.ts'), (m) => m.runCollect),
   },
   verify: {

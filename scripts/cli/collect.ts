@@ -2,6 +2,7 @@
 import { UsageError } from '../../shared/errors.ts';
 import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
+import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import { sourceById } from '../../shared/sources/registry.ts';
 import { recogniseSource } from '../../shared/sources/recognise.ts';
 import type { Values } from '../amber.ts';
@@ -20,10 +21,14 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   const retainDays = positiveInt(values, 'retain-days', 365);
   const source = optionalString(values, 'source');
   if (source !== undefined && source !== 'cloudtrail') sourceById(source); // fails fast, listing the valid ids
+  const api = apiFlags(values, specs);
+  // Opened once, on first need: an api: source resumes from the pages already in the locker.
+  let opening: Promise<ObjectStore> | undefined;
+  const openStore = (): Promise<ObjectStore> => (opening ??= openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true }));
   // Every source is checked before anything is stored: a typo fails fast instead of half-collecting.
   const sources = [];
-  for (const spec of specs) sources.push(await openSource(spec, io));
-  const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true });
+  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, openStore, caseName }));
+  const store = await openStore();
   const progress = new ProgressBar(io, 'collecting');
   const summary = await collectEvidence({
     store,
@@ -40,6 +45,23 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   else io.out(describe(summary));
   if (summary.failures.length === 0) return 0;
   return Math.max(...summary.failures.map((f) => f.exitCode));
+}
+
+/** The flags that only api: sources take; refused when no api: source is named, so they are never ignored. */
+function apiFlags(values: Values, specs: readonly string[]) {
+  const regions = (values.region as string[] | undefined) ?? [];
+  const given = ['since', 'until', 'all-regions', 'insights'].filter((f) => values[f] !== undefined);
+  if (regions.length > 0) given.push('region');
+  if (given.length > 0 && !specs.some((s) => s.startsWith('api:'))) {
+    throw new UsageError(`--${given[0]} applies only to api: sources`, { hint: 'add --from api:aws-cloudtrail, or drop the flag (files and S3 prefixes are collected whole)' });
+  }
+  return {
+    ...(typeof values.since === 'string' ? { since: values.since } : {}),
+    ...(typeof values.until === 'string' ? { until: values.until } : {}),
+    regions,
+    allRegions: values['all-regions'] === true,
+    insights: values.insights === true,
+  };
 }
 
 function describe(s: CollectSummary): string {

@@ -9,6 +9,7 @@ import type { EvidenceSource } from '../../shared/ports/evidence-source.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import { LocalEvidenceSource } from '../../shared/evidence/local-source.ts';
 import type { Io } from './io.ts';
+import type { ApiSourceOptions } from './cloudtrail-api.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -35,8 +36,13 @@ export async function openLocker(spec: string, io: Io, options: { create: boolea
   return LocalObjectStore.open(resolve(io.cwd, spec), options);
 }
 
-/** Opens a source (a file, a folder or s3://bucket/prefix). */
-export async function openSource(spec: string, io: Io): Promise<EvidenceSource> {
+/** Opens a source (a file, a folder, s3://bucket/prefix, or an api: source given its window). */
+export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): Promise<EvidenceSource> {
+  if (spec.startsWith('api:')) {
+    if (!api) throw new InvalidInputError(`${spec} cannot be collected here`, { hint: 'use amber collect --from api:aws-cloudtrail --since T --until T' });
+    const { openApiSource } = await import('./cloudtrail-api.ts');
+    return openApiSource(spec, io, api);
+  }
   if (spec.startsWith('s3://')) {
     const { openS3Source } = await import('./aws.ts');
     return openS3Source(spec, io);

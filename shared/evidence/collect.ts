@@ -215,7 +215,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
         problems += 1;
         failures.push({ ...problem, code: 'ACQUISITION_FAILED', exitCode: ExitCode.failure });
       });
-      await forEachConcurrent(counted(listed, () => (listedCount += 1)), options.concurrency ?? 4, preserve);
+      await forEachConcurrent(counted(listed, () => (listedCount += 1)), source.concurrency ?? options.concurrency ?? 4, preserve);
       if (listedCount === 0 && problems === 0) empty.push(source.spec);
     }
     if (empty.length === options.sources.length) {

@@ -33,6 +33,11 @@ export interface SourceProblem {
 export interface EvidenceSource {
   /** What the user asked for, as they wrote it (`./logs`, `s3://bucket/prefix`). */
   readonly spec: string;
+  /**
+   * Objects of this source stored at once, when the source needs fewer than the run's (1: each object is
+   * stored before the next is listed, for sources that resume from what they stored last).
+   */
+  readonly concurrency?: number;
   /** Lists every object; problems are reported through `onProblem`, never dropped. */
   list(onProblem: (problem: SourceProblem) => void): AsyncIterable<SourceObject>;
 }
