@@ -36,7 +36,7 @@ export async function safeOutputPath(out: string, cwd: string, lockerRoot?: stri
 
 function refuse(out: string, real: string, locker: string): never {
   throw new InvalidInputError(`refusing to write ${JSON.stringify(out)}: it resolves to ${real}, inside the cases/ folder of the evidence locker ${locker}, where preserved evidence lives`, {
-    hint: 'write outputs outside the locker, e.g. --out ./amber-out/timeline.csv',
+    hint: 'write outputs outside the locker: give --out a path in another folder (e.g. ./amber-out/)',
   });
 }
 
