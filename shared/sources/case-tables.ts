@@ -16,6 +16,7 @@ import { isAmberError } from '../errors.ts';
 import type { CustodyLedger } from '../evidence/ledger.ts';
 import type { LocalObjectStore } from '../evidence/local-object-store.ts';
 import type { Actor, EvidenceItem } from '../evidence/model.ts';
+import type { PutResult } from '../ports/object-store.ts';
 import { amberPrefix } from '../evidence/names.ts';
 import { itemId } from '../evidence/collect.ts';
 import { sha256Hex } from '../evidence/hashing.ts';
@@ -122,6 +123,20 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
   const derivedByOrigin = new Map<string, EvidenceItem>();
   for (const item of items.values()) if (item.derivedFrom) derivedByOrigin.set(item.derivedFrom, item);
   const isDerived = (item: EvidenceItem): boolean => Boolean(item.derivedFrom) || item.key.startsWith(derivedPrefix);
+  /** The record of a copy Amber derived from `from` (parsed rows, a zip member): an evidence item of its own. */
+  const derivedItem = (from: EvidenceItem, key: string, stored: PutResult, origin: string, mediaType: string): EvidenceItem => ({
+    id: itemId(key),
+    case: ledger.caseName,
+    origin,
+    key,
+    size: stored.size,
+    sha256: stored.sha256,
+    acquiredAt: clock().toISOString(),
+    acquiredBy: actor.principal,
+    retainUntil: from.retainUntil,
+    mediaType,
+    derivedFrom: from.id,
+  });
 
   // Every object read below is checked first, all of them, before anything is parsed or queried.
   const inputs = await VerifiedInputs.open(store, [...items.values()], { limits, scan: (item) => !isDerived(item) });
@@ -160,19 +175,7 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
       if (derivedByOrigin.has(item.id)) return path;
       const key = `${derivedPrefix}${sourceId}/${item.id}.ndjson.gz`;
       const stored = await store.putImmutable(key, gzipSync(body), { mediaType: 'application/x-ndjson' });
-      const derived: EvidenceItem = {
-        id: itemId(key),
-        case: ledger.caseName,
-        origin: `amber:derive?from=${encodeURIComponent(item.key)}&parser=${sourceId}`,
-        key,
-        size: stored.size,
-        sha256: stored.sha256,
-        acquiredAt: clock().toISOString(),
-        acquiredBy: actor.principal,
-        retainUntil: item.retainUntil,
-        mediaType: 'application/x-ndjson',
-        derivedFrom: item.id,
-      };
+      const derived = derivedItem(item, key, stored, `amber:derive?from=${encodeURIComponent(item.key)}&parser=${sourceId}`, 'application/x-ndjson');
       await ledger.append('derived', actor, clock(), {
         items: [derived],
         detail: { from: item.key, fromSha256: item.sha256, parser: sourceId, ndjsonSha256: sha256Hex(body), ...detail },
@@ -341,19 +344,7 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
         let memberItem = items.get(key);
         if (!memberItem) {
           const stored = await store.putImmutable(key, createReadStream(member.path), { mediaType: 'application/octet-stream' });
-          memberItem = {
-            id: itemId(key),
-            case: ledger.caseName,
-            origin: `amber:unzip?from=${encodeURIComponent(item.key)}&member=${encodeURIComponent(member.name)}`,
-            key,
-            size: stored.size,
-            sha256: stored.sha256,
-            acquiredAt: clock().toISOString(),
-            acquiredBy: actor.principal,
-            retainUntil: item.retainUntil,
-            mediaType: 'application/octet-stream',
-            derivedFrom: item.id,
-          };
+          memberItem = derivedItem(item, key, stored, `amber:unzip?from=${encodeURIComponent(item.key)}&member=${encodeURIComponent(member.name)}`, 'application/octet-stream');
           await ledger.append('derived', actor, clock(), {
             items: [memberItem],
             detail: { from: item.key, fromSha256: item.sha256, member: member.name, memberIndex: member.index, memberSha256: member.sha256 },

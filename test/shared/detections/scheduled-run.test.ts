@@ -2,33 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../shared/detections/run.ts';
 import { citedCase, selectDetections, summarise } from '../../../shared/detections/scheduled-run.ts';
 import type { Detection } from '../../../shared/detections/catalogue.ts';
+import { aFinding } from '../../helpers/findings.ts';
 
-const finding = (detail: string): Finding => ({
-  detection: 'root-account-usage',
-  title: 'Root user used',
-  severity: 'critical',
-  mitre: ['T1078.004'],
-  event_time: '2026-03-01T11:00:00Z',
-  actor: 'root',
-  source_ip: '203.0.113.7',
-  action: 'ConsoleLogin',
-  target: 'account',
-  detail,
-  first_time: '2026-03-01T11:00:00Z',
-  last_time: '2026-03-01T11:00:00Z',
-  records: 1,
-  repeats: 1,
-  cloud: 'aws',
-  source: 'cloudtrail',
-  account: '111122223333',
-  region: 'eu-west-1',
-  user_agent: 'console.amazonaws.com',
-  outcome: 'success',
-  error_code: null,
-  evidence_key: 'cases/INC-7/a.json.gz',
-  evidence_record: 0,
-  evidence_sha256: null,
-});
+const finding = (detail: string): Finding => aFinding({ severity: 'critical', actor: 'root', target: 'account', detail, evidence_sha256: null });
 
 describe('Function: summarise', () => {
   it('puts only counts in the subject, and log values in the body with control characters visible and long values cut', () => {

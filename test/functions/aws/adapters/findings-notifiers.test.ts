@@ -6,6 +6,7 @@ import { SecurityHubFindingsNotifier, toAsff } from '../../../../functions/aws/a
 import { SnsFindingsNotifier } from '../../../../functions/aws/adapters/sns-findings-notifier.ts';
 import type { Finding } from '../../../../shared/detections/run.ts';
 import type { FindingsReport } from '../../../../shared/ports/findings-notifier.ts';
+import { aFinding } from '../../../helpers/findings.ts';
 
 const snsMock = mockClient(SNSClient);
 const shMock = mockClient(SecurityHubClient);
@@ -15,32 +16,7 @@ afterEach(() => {
 });
 
 function finding(n: number): Finding {
-  return {
-    detection: 'root-account-usage',
-    title: 'Root user used',
-    severity: 'high',
-    mitre: ['T1078.004'],
-    event_time: '2026-03-01T11:00:00Z',
-    actor: 'arn:aws:iam::111122223333:root',
-    source_ip: '203.0.113.7',
-    action: 'ConsoleLogin',
-    target: 'account 111122223333',
-    detail: `call ${n}`,
-    first_time: '2026-03-01T11:00:00Z',
-    last_time: '2026-03-01T11:00:00Z',
-    records: 1,
-    repeats: 1,
-    cloud: 'aws',
-    source: 'cloudtrail',
-    account: '111122223333',
-    region: 'eu-west-1',
-    user_agent: 'console.amazonaws.com',
-    outcome: 'success',
-    error_code: null,
-    evidence_key: `cases/INC-7/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/01/f${n}.json.gz`,
-    evidence_record: n,
-    evidence_sha256: 'a'.repeat(64),
-  };
+  return aFinding({ detail: `call ${n}`, evidence_key: `cases/INC-7/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/01/f${n}.json.gz`, evidence_record: n });
 }
 
 function report(findings: Finding[]): FindingsReport {
