@@ -15,6 +15,8 @@ export function publicKeyFingerprint(key: KeyObject): string {
 
 /** Reads an Ed25519 public key from SPKI PEM; undefined when it is not one. */
 export function parseEd25519PublicKey(pem: string): KeyObject | undefined {
+  // node:crypto would derive a public key from a private one: a private key is never accepted where a public one belongs.
+  if (pem.includes('PRIVATE KEY')) return undefined;
   try {
     const key = createPublicKey(pem);
     return key.asymmetricKeyType === 'ed25519' ? key : undefined;

@@ -251,6 +251,39 @@ describe('CLI: amber verify on a signed case', () => {
   });
 });
 
+describe('CLI: amber verify --public-key', () => {
+  it('passes with the key the case was signed with, fails an unsigned case (exit 3), and refuses a private key file (exit 2)', async () => {
+    const signed = await signedCase();
+    expect((await verifyJson(signed.cwd, ['--public-key', signed.pub])).run.code).toBe(0);
+    const leaked = await runCli(['verify', '--case', 'C', '--public-key', signed.key], { cwd: signed.cwd });
+    expect(leaked.code).toBe(2);
+    expect(leaked.stderr).toMatch(/not an Ed25519 public key/);
+    const unsigned = await signedCase({ sign: false });
+    const { run, report } = await verifyJson(unsigned.cwd, ['--public-key', unsigned.pub]);
+    expect(run.code).toBe(3);
+    expect(report.failures).toContainEqual(expect.objectContaining({ kind: 'signature-key-mismatch', reason: expect.stringMatching(/not signed/) }));
+  });
+
+  it('a keyed entry stripped from a signed case (chain recomputed, signatures left) fails with exit 3', async () => {
+    const { cwd, caseDir } = await signedCase();
+    await makeWritable(caseDir);
+    const ledgerPath = join(caseDir, 'custody-ledger.jsonl');
+    // Drop the keyed entry and renumber, then re-chain consistently.
+    const entries = (await readFile(ledgerPath, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l)).slice(1).map((e, i) => ({ ...e, seq: i + 1 }));
+    await writeFile(ledgerPath, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    const dir = join(caseDir, '_amber/checkpoints');
+    for (const name of await files(dir)) {
+      const seq = Number(name.slice(0, 10));
+      await rm(join(dir, name));
+      await writeFile(join(dir, `${String(seq - 1).padStart(10, '0')}.json`), '{}\n');
+    }
+    await forgeRechain(caseDir, {});
+    const { run, report } = await verifyJson(cwd);
+    expect(run.code).toBe(3);
+    expect(report.failures).toContainEqual(expect.objectContaining({ kind: 'signature-key-mismatch', reason: expect.stringMatching(/records no signing key/) }));
+  });
+});
+
 describe('CLI: writing to a signed case', () => {
   it('collect, detect, accept and recover without the key are refused (exit 2, naming the flag and variable) and write nothing', async () => {
     const { cwd, caseDir } = await signedCase();
