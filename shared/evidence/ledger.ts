@@ -167,8 +167,10 @@ export class CustodyLedger {
    */
   async ensureKeyed(actor: Actor, at: Date): Promise<void> {
     if (!this.signer || this.recorded) return;
-    const entry = await this.append('keyed', actor, at, { detail: keyedDetail(this.signer) });
-    this.recorded = { seq: entry.seq, algorithm: this.signer.algorithm, publicKeyPem: this.signer.publicKeyPem, fingerprint: this.signer.fingerprint };
+    // Set before the append yields, so appends racing this one (collect stores objects concurrently) do not key twice.
+    const signer = this.signer;
+    this.recorded = { seq: this.headSeq + 1, algorithm: signer.algorithm, publicKeyPem: signer.publicKeyPem, fingerprint: signer.fingerprint };
+    await this.append('keyed', actor, at, { detail: keyedDetail(signer) }); // numbered headSeq + 1 before it yields
   }
 
   /** Writes the signature of a manifest or checkpoint a keyed case is about to hold (nothing for an unsigned case). */

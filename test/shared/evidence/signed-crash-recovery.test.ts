@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectEvidence } from '../../../shared/evidence/collect.ts';
 import { Ed25519KeySigner } from '../../../shared/evidence/key-file-signer.ts';
+import { CustodyLedger } from '../../../shared/evidence/ledger.ts';
 import { LocalEvidenceSource } from '../../../shared/evidence/local-source.ts';
 import { LocalObjectStore } from '../../../shared/evidence/local-object-store.ts';
 import { verifyCase } from '../../../shared/evidence/verify.ts';
@@ -68,5 +69,20 @@ describe('Use case: collectEvidence with a signer, after a crash', () => {
     const before = await store.readText('cases/C/custody-ledger.jsonl');
     await expect(collectEvidence({ store, caseName: 'C', sources: [await LocalEvidenceSource.open(src)], actor })).rejects.toThrow(/no signing key was given/);
     expect(await store.readText('cases/C/custody-ledger.jsonl')).toBe(before);
+  });
+});
+
+describe('Class: CustodyLedger with a signer', () => {
+  it('records the key once, in the first entry, when several entries are appended at once', async () => {
+    const { store, signer } = await setup();
+    const ledger = await CustodyLedger.openForWriting(store, 'C', actor, new Date(), { signer });
+    const at = new Date();
+    await Promise.all([ledger.append('accessed', actor, at), ledger.append('accessed', actor, at), ledger.append('accessed', actor, at)]);
+    await ledger.checkpoint();
+    const actions = ((await store.readText('cases/C/custody-ledger.jsonl')) ?? '').trimEnd().split('\n').map((l) => JSON.parse(l).action);
+    expect(actions).toEqual(['keyed', 'accessed', 'accessed', 'accessed']);
+    const report = await verifyCase({ store, caseName: 'C', actor, record: false });
+    expect(report.failures).toEqual([]);
+    expect(report.signing?.signatures.map((s) => s.ok)).toEqual([true]);
   });
 });
