@@ -194,7 +194,14 @@ async function recordResult(store: ObjectStore, caseName: string, actor: Actor, 
     // A keyed case's checkpoint needs its key: without it the result is reported and not recorded.
     ledger.assertCanWrite();
     const entry = await ledger.append('verified', actor, at, {
-      detail: { intact: true, items: report.items.length, failures: 0, accepted: report.accepted.length, warnings: report.warnings.length },
+      detail: {
+        intact: true,
+        items: report.items.length,
+        failures: 0,
+        accepted: report.accepted.length,
+        warnings: report.warnings.length,
+        ...(report.signing ? { signatures: report.signing.signatures.length, signedBy: report.signing.fingerprint } : {}),
+      },
     });
     await ledger.checkpoint();
     return { where: 'ledger', seq: entry.seq };

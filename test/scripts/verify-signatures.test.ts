@@ -159,6 +159,9 @@ describe('CLI: amber verify on a signed case', () => {
     const manifests = await files(join(caseDir, '_amber/manifests'));
     expect(report.signing?.signatures).toHaveLength(checkpoints.length + manifests.length);
     expect(report.signing?.signatures.every((s) => s.ok)).toBe(true);
+    // The verify run with the key recorded what it checked, under the key's fingerprint.
+    const verified = (await readFile(join(caseDir, 'custody-ledger.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l)).find((e) => e.action === 'verified');
+    expect(verified.detail).toMatchObject({ intact: true, signedBy: report.signing?.fingerprint, signatures: 2 });
   });
 
   it('signs the exact bytes of the manifest, so anyone with the public key can check it without Amber', async () => {
