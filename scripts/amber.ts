@@ -35,6 +35,9 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Run): Run {
 
 const lockerOption = { locker: { type: 'string' } } as const;
 const jsonOption = { json: { type: 'boolean' } } as const;
+const signingOption = { 'signing-key': { type: 'string' } } as const;
+const SIGNING_HELP = `  --signing-key F   Ed25519 key file (amber keys init) that signs seals and checkpoints (default: $AMBER_SIGNING_KEY);
+                    required on a signed case`;
 
 // A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
 const COMMANDS: Record<string, Command> = {
@@ -51,6 +54,7 @@ const COMMANDS: Record<string, Command> = {
       region: { type: 'string', multiple: true },
       'all-regions': { type: 'boolean' },
       insights: { type: 'boolean' },
+      ...signingOption,
       ...lockerOption,
       ...jsonOption,
     },
@@ -67,6 +71,9 @@ const COMMANDS: Record<string, Command> = {
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
                     is not wanted: cloudtrail or a registered source id (an unknown id lists them)
+  --signing-key F   sign the manifest and checkpoints with this Ed25519 key file (amber keys init; default:
+                    $AMBER_SIGNING_KEY). The first signed run records the public key in the ledger; every later
+                    run on that case must sign with the same key
   --json            print a machine-readable summary only
 
 Example:
@@ -76,9 +83,13 @@ Example:
   },
   verify: {
     summary: 'recompute every hash and check the custody ledger; exit 0 intact, 3 on any integrity failure',
-    usage: 'amber verify --case C [--locker DIR|s3://bucket] [--json]',
-    options: { case: { type: 'string' }, ...lockerOption, ...jsonOption },
+    usage: 'amber verify --case C [--public-key FILE] [--signing-key FILE] [--locker DIR|s3://bucket] [--json]',
+    options: { case: { type: 'string' }, 'public-key': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case to verify
+  --public-key F    the public key the case must be signed with (amber keys init --public-out), kept outside
+                    the locker: an unsigned case, or one keyed with another key, fails (exit 3)
+  --signing-key F   the case's key file, to record an intact result of a signed case (default: $AMBER_SIGNING_KEY;
+                    without it a signed case is still checked, and the result is not recorded)
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --json            print the full report as JSON (every item with its recorded and recomputed SHA-256)
 
@@ -94,9 +105,10 @@ Example:
   accept: {
     summary: 'record in the ledger that a person accepts the failures verify reports now, with a reason',
     usage: ACCEPT_USAGE,
-    options: { case: { type: 'string' }, reason: { type: 'string' }, ...lockerOption, ...jsonOption },
+    options: { case: { type: 'string' }, reason: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case whose current verification failures are accepted
   --reason TEXT     why they are acceptable (who established it, how); recorded in the accepted entry
+${SIGNING_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --json            print what was accepted as JSON
 
@@ -108,8 +120,9 @@ accepted, and any failure found later still fails.`,
   recover: {
     summary: 'finish the bookkeeping of an interrupted amber run (what the next collect also does on its own)',
     usage: RECOVER_USAGE,
-    options: { case: { type: 'string' }, ...lockerOption, ...jsonOption },
+    options: { case: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case a killed or crashed run left unfinished
+${SIGNING_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --json            print the outcome as JSON
 
@@ -132,13 +145,14 @@ Example:
   detect: {
     summary: 'run the detection catalogue over a case; every finding cites the evidence object, record and SHA-256',
     usage: 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--json]',
-    options: { case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, ...lockerOption, ...jsonOption },
+    options: { case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case to analyse (on the embedded engine: a local locker)
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --suppress FILE   YAML/JSON rules for known automation (user agent, principal, detection, each with a
                     reason): matching findings are listed apart as suppressed; the file's SHA-256 is recorded
   --sigma DIR       also compile and run the Sigma rules under DIR (e.g. a SigmaHQ checkout's rules/cloud);
                     their findings' detection is sigma:<rule id>
+${SIGNING_HELP}
   --json            {"case", "events", "findings": [...]} plus detection errors and unparsed records
 
 Example:
@@ -148,12 +162,13 @@ Example:
   timeline: {
     summary: 'one normalised row per event (UTC), as CSV, JSON Lines or Timesketch JSONL',
     usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR]',
-    options: { case: { type: 'string' }, format: { type: 'string' }, identity: { type: 'string' }, out: { type: 'string' }, ...lockerOption },
+    options: { case: { type: 'string' }, format: { type: 'string' }, identity: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption },
     help: `  --case C          the case (on the embedded engine: a local locker)
   --format F        csv (default; safe against spreadsheet formula injection), jsonl, or timesketch
   --identity ID     only one identity's events, across every cloud: an e-mail address / UPN (matched in
                     AWS SSO and federated sessions, Entra, M365, GCP) or an actor as shown (an IAM ARN)
   --out FILE        write to FILE instead of standard output (its SHA-256 goes into the custody ledger)
+${SIGNING_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
 
 Example:
@@ -163,10 +178,11 @@ Example:
   report: {
     summary: 'verify, detect and write a self-contained HTML case report that opens offline',
     usage: 'amber report --case C [--out FILE] [--suppress FILE] [--locker DIR]',
-    options: { case: { type: 'string' }, out: { type: 'string' }, suppress: { type: 'string' }, ...lockerOption },
+    options: { case: { type: 'string' }, out: { type: 'string' }, suppress: { type: 'string' }, ...signingOption, ...lockerOption },
     help: `  --case C          the case to report on (on the embedded engine: a local locker)
   --out FILE        the HTML file to write (default: ./amber-report-<case>.html)
   --suppress FILE   suppression rules as for detect: suppressed findings get their own section, with the reason
+${SIGNING_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
 
 Example:
@@ -176,9 +192,10 @@ Example:
   'validate-logs': {
     summary: 'CloudTrail log file integrity validation on the preserved copies (digest signatures, hashes, chain)',
     usage: 'amber validate-logs --case C --public-key FILE [--public-key FILE ...] [--locker DIR] [--json]',
-    options: { case: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, ...lockerOption, ...jsonOption },
+    options: { case: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case holding the CloudTrail log and digest files
   --public-key F    the trail's public keys: the JSON of \`aws cloudtrail list-public-keys\`, or a PEM/DER key file
+${SIGNING_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --json            the full result as JSON
   exit 0 when every digest and log file is valid, 3 when anything was modified, deleted or added
@@ -225,6 +242,20 @@ Example:
 Example:
   amber demo --locker /tmp/amber-demo --out /tmp/amber-demo-report.html`,
     run: lazy(() => import('./cli/demo.ts'), (m) => m.runDemo),
+  },
+  keys: {
+    summary: 'create the Ed25519 key file that signs a case\'s seals and checkpoints (kept outside the locker)',
+    usage: 'amber keys init --out FILE [--public-out FILE] [--json]',
+    options: { out: { type: 'string' }, 'public-out': { type: 'string' }, ...jsonOption },
+    positionals: true,
+    help: `  init              create a new key pair
+  --out FILE        the private key (PKCS#8 PEM, mode 0600); never inside a locker, never over an existing file
+  --public-out FILE also write the public key (SPKI PEM), for whoever verifies (amber verify --public-key)
+  --json            {"privateKey", "publicKey", "algorithm", "fingerprint"}
+
+Example:
+  amber keys init --out ~/.amber/INC-1.key --public-out INC-1.pub && amber collect --case INC-1 --signing-key ~/.amber/INC-1.key --from ./logs`,
+    run: lazy(() => import('./cli/keys.ts'), (m) => m.runKeys),
   },
   rules: {
     summary: 'list every detection (the catalogue, and Sigma rules with --sigma) with its ATT&CK ids, and why a rule cannot run',

@@ -4,7 +4,7 @@ import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
-import { actorFrom, lockerSpec, openLocker } from './context.ts';
+import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { t, type Io } from './io.ts';
 
 import { ACCEPT_USAGE, RECOVER_USAGE } from './accept-usage.ts';
@@ -15,9 +15,10 @@ export { ACCEPT_USAGE, RECOVER_USAGE };
 export async function runAccept(values: Values, _positionals: string[], io: Io): Promise<number> {
   const caseName = validateCaseName(requireString(values, 'case', ACCEPT_USAGE));
   const reason = requireString(values, 'reason', ACCEPT_USAGE);
+  const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: false });
   await assertCaseExists(store, caseName);
-  const result = await acceptFailures({ store, caseName, actor: actorFrom(io), reason });
+  const result = await acceptFailures({ store, caseName, actor: actorFrom(io), reason, ...(signer ? { signer } : {}) });
   if (values.json) {
     io.out(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
@@ -32,9 +33,10 @@ export async function runAccept(values: Values, _positionals: string[], io: Io):
 /** Runs `amber recover`. */
 export async function runRecover(values: Values, _positionals: string[], io: Io): Promise<number> {
   const caseName = validateCaseName(requireString(values, 'case', RECOVER_USAGE));
+  const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: false });
   await assertCaseExists(store, caseName);
-  const result = await recoverCase({ store, caseName, actor: actorFrom(io) });
+  const result = await recoverCase({ store, caseName, actor: actorFrom(io), ...(signer ? { signer } : {}) });
   if (values.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else {
     io.out(

@@ -3,6 +3,7 @@ import { NotImplementedError, UsageError } from '../../shared/errors.ts';
 import { CustodyLedger } from '../../shared/evidence/ledger.ts';
 import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
 import type { Actor } from '../../shared/evidence/model.ts';
+import type { Signer } from '../../shared/ports/signer.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import { canonicalJson } from '../../shared/evidence/canonical-json.ts';
@@ -34,7 +35,7 @@ export interface CaseSession {
 }
 
 /** Opens a case of a local locker for querying (engine options: e.g. a thread count, for tests of determinism). */
-export async function openCaseSession(caseName: string, lockerFlag: string | undefined, io: Io, engineOptions: DuckDbQueryEngineOptions = {}): Promise<CaseSession> {
+export async function openCaseSession(caseName: string, lockerFlag: string | undefined, io: Io, engineOptions: DuckDbQueryEngineOptions = {}, signer?: Signer): Promise<CaseSession> {
   validateCaseName(caseName);
   const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
   if (!(store instanceof LocalObjectStore)) {
@@ -49,7 +50,8 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
     const actor = actorFrom(io);
     // detect, timeline and report record what they read and wrote: never on top of an unanchored or torn tail,
     // which that record's checkpoint would otherwise anchor as if it were Amber's own.
-    const ledger = await CustodyLedger.openForWriting(store, caseName, actor, new Date());
+    // A keyed case needs its key for the `accessed` checkpoint: refused here, before anything is written.
+    const ledger = await CustodyLedger.openForWriting(store, caseName, actor, new Date(), signer ? { signer } : {});
     engine = await DuckDbQueryEngine.create(engineOptions);
     const tables = await loadCaseTables({ store, ledger, engine, actor, limits: inputLimits(io) });
     const opened = engine;

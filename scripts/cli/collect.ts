@@ -7,7 +7,7 @@ import { sourceById } from '../../shared/sources/registry.ts';
 import { recogniseSource } from '../../shared/sources/recognise.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt, requireString } from './args.ts';
-import { actorFrom, lockerSpec, openLocker, openSource } from './context.ts';
+import { actorFrom, lockerSpec, openLocker, openSource, signerFrom } from './context.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
 const USAGE = 'amber collect --case C --from PATH|s3://bucket/prefix [...] [--locker DIR|s3://bucket] [--json]';
@@ -22,6 +22,8 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   const source = optionalString(values, 'source');
   if (source !== undefined && source !== 'cloudtrail') sourceById(source); // fails fast, listing the valid ids
   const api = apiFlags(values, specs);
+  // Read before anything else: a wrong or unreadable key fails before a source is opened.
+  const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   // Opened once, on first need: an api: source resumes from the pages already in the locker.
   let opening: Promise<ObjectStore> | undefined;
   const openStore = (): Promise<ObjectStore> => (opening ??= openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true }));
@@ -38,6 +40,7 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
     retainUntil: new Date(Date.now() + retainDays * DAY_MS),
     ...(source ? { source } : {}),
     recognise: recogniseSource,
+    ...(signer ? { signer } : {}),
     onProgress: (p) => progress.update(p.bytes, undefined, `${p.files} objects, ${formatBytes(p.bytes)}  ${p.current ?? ''}`),
   });
   progress.done();
@@ -72,6 +75,7 @@ function describe(s: CollectSummary): string {
     `  locker:   ${t(s.locker)}`,
     `  manifest: ${t(s.manifest.key)} (sha256 ${s.manifest.sha256})`,
     `  ledger:   ${s.ledgerHead.seq} entries, head ${s.ledgerHead.sha256}`,
+    ...(s.signedBy ? [`  signed:   manifest and checkpoint signed with Ed25519 key ${s.signedBy}`] : []),
   ];
   for (const w of s.warnings) lines.push(`  warning:  ${t(w.origin)}: ${t(w.reason)}`);
   if (s.failures.length > 0) {

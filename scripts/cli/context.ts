@@ -7,6 +7,7 @@ import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
 import type { Actor } from '../../shared/evidence/model.ts';
 import type { EvidenceSource } from '../../shared/ports/evidence-source.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import type { Signer } from '../../shared/ports/signer.ts';
 import { LocalEvidenceSource } from '../../shared/evidence/local-source.ts';
 import type { Io } from './io.ts';
 import type { ApiSourceOptions } from './cloudtrail-api.ts';
@@ -48,6 +49,17 @@ export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): 
     return openS3Source(spec, io);
   }
   return LocalEvidenceSource.open(spec, io.cwd);
+}
+
+/**
+ * The signing key of a writing command: --signing-key FILE, else AMBER_SIGNING_KEY, else none (an unsigned
+ * run; a keyed case then refuses it before anything is written).
+ */
+export async function signerFrom(flag: string | undefined, io: Io): Promise<Signer | undefined> {
+  const path = flag ?? (io.env.AMBER_SIGNING_KEY || undefined);
+  if (path === undefined) return undefined;
+  const { Ed25519KeySigner } = await import('../../shared/evidence/key-file-signer.ts');
+  return Ed25519KeySigner.fromFile(resolve(io.cwd, path));
 }
 
 /** Who is acting: AMBER_ACTOR, else user@host. */

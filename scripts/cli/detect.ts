@@ -6,6 +6,7 @@ import { optionalString, requireString } from './args.ts';
 import type { SuppressedFinding } from '../../shared/detections/suppress.ts';
 import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type CaseSession } from './case-session.ts';
 import { t, type Io } from './io.ts';
+import { signerFrom } from './context.ts';
 import type { CaseCoverage } from '../../shared/sources/case-tables.ts';
 import { loadSigmaRules, type SigmaRuleSet } from '../../shared/sigma/rules.ts';
 
@@ -14,7 +15,7 @@ function sigmaSummary(set: SigmaRuleSet): { compiled: number; unsupported: numbe
   return { compiled: set.detections.length, unsupported: set.entries.length - set.detections.length };
 }
 
-const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--json]';
+const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--signing-key FILE] [--json]';
 
 /** Runs `amber detect`. */
 export async function runDetect(values: Values, _positionals: string[], io: Io): Promise<number> {
@@ -24,7 +25,8 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
   // Sigma rules are read and compiled before the case opens: a bad --sigma folder fails fast, touching no ledger.
   const sigmaDir = optionalString(values, 'sigma');
   const sigma = sigmaDir === undefined ? undefined : await loadSigmaRules(sigmaDir);
-  const session = await openCaseSession(caseName, optionalString(values, 'locker'), io);
+  const signer = await signerFrom(optionalString(values, 'signing-key'), io);
+  const session = await openCaseSession(caseName, optionalString(values, 'locker'), io, {}, signer);
   try {
     const run = await detectInSession(session, suppressions, sigma?.detections ?? []);
     if (values.json) {

@@ -7,14 +7,16 @@ import { validateCaseName } from '../../shared/evidence/names.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
 import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type CaseSession, type SessionRun } from './case-session.ts';
-import { actorFrom, lockerSpec, openLocker, TOOL } from './context.ts';
+import { actorFrom, lockerSpec, openLocker, signerFrom, TOOL } from './context.ts';
 import { writeExport, type Exported } from './export.ts';
 import { safeOutputPath } from './output-path.ts';
 import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
+import { CustodyLedger } from '../../shared/evidence/ledger.ts';
+import type { Signer } from '../../shared/ports/signer.ts';
 import { t, type Io } from './io.ts';
 import type { CatalogueRun } from '../../shared/detections/run.ts';
 
-const USAGE = 'amber report --case C [--out FILE] [--suppress FILE] [--locker DIR]';
+const USAGE = 'amber report --case C [--out FILE] [--suppress FILE] [--signing-key FILE] [--locker DIR]';
 
 export interface ReportOutcome {
   readonly exported: Exported;
@@ -33,6 +35,7 @@ export async function buildReport(
   io: Io,
   onSession?: (s: CaseSession, run: CatalogueRun) => void,
   suppressFile?: string,
+  signer?: Signer,
 ): Promise<ReportOutcome> {
   validateCaseName(caseName);
   const suppressions = await loadSuppressionFile(suppressFile, io.cwd);
@@ -40,8 +43,10 @@ export async function buildReport(
   const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
   // Refused before anything runs or is recorded (writeExport checks again at the moment of writing).
   await safeOutputPath(out, io.cwd, store instanceof LocalObjectStore ? store.root : undefined);
-  const verification = await verifyCase({ store, caseName, actor: actorFrom(io) });
-  const session = await openCaseSession(caseName, lockerFlag, io);
+  // A keyed case without its key is refused before verify records anything.
+  (await CustodyLedger.open(store, caseName, signer ? { signer } : {})).assertCanWrite();
+  const verification = await verifyCase({ store, caseName, actor: actorFrom(io), ...(signer ? { signer } : {}) });
+  const session = await openCaseSession(caseName, lockerFlag, io, {}, signer);
   try {
     const run = await detectInSession(session, suppressions);
     onSession?.(session, run);
@@ -75,7 +80,8 @@ export async function buildReport(
 export async function runReport(values: Values, _positionals: string[], io: Io): Promise<number> {
   const caseName = requireString(values, 'case', USAGE);
   const out = optionalString(values, 'out') ?? `amber-report-${caseName}.html`;
-  const outcome = await buildReport(caseName, optionalString(values, 'locker'), out, io, undefined, optionalString(values, 'suppress'));
+  const signer = await signerFrom(optionalString(values, 'signing-key'), io);
+  const outcome = await buildReport(caseName, optionalString(values, 'locker'), out, io, undefined, optionalString(values, 'suppress'), signer);
   io.out(
     `Report for case ${t(caseName)}: ${outcome.run.findings.length} finding${outcome.run.findings.length === 1 ? '' : 's'}${outcome.run.suppressed.length ? ` (${outcome.run.suppressed.length} suppressed)` : ''} over ${outcome.events} events; integrity ${outcome.intact ? 'INTACT' : 'FAILED'}\n` +
       `  ${t(outcome.exported.path ?? '')} (sha256 ${outcome.exported.sha256}, recorded in the custody ledger)\n`,

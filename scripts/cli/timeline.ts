@@ -4,10 +4,11 @@ import { queryTimeline, renderTimeline, type TimelineFormat } from '../../shared
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
 import { openCaseSession } from './case-session.ts';
+import { signerFrom } from './context.ts';
 import { writeExport } from './export.ts';
 import { t, type Io } from './io.ts';
 
-const USAGE = 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR]';
+const USAGE = 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--signing-key FILE] [--locker DIR]';
 const FORMATS: readonly TimelineFormat[] = ['csv', 'jsonl', 'timesketch'];
 
 /** Runs `amber timeline`. */
@@ -16,7 +17,7 @@ export async function runTimeline(values: Values, _positionals: string[], io: Io
   const format = (optionalString(values, 'format') ?? 'csv') as TimelineFormat;
   if (!FORMATS.includes(format)) throw new UsageError(`unknown --format ${JSON.stringify(format)}`, { hint: `use one of ${FORMATS.join(', ')}` });
   const out = optionalString(values, 'out');
-  const session = await openCaseSession(caseName, optionalString(values, 'locker'), io);
+  const session = await openCaseSession(caseName, optionalString(values, 'locker'), io, {}, await signerFrom(optionalString(values, 'signing-key'), io));
   try {
     const identity = optionalString(values, 'identity');
     const rows = await queryTimeline(session.engine, session.tables.sources, identity);

@@ -25,7 +25,7 @@ import { RECOGNITION_BYTES } from '../../shared/sources/recognise.ts';
 import { VerifiedInputs } from '../../shared/sources/verified-inputs.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
-import { actorFrom, lockerSpec, openLocker } from './context.ts';
+import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { t, type Io } from './io.ts';
 
 const USAGE = 'amber validate-logs --case C --public-key FILE [--public-key FILE ...] [--locker DIR] [--json]';
@@ -53,13 +53,14 @@ export async function runValidateLogs(values: Values, _positionals: string[], io
     });
     publicKeys.push(...(bytes.subarray(0, 1).toString() === '{' ? publicKeysFromListPublicKeys(bytes, file) : [{ value: bytes }]));
   }
+  const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: false });
   if (!(store instanceof LocalObjectStore)) throw new NotImplementedError('validate-logs on an S3 locker is not built yet', { hint: 'collect the case into a local locker (--locker DIR)' });
   await assertCaseExists(store, caseName);
   const release = await store.lock(`case-${caseName}`);
   try {
     // Its result goes into the ledger: never on top of entries no checkpoint or interrupted run accounts for.
-    const ledger = await CustodyLedger.openForWriting(store, caseName, actorFrom(io), new Date());
+    const ledger = await CustodyLedger.openForWriting(store, caseName, actorFrom(io), new Date(), signer ? { signer } : {});
     const items = [...ledger.items().values()].filter((i) => !i.derivedFrom);
     // Every object validated is read once from the locker, hashed against its custody record, and read from a
     // private copy from then on: a mismatch or a missing object stops here (exit 3), naming each one.

@@ -1,25 +1,49 @@
 /** `amber verify`: recompute hashes and check the ledger; exit 3 on any integrity failure. */
-import { ExitCode } from '../../shared/errors.ts';
+import { resolve } from 'node:path';
+import { ExitCode, InvalidInputError } from '../../shared/errors.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { verifyCase, type VerifyReport } from '../../shared/evidence/verify.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
-import { actorFrom, lockerSpec, openLocker } from './context.ts';
+import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
-const USAGE = 'amber verify --case C [--locker DIR|s3://bucket] [--json]';
+const USAGE = 'amber verify --case C [--public-key FILE] [--signing-key FILE] [--locker DIR|s3://bucket] [--json]';
 
 /** Runs `amber verify`. */
 export async function runVerify(values: Values, _positionals: string[], io: Io): Promise<number> {
   const caseName = validateCaseName(requireString(values, 'case', USAGE));
+  const signer = await signerFrom(optionalString(values, 'signing-key'), io);
+  const expected = await readPublicKey(optionalString(values, 'public-key'), io);
   const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: false });
   const progress = new ProgressBar(io, 'verifying');
-  const report = await verifyCase({ store, caseName, actor: actorFrom(io), onProgress: (done, total) => progress.update(done, total, `${done}/${total} objects`) });
+  const report = await verifyCase({
+    store,
+    caseName,
+    actor: actorFrom(io),
+    ...(signer ? { signer } : {}),
+    ...(expected ? { expectedPublicKeyPem: expected } : {}),
+    onProgress: (done, total) => progress.update(done, total, `${done}/${total} objects`),
+  });
   progress.done();
   io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
   // The decision stands without its record (read-only or full locker): say so where people look for problems.
   if (report.recorded?.where === 'nowhere') io.err(`amber: warning: result not recorded: ${t(report.recorded.reason)}\n`);
   return report.intact ? ExitCode.ok : ExitCode.integrity;
+}
+
+/** Reads `--public-key FILE` (the case's public key as its owner keeps it outside the locker). */
+async function readPublicKey(path: string | undefined, io: Io): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  const { readFile } = await import('node:fs/promises');
+  const { parseEd25519PublicKey } = await import('../../shared/evidence/key-file-signer.ts');
+  const pem = await readFile(resolve(io.cwd, path), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new InvalidInputError(`cannot read the public key ${path}: ${error.code ?? error.message}`, { hint: 'pass the file `amber keys init --public-out FILE` wrote' });
+  });
+  if (!parseEd25519PublicKey(pem)) {
+    throw new InvalidInputError(`${path} is not an Ed25519 public key in PEM`, { hint: 'pass the file `amber keys init --public-out FILE` wrote ("BEGIN PUBLIC KEY"), not the private key' });
+  }
+  return pem;
 }
 
 function describe(r: VerifyReport): string {
@@ -30,6 +54,8 @@ function describe(r: VerifyReport): string {
       `  ${r.items.length} objects (${formatBytes(r.bytes)}) re-hashed: every SHA-256 matches the custody ledger`,
       `  ${r.ledgerEntries} ledger entries: chain and checkpoints unbroken`,
     );
+    if (r.signing) lines.push(`  ${r.signing.signatures.length} signatures valid: every seal and checkpoint since entry ${r.signing.keyedIn} signed by Ed25519 key ${r.signing.fingerprint}`);
+    else lines.push('  unsigned case: no signing key recorded (a consistent rewrite of the whole locker would not show)');
   } else {
     lines.push(`Case ${t(r.case)}: INTEGRITY FAILURE (${r.failures.length} problem${r.failures.length === 1 ? '' : 's'})`);
     const width = Math.max(...r.failures.map((f) => f.kind.length));

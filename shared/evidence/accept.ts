@@ -6,6 +6,7 @@
  */
 import { IntegrityError, InvalidInputError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { Signer } from '../ports/signer.ts';
 import { sha256Hex } from './hashing.ts';
 import { CustodyLedger, readCheckpoints, tornTail } from './ledger.ts';
 import type { Actor } from './model.ts';
@@ -18,6 +19,8 @@ export interface AcceptOptions {
   readonly actor: Actor;
   readonly reason: string;
   readonly clock?: () => Date;
+  /** The key of a keyed case (its `accepted` entry's checkpoint is signed); required for a keyed case. */
+  readonly signer?: Signer;
 }
 
 export interface AcceptResult {
@@ -36,6 +39,8 @@ export async function acceptFailures(options: AcceptOptions): Promise<AcceptResu
   const clock = options.clock ?? (() => new Date());
   const release = await store.lock(`case-${caseName}`);
   try {
+    // A keyed case without its key is refused before anything (even a verification record) is written.
+    (await CustodyLedger.open(store, caseName, options.signer ? { signer: options.signer } : {})).assertCanWrite();
     const report = await verifyCase({ store, caseName, actor, clock, record: false });
     if (report.failures.length === 0) {
       throw new InvalidInputError(`case ${caseName} has no failure to accept: verify finds it intact${report.accepted.length ? ` (${report.accepted.length} accepted earlier)` : ''}`, { hint: 'run amber verify --case C to see the case as it is' });
@@ -70,7 +75,7 @@ export async function acceptFailures(options: AcceptOptions): Promise<AcceptResu
     const torn = tornTail(text);
     // Nothing may be glued onto a torn line: end it, and say exactly what it held.
     if (torn !== undefined) await store.appendLog(ledgerKey(caseName), '\n');
-    const ledger = await CustodyLedger.open(store, caseName, { journaled: true });
+    const ledger = await CustodyLedger.open(store, caseName, { journaled: true, ...(options.signer ? { signer: options.signer } : {}) });
     const entry = await ledger.append('accepted', actor, at, {
       detail: {
         reason,
@@ -86,12 +91,12 @@ export async function acceptFailures(options: AcceptOptions): Promise<AcceptResu
 }
 
 /** The `recover` use case: finishes an interrupted run's work (the same step every writer takes first). */
-export async function recoverCase(options: { store: ObjectStore; caseName: string; actor: Actor; clock?: () => Date }): Promise<{ case: string; recovered: boolean; head: { seq: number; sha256: string } }> {
+export async function recoverCase(options: { store: ObjectStore; caseName: string; actor: Actor; clock?: () => Date; signer?: Signer }): Promise<{ case: string; recovered: boolean; head: { seq: number; sha256: string } }> {
   const caseName = validateCaseName(options.caseName);
   const release = await options.store.lock(`case-${caseName}`);
   try {
     const before = (await options.store.readText(ledgerKey(caseName))) ?? '';
-    const ledger = await CustodyLedger.openForWriting(options.store, caseName, options.actor, (options.clock ?? (() => new Date()))());
+    const ledger = await CustodyLedger.openForWriting(options.store, caseName, options.actor, (options.clock ?? (() => new Date()))(), options.signer ? { signer: options.signer } : {});
     const recovered = ledger.entries.length > 0 && ledger.entries.at(-1)!.action === 'recovered' && (await options.store.readText(ledgerKey(caseName))) !== before;
     return { case: caseName, recovered, head: ledger.head };
   } finally {

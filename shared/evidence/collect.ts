@@ -7,6 +7,7 @@ import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { isAmberError, AcquisitionError, ExitCode, InvalidInputError, StoreError } from '../errors.ts';
 import type { EvidenceSource, SourceObject } from '../ports/evidence-source.ts';
 import type { ObjectStore, PutResult } from '../ports/object-store.ts';
+import type { Signer } from '../ports/signer.ts';
 import { forEachConcurrent } from './concurrency.ts';
 import { sha256Hex } from './hashing.ts';
 import { CustodyLedger } from './ledger.ts';
@@ -39,6 +40,11 @@ export interface CollectOptions {
    * the item. Injected so the evidence core does not depend on the parsers.
    */
   readonly recognise?: (head: Uint8Array, key: string) => string | undefined;
+  /**
+   * Signs the seal and checkpoints. An unkeyed case is keyed with it (a `keyed` entry records its public
+   * key); a keyed case requires it, and refuses another key, before anything is stored.
+   */
+  readonly signer?: Signer;
 }
 
 /** A source object that could not be preserved, with why. */
@@ -67,6 +73,8 @@ export interface CollectSummary {
   readonly sources: Readonly<Record<string, number>>;
   /** Objects preserved with a caveat (changed while read): also in the ledger entry's detail. */
   readonly warnings: readonly { readonly origin: string; readonly reason: string }[];
+  /** Fingerprint of the key that signed the seal and checkpoint (absent: an unsigned case). */
+  readonly signedBy?: string;
 }
 
 /** Deterministic item id: the same key in the same case is the same item. */
@@ -82,7 +90,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
   const started = performance.now();
   const release = await store.lock(`case-${caseName}`);
   try {
-    const ledger = await CustodyLedger.openForWriting(store, caseName, actor, clock());
+    const ledger = await CustodyLedger.openForWriting(store, caseName, actor, clock(), options.signer ? { signer: options.signer } : {});
     const known = ledger.items();
     const failures: CollectFailure[] = [];
     const warnings: Array<{ origin: string; reason: string }> = [];
@@ -260,6 +268,7 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       sources: bySource,
       warnings,
       ledgerHead: ledger.head,
+      ...(ledger.signingKey ? { signedBy: ledger.signingKey.fingerprint } : {}),
     };
   } finally {
     await release();

@@ -9,13 +9,19 @@
  * head it starts from, and marks it done once its entries are anchored. Entries past the last checkpoint are
  * therefore either an interrupted Amber run (an unfinished journal starts at that checkpoint: the next writer
  * finishes its work and says so in a `recovered` entry) or written outside Amber (writers refuse to build on them).
+ *
+ * A writer given a Signer records its public key in a `keyed` entry before its first other entry (when the case
+ * records none yet); from then on every checkpoint is signed (signatures.ts), and a writer without that key, or
+ * with another one, is refused before it writes anything.
  */
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { Signer } from '../ports/signer.ts';
 import { GENESIS_HASH, sha256Hex } from './hashing.ts';
 import { LEDGER_ACTIONS, type Actor, type EvidenceItem, type LedgerAction, type LedgerEntry } from './model.ts';
 import { amberPrefix, ledgerKey, manifestsPrefix, runsPrefix } from './names.ts';
+import { assertSignerFits, keyedDetail, recordedKeys, unsignedWrite, writeSignature, type RecordedKey } from './signatures.ts';
 
 /** Where checkpoints of a case live. */
 export function checkpointPrefix(caseName: string): string {
@@ -41,6 +47,10 @@ export class CustodyLedger {
   private anchoredSeq = -1;
   /** Writers opened with openForWriting keep run journals; plain readers (and cloud CAS writers) do not. */
   private journaled = false;
+  /** Signs checkpoints and seals of a keyed case; keys an unkeyed case on its first entry. */
+  private signer: Signer | undefined;
+  /** The public key the ledger records (its first `keyed` entry), if any. */
+  private recorded: RecordedKey | undefined;
 
   private constructor(
     private readonly store: ObjectStore,
@@ -58,7 +68,7 @@ export class CustodyLedger {
    * Reads the ledger of a case (empty when the case is new), for reading. New entries chain to the last line
    * as stored; a writer that must not build on an unanchored or torn tail uses `openForWriting`.
    */
-  static async open(store: ObjectStore, caseName: string, options: { journaled?: boolean } = {}): Promise<CustodyLedger> {
+  static async open(store: ObjectStore, caseName: string, options: { journaled?: boolean; signer?: Signer } = {}): Promise<CustodyLedger> {
     const text = (await store.readText(ledgerKey(caseName))) ?? '';
     const lines = splitLines(text);
     const entries: LedgerEntry[] = [];
@@ -75,6 +85,8 @@ export class CustodyLedger {
     const last = lines.at(-1);
     const ledger = new CustodyLedger(store, caseName, entries, lastSeq, last === undefined ? GENESIS_HASH : sha256Hex(last));
     ledger.journaled = options.journaled ?? false;
+    ledger.signer = options.signer;
+    ledger.recorded = recordedKeys(entries)[0];
     return ledger;
   }
 
@@ -84,8 +96,10 @@ export class CustodyLedger {
    * run), its work is finished here and recorded in a `recovered` entry (entries anchored, the torn bytes
    * removed and recorded exactly, manifests it left named); otherwise this throws IntegrityError (exit 3).
    */
-  static async openForWriting(store: ObjectStore, caseName: string, actor: Actor, at: Date): Promise<CustodyLedger> {
+  static async openForWriting(store: ObjectStore, caseName: string, actor: Actor, at: Date, options: { signer?: Signer } = {}): Promise<CustodyLedger> {
     const text = (await store.readText(ledgerKey(caseName))) ?? '';
+    // A keyed case without its key (or with another) is refused before anything, recovery included, is written.
+    assertSignerFits(caseName, recordedKeys(splitLines(text).flatMap((l) => parseEntry(l) ?? []))[0], options.signer);
     const { checkpoints, failures: unreadable } = await readCheckpoints(store, caseName);
     const anchor = checkpoints.at(-1);
     const start = anchor ? { seq: anchor.seq, sha256: anchor.sha256 } : { seq: 0, sha256: GENESIS_HASH };
@@ -94,7 +108,7 @@ export class CustodyLedger {
     const failures = [...unreadable, ...verifyLedgerChain(text, checkpoints)];
     const tail = failures.filter((f) => f.kind === 'ledger-unanchored' || f.kind === 'ledger-torn');
     const other = failures.filter((f) => f.kind !== 'ledger-unanchored' && f.kind !== 'ledger-torn');
-    const writer = (): Promise<CustodyLedger> => CustodyLedger.open(store, caseName, { journaled: true });
+    const writer = (): Promise<CustodyLedger> => CustodyLedger.open(store, caseName, { journaled: true, ...(options.signer ? { signer: options.signer } : {}) });
     if (tail.length === 0 && !journal) return writer();
     if (!journal || other.length > 0) {
       if (tail.length === 0) return writer(); // breaks elsewhere are verify's to report, and writing on does not hide them
@@ -137,6 +151,36 @@ export class CustodyLedger {
     return { seq: this.headSeq, sha256: this.headHash };
   }
 
+  /** The public key the ledger records (undefined: an unsigned case). */
+  get signingKey(): RecordedKey | undefined {
+    return this.recorded;
+  }
+
+  /** Refuses (before anything is written) a writer whose key does not fit the case. */
+  assertCanWrite(): void {
+    assertSignerFits(this.caseName, this.recorded, this.signer);
+  }
+
+  /**
+   * With a signer on a case that records no key yet: appends the `keyed` entry naming its public key, so
+   * that every seal and checkpoint from here on is signed by it.
+   */
+  async ensureKeyed(actor: Actor, at: Date): Promise<void> {
+    if (!this.signer || this.recorded) return;
+    // Set before the append yields, so appends racing this one (collect stores objects concurrently) do not key twice.
+    const signer = this.signer;
+    this.recorded = { seq: this.headSeq + 1, algorithm: signer.algorithm, publicKeyPem: signer.publicKeyPem, fingerprint: signer.fingerprint };
+    await this.append('keyed', actor, at, { detail: keyedDetail(signer) }); // numbered headSeq + 1 before it yields
+  }
+
+  /** Writes the signature of a manifest or checkpoint a keyed case is about to hold (nothing for an unsigned case). */
+  async signFile(key: string, bytes: Uint8Array): Promise<void> {
+    if (!this.recorded) return;
+    if (!this.signer) throw unsignedWrite(this.caseName, key);
+    this.assertCanWrite();
+    await writeSignature(this.store, this.caseName, this.signer, key, bytes);
+  }
+
   /** Items recorded by `acquired`, `copied` and `derived` entries, by key (the first record of a key wins). */
   items(): Map<string, EvidenceItem> {
     return itemsOf(this.entries);
@@ -149,6 +193,8 @@ export class CustodyLedger {
     at: Date,
     fields: { items?: readonly EvidenceItem[]; detail?: Record<string, unknown> } = {},
   ): Promise<LedgerEntry> {
+    this.assertCanWrite();
+    if (action !== 'keyed') await this.ensureKeyed(actor, at);
     const entry: LedgerEntry = {
       seq: this.headSeq + 1,
       prev: this.headHash,
@@ -174,6 +220,7 @@ export class CustodyLedger {
    * storing objects or a manifest the ledger will name, so a crash in between is recognised as this run's.
    */
   async beginRun(): Promise<void> {
+    this.assertCanWrite();
     if (this.journal || !this.journaled) return;
     const start = { seq: this.appendedStartSeq(), sha256: this.appendedStartHash() };
     const key = `${runsPrefix(this.caseName)}${String(start.seq).padStart(10, '0')}-${randomBytes(6).toString('hex')}.json`;
@@ -185,6 +232,7 @@ export class CustodyLedger {
   /** Writes buffered entries to the store. */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return this.writing;
+    this.assertCanWrite();
     await this.beginRun();
     const text = this.pending.map((l) => `${l}\n`).join('');
     this.pending.length = 0;
@@ -203,8 +251,10 @@ export class CustodyLedger {
       const { checkpoints } = await readCheckpoints(this.store, this.caseName);
       const previous = checkpoints.filter((c) => c.seq < this.headSeq).at(-1);
       const prev = previous ? { seq: previous.seq, sha256: previous.fileSha256 } : null;
-      const body = JSON.stringify({ case: this.caseName, seq: this.headSeq, sha256: this.headHash, prev });
-      await this.store.putImmutable(checkpointKey(this.caseName, this.headSeq), Buffer.from(`${body}\n`), {
+      const body = Buffer.from(`${JSON.stringify({ case: this.caseName, seq: this.headSeq, sha256: this.headHash, prev })}\n`);
+      // The signature goes first: a crash in between leaves a harmless signature, never an unsigned checkpoint.
+      await this.signFile(checkpointKey(this.caseName, this.headSeq), body);
+      await this.store.putImmutable(checkpointKey(this.caseName, this.headSeq), body, {
         mediaType: 'application/json',
       });
       this.anchoredSeq = this.headSeq;

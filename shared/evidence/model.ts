@@ -28,9 +28,12 @@ export interface EvidenceItem {
 
 /**
  * `recovered`: a later run finished an interrupted run's bookkeeping (anchored its entries, removed a torn
- * partial line, named a manifest it left); `accepted`: a person accepted named verification failures, with a reason.
+ * partial line, named a manifest it left); `accepted`: a person accepted named verification failures, with a reason;
+ * `keyed`: the public key (algorithm, SPKI PEM, fingerprint) that signs every later seal and checkpoint of the
+ * case. Amber versions before `keyed` existed read that line as invalid (exit 3): they fail closed on a signed
+ * case rather than call it intact without checking its signatures.
  */
-export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted'] as const;
+export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted', 'keyed'] as const;
 export type LedgerAction = (typeof LEDGER_ACTIONS)[number];
 
 /** One line of the custody ledger. `prev` is the SHA-256 of the previous line's exact text. */

@@ -1,7 +1,8 @@
 /**
  * Sealing: a manifest of every item a case holds, as canonical JSON, stored write-once under
  * `_amber/manifests/<seq>.json`, and its SHA-256 recorded in a `sealed` ledger entry. `collect` and the cloud
- * custody step seal the same way, so `verify` reads one format.
+ * custody step seal the same way, so `verify` reads one format. In a keyed case the manifest's exact bytes are
+ * signed (signatures.ts) before the `sealed` entry names it.
  */
 import { WriteOnceViolationError } from '../errors.ts';
 import type { ObjectStore, PutResult } from '../ports/object-store.ts';
@@ -36,6 +37,8 @@ export async function sealManifest(
   failures: readonly SealFailure[],
   detail: Record<string, unknown> = {},
 ): Promise<SealResult> {
+  // A signed run records its key before its first seal (and before the manifest names the head).
+  await ledger.ensureKeyed(actor, sealedAt);
   const manifest: Manifest = {
     case: ledger.caseName,
     sealedAt: sealedAt.toISOString(),
@@ -60,6 +63,8 @@ export async function sealManifest(
       key = `${base}-${n}.json`;
     }
   }
+  // Signed before the `sealed` entry names it: a recorded seal of a keyed case always has its signature.
+  await ledger.signFile(key, body);
   await ledger.append('sealed', actor, sealedAt, {
     // The manifest's own fields come last: verify reads `manifest` and `sha256`, nothing may override them.
     detail: { ...detail, manifest: key, sha256: sealed.sha256, items: manifest.items.length, failures: failures.length },

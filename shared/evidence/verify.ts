@@ -7,9 +7,14 @@
  * never touched (anchoring or extending them would bless what was found broken): the failure is recorded in a
  * write-once verification record beside the chain (`_amber/verifications/`), and every later verify reports
  * it again until a person accepts it in the ledger (`amber accept`, an `accepted` entry with a reason).
+ *
+ * In a case whose ledger records a public key (`keyed`), every checkpoint and sealed manifest written from that
+ * entry on must carry a valid signature by that key (signatures.ts); recording an intact result then needs the
+ * signer, and without it the result is reported, not recorded.
  */
 import { InvalidInputError } from '../errors.ts';
 import type { ObjectStore, StoredObject } from '../ports/object-store.ts';
+import type { Signer } from '../ports/signer.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { forEachConcurrent } from './concurrency.ts';
 import { hashStream, sha256Hex } from './hashing.ts';
@@ -24,6 +29,8 @@ import {
 } from './ledger.ts';
 import type { Actor, EvidenceItem, LedgerEntry } from './model.ts';
 import { amberPrefix, casePrefix, ledgerKey, validateCaseName, verificationsPrefix } from './names.ts';
+import { parseEd25519PublicKey, publicKeyFingerprint } from './key-file-signer.ts';
+import { checkSignature, recordedKeyProblem, recordedKeys, signaturesPrefix, type SignatureCheck } from './signatures.ts';
 
 export type VerifyFailureKind =
   | 'hash-mismatch'
@@ -36,6 +43,12 @@ export type VerifyFailureKind =
   | 'ledger-interrupted'
   /** A failure an earlier verification recorded, not accepted since (even if the evidence looks right now). */
   | 'previously-failed'
+  /** A checkpoint or manifest of a keyed case without its signature object. */
+  | 'signature-missing'
+  /** A signature that does not match the file as stored (or cannot be read). */
+  | 'signature-invalid'
+  /** A signature by another key, a second key recorded, a recorded key that is not what it claims, or not the expected key. */
+  | 'signature-key-mismatch'
   | LedgerFailureKind;
 
 /** What identifies one failure across verifications (kind, where, and the bad hash when there is one). */
@@ -106,6 +119,8 @@ export interface VerifyReport {
   readonly warnings: readonly VerifyWarning[];
   /** Absent when recording was not asked for. */
   readonly recorded?: VerifyRecording;
+  /** The public key the ledger records (absent: an unsigned case), and every signature checked against it. */
+  readonly signing?: { readonly fingerprint: string; readonly keyedIn: number; readonly signatures: readonly SignatureCheck[] };
 }
 
 export interface VerifyOptions {
@@ -117,6 +132,13 @@ export interface VerifyOptions {
   /** Record the result (default true): intact in the ledger, broken in a verification record. */
   readonly record?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Signs the checkpoint recording an intact result of a keyed case (without it, such a result is not recorded). */
+  readonly signer?: Signer;
+  /**
+   * The public key (SPKI PEM) the case must be signed with, as its owner holds it outside the locker: an
+   * unsigned case, or one keyed with another key, fails with signature-key-mismatch.
+   */
+  readonly expectedPublicKeyPem?: string;
 }
 
 /** Throws InvalidInputError when the locker holds nothing for the case. */
@@ -151,7 +173,7 @@ export async function verifyCase(options: VerifyOptions): Promise<VerifyReport> 
     if (options.record === false) return base;
     if (cannotRecord) return { ...base, recorded: { where: 'nowhere', reason: cannotRecord } };
     try {
-      return { ...base, recorded: await recordResult(store, caseName, actor, checkedAt, base, decision.pendingRun !== undefined) };
+      return { ...base, recorded: await recordResult(store, caseName, actor, checkedAt, base, decision.pendingRun !== undefined, options.signer) };
     } catch (error) {
       return { ...base, recorded: { where: 'nowhere', reason: (error as Error).message } };
     }
@@ -165,12 +187,21 @@ function isWriteRefused(error: unknown): boolean {
 }
 
 /** Intact: a `verified` entry and a checkpoint. Broken: a write-once record beside the chain, never in it. */
-async function recordResult(store: ObjectStore, caseName: string, actor: Actor, at: Date, report: Omit<VerifyReport, 'recorded'>, runPending: boolean): Promise<VerifyRecording> {
+async function recordResult(store: ObjectStore, caseName: string, actor: Actor, at: Date, report: Omit<VerifyReport, 'recorded'>, runPending: boolean, signer: Signer | undefined): Promise<VerifyRecording> {
   if (report.intact) {
     // Journaled: should the checkpoint fail (disk full), the next writer finishes this run's work.
-    const ledger = await CustodyLedger.open(store, caseName, { journaled: true });
+    const ledger = await CustodyLedger.open(store, caseName, { journaled: true, ...(signer ? { signer } : {}) });
+    // A keyed case's checkpoint needs its key: without it the result is reported and not recorded.
+    ledger.assertCanWrite();
     const entry = await ledger.append('verified', actor, at, {
-      detail: { intact: true, items: report.items.length, failures: 0, accepted: report.accepted.length, warnings: report.warnings.length },
+      detail: {
+        intact: true,
+        items: report.items.length,
+        failures: 0,
+        accepted: report.accepted.length,
+        warnings: report.warnings.length,
+        ...(report.signing ? { signatures: report.signing.signatures.length, signedBy: report.signing.fingerprint } : {}),
+      },
     });
     await ledger.checkpoint();
     return { where: 'ledger', seq: entry.seq };
@@ -237,7 +268,7 @@ async function decide(store: ObjectStore, caseName: string, options: VerifyOptio
   for await (const obj of store.list(casePrefix(caseName))) stored.set(obj.key, obj);
   const amber = amberPrefix(caseName);
   const bookkeeping = new Set<string>([ledgerKey(caseName), ...manifests.keys(), ...checkpoints.map((c) => c.key)]);
-  const ownPrefixes = [`${amber}checkpoints/`, `${amber}runs/`, verificationsPrefix(caseName)];
+  const ownPrefixes = [`${amber}checkpoints/`, `${amber}runs/`, verificationsPrefix(caseName), signaturesPrefix(caseName)];
   for (const [key, obj] of stored) {
     if (obj.deleteMarkerOnTop) {
       warnings.push({ key, reason: 'a delete marker hides this key from plain reads; the preserved version is still held and was verified' });
@@ -255,6 +286,9 @@ async function decide(store: ObjectStore, caseName: string, options: VerifyOptio
       if (actual !== sha256) failures.push({ kind: 'manifest-mismatch', key, expected: sha256, actual, reason: 'sealed manifest does not match the hash the ledger recorded' });
     }
   }
+
+  const signing = await checkSignatures(store, caseName, entries, checkpoints, stored, options.expectedPublicKeyPem);
+  failures.push(...signing.failures);
 
   const results: VerifiedItem[] = [];
   let done = 0;
@@ -304,7 +338,7 @@ async function decide(store: ObjectStore, caseName: string, options: VerifyOptio
     if (!accepted.some((a) => failureId(a.failure) === id)) accepted.push({ failure: by.failure, acceptedIn: by.seq, reason: by.reason });
   }
   return {
-    report: { intact: failing.length === 0, ledgerEntries: entries.length, bytes, items: results, failures: failing, accepted, warnings },
+    report: { intact: failing.length === 0, ledgerEntries: entries.length, bytes, items: results, failures: failing, accepted, warnings, ...(signing.report ? { signing: signing.report } : {}) },
     pendingRun: interrupted?.key,
   };
 }
@@ -367,4 +401,60 @@ function sealedManifests(entries: readonly LedgerEntry[]): Map<string, string> {
     }
   }
   return out;
+}
+
+/**
+ * Signatures of a keyed case: the first `keyed` entry names the key; every checkpoint from that entry on and
+ * every manifest sealed after it must be signed by it. A second `keyed` entry with another key, a recorded key
+ * whose fingerprint is not its own, signature objects in a case that records no key (its `keyed` entry
+ * removed), and a key other than the expected one are all signature-key-mismatch.
+ */
+async function checkSignatures(
+  store: ObjectStore,
+  caseName: string,
+  entries: readonly LedgerEntry[],
+  checkpoints: ReadonlyArray<{ seq: number; key: string }>,
+  stored: ReadonlyMap<string, StoredObject>,
+  expectedPem: string | undefined,
+): Promise<{ failures: VerifyFailure[]; report?: VerifyReport['signing'] }> {
+  const failures: VerifyFailure[] = [];
+  const keys = recordedKeys(entries);
+  const key = keys[0];
+  const expected = expectedPem === undefined ? undefined : expectedFingerprint(expectedPem);
+  if (!key) {
+    const leftover = [...stored.keys()].find((k) => k.startsWith(signaturesPrefix(caseName)));
+    if (leftover) failures.push({ kind: 'signature-key-mismatch', key: leftover, reason: 'the case holds signatures but its ledger records no signing key: the `keyed` entry was removed and the ledger rewritten' });
+    if (expected) failures.push({ kind: 'signature-key-mismatch', reason: `the case is not signed, but it was expected to be signed with key ${expected}` });
+    return { failures };
+  }
+  const problem = recordedKeyProblem(key);
+  if (problem) failures.push({ kind: 'signature-key-mismatch', seq: key.seq, reason: problem });
+  if (expected && expected !== key.fingerprint) {
+    failures.push({ kind: 'signature-key-mismatch', seq: key.seq, reason: `ledger entry ${key.seq} records key ${key.fingerprint}, not the expected key ${expected}: the recorded key was replaced, or this is another case` });
+  }
+  for (const later of keys.slice(1)) {
+    if (later.fingerprint !== key.fingerprint) {
+      failures.push({ kind: 'signature-key-mismatch', seq: later.seq, reason: `ledger entry ${later.seq} records another key (${later.fingerprint}) after entry ${key.seq} keyed the case with ${key.fingerprint}: a case keeps one key` });
+    }
+  }
+  const signed: string[] = [
+    ...checkpoints.filter((c) => c.seq >= key.seq).map((c) => c.key),
+    ...entries.filter((e) => e.action === 'sealed' && e.seq > key.seq).flatMap(manifestKeysOf),
+  ];
+  const checks: SignatureCheck[] = [];
+  for (const file of signed) {
+    const text = await store.readText(file);
+    if (text === undefined) continue; // a missing manifest or checkpoint is already reported as such
+    const check = await checkSignature(store, caseName, key, file, text);
+    checks.push(check);
+    if (!check.ok) failures.push({ kind: check.kind!, key: file, reason: check.reason! });
+  }
+  return { failures, report: { fingerprint: key.fingerprint, keyedIn: key.seq, signatures: checks } };
+}
+
+/** The fingerprint of the expected public key (a PEM the caller read); an unreadable one is a usage error. */
+function expectedFingerprint(pem: string): string {
+  const parsed = parseEd25519PublicKey(pem);
+  if (!parsed) throw new InvalidInputError('the expected public key is not an Ed25519 public key in PEM', { hint: 'pass the public key file `amber keys init --public-out FILE` wrote' });
+  return publicKeyFingerprint(parsed);
 }

@@ -1,0 +1,19 @@
+/**
+ * The `Signer` port: signs Amber's own bookkeeping (sealed manifests, ledger checkpoints) so that a ledger
+ * rewritten consistently by someone without the key no longer verifies. Adapters: an Ed25519 key file kept
+ * outside the locker (shared/evidence/key-file-signer.ts); cloud KMS keys later.
+ */
+
+/** Signature algorithms Amber records and checks. */
+export type SignatureAlgorithm = 'ed25519';
+
+/** A private key that can sign; it never leaves the adapter. */
+export interface Signer {
+  readonly algorithm: SignatureAlgorithm;
+  /** The public key as SPKI PEM: what the ledger records and what anyone verifies with. */
+  readonly publicKeyPem: string;
+  /** Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (`openssl pkey -pubin -outform DER | sha256sum`). */
+  readonly fingerprint: string;
+  /** Signs the exact bytes given (pure Ed25519: no pre-hash), returning the raw 64-byte signature. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
