@@ -117,7 +117,7 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
     for (const p of tables.problems.slice(0, 20)) lines.push(`    ${t(p.key)}${p.record === undefined ? '' : ` record ${p.record}`}: ${t(p.reason)}`);
     if (tables.problems.length > 20) lines.push(`    ... ${tables.problems.length - 20} more in --json`);
   }
-  if (tables.unrecognised.length > 0) lines.push(`  ${tables.unrecognised.length} object(s) in no format Amber queries yet (preserved and hashed; see --json)`);
+  if (tables.unrecognised.length > 0) lines.push(`  ${tables.unrecognised.length === 1 ? '1 object' : `${tables.unrecognised.length} objects`} in no format Amber queries yet (preserved and hashed; see --json)`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -150,7 +150,7 @@ export interface CopiedBatch {
 export class CopyBatchError extends AmberError {
   override readonly code = 'COPY_BATCH_RETRY';
   constructor(readonly transient: readonly CopyFailure[]) {
-    super(`${transient.length} object(s) could not be copied for a reason that may pass: ${transient.slice(0, 3).map((f) => `${f.origin}: ${f.reason}`).join('; ')}${transient.length > 3 ? '; ...' : ''}`, {
+    super(`${transient.length === 1 ? '1 object' : `${transient.length} objects`} could not be copied for a reason that may pass: ${transient.slice(0, 3).map((f) => `${f.origin}: ${f.reason}`).join('; ')}${transient.length > 3 ? '; ...' : ''}`, {
       hint: 'run the batch again (copies already made are kept and not duplicated)',
     });
   }

@@ -92,7 +92,7 @@ export class VerifiedInputs {
       failures.sort();
       throw new IntegrityError(
         // One line (the CLI shows errors on one line): each object, then why.
-        `${failures.length} preserved object(s) do not match the custody record, so nothing was analysed: ${failures.join('; ')}`,
+        `${failures.length === 1 ? '1 preserved object does' : `${failures.length} preserved objects do`} not match the custody record, so nothing was analysed: ${failures.join('; ')}`,
         { hint: 'run `amber verify` for the full integrity report; analyse only a case whose evidence verifies (restore the objects from a trusted copy, or collect them again into a new case)' },
       );
     }
