@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'evidence/', 'coverage/', '.bench/', '.s3-server/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'evidence/', 'coverage/', '.bench/', '.s3-server/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,82 @@
+/**
+ * runCatalogue over an engine that answers each detection with fixed rows: the most severe findings come
+ * first, a query that leaves out a column every finding needs is its detection's error (no finding without
+ * its citation), and a detection whose table the case does not hold is listed as skipped, not run.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Detection } from '../../../shared/detections/catalogue.ts';
+import { runCatalogue } from '../../../shared/detections/run.ts';
+import type { QueryEngine } from '../../../shared/ports/query-engine.ts';
+
+const detection = (id: string, severity: Detection['severity'], table = 'cloudtrail'): Detection => ({
+  id,
+  title: id,
+  description: id,
+  severity,
+  mitre: [],
+  table,
+  schedule: 'rate(1 hour)',
+  window: 'PT1H',
+  falsePositives: [],
+  runbook: '',
+  expectedMatches: 1,
+  sql: `SELECT '${id}' AS marker FROM ${table}`,
+  dir: '',
+});
+
+const row = (time: string, record: number): Record<string, unknown> => ({
+  event_time: time,
+  actor: 'arn:aws:iam::111122223333:user/mallory',
+  source_ip: '203.0.113.9',
+  action: 'CreateAccessKey',
+  target: 'user/bob',
+  detail: 'x',
+  evidence_key: 'cases/c/a.json',
+  evidence_record: record,
+});
+
+/** Answers each detection's query by the id its SQL names; remembers which were asked. */
+function engine(rows: Record<string, Array<Record<string, unknown>>>): QueryEngine & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    async query<T>(sql: string): Promise<T[]> {
+      const id = Object.keys(rows).find((k) => sql.includes(`'${k}' AS marker`))!;
+      asked.push(id);
+      return rows[id] as T[];
+    },
+    async close() {},
+  };
+}
+
+const sha256ByKey = new Map([['cases/c/a.json', 'a'.repeat(64)]]);
+
+describe('Function: runCatalogue', () => {
+  it('puts the most severe findings first, whatever order the detections ran in', async () => {
+    const e = engine({ 'low-first': [row('2026-11-20T09:00:00Z', 1)], 'then-critical': [row('2026-11-20T11:00:00Z', 2)], 'then-high': [row('2026-11-20T10:00:00Z', 3)] });
+    const run = await runCatalogue(e, [detection('low-first', 'low'), detection('then-critical', 'critical'), detection('then-high', 'high')], { sources: { cloudtrail: 'main.cloudtrail' }, sha256ByKey });
+    expect(run.findings.map((f) => [f.severity, f.detection])).toEqual([
+      ['critical', 'then-critical'],
+      ['high', 'then-high'],
+      ['low', 'low-first'],
+    ]);
+    expect(run.findings[0]).toMatchObject({ evidence_key: 'cases/c/a.json', evidence_record: 2, evidence_sha256: 'a'.repeat(64) });
+  });
+
+  it('reports a query that returns no evidence_record column as its error and makes no finding of it', async () => {
+    const { evidence_record: _dropped, ...uncited } = row('2026-11-20T10:00:00Z', 1);
+    const e = engine({ uncited: [uncited], sound: [row('2026-11-20T10:00:00Z', 4)] });
+    const run = await runCatalogue(e, [detection('uncited', 'critical'), detection('sound', 'low')], { sources: { cloudtrail: 'main.cloudtrail' }, sha256ByKey });
+    expect(run.findings.map((f) => f.detection)).toEqual(['sound']);
+    expect(run.errors).toEqual([{ detection: 'uncited', error: expect.stringMatching(/^detection uncited returns no evidence_record column/) }]);
+  });
+
+  it('lists a detection whose table the case does not hold as skipped, without running it or calling it an error', async () => {
+    const e = engine({ trail: [row('2026-11-20T10:00:00Z', 1)], flows: [] });
+    const run = await runCatalogue(e, [detection('trail', 'low'), detection('flows', 'high', 'vpcflow')], { sources: { cloudtrail: 'main.cloudtrail' }, sha256ByKey });
+    expect(run.skipped).toEqual(['flows']);
+    expect(run.errors).toEqual([]);
+    expect(e.asked).toEqual(['trail']);
+    expect(run.findings.map((f) => f.detection)).toEqual(['trail']);
+  });
+});
