@@ -180,9 +180,28 @@ export async function collectEvidence(options: CollectOptions): Promise<CollectS
       if (recognised) bySource[recognised] = (bySource[recognised] ?? 0) + 1;
       const previous = known.get(key);
       const at = clock();
-      if (!stored.created && previous && previous.sha256 === stored.sha256) {
+      if (previous && previous.sha256 !== stored.sha256) {
+        // The key's recorded evidence is not what the locker holds now: replaced, or removed and stored anew. Recording
+        // these bytes would give one key two hashes in the ledger and make the replacement look acquired.
+        failures.push({
+          origin: obj.origin,
+          reason: `${key} ${stored.created ? 'was missing from the locker and now holds' : 'holds'} sha256 ${stored.sha256}, but the custody ledger recorded ${previous.sha256} for it: the preserved object was replaced or removed outside Amber, so these bytes are not recorded (run amber verify --case ${caseName})`,
+          code: 'INTEGRITY',
+          exitCode: ExitCode.integrity,
+        });
+        return;
+      }
+      if (previous) {
         reacquired += 1;
-        await ledger.append('acquired', actor, at, { items: [previous], detail: { reacquired: true, origin: obj.origin, ...(changed ? { changedWhileRead: changed } : {}) } });
+        await ledger.append('acquired', actor, at, {
+          items: [previous],
+          detail: {
+            reacquired: true,
+            origin: obj.origin,
+            ...(stored.created ? { restored: 'the object was missing from the locker; the same bytes were stored again' } : {}),
+            ...(changed ? { changedWhileRead: changed } : {}),
+          },
+        });
         return;
       }
       const item: EvidenceItem = {

@@ -3,7 +3,7 @@
  * and bytes an interrupted run stored without recording them are recorded as such, never silently.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectEvidence } from '../../../shared/evidence/collect.ts';
@@ -40,6 +40,11 @@ describe('Use case: collectEvidence, collecting again', () => {
     await writeFile(join(src, 'a.json'), replaced);
     const again = await collect(store, src);
     expect(again.reacquired).toBe(0);
+    expect(again.created).toBe(0);
+    // Refused as an integrity failure (exit 3), naming the key and both hashes; the ledger keeps one hash per key.
+    expect(again.failures).toEqual([expect.objectContaining({ code: 'INTEGRITY', exitCode: 3, reason: expect.stringContaining(`${KEY} holds sha256 ${sha(replaced)}, but the custody ledger recorded ${sha('{"Records":[{"v":1}]}')}`) })]);
+    const recorded = (await entries(store)).flatMap((e) => (e.action === 'acquired' ? (e.items ?? []) : [])).filter((i) => i.key === KEY);
+    expect(new Set(recorded.map((i) => i.sha256))).toEqual(new Set([sha('{"Records":[{"v":1}]}')]));
     const claims = (await entries(store)).filter((e) => (e.detail as { reacquired?: boolean } | undefined)?.reacquired);
     expect(claims).toEqual([]);
     const report = await verifyCase({ store, caseName: 'INC-1', actor, record: false });
@@ -55,6 +60,29 @@ describe('Use case: collectEvidence, collecting again', () => {
     const last = (await entries(store)).filter((e) => e.action === 'acquired').at(-1)!;
     expect(last.detail).toMatchObject({ reacquired: true });
     expect(last.items).toEqual([expect.objectContaining({ key: KEY, sha256: sha('{"Records":[{"v":1}]}') })]);
+  });
+});
+
+describe('Use case: collectEvidence over a preserved object removed from the locker', () => {
+  it('stores the same bytes again as a re-acquisition saying so, and the case verifies', async () => {
+    const { src, store } = await setup();
+    await collect(store, src);
+    await rm(store.pathOf(KEY), { force: true });
+    const again = await collect(store, src);
+    expect(again).toMatchObject({ created: 0, reacquired: 1, failures: [] });
+    const last = (await entries(store)).filter((e) => e.action === 'acquired').at(-1)!;
+    expect(last.detail).toMatchObject({ reacquired: true, restored: expect.stringContaining('missing from the locker') });
+    expect((await verifyCase({ store, caseName: 'INC-1', actor, record: false })).intact).toBe(true);
+  });
+
+  it('refuses other bytes under the removed key with an integrity failure, and verify still fails', async () => {
+    const { src, store } = await setup();
+    await collect(store, src);
+    await rm(store.pathOf(KEY), { force: true });
+    await writeFile(join(src, 'a.json'), '{"Records":[{"v":3}]}');
+    const again = await collect(store, src);
+    expect(again.failures).toEqual([expect.objectContaining({ code: 'INTEGRITY', exitCode: 3, reason: expect.stringContaining('was missing from the locker') })]);
+    expect((await verifyCase({ store, caseName: 'INC-1', actor, record: false })).intact).toBe(false);
   });
 });
 
