@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogSource } from '../../../shared/sources/log-source.ts';
 import { LOG_SOURCES } from '../../../shared/sources/registry.ts';
 import { caseWith } from '../../helpers/case.ts';
+import { createRng as random } from '../../helpers/cloudtrail-synth.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const DATA = join(ROOT, '../shared/data');
@@ -97,18 +98,6 @@ describe('Bad records: one record of the wrong type is set aside, its file\'s ot
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fuzz
-
-/** mulberry32: a small seeded generator, so every run builds the same records. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function nested(kind: '[' | '{', depth: number): unknown {
   let v: unknown = 'deep';
