@@ -6,6 +6,7 @@ import { optionalString, requireString } from './args.ts';
 import type { SuppressedFinding } from '../../shared/detections/suppress.ts';
 import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type CaseSession } from './case-session.ts';
 import { t, type Io } from './io.ts';
+import { counted } from '../../shared/text/plural.ts';
 import { signerFrom } from './context.ts';
 import type { CaseCoverage } from '../../shared/sources/case-tables.ts';
 import { loadSigmaRules, type SigmaRuleSet } from '../../shared/sigma/rules.ts';
@@ -63,12 +64,11 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
   }
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** When, how often, and whether it worked: "2023-07-10T12:10:05Z", or a span with the records and repeats. */
 export function findingSpan(f: Finding): string {
   const span = f.first_time !== null && f.last_time !== null && f.first_time !== f.last_time ? `${f.first_time} .. ${f.last_time}` : (f.first_time ?? f.event_time ?? '');
-  const counts = [f.records > 1 ? plural(f.records, 'record') : '', f.repeats > 1 ? `grouped ${plural(f.repeats, 'finding')}` : ''].filter(Boolean).join(', ');
+  const counts = [f.records > 1 ? counted(f.records, 'record') : '', f.repeats > 1 ? `grouped ${counted(f.repeats, 'finding')}` : ''].filter(Boolean).join(', ');
   return counts ? `${span} (${counts})` : span;
 }
 
@@ -89,7 +89,7 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
   const { tables } = session;
   const failed = findings.filter((f) => f.outcome === 'failure').length;
   const lines = [
-    `Case ${t(session.caseName)}: ${plural(eventCount(tables), 'event')}, ${plural(detections, 'detection')} run, ${plural(findings.length, 'finding')}` +
+    `Case ${t(session.caseName)}: ${counted(eventCount(tables), 'event')}, ${counted(detections, 'detection')} run, ${counted(findings.length, 'finding')}` +
       `${failed ? ` (${failed} of them failed attempts)` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
   ];
   lines.push(...describeCoverage(tables.coverage));
@@ -104,7 +104,7 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
     );
   }
   if (suppressed.length > 0) {
-    lines.push(`  Suppressed (${plural(suppressed.length, 'finding')}, by the rules in the --suppress file):`);
+    lines.push(`  Suppressed (${counted(suppressed.length, 'finding')}, by the rules in the --suppress file):`);
     for (const s of suppressed) {
       lines.push(
         `    ${t(findingSpan(s.finding))}  ${t(s.finding.detection)}  ${t(s.finding.actor ?? '?')} ${t(s.finding.action ?? '')}${s.finding.target ? ` -> ${t(s.finding.target)}` : ''}` +
@@ -113,11 +113,11 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
     }
   }
   if (tables.problems.length > 0) {
-    lines.push(`  ${tables.problems.length} record(s) could not be parsed (the objects stay preserved and hashed):`);
+    lines.push(`  ${counted(tables.problems.length, 'record')} could not be parsed (the objects stay preserved and hashed):`);
     for (const p of tables.problems.slice(0, 20)) lines.push(`    ${t(p.key)}${p.record === undefined ? '' : ` record ${p.record}`}: ${t(p.reason)}`);
     if (tables.problems.length > 20) lines.push(`    ... ${tables.problems.length - 20} more in --json`);
   }
-  if (tables.unrecognised.length > 0) lines.push(`  ${tables.unrecognised.length === 1 ? '1 object' : `${tables.unrecognised.length} objects`} in no format Amber queries yet (preserved and hashed; see --json)`);
+  if (tables.unrecognised.length > 0) lines.push(`  ${counted(tables.unrecognised.length, 'object')} in no format Amber queries yet (preserved and hashed; see --json)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -127,22 +127,21 @@ export function describeFindings(session: CaseSession, findings: readonly Findin
  */
 export function describeCoverage(coverage: CaseCoverage): string[] {
   const { objects, records } = coverage;
-  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   const aside = [
     objects.unrecognised > 0 ? `${objects.unrecognised} unrecognised` : '',
     objects.unparsable > 0 ? `${objects.unparsable} unparsable` : '',
-    objects.digests > 0 ? plural(objects.digests, 'digest file') : '',
+    objects.digests > 0 ? counted(objects.digests, 'digest file') : '',
   ].filter(Boolean);
   const lines: string[] = [];
   if (objects.analysed === 0) {
     lines.push(
-      `  NOTHING ANALYSED: 0 of ${plural(objects.total, 'object')} analysed: nothing Amber parses${aside.length > 0 ? ` (${aside.join(', ')})` : ''}; 0 findings here means nothing was examined, not that nothing happened`,
+      `  NOTHING ANALYSED: 0 of ${counted(objects.total, 'object')} analysed: nothing Amber parses${aside.length > 0 ? ` (${aside.join(', ')})` : ''}; 0 findings here means nothing was examined, not that nothing happened`,
     );
   } else {
-    lines.push(`  coverage: ${objects.analysed} of ${plural(objects.total, 'object')} analysed${aside.length > 0 ? ` (${aside.join(', ')})` : ''}; ${plural(records.loaded, 'record')} loaded, ${records.rejected} set aside`);
+    lines.push(`  coverage: ${objects.analysed} of ${counted(objects.total, 'object')} analysed${aside.length > 0 ? ` (${aside.join(', ')})` : ''}; ${counted(records.loaded, 'record')} loaded, ${records.rejected} set aside`);
   }
   for (const [id, source] of Object.entries(coverage.sources)) {
-    lines.push(`    ${t(id)}: ${plural(source.objects, 'object')}, ${plural(source.records.loaded, 'record')} loaded, ${source.records.rejected} set aside`);
+    lines.push(`    ${t(id)}: ${counted(source.objects, 'object')}, ${counted(source.records.loaded, 'record')} loaded, ${source.records.rejected} set aside`);
   }
   return lines;
 }

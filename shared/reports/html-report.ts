@@ -9,6 +9,7 @@ import type { EvidenceItem, LedgerEntry } from '../evidence/model.ts';
 import type { CaseCoverage } from '../sources/case-tables.ts';
 import type { VerifyReport } from '../evidence/verify.ts';
 import { escapeHtml as h } from '../text/escape.ts';
+import { counted } from '../text/plural.ts';
 import { identityOf } from '../timeline/timeline.ts';
 
 /** Events per hour, for the timeline plot. */
@@ -63,11 +64,6 @@ export interface ReportInput {
 
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'informational'] as const;
 
-/** n and the word, singular or plural ("1 object", "2 objects"). */
-function count(n: number, word: string, plural = `${word}s`): string {
-  return `${n} ${n === 1 ? word : plural}`;
-}
-
 /**
  * What the findings rest on: objects analysed, unrecognised and unparsable, records loaded and set aside. A case
  * where nothing could be analysed says so first, so "no findings" is never read as "nothing found".
@@ -81,8 +77,8 @@ function coverageSection(c: CaseCoverage | undefined, unrecognised: readonly { k
     .map(([id, s]) => `<tr><td><code>${h(id)}</code></td><td class="num">${s.objects}</td><td class="num">${s.records.loaded}</td><td class="num">${s.records.rejected}</td></tr>`);
   return `<section id="coverage">
   <h2>Coverage: what the findings rest on</h2>
-  ${nothing ? `<p class="bad"><strong>Nothing analysed:</strong> none of the ${count(o.total, 'preserved object')} is in a format Amber parses, so the absence of findings says nothing about the case.</p>` : ''}
-  <p>${count(o.analysed, 'object')} of ${o.total} analysed; ${count(o.unrecognised, 'object')} in no format Amber parses; ${count(o.unparsable, 'object')} that could not be parsed at all; ${count(o.digests, 'CloudTrail digest')} (checked by <code>amber validate-logs</code>); ${count(o.derived, 'derived copy', 'derived copies')}. ${count(c.records.loaded, 'record')} loaded, ${count(c.records.rejected, 'record')} set aside${problems ? ` (${count(problems, 'problem')} listed under Evidence)` : ''}. Every object, analysed or not, is preserved and hashed.</p>
+  ${nothing ? `<p class="bad"><strong>Nothing analysed:</strong> none of the ${counted(o.total, 'preserved object')} is in a format Amber parses, so the absence of findings says nothing about the case.</p>` : ''}
+  <p>${counted(o.analysed, 'object')} of ${o.total} analysed; ${counted(o.unrecognised, 'object')} in no format Amber parses; ${counted(o.unparsable, 'object')} that could not be parsed at all; ${counted(o.digests, 'CloudTrail digest')} (checked by <code>amber validate-logs</code>); ${counted(o.derived, 'derived copy', 'derived copies')}. ${counted(c.records.loaded, 'record')} loaded, ${counted(c.records.rejected, 'record')} set aside${problems ? ` (${counted(problems, 'problem')} listed under Evidence)` : ''}. Every object, analysed or not, is preserved and hashed.</p>
   ${rows.length ? `<table><thead><tr><th>Source</th><th>Objects</th><th>Records loaded</th><th>Records set aside</th></tr></thead><tbody>${rows.join('')}</tbody></table>` : ''}
   ${unrecognised.length ? `<h3>Objects not analysed (${unrecognised.length})</h3><ul>${unrecognised.slice(0, 500).map((u) => `<li><code>${h(u.key)}</code>: ${h(u.reason)}</li>`).join('')}</ul>${unrecognised.length > 500 ? `<p>${unrecognised.length - 500} more in <code>amber detect --json</code>.</p>` : ''}` : ''}
 </section>`;
