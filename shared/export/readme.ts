@@ -1,0 +1,121 @@
+/** README.txt of an export bundle: what it holds and the exact commands that check it with standard tools. */
+import type { RecordedKey } from '../evidence/signatures.ts';
+import type { BundleHead } from './bundle.ts';
+import type { SignatureCheckCommand } from './signature-commands.ts';
+
+/** What the README states (nothing that changes between two exports of the same head). */
+export interface ReadmeFacts {
+  readonly caseName: string;
+  readonly head: BundleHead;
+  readonly tool: string;
+  readonly objects: number;
+  readonly signatures: readonly SignatureCheckCommand[];
+  readonly publicKey: RecordedKey | undefined;
+  readonly papers: readonly string[];
+  readonly renamed: number;
+}
+
+/** The README's text: deterministic for one ledger head. */
+export function renderReadme(f: ReadmeFacts): string {
+  const out: string[] = [];
+  const p = (...lines: string[]): void => void out.push(...lines);
+  p(
+    `Evidence export of case ${f.caseName}`,
+    '',
+    `Written by ${f.tool} from the custody ledger as it stood at entry ${f.head.seq} (${f.head.at}),`,
+    `whose line has SHA-256 ${f.head.sha256}.`,
+    'Amber verified the case (every object re-hashed, the ledger chain, checkpoints, manifests and signatures)',
+    'immediately before writing this export, and recorded the export in the ledger with its own SHA-256 in an',
+    '"exported" entry after this head (so that entry is not in this copy of the ledger).',
+    '',
+    'Everything below runs in this folder (unzip the archive first) with standard tools: sh, sha256sum',
+    '(GNU coreutils), sed, and OpenSSL 3.',
+    '',
+    'CONTENTS',
+    `  evidence/              the ${f.objects} preserved objects, exact bytes, at their path relative to the case`,
+    '                         (the locker key cases/<case>/<path> is evidence/<path> here)',
+  );
+  if (f.renamed > 0) {
+    p(
+      `  renamed/               ${f.renamed} object(s) whose key cannot be a safe file name (control characters, "..",`,
+      '                         over-long names, collisions); renamed-keys.jsonl gives each file\'s original key',
+    );
+  }
+  p(
+    '  custody-ledger.jsonl   the chain of custody: one JSON entry per line, each line ended by a line feed',
+    '  _amber/manifests/      sealed manifests: canonical JSON listing every item with its key, size and sha256',
+    '  _amber/checkpoints/    ledger checkpoints: each names an entry and the SHA-256 of its line',
+    '  _amber/signatures/     signatures of manifests and checkpoints: <name>.sig.json as Amber stores it',
+    '                         (signature in base64) and <name>.sig, the same signature decoded to raw bytes',
+    '  _amber/verifications/  records of failed verifications and _amber/runs/ run journals, if any',
+    '  public-key.pem         the public key the ledger records (its "keyed" entry), if the case is signed',
+    `  papers/                ${f.papers.length > 0 ? f.papers.join(', ') : 'none in this export'}`,
+    '  check-ledger.sh        checks the ledger chain, checkpoints and manifests (step 2)',
+    '  SHA256SUMS             SHA-256 of every other file of this bundle',
+    '',
+    '1. EVERY FILE IS AS EXPORTED',
+    '',
+    '   sha256sum -c SHA256SUMS',
+    '',
+    '   Every line must end in ": OK". SHA256SUMS itself is vouched for by the steps below: the evidence',
+    '   hashes it lists are the ones the signed ledger and manifests record.',
+    '',
+    '2. THE CUSTODY LEDGER IS ONE UNBROKEN CHAIN',
+    '',
+    '   sh check-ledger.sh',
+    '',
+    '   Each entry\'s "prev" must be the SHA-256 of the previous line\'s exact text (without its line feed; the',
+    '   first entry\'s "prev" is 64 zeros), each "seq" its line number; each checkpoint must name the SHA-256 of',
+    '   the line it anchors and of the previous checkpoint file, the newest one the last line; each "sealed"',
+    '   entry names a manifest and the SHA-256 of its exact bytes. By hand, for line N:',
+    '     sed -n Np custody-ledger.jsonl | tr -d \'\\n\' | sha256sum     equals the "prev" of line N+1',
+    '',
+  );
+  p('3. THE SIGNATURES ARE BY THE RECORDED KEY', '');
+  if (!f.publicKey) {
+    p(
+      '   This case is not signed: its ledger records no key. The hash chain shows a change made by someone who did',
+      '   not also rewrite everything after it; a consistent rewrite of the whole case would not show.',
+      '',
+    );
+  } else {
+    p(
+      `   The ledger's entry ${f.publicKey.seq} ("keyed") records the ${f.publicKey.algorithm} public key in public-key.pem, fingerprint`,
+      `   ${f.publicKey.fingerprint}`,
+      '   (the SHA-256 of its DER form). Compare it with the fingerprint the case\'s owner gave you outside this bundle:',
+      '',
+      '   openssl pkey -pubin -in public-key.pem -outform DER | sha256sum',
+      '',
+      '   Each signed file (every checkpoint and manifest written from that entry on) must verify; each command',
+      '   prints "Signature Verified Successfully" and exits 0:',
+      '',
+    );
+    const notes = new Set<string>();
+    for (const s of f.signatures) {
+      if (s.command) p(`   ${s.command}`);
+      else p(`   (${s.signed}: ${s.note})`);
+      notes.add(`${s.algorithm}: ${s.note}`);
+    }
+    p('', ...[...notes].sort().map((n) => `   ${n}`), '');
+    p(
+      '   A checkpoint names the ledger head\'s SHA-256 and the previous checkpoint\'s, so its signature covers the',
+      '   whole ledger up to that head, and through it every manifest and item hash the ledger records.',
+      '',
+    );
+  }
+  p(
+    '4. THE EVIDENCE IS WHAT THE MANIFESTS AND LEDGER RECORD',
+    '',
+    '   Each manifest in _amber/manifests/ lists every item as {"key": "cases/<case>/<path>", "sha256": ...,',
+    '   "size": ...} (canonical JSON: keys sorted, no spaces); the "acquired" entries of the ledger record the',
+    '   same. The object with key cases/<case>/<path> is evidence/<path> in this bundle (or the renamed/ file',
+    '   renamed-keys.jsonl names), and its line in SHA256SUMS must carry the same sha256. With jq installed:',
+    '',
+    '   jq -r \'.items[] | .sha256 + "  " + (.key | sub("^cases/[^/]+/"; "evidence/"))\' \\',
+    '     "$(ls _amber/manifests/*.json | tail -n 1)" | sha256sum -c',
+    '',
+    '   (renamed objects show as missing there: check them against renamed-keys.jsonl by hand).',
+    '',
+  );
+  return `${out.join('\n')}\n`;
+}

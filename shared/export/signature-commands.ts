@@ -1,0 +1,38 @@
+/**
+ * How a third party checks one signature of a bundle with standard tools, per signature algorithm. This is the
+ * one place that knows: a new algorithm (a KMS key signing with ECDSA, say) is one more case in
+ * `signatureCheck`, and the README and the tests pick it up.
+ */
+
+/** One signature of a bundle and the command that checks it (undefined when no standard tool can). */
+export interface SignatureCheckCommand {
+  readonly algorithm: string;
+  /** The signed file and the raw signature, as bundle paths. */
+  readonly signed: string;
+  readonly signature: string;
+  /** A shell command run in the bundle folder; exit 0 when the signature is valid. */
+  readonly command?: string;
+  /** What the command needs, or why there is none. */
+  readonly note: string;
+}
+
+/** The check of a signature made with `algorithm` over the exact bytes of `signed` (raw bytes in `signature`). */
+export function signatureCheck(algorithm: string, signed: string, signature: string): SignatureCheckCommand {
+  const base = { algorithm, signed, signature };
+  switch (algorithm) {
+    case 'ed25519':
+      // Pure Ed25519 signs the message itself, not a digest: OpenSSL 3 needs -rawin for that (OpenSSL 1.1 cannot).
+      return {
+        ...base,
+        command: `openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin -in ${shellWord(signed)} -sigfile ${shellWord(signature)}`,
+        note: 'Ed25519 over the file\'s exact bytes; needs OpenSSL 3.0 or newer (-rawin); prints "Signature Verified Successfully"',
+      };
+    default:
+      return { ...base, note: `signature algorithm ${JSON.stringify(algorithm)} has no standard-tool check in this version of Amber: check it with \`amber verify\`` };
+  }
+}
+
+/** A path as one shell word: as it is when plain, else single-quoted (bundle paths hold no control characters). */
+export function shellWord(path: string): string {
+  return /^[A-Za-z0-9._/-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
