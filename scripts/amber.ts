@@ -204,6 +204,27 @@ Example:
   aws cloudtrail list-public-keys > keys.json && amber validate-logs --case INC-1 --public-key keys.json`,
     run: lazy(() => import('./cli/validate-logs.ts'), (m) => m.runValidateLogs),
   },
+  export: {
+    summary: 'hand a verified case over as a folder or zip a third party checks without Amber (sha256sum, openssl, sh)',
+    usage: 'amber export --case C --out DIR|FILE.zip [--signing-key FILE] [--locker DIR|s3://bucket] [--json]',
+    options: { case: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case to export; it is verified first and a broken case is refused (exit 3)
+  --out DIR|F.zip   a new or empty folder, or a new file ending in .zip (never inside the locker, never a
+                    symbolic link, never replaced): the preserved objects under evidence/, the ledger, manifests,
+                    checkpoints, signatures (also decoded to .sig), public-key.pem, SHA256SUMS, check-ledger.sh
+                    and README.txt with the commands that check it all with standard tools
+${SIGNING_HELP}
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            {"case", "out", "format", "sha256", "sha256Of", "files", "bytes", "objects", "renamed", "ledgerHead", "exportedIn"}
+
+The bundle is cut at the ledger head the verification saw; the export is then recorded in the ledger
+(exported: the zip's SHA-256, or a folder's SHA256SUMS's, with file count and bytes). Two exports of the same
+head are byte-identical (zip timestamps are the head entry's time).
+
+Example:
+  amber export --case INC-1 --out INC-1-handover.zip --signing-key ~/.amber/INC-1.key`,
+    run: lazy(() => import('./cli/handover.ts'), (m) => m.runExport),
+  },
   preserve: {
     summary: 'ask the AWS deployment to snapshot instances (and copy a log window): puts the preservation event on the event bus',
     usage: PRESERVE_USAGE,
