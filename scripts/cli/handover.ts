@@ -6,7 +6,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode, IntegrityError } from '../../shared/errors.ts';
+import { ExitCode, IntegrityError, NotImplementedError } from '../../shared/errors.ts';
 import { CustodyLedger } from '../../shared/evidence/ledger.ts';
 import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
 import { ledgerKey, validateCaseName } from '../../shared/evidence/names.ts';
@@ -50,13 +50,21 @@ export async function runExport(values: Values, _positionals: string[], io: Io):
     (await CustodyLedger.open(store, caseName, signer ? { signer } : {})).assertCanWrite();
     const report = await verifyCase({ store, caseName, actor, record: false });
     if (!report.intact) return refuse(report, values, io);
+    const unmatched = report.items.filter((i) => !i.ok);
+    if (unmatched.length > 0) {
+      // Intact only because a person accepted these: their bytes are not what the ledger records.
+      throw new NotImplementedError(`case ${caseName}: ${unmatched.length} object(s) no longer match their recorded SHA-256 and that failure was accepted (${unmatched.map((i) => i.key).join(', ')}); exporting such a case is not built yet`, {
+        hint: 'the bundle would list bytes the signed ledger does not vouch for; hand the case over with `amber verify --json` output and the locker itself for now',
+      });
+    }
     const ledger = await CustodyLedger.openForWriting(store, caseName, actor, new Date(), signer ? { signer } : {});
     const ledgerText = (await store.readText(ledgerKey(caseName))) ?? '';
     const lastLine = ledgerText.replace(/\n$/, '').split('\n').at(-1) ?? '';
     if (sha256Hex(lastLine) !== ledger.head.sha256) {
       throw new IntegrityError(`case ${caseName}: the ledger changed between its verification and the export`, { hint: 'another process wrote to the locker without its lock; run `amber verify`, then export again' });
     }
-    const plan = await planBundle({ store, caseName, ledgerText, tool: TOOL, papers: PAPERS });
+    const accepted = report.accepted.map((a) => ({ kind: a.failure.kind, where: a.failure.key ?? (a.failure.seq !== undefined ? `entry ${a.failure.seq}` : `ledger line ${a.failure.line ?? '?'}`), acceptedIn: a.acceptedIn, reason: a.reason }));
+    const plan = await planBundle({ store, caseName, ledgerText, tool: TOOL, papers: PAPERS, accepted });
     const written = format === 'zip' ? await writeBundleZip(plan, store, out) : await writeBundleFolder(plan, store, out);
     const entry = await ledger.append('exported', actor, new Date(), {
       detail: {

@@ -59,6 +59,14 @@ export interface BundleHead {
   readonly at: string;
 }
 
+/** A verification failure a person accepted, as the README states it. */
+export interface AcceptedNote {
+  readonly kind: string;
+  readonly where: string;
+  readonly acceptedIn: number;
+  readonly reason: string;
+}
+
 /** An object whose key could not be used as a file name, and where it went. */
 export interface RenamedKey {
   readonly key: string;
@@ -155,7 +163,15 @@ function ledgerLines(caseName: string, text: string): string[] {
  * case lock). Reads Amber's small bookkeeping objects whole; preserved objects are only named here, with the
  * size and SHA-256 the ledger records (the writer checks the bytes against them while it streams).
  */
-export async function planBundle(options: { store: ObjectStore; caseName: string; ledgerText: string; tool: string; papers?: readonly PaperSource[] }): Promise<BundlePlan> {
+export async function planBundle(options: {
+  store: ObjectStore;
+  caseName: string;
+  ledgerText: string;
+  tool: string;
+  papers?: readonly PaperSource[];
+  /** Verification failures a person accepted (`amber accept`): the README names them, as the checks may show them. */
+  accepted?: readonly AcceptedNote[];
+}): Promise<BundlePlan> {
   const { store, caseName, ledgerText } = options;
   const lines = ledgerLines(caseName, ledgerText);
   const entries = lines.map((line, i) => {
@@ -167,6 +183,11 @@ export async function planBundle(options: { store: ObjectStore; caseName: string
   });
   const last = entries.at(-1);
   if (!last) throw new IntegrityError(`case ${caseName}: the ledger is empty`, { hint: 'collect evidence into the case before exporting it' });
+  if (typeof last.at !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(last.at) || Number.isNaN(Date.parse(last.at))) {
+    throw new IntegrityError(`case ${caseName}: ledger entry ${last.seq} (line ${lines.length}) has the time ${JSON.stringify(last.at)}, not an ISO-8601 UTC time as Amber writes`, {
+      hint: `run \`amber verify --case ${caseName}\`; the bundle's timestamps come from this entry`,
+    });
+  }
   const head: BundleHead = { seq: last.seq, sha256: sha256(lines.at(-1)!), at: last.at };
   const prefix = casePrefix(caseName);
   const files: BundleFile[] = [];
@@ -263,7 +284,7 @@ export async function planBundle(options: { store: ObjectStore; caseName: string
   }
   if (renamed.length > 0) files.push(bytesFile('renamed-keys.jsonl', renamed.map((r) => `${visibleJson({ file: r.file, key: r.key, reason: r.reason })}\n`).join('')));
 
-  const readme = renderReadme({ caseName, head, tool: options.tool, objects: items.length, signatures, publicKey: key, papers: papers.sort(), renamed: renamed.length });
+  const readme = renderReadme({ caseName, head, tool: options.tool, objects: items.length, signatures, publicKey: key, papers: papers.sort(), renamed: renamed.length, accepted: options.accepted ?? [] });
   files.push(bytesFile('README.txt', readme));
   files.sort((a, b) => comparePaths(a.path, b.path));
   const sums = files.map((f) => `${f.sha256}  ${f.path}\n`).join('');

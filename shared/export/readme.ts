@@ -1,6 +1,6 @@
 /** README.txt of an export bundle: what it holds and the exact commands that check it with standard tools. */
 import type { RecordedKey } from '../evidence/signatures.ts';
-import type { BundleHead } from './bundle.ts';
+import type { AcceptedNote, BundleHead } from './bundle.ts';
 import type { SignatureCheckCommand } from './signature-commands.ts';
 
 /** What the README states (nothing that changes between two exports of the same head). */
@@ -13,6 +13,12 @@ export interface ReadmeFacts {
   readonly publicKey: RecordedKey | undefined;
   readonly papers: readonly string[];
   readonly renamed: number;
+  readonly accepted: readonly AcceptedNote[];
+}
+
+/** One line of text a hostile string cannot break or disguise (control, format and separator characters escaped). */
+function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** The README's text: deterministic for one ledger head. */
@@ -100,6 +106,17 @@ export function renderReadme(f: ReadmeFacts): string {
     p(
       '   A checkpoint names the ledger head\'s SHA-256 and the previous checkpoint\'s, so its signature covers the',
       '   whole ledger up to that head, and through it every manifest and item hash the ledger records.',
+      '',
+    );
+  }
+  if (f.accepted.length > 0) {
+    p(
+      'ACCEPTED FAILURES',
+      '',
+      '   Earlier verifications found these, and a person accepted each in the ledger ("accepted" entry, with a',
+      '   reason). The checks above may report them; anything else they report is not accepted:',
+      '',
+      ...f.accepted.map((a) => `   ${oneLine(a.kind)} at ${oneLine(a.where)}: accepted in entry ${a.acceptedIn}, reason: ${oneLine(a.reason)}`),
       '',
     );
   }

@@ -198,6 +198,20 @@ describe('amber export refusals', () => {
     expect(await readFile(c.ledger, 'utf8')).toBe(before);
   });
 
+  it('says it cannot yet export a case whose changed object was accepted, instead of listing unvouched bytes', async () => {
+    const c = await signedCase();
+    const object = join(c.cwd, 'evidence/cases/C/src/a.jsonl');
+    await chmod(object, 0o644);
+    await appendFile(object, 'appended later\n');
+    expect((await runCli(['verify', '--case', 'C', '--signing-key', c.key], { cwd: c.cwd })).code).toBe(3);
+    expect((await runCli(['accept', '--case', 'C', '--reason', 'test: known edit', '--signing-key', c.key], { cwd: c.cwd })).code).toBe(0);
+    const result = await runCli(['export', '--case', 'C', '--out', 'handover', '--signing-key', c.key], { cwd: c.cwd });
+    expect(result.stderr).toContain('not built yet');
+    expect(result.stderr).toContain('cases/C/src/a.jsonl');
+    expect(result.code).toBe(1);
+    expect(await readdir(c.cwd)).not.toContain('handover');
+  });
+
   it('refuses a signed case without its key (exit 2) before writing anything', async () => {
     const c = await signedCase();
     const before = await readFile(c.ledger, 'utf8');

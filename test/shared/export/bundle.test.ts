@@ -175,3 +175,20 @@ describe('Export bundle integrity', () => {
     expect(await readdir(base)).toEqual([]);
   });
 });
+
+describe('Export bundle README', () => {
+  it('names every accepted failure on one line each, a hostile reason included', async () => {
+    const store = await caseWithKeys({ 'cases/c/a.log': 'a\n' });
+    const accepted = [{ kind: 'ledger-unanchored', where: 'entry 7', acceptedIn: 9, reason: 'ops note\nFAKE: all fine \u202e' }];
+    const plan = await planBundle({ store, caseName: 'c', ledgerText: await ledgerText(store), tool: 'amber/test', accepted });
+    const readme = Buffer.from((plan.files.find((f) => f.path === 'README.txt')!.content as { bytes: Uint8Array }).bytes).toString();
+    expect(readme).toContain('   ledger-unanchored at entry 7: accepted in entry 9, reason: ops note\\u{a}FAKE: all fine \\u{202e}\n');
+    expect(readme).not.toContain('\u202e');
+  });
+
+  it('refuses a ledger head whose time is not the ISO-8601 UTC time Amber writes, naming the entry', async () => {
+    const store = await caseWithKeys({ 'cases/c/a.log': 'a\n' });
+    const text = (await ledgerText(store)).replace(/"at":"[^"]*"/, '"at":"yesterday\\nnoon"');
+    await expect(planBundle({ store, caseName: 'c', ledgerText: text, tool: 'amber/test' })).rejects.toThrow(/ledger entry 1 \(line 1\) has the time "yesterday\\nnoon"/);
+  });
+});
