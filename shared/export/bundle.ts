@@ -19,7 +19,7 @@ import { itemsOf } from '../evidence/ledger.ts';
 import type { LedgerEntry } from '../evidence/model.ts';
 import { casePrefix, ledgerKey } from '../evidence/names.ts';
 import { recordedKeys } from '../evidence/signatures.ts';
-import { CHECK_LEDGER_SH } from './check-ledger-script.ts';
+import { checkLedgerScript } from './check-ledger-script.ts';
 import { renderReadme } from './readme.ts';
 import { signatureCheck, type SignatureCheckCommand } from './signature-commands.ts';
 
@@ -269,7 +269,7 @@ export async function planBundle(options: {
 
   const key = recordedKeys(entries)[0];
   if (key) files.push(bytesFile('public-key.pem', key.publicKeyPem));
-  files.push(bytesFile('check-ledger.sh', CHECK_LEDGER_SH, true));
+  files.push(bytesFile('check-ledger.sh', await checkLedgerScript(), true));
 
   // Papers: certificate, custody report, each a function of the case at this head.
   const papers: string[] = [];
