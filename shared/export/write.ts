@@ -6,7 +6,7 @@
  * a zip only an absent file (link(2)).
  */
 import { constants, createWriteStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -47,7 +47,6 @@ export async function assertOutputFree(path: string, format: 'folder' | 'zip'): 
   if (!info.isDirectory()) {
     throw new InvalidInputError(`refusing to export to ${path}: it is a file, not a folder`, { hint: 'give --out a new or empty folder, or a name ending in .zip' });
   }
-  const { readdir } = await import('node:fs/promises');
   if ((await readdir(path)).length > 0) {
     throw new InvalidInputError(`refusing to export to ${path}: the folder is not empty`, { hint: 'give --out a new or empty folder' });
   }

@@ -237,6 +237,19 @@ describe('amber export refusals', () => {
   });
 });
 
+describe('amber export --help', () => {
+  it('shows its usage, explains every option it names, and gives an example', async () => {
+    const run = await runCli(['help', 'export'], { cwd: '/' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: amber export --case C --out DIR\|FILE\.zip/);
+    expect(run.stdout).toMatch(/\nExample:\n {2}amber export /);
+    const [usageLine, ...body] = run.stdout.split('\n');
+    for (const flag of new Set(usageLine!.match(/--[a-z-]+/g) ?? [])) expect(body.join('\n'), flag).toContain(flag);
+    expect((await runCli(['export', '--help'], { cwd: '/' })).stdout).toBe(run.stdout);
+    expect((await runCli(['help'], { cwd: '/' })).stdout).toMatch(/\n {2}export +hand a verified case over/);
+  });
+});
+
 describe('amber export of an unsigned case', () => {
   it('says so in the README, ships no public key, and still checks with sha256sum and check-ledger.sh', async () => {
     const c = await signedCase({ sign: false });
