@@ -73,6 +73,8 @@ export async function runExport(values: Values, _positionals: string[], io: Io):
         format: written.format,
         sha256: written.sha256,
         sha256Of: written.sha256Of,
+        // What a recipient who unzipped the bundle can match too.
+        sumsSha256: sha256Hex(plan.sums),
         files: written.files,
         bytes: written.bytes,
         ...(written.zipBytes !== undefined ? { zipBytes: written.zipBytes } : {}),

@@ -157,7 +157,7 @@ describe('amber export of a signed case', () => {
     const out = join(c.cwd, 'unzipped');
     expect(spawnSync('unzip', ['-q', 'handover.zip', '-d', out], { cwd: c.cwd }).status).toBe(0);
     const files = await tree(out);
-    expect(entry.detail).toMatchObject({ files: files.size });
+    expect(entry.detail).toMatchObject({ files: files.size, sumsSha256: sha(files.get('SHA256SUMS')!) });
     const listed = (await readFile(join(out, 'SHA256SUMS'), 'utf8')).trim().split('\n').map((l) => l.slice(66));
     expect([...listed, 'SHA256SUMS'].sort()).toEqual([...files.keys()].sort());
     for (const k of await readmeChecks(out)) expect({ command: k.command, status: k.status, out: k.out }).toMatchObject({ status: 0 });
