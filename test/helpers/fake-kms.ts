@@ -7,7 +7,7 @@
  * an unknown key or alias is NotFoundException; a disabled key is DisabledException; a principal the key does
  * not allow is AccessDeniedException. Keys are found by id, ARN, alias name or alias ARN.
  */
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { DisabledException, GetPublicKeyCommand, KMSClient, NotFoundException, SignCommand } from '@aws-sdk/client-kms';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
@@ -94,6 +94,19 @@ export class FakeKms {
     };
     this.keys.push(key);
     return key;
+  }
+
+  /** A fake answering every KMSClient (a handler's own) with one Ed25519 key at `arn` (a handler's SIGNING_KEY_ARN). */
+  static forHandlers(arn: string): { kms: FakeKms; key: FakeKey } {
+    const kms = new FakeKms({ allClients: true });
+    const id = /:key\/([^/]+)$/.exec(arn)?.[1];
+    if (!id || !arn.startsWith(`arn:aws:kms:${KMS_REGION}:${KMS_ACCOUNT}:key/`)) throw new Error(`FakeKms.forHandlers: ${arn} is not a key ARN in ${KMS_REGION}/${KMS_ACCOUNT}`);
+    return { kms, key: kms.createKey({ id }) };
+  }
+
+  /** The SHA-256 (hex) of a key's DER public key: the fingerprint a case keyed with it records. */
+  static fingerprint(key: FakeKey): string {
+    return createHash('sha256').update(key.publicKey!.export({ type: 'spki', format: 'der' })).digest('hex');
   }
 
   /** Removes the mock from the client. */
