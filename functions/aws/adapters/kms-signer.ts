@@ -28,8 +28,8 @@ export interface KmsSignerOptions {
   /** @default a KMSClient built from `config` */
   readonly client?: KMSClient;
   /**
-   * Region, retries, credentials of the client built when none is given.
-   * @default the region of `keyId` when it is an ARN, else the SDK's region chain
+   * Region, retries, credentials of the client built when none is given (an ARN's own region always wins).
+   * @default the SDK's region chain and credentials
    */
   readonly config?: AwsClientConfig;
 }
@@ -56,7 +56,9 @@ export class KmsSigner implements Signer {
   static async open(options: KmsSignerOptions): Promise<KmsSigner> {
     const keyId = options.keyId.trim();
     if (keyId === '') throw new InvalidInputError('no KMS key was named', { hint: 'pass kms:<key id | key ARN | alias/name | alias ARN>' });
-    const client = options.client ?? new KMSClient(sdkClientConfig({ ...(regionOfArn(keyId) ? { region: regionOfArn(keyId) } : {}), ...options.config }));
+    // An ARN names its key's region: calling another region could only fail.
+    const region = regionOfArn(keyId);
+    const client = options.client ?? new KMSClient(sdkClientConfig({ ...options.config, ...(region ? { region } : {}) }));
     let out: GetPublicKeyCommandOutput;
     try {
       out = await client.send(new GetPublicKeyCommand({ KeyId: keyId }));
