@@ -5,7 +5,7 @@
  * too, and every change to a signed file, a statement or a signature fails verification.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, sign } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -200,6 +200,36 @@ describe('Custody signed with a KMS key', () => {
 
     await expect(attempt).rejects.toMatchObject({ exitCode: 2, hint: expect.stringContaining(`--signing-key kms:${key.arn}`) });
     expect(store.text(`cases/${CASE}/custody-ledger.jsonl`)).toBe(before);
+  });
+});
+
+describe('A statement signed by the case\'s own key', () => {
+  /** Replaces a file's signature with one over `statement`, made with the KMS key's private key itself (as a key holder could). */
+  function resign(signed: string, statement: string): void {
+    const signature = sign(null, Buffer.from(statement, 'utf8'), key.privateKey!).toString('base64');
+    overwrite(signatureKey(CASE, signed), `${canonicalJson({ ...signatureRecord(signed), statement, signature })}\n`);
+  }
+  const fields = (manifestSha: string, manifest: string) => ({ type: 'amber-seal-statement/1', algorithm: 'ed25519', keyFingerprint: signer.fingerprint, signed: manifest, sha256: manifestSha });
+
+  it.each([
+    ['not in canonical form', (f: Record<string, string>) => JSON.stringify(f, null, 1), /its statement is not in canonical form/],
+    ['of another type', (f: Record<string, string>) => canonicalJson({ ...f, type: 'amber-seal-statement/2' }), /its statement is of type "amber-seal-statement\/2"/],
+    ['with fields it does not define', (f: Record<string, string>) => canonicalJson({ ...f, note: 'also covers other files' }), /its statement holds other fields/],
+    ['naming another key', (f: Record<string, string>) => canonicalJson({ ...f, keyFingerprint: 'f'.repeat(64) }), /its statement names key f{64}/],
+  ])('vouches for nothing when it is %s', async (_what, make, reason) => {
+    const manifest = (await record(signer, await preserved(40))).sealed!.key;
+    resign(manifest, make(fields(sha(store.objects.get(manifest)!), manifest)));
+
+    const report = await verify();
+
+    expect(report.failures.find((f) => f.key === manifest)).toMatchObject({ kind: 'signature-invalid', reason: expect.stringMatching(reason) });
+  });
+
+  it('is accepted when it is exactly the statement Amber writes (the check above is not vacuous)', async () => {
+    const manifest = (await record(signer, await preserved(40))).sealed!.key;
+    resign(manifest, canonicalJson(fields(sha(store.objects.get(manifest)!), manifest)));
+
+    expect((await verify()).failures).toEqual([]);
   });
 });
 
