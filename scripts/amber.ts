@@ -36,8 +36,8 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Run): Run {
 const lockerOption = { locker: { type: 'string' } } as const;
 const jsonOption = { json: { type: 'boolean' } } as const;
 const signingOption = { 'signing-key': { type: 'string' } } as const;
-const SIGNING_HELP = `  --signing-key F   Ed25519 key file (amber keys init) that signs seals and checkpoints (default: $AMBER_SIGNING_KEY);
-                    required on a signed case`;
+const SIGNING_HELP = `  --signing-key K   what signs seals and checkpoints: an Ed25519 key file (amber keys init), or an AWS KMS
+                    Ed25519 key as kms:<key id|ARN|alias/name> (default: $AMBER_SIGNING_KEY); required on a signed case`;
 
 // A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
 const COMMANDS: Record<string, Command> = {
@@ -71,9 +71,10 @@ const COMMANDS: Record<string, Command> = {
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
                     is not wanted: cloudtrail or a registered source id (an unknown id lists them)
-  --signing-key F   sign the manifest and checkpoints with this Ed25519 key file (amber keys init; default:
-                    $AMBER_SIGNING_KEY). The first signed run records the public key in the ledger; every later
-                    run on that case must sign with the same key
+  --signing-key K   sign the manifest and checkpoints with this Ed25519 key file (amber keys init), or with the
+                    AWS KMS key kms:<key id|ARN|alias/name> (ECC_NIST_EDWARDS25519; default: $AMBER_SIGNING_KEY).
+                    The first signed run records the public key in the ledger; every later run on that case must
+                    sign with the same key. Verifying needs only that public key: no key file, no KMS call
   --json            print a machine-readable summary only
 
 Example:
@@ -83,13 +84,13 @@ Example:
   },
   verify: {
     summary: 'recompute every hash and check the custody ledger; exit 0 intact, 3 on any integrity failure',
-    usage: 'amber verify --case C [--public-key FILE] [--signing-key FILE] [--locker DIR|s3://bucket] [--json]',
+    usage: 'amber verify --case C [--public-key FILE] [--signing-key FILE|kms:KEY] [--locker DIR|s3://bucket] [--json]',
     options: { case: { type: 'string' }, 'public-key': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case to verify
   --public-key F    the public key the case must be signed with (amber keys init --public-out), kept outside
                     the locker: an unsigned case, or one keyed with another key, fails (exit 3)
-  --signing-key F   the case's key file, to record an intact result of a signed case (default: $AMBER_SIGNING_KEY;
-                    without it a signed case is still checked, and the result is not recorded)
+  --signing-key K   the case's key file or kms:<key>, to record an intact result of a signed case (default:
+                    $AMBER_SIGNING_KEY; without it a signed case is still checked, offline, and the result is not recorded)
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --json            print the full report as JSON (every item with its recorded and recomputed SHA-256)
 

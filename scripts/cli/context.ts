@@ -52,14 +52,23 @@ export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): 
 }
 
 /**
- * The signing key of a writing command: --signing-key FILE, else AMBER_SIGNING_KEY, else none (an unsigned
- * run; a keyed case then refuses it before anything is written).
+ * The signing key of a writing command: --signing-key, else AMBER_SIGNING_KEY, else none (an unsigned run; a
+ * keyed case then refuses it before anything is written). `kms:<key id | ARN | alias/name>` names an AWS KMS
+ * Ed25519 key; anything else is an Ed25519 key file.
  */
 export async function signerFrom(flag: string | undefined, io: Io): Promise<Signer | undefined> {
-  const path = flag ?? (io.env.AMBER_SIGNING_KEY || undefined);
-  if (path === undefined) return undefined;
+  const spec = flag ?? (io.env.AMBER_SIGNING_KEY || undefined);
+  if (spec === undefined) return undefined;
+  if (spec.startsWith('kms:')) {
+    const keyId = spec.slice('kms:'.length).trim();
+    if (keyId === '') {
+      throw new InvalidInputError('--signing-key kms: names no KMS key', { hint: 'use kms:<key id | key ARN | alias/name>, e.g. kms:alias/amber-signing' });
+    }
+    const { openKmsSigner } = await import('./kms.ts');
+    return openKmsSigner(keyId, io);
+  }
   const { Ed25519KeySigner } = await import('../../shared/evidence/key-file-signer.ts');
-  return Ed25519KeySigner.fromFile(resolve(io.cwd, path));
+  return Ed25519KeySigner.fromFile(resolve(io.cwd, spec));
 }
 
 /** Who is acting: AMBER_ACTOR, else user@host. */

@@ -15,6 +15,7 @@ import { validateCaseName } from '../evidence/names.ts';
 import type { FindingsNotifier, FindingsReport, NotifyResult } from '../ports/findings-notifier.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { QueryEngine } from '../ports/query-engine.ts';
+import type { Signer } from '../ports/signer.ts';
 import { recordCustody } from '../preservation/custody.ts';
 import { escapeTerminal } from '../text/escape.ts';
 import { durationMs, SEVERITIES, type Detection, type Severity } from './catalogue.ts';
@@ -40,6 +41,12 @@ export interface ScheduledRunOptions {
   readonly sources: Readonly<Record<string, string>>;
   readonly actor: Actor;
   readonly notifiers?: readonly FindingsNotifier[];
+  /**
+   * The signer of the cited cases' seals and checkpoints, opened only when findings cite a case (so a run
+   * without findings needs no key).
+   * @default - unsigned: a cited case that is keyed refuses the entry
+   */
+  readonly signer?: () => Promise<Signer>;
   /** @default () => new Date() */
   readonly clock?: () => Date;
 }
@@ -97,9 +104,10 @@ export async function runScheduledDetections(options: ScheduledRunOptions, input
   const body = `${JSON.stringify({ runId, tool: options.actor.tool, ...content }, null, 2)}\n`;
   const stored = await options.store.putImmutable(findingsKey, Buffer.from(body), { mediaType: 'application/json' });
 
+  const signer = byCase.size > 0 && options.signer ? await options.signer() : undefined;
   for (const [caseName, cited] of [...byCase.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     await recordCustody(
-      { store: options.store, actor: options.actor, clock },
+      { store: options.store, actor: options.actor, clock, ...(signer ? { signer } : {}) },
       {
         case: caseName,
         requestId: runId,

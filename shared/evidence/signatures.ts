@@ -1,12 +1,31 @@
 /**
  * Signatures over Amber's own bookkeeping. Once a case's ledger records a public key (a `keyed` entry),
  * every manifest sealed and every checkpoint written after that entry has a detached, write-once signature
- * object at `_amber/signatures/<manifests|checkpoints>/<name>.sig.json`. What is signed is the exact bytes
- * of the file (pure Ed25519), so a third party can check one with
- * `openssl pkeyutl -verify -pubin -inkey amber.pub -rawin -in <file> -sigfile <signature, base64-decoded>`.
+ * object at `_amber/signatures/<manifests|checkpoints>/<name>.sig.json` (a `SignatureRecord`).
  * A checkpoint names the ledger head and the previous checkpoint's hash, so its signature covers the whole
  * chain up to that head: rewriting the ledger consistently needs the private key.
- */
+ *
+ * What is signed: one of two forms, told apart by the record's `statement` field. Both are pure Ed25519
+ * (RFC 8032; AWS KMS calls it ED25519_SHA_512 with MessageType RAW) under the key the ledger records.
+ *
+ * - File form (no `statement`; key-file signers): the signature is over the signed file's exact bytes.
+ *     openssl pkeyutl -verify -pubin -inkey amber.pub -rawin -in <file> -sigfile sig.bin
+ *   where sig.bin is the record's `signature`, base64-decoded (`jq -r .signature X.sig.json | base64 -d`).
+ *
+ * - Statement form (`statement` present; signers with a message limit, such as AWS KMS, which signs at most
+ *   4096 bytes while a manifest is larger): the signature is over the UTF-8 bytes of a seal statement, stored
+ *   verbatim in `statement`: the canonical JSON (keys sorted, no whitespace, no trailing newline) of
+ *     {"algorithm":"ed25519","keyFingerprint":"<hex>","sha256":"<hex of the file's exact bytes>",
+ *      "signed":"<key of the signed file>","type":"amber-seal-statement/1"}
+ *   The statement binds the signature to the file through its SHA-256. To check one with standard tools:
+ *     jq -j .statement X.sig.json > statement
+ *     jq -r .signature X.sig.json | base64 -d > sig.bin
+ *     openssl pkeyutl -verify -pubin -inkey amber.pub -rawin -in statement -sigfile sig.bin
+ *     sha256sum <file>      # must equal the statement's "sha256"
+ *   and the statement's "signed" must name that file.
+ *
+ * Verify accepts both forms for any key, so cases signed before the statement form existed still verify.
+  */
 import { IntegrityError, InvalidInputError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { Signer } from '../ports/signer.ts';
@@ -28,7 +47,7 @@ export function signatureKey(caseName: string, signedKey: string): string {
   return `${signaturesPrefix(caseName)}${rel.replace(/\.json$/, '')}.sig.json`;
 }
 
-/** A signature object as stored. */
+/** A signature object as stored (one canonical JSON line). */
 export interface SignatureRecord {
   readonly algorithm: 'ed25519';
   /** Fingerprint of the key that signed (SHA-256 of its DER SubjectPublicKeyInfo). */
@@ -36,8 +55,55 @@ export interface SignatureRecord {
   /** The key of the signed file, and the SHA-256 of its exact bytes. */
   readonly signed: string;
   readonly signedSha256: string;
-  /** Base64 of the raw 64-byte Ed25519 signature over the file's exact bytes. */
+  /**
+   * Base64 of the raw 64-byte Ed25519 signature: over `statement`'s UTF-8 bytes when there is one, else over
+   * the file's exact bytes.
+   */
   readonly signature: string;
+  /** The seal statement that was signed (statement form, see above); absent in the file form. */
+  readonly statement?: string;
+}
+
+/** The `type` of a seal statement; a later format gets another. */
+export const SEAL_STATEMENT_TYPE = 'amber-seal-statement/1';
+
+/** The fields of a seal statement (its text is their canonical JSON). */
+export interface SealStatement {
+  readonly type: typeof SEAL_STATEMENT_TYPE;
+  readonly algorithm: 'ed25519';
+  readonly keyFingerprint: string;
+  /** The key of the signed file. */
+  readonly signed: string;
+  /** SHA-256 (hex) of the signed file's exact bytes. */
+  readonly sha256: string;
+}
+
+/** The exact text a statement-form signer signs for one file. */
+export function sealStatement(keyFingerprint: string, signedKey: string, sha256: string): string {
+  const statement: SealStatement = { type: SEAL_STATEMENT_TYPE, algorithm: 'ed25519', keyFingerprint, signed: signedKey, sha256 };
+  return canonicalJson(statement);
+}
+
+/**
+ * Why a stored statement does not vouch for `signedKey` with these bytes under this key (undefined: it does).
+ * Its signature is checked separately; this checks what it says.
+ */
+export function statementProblem(statement: string, signedKey: string, sha256: string, keyFingerprint: string): string | undefined {
+  let parsed: Partial<SealStatement>;
+  try {
+    parsed = JSON.parse(statement) as Partial<SealStatement>;
+  } catch {
+    return 'its statement is not readable JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null || canonicalJson(parsed) !== statement) return 'its statement is not in canonical form';
+  if (parsed.type !== SEAL_STATEMENT_TYPE) return `its statement is of type ${JSON.stringify(parsed.type)}, not ${SEAL_STATEMENT_TYPE}`;
+  if (parsed.algorithm !== 'ed25519') return `its statement names algorithm ${JSON.stringify(parsed.algorithm)}, not ed25519`;
+  if (parsed.keyFingerprint !== keyFingerprint) return `its statement names key ${String(parsed.keyFingerprint)}, not ${keyFingerprint}`;
+  if (parsed.signed !== signedKey) return `its statement was signed for ${JSON.stringify(parsed.signed)}, not for ${signedKey}`;
+  if (parsed.sha256 !== sha256) return `its statement records sha256 ${String(parsed.sha256)}, and ${signedKey} as stored has sha256 ${sha256}: the file was changed after it was signed`;
+  const keys = Object.keys(parsed).sort().join();
+  if (keys !== 'algorithm,keyFingerprint,sha256,signed,type') return `its statement holds other fields (${keys})`;
+  return undefined;
 }
 
 /** The key a case's ledger records, and the entry that records it. */
@@ -46,11 +112,18 @@ export interface RecordedKey {
   readonly algorithm: string;
   readonly publicKeyPem: string;
   readonly fingerprint: string;
+  /** Where the ledger says the private key is kept (a KMS key ARN), when it says. */
+  readonly keyLocation?: string;
 }
 
 /** The detail of the `keyed` entry that records a signer's public key. */
 export function keyedDetail(signer: Signer): Record<string, unknown> {
-  return { algorithm: signer.algorithm, publicKeyPem: signer.publicKeyPem, fingerprint: signer.fingerprint };
+  return {
+    algorithm: signer.algorithm,
+    publicKeyPem: signer.publicKeyPem,
+    fingerprint: signer.fingerprint,
+    ...(signer.keyLocation ? { keyLocation: signer.keyLocation } : {}),
+  };
 }
 
 /** Every `keyed` entry of a ledger, in order (the first one is the case's key; rotation is not supported). */
@@ -58,12 +131,13 @@ export function recordedKeys(entries: readonly LedgerEntry[]): RecordedKey[] {
   return entries
     .filter((e) => e.action === 'keyed')
     .map((e) => {
-      const d = (e.detail ?? {}) as { algorithm?: unknown; publicKeyPem?: unknown; fingerprint?: unknown };
+      const d = (e.detail ?? {}) as { algorithm?: unknown; publicKeyPem?: unknown; fingerprint?: unknown; keyLocation?: unknown };
       return {
         seq: e.seq,
         algorithm: typeof d.algorithm === 'string' ? d.algorithm : '',
         publicKeyPem: typeof d.publicKeyPem === 'string' ? d.publicKeyPem : '',
         fingerprint: typeof d.fingerprint === 'string' ? d.fingerprint : '',
+        ...(typeof d.keyLocation === 'string' && d.keyLocation !== '' ? { keyLocation: d.keyLocation } : {}),
       };
     });
 }
@@ -74,26 +148,40 @@ export function recordedKeys(entries: readonly LedgerEntry[]): RecordedKey[] {
  */
 export function assertSignerFits(caseName: string, recorded: RecordedKey | undefined, signer: Signer | undefined): void {
   if (!recorded) return;
+  // A KMS-kept key is named by the ledger (never a key file's path): say how to pass it.
+  const where = recorded.keyLocation ? `; the ledger says this case's key is kept in ${recorded.keyLocation} (--signing-key kms:${recorded.keyLocation})` : '';
   if (!signer) {
     throw new InvalidInputError(`case ${caseName} is signed (ledger entry ${recorded.seq} records key ${recorded.fingerprint}): every seal and checkpoint written to it must be signed, and no signing key was given`, {
-      hint: 'pass --signing-key FILE or set AMBER_SIGNING_KEY to the key file that signs this case; without it, `amber verify` can still check the case (its result is then not recorded)',
+      hint: `pass --signing-key FILE or set AMBER_SIGNING_KEY to the key file that signs this case${where}; without it, \`amber verify\` can still check the case (its result is then not recorded)`,
     });
   }
   if (signer.fingerprint !== recorded.fingerprint) {
     throw new InvalidInputError(`case ${caseName} is signed with key ${recorded.fingerprint} (ledger entry ${recorded.seq}); the signing key given is ${signer.fingerprint}`, {
-      hint: 'pass the key file this case was signed with (--signing-key or AMBER_SIGNING_KEY); a case keeps one key: rotating keys is not supported',
+      hint: `pass the key this case was signed with (--signing-key or AMBER_SIGNING_KEY)${where}; a case keeps one key: rotating keys is not supported`,
     });
   }
 }
 
-/** Signs a file's exact bytes and stores the signature object write-once; returns its key. */
+/**
+ * Signs a file (its exact bytes, or, for a signer with a message limit, its seal statement) and stores the
+ * signature object write-once; returns its key.
+ */
 export async function writeSignature(store: ObjectStore, caseName: string, signer: Signer, signedKey: string, bytes: Uint8Array): Promise<string> {
+  const signedSha256 = sha256Hex(bytes);
+  const statement = signer.maxMessageBytes === undefined ? undefined : sealStatement(signer.fingerprint, signedKey, signedSha256);
+  if (statement !== undefined && Buffer.byteLength(statement) > signer.maxMessageBytes!) {
+    throw new InvalidInputError(`the seal statement of ${signedKey} is ${Buffer.byteLength(statement)} bytes, and the signing key signs at most ${signer.maxMessageBytes}`, {
+      hint: 'use a shorter case name, or sign with a key file (amber keys init)',
+    });
+  }
+  const message = statement === undefined ? bytes : Buffer.from(statement, 'utf8');
   const record: SignatureRecord = {
     algorithm: signer.algorithm,
     keyFingerprint: signer.fingerprint,
     signed: signedKey,
-    signedSha256: sha256Hex(bytes),
-    signature: Buffer.from(await signer.sign(bytes)).toString('base64'),
+    signedSha256,
+    signature: Buffer.from(await signer.sign(message)).toString('base64'),
+    ...(statement === undefined ? {} : { statement }),
   };
   const key = signatureKey(caseName, signedKey);
   await store.putImmutable(key, Buffer.from(`${canonicalJson(record)}\n`), { mediaType: 'application/json' });
@@ -130,6 +218,15 @@ export async function checkSignature(store: ObjectStore, caseName: string, recor
   const publicKey = parseEd25519PublicKey(recorded.publicKeyPem);
   const bytes = Buffer.from(text, 'utf8');
   const signature = typeof record.signature === 'string' ? Buffer.from(record.signature, 'base64') : Buffer.alloc(0);
+  if (record.statement !== undefined) {
+    // Statement form: the signature must be the key's over the statement, and the statement must name this file as stored.
+    if (typeof record.statement !== 'string' || !publicKey || !verifyEd25519(publicKey, Buffer.from(record.statement, 'utf8'), signature)) {
+      return { ...base, ok: false, kind: 'signature-invalid', reason: `the signature in ${key} does not match its seal statement: the statement or its signature was changed` };
+    }
+    const problem = statementProblem(record.statement, signedKey, sha256Hex(bytes), recorded.fingerprint);
+    if (problem) return { ...base, ok: false, kind: 'signature-invalid', reason: `the signature in ${key} does not vouch for ${signedKey}: ${problem}` };
+    return { ...base, ok: true };
+  }
   if (!publicKey || !verifyEd25519(publicKey, bytes, signature)) {
     return { ...base, ok: false, kind: 'signature-invalid', reason: `the signature in ${key} does not match ${signedKey} as stored (sha256 ${sha256Hex(bytes)}): the file or its signature was changed` };
   }

@@ -1,7 +1,8 @@
 /**
  * The `Signer` port: signs Amber's own bookkeeping (sealed manifests, ledger checkpoints) so that a ledger
  * rewritten consistently by someone without the key no longer verifies. Adapters: an Ed25519 key file kept
- * outside the locker (shared/evidence/key-file-signer.ts); cloud KMS keys later.
+ * outside the locker (shared/evidence/key-file-signer.ts) and an AWS KMS Ed25519 key
+ * (functions/aws/adapters/kms-signer.ts).
  */
 
 /** Signature algorithms Amber records and checks. */
@@ -14,6 +15,14 @@ export interface Signer {
   readonly publicKeyPem: string;
   /** Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo (`openssl pkey -pubin -outform DER | sha256sum`). */
   readonly fingerprint: string;
+  /**
+   * The longest message it signs, in bytes (AWS KMS: 4096); undefined: any length. A signer with a limit
+   * always signs a short seal statement naming the file and its SHA-256 instead of the file itself, whatever
+   * the file's size, so all of its signatures take one form (shared/evidence/signatures.ts).
+   */
+  readonly maxMessageBytes?: number;
+  /** Where the private key is kept, recorded beside the public key (a KMS key ARN); never a secret or a local path. */
+  readonly keyLocation?: string;
   /** Signs the exact bytes given (pure Ed25519: no pre-hash), returning the raw 64-byte signature. */
   sign(data: Uint8Array): Promise<Uint8Array>;
 }

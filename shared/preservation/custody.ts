@@ -16,6 +16,7 @@ import type { Actor, EvidenceItem, LedgerAction } from '../evidence/model.ts';
 import { validateCaseName } from '../evidence/names.ts';
 import { sealManifest, type SealFailure, type SealResult } from '../evidence/seal.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { Signer } from '../ports/signer.ts';
 
 /** One ledger entry's worth: items preserved together (a batch), objects that could not be, and facts. */
 export interface CustodyBatch {
@@ -42,6 +43,12 @@ export interface CustodyRecord {
 export interface RecordCustodyOptions {
   readonly store: ObjectStore;
   readonly actor: Actor;
+  /**
+   * Signs seals and checkpoints; keys a case that records no key yet (its first entry records the public key).
+   * A case keyed with another key is refused before anything is written.
+   * @default - unsigned: a keyed case is refused
+   */
+  readonly signer?: Signer;
   /** @default () => new Date() */
   readonly clock?: () => Date;
   /** Attempts when another writer appends at the same moment. @default 8 */
@@ -82,7 +89,8 @@ export async function recordCustody(options: RecordCustodyOptions, record: Custo
   const failures = record.batches.flatMap((b) => b.failures ?? []);
   for (let attempt = 1; ; attempt++) {
     try {
-      const ledger = await CustodyLedger.open(options.store, caseName);
+      const ledger = await CustodyLedger.open(options.store, caseName, options.signer ? { signer: options.signer } : {});
+      ledger.assertCanWrite();
       const known = new Set<string>();
       for (const entry of ledger.entries) {
         const key = (entry.detail as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;

@@ -221,7 +221,10 @@ export interface DetectionRunOutput {
   readonly cases: readonly string[];
 }
 
-/** Environment variables, by handler. The CDK constructs set exactly these. */
+/**
+ * Environment variables, by handler. The CDK constructs set exactly these. SIGNING_KEY_ARN: the KMS Ed25519
+ * key that signs the seals and checkpoints of the ledgers a handler appends to.
+ */
 export const HANDLER_ENV = {
   'start-preservation': ['INSTANCE_STATE_MACHINE_ARN', 'LOG_STATE_MACHINE_ARN', 'GUARDDUTY_MIN_SEVERITY', 'DEFAULT_LOG_WINDOW_HOURS'],
   'capture-instance': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
@@ -229,10 +232,10 @@ export const HANDLER_ENV = {
   'check-snapshots': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
   'copy-snapshots': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID', 'EVIDENCE_KMS_KEY_ARN', 'EVIDENCE_ACCOUNT_ID'],
   'isolate-instance': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
-  'record-custody': ['EVIDENCE_BUCKET', 'RETENTION_DAYS'],
+  'record-custody': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'SIGNING_KEY_ARN'],
   'list-log-objects': ['EVIDENCE_BUCKET', 'TRAIL_BUCKET', 'TRAIL_PREFIX', 'ORGANIZATION_ID'],
   'copy-log-objects': ['EVIDENCE_BUCKET', 'RETENTION_DAYS'],
-  'run-detections': ['EVIDENCE_BUCKET', 'ATHENA_WORKGROUP', 'ATHENA_DATABASE', 'FINDINGS_TOPIC_ARN', 'SECURITY_HUB_FINDINGS'],
+  'run-detections': ['EVIDENCE_BUCKET', 'ATHENA_WORKGROUP', 'ATHENA_DATABASE', 'FINDINGS_TOPIC_ARN', 'SECURITY_HUB_FINDINGS', 'SIGNING_KEY_ARN'],
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENV;

@@ -3,8 +3,10 @@
  * in S3: it appends what a step did (its evidence items, failures and facts), or, given a Distributed Map's
  * ResultWriter manifest, every batch's copied items in a stable order and then seals a manifest. Each entry
  * carries an idempotency key, so a retried step records nothing twice; appends are compare-and-swap, so
- * concurrent executions of one case cannot drop each other's entries.
+ * concurrent executions of one case cannot drop each other's entries. Seals and checkpoints are signed with
+ * the KMS key SIGNING_KEY_ARN names (a case not keyed yet records that key's public key in its first entry).
  */
+import { lazyKmsSigner } from '../adapters/kms-signer.ts';
 import { createS3Client, s3ConfigFromEnv } from '../adapters/s3-client.ts';
 import { S3ObjectStore } from '../adapters/s3-object-store.ts';
 import { readMapResults } from '../adapters/map-results.ts';
@@ -18,6 +20,7 @@ const env = readEnv('record-custody');
 const logger = createLogger('record-custody');
 const client = createS3Client(s3ConfigFromEnv());
 const store = new S3ObjectStore({ bucket: env.EVIDENCE_BUCKET, client });
+const signer = lazyKmsSigner({ keyId: env.SIGNING_KEY_ARN });
 
 export const handler = async (event: CustodyInput, context?: LambdaContext): Promise<CustodyOutput> => {
   const input = custodyInput(event, 'record-custody');
@@ -40,7 +43,7 @@ export const handler = async (event: CustodyInput, context?: LambdaContext): Pro
     }
     const action = input.action ?? (input.resultWriterDetails ? 'copied' : input.items && input.items.length > 0 ? 'acquired' : 'accessed');
     const recorded = await recordCustody(
-      { store, actor: actorOf(context) },
+      { store, actor: actorOf(context), signer: await signer() },
       { case: input.case, requestId: input.requestId, step: input.step, action, batches, seal: input.seal ?? input.resultWriterDetails !== undefined, sealDetail: { ...input.detail, ...mapSummary } },
     );
     logger.info('custody recorded', { step: input.step, action, ...mapSummary, appended: recorded.appended, alreadyRecorded: recorded.alreadyRecorded, items: recorded.items, failures: recorded.failures, sealed: recorded.sealed?.key, attempts: recorded.attempts });

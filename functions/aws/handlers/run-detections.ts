@@ -3,9 +3,11 @@
  * bundled detection catalogue's selected detections on Athena over the window before the scheduled time,
  * writes the findings to `findings/<yyyy>/<mm>/<dd>/<run id>.json` in the evidence bucket (write-once),
  * records an `accessed` entry in each case the findings cite, publishes a plain-text summary to the findings
- * topic and, when SECURITY_HUB_FINDINGS=true, imports the findings into Security Hub (ASFF).
+ * topic and, when SECURITY_HUB_FINDINGS=true, imports the findings into Security Hub (ASFF). Those ledger
+ * entries' checkpoints are signed with the KMS key SIGNING_KEY_ARN names, opened only when findings cite a case.
  */
 import { AthenaQueryEngine } from '../adapters/athena-query-engine.ts';
+import { lazyKmsSigner } from '../adapters/kms-signer.ts';
 import { createS3Client, s3ConfigFromEnv } from '../adapters/s3-client.ts';
 import { S3ObjectStore } from '../adapters/s3-object-store.ts';
 import { SecurityHubFindingsNotifier } from '../adapters/security-hub-findings-notifier.ts';
@@ -28,6 +30,7 @@ const catalogue = bundledCatalogue();
 const store = new S3ObjectStore({ bucket: env.EVIDENCE_BUCKET, client: createS3Client(s3ConfigFromEnv()) });
 const engine = new AthenaQueryEngine({ workgroup: env.ATHENA_WORKGROUP, database: env.ATHENA_DATABASE });
 const sns = new SnsFindingsNotifier({ topicArn: env.FINDINGS_TOPIC_ARN });
+const signer = lazyKmsSigner({ keyId: env.SIGNING_KEY_ARN });
 // Security Hub needs the function's own account and region, known from the first invocation's context.
 let securityHub: SecurityHubFindingsNotifier | undefined;
 
@@ -45,7 +48,7 @@ export const handler = async (event: DetectionRunInput, context?: LambdaContext)
       notifiers.push(securityHub);
     }
     const result = await runScheduledDetections(
-      { engine, store, catalogue, sources: { cloudtrail: `"${env.ATHENA_DATABASE}"."cloudtrail"` }, actor: actorOf(context), notifiers },
+      { engine, store, catalogue, sources: { cloudtrail: `"${env.ATHENA_DATABASE}"."cloudtrail"` }, actor: actorOf(context), notifiers, signer },
       { detections: event?.detections ?? [], window: event?.window ?? '', ...(event?.scheduledTime ? { scheduledTime: event.scheduledTime } : {}) },
     );
     for (const e of result.errors) logger.error('detection failed', { detection: e.detection, error: e.error });

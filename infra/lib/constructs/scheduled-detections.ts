@@ -18,10 +18,13 @@ import { acknowledgeWildcardResources } from '../nag.ts';
 import { AmberFunction } from './amber-function.ts';
 import { SCHEDULED_TABLES, type AthenaTables } from './athena-tables.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
+import type { SigningKey } from './signing-key.ts';
 
 export interface ScheduledDetectionsProps {
   readonly detections: readonly Detection[];
   readonly evidence: EvidenceBucket;
+  /** Signs the checkpoints of the `accessed` entries the runs append to cited cases' ledgers. */
+  readonly signingKey: SigningKey;
   readonly athena: AthenaTables;
   /** The trail bucket and prefix Athena reads (`cloudtrail` table). */
   readonly trailBucket: string;
@@ -91,6 +94,7 @@ export class ScheduledDetections extends Construct {
         ATHENA_DATABASE: props.athena.databaseName,
         FINDINGS_TOPIC_ARN: this.topic.topicArn,
         SECURITY_HUB_FINDINGS: String(props.securityHubFindings ?? false),
+        SIGNING_KEY_ARN: props.signingKey.key.keyArn,
       },
       logRetentionDays: props.logRetentionDays,
       memorySize: 1024,
@@ -125,6 +129,7 @@ export class ScheduledDetections extends Construct {
     // findings and an `accessed` entry in each cited case's ledger. Nothing else, and never a delete.
     props.evidence.grantReadEvidence(fn.role, [`${EVIDENCE_LAYOUT.cases}*`]);
     props.evidence.grantWriteEvidence(fn.role, [`${EVIDENCE_LAYOUT.findings}*`, ...EVIDENCE_LAYOUT.caseRecords]);
+    props.signingKey.grantSign(fn.role);
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
     fn.addToRolePolicy(
       new iam.PolicyStatement({

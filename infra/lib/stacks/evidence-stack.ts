@@ -1,6 +1,6 @@
 /**
- * The evidence account: the evidence bucket and its key, the Athena tables and workgroup, the scheduled
- * detections, the two preservation state machines with their functions, and the rules that start them.
+ * The evidence account: the evidence bucket and its key, the seal-signing key, the Athena tables and workgroup,
+ * the scheduled detections, the two preservation state machines with their functions, and the rules that start them.
  */
 import { Annotations, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -15,6 +15,7 @@ import { InstancePreservation } from '../constructs/instance-preservation.ts';
 import { LogPreservation } from '../constructs/log-preservation.ts';
 import { PreservationTriggers } from '../constructs/preservation-triggers.ts';
 import { ScheduledDetections } from '../constructs/scheduled-detections.ts';
+import { SigningKey } from '../constructs/signing-key.ts';
 
 export interface EvidenceStackProps extends StackProps {
   readonly config: AmberConfig;
@@ -25,6 +26,7 @@ export interface EvidenceStackProps extends StackProps {
 /** Everything that runs in the evidence account. */
 export class EvidenceStack extends Stack {
   readonly evidence: EvidenceBucket;
+  readonly signingKey: SigningKey;
   readonly athena: AthenaTables;
   readonly detections: ScheduledDetections;
   readonly instancePreservation: InstancePreservation;
@@ -48,6 +50,9 @@ export class EvidenceStack extends Stack {
         : { snapshotCollectors: { roleName: config.collectorRoleName, accountIds: config.memberAccountIds, organizationId: config.organizationId } }),
     });
 
+    // Signs every seal and checkpoint the functions write; only record-custody and run-detections may use it.
+    this.signingKey = new SigningKey(this, 'SigningKey');
+
     this.deadLetterQueue = new sqs.Queue(this, 'FailedInvocations', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -61,7 +66,7 @@ export class EvidenceStack extends Stack {
     // One writer per ledger: record-custody appends to the custody ledgers of every case (S3 has no lock).
     this.recordCustody = new AmberFunction(this, 'RecordCustody', {
       handlerName: 'record-custody',
-      environment: { EVIDENCE_BUCKET: this.evidence.bucket.bucketName, RETENTION_DAYS: String(config.retentionDays) },
+      environment: { EVIDENCE_BUCKET: this.evidence.bucket.bucketName, RETENTION_DAYS: String(config.retentionDays), SIGNING_KEY_ARN: this.signingKey.key.keyArn },
       logRetentionDays,
       memorySize: 512,
       timeout: Duration.minutes(5),
@@ -69,6 +74,7 @@ export class EvidenceStack extends Stack {
     });
     this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`]);
     this.evidence.grantWriteEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`]);
+    this.signingKey.grantSign(this.recordCustody.role);
 
     // Every detection on an Athena table is saved as named queries; those on a table with a live location
     // (the trail) are also scheduled. Say which are not scheduled, and why.
@@ -103,6 +109,7 @@ export class EvidenceStack extends Stack {
     this.detections = new ScheduledDetections(this, 'Detections', {
       detections: scheduled,
       evidence: this.evidence,
+      signingKey: this.signingKey,
       athena: this.athena,
       trailBucket: config.trailBucket,
       trailPrefix: config.trailPrefix,
@@ -150,6 +157,7 @@ export class EvidenceStack extends Stack {
 
     new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName, description: 'The evidence bucket (Object Lock, COMPLIANCE)' });
     new CfnOutput(this, 'EvidenceKeyArn', { value: this.evidence.key.keyArn, description: 'KMS key of the evidence and snapshot copies' });
+    new CfnOutput(this, 'SigningKeyArn', { value: this.signingKey.key.keyArn, description: `KMS key (Ed25519) that signs seals and checkpoints; also ${this.signingKey.alias}` });
     new CfnOutput(this, 'FindingsTopicArn', { value: this.detections.topic.topicArn, description: 'Subscribe to receive detection summaries' });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.athena.workGroupName });
     new CfnOutput(this, 'InstancePreservationStateMachineArn', { value: this.instancePreservation.stateMachine.stateMachineArn });

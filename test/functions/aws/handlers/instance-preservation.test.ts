@@ -23,6 +23,7 @@ import { S3ObjectStore } from '../../../../functions/aws/adapters/s3-object-stor
 import { CustodyLedger } from '../../../../shared/evidence/ledger.ts';
 import { verifyCase } from '../../../../shared/evidence/verify.ts';
 import { DEFAULT_EBS_KEY, FakeEc2 } from '../../../helpers/fake-ec2.ts';
+import { FakeKms } from '../../../helpers/fake-kms.ts';
 import { FakeS3 } from '../../../helpers/fake-s3.ts';
 import { EVIDENCE_ACCOUNT, EVIDENCE_BUCKET, LAMBDA_ENV, MEMBER_ACCOUNT, lambdaContext, stubLambdaEnv } from '../../../helpers/lambda.ts';
 import { testClient } from '../../../helpers/s3.ts';
@@ -32,6 +33,8 @@ const ec2Mock = mockClient(EC2Client);
 const asgMock = mockClient(AutoScalingClient);
 const stsMock = mockClient(STSClient);
 const s3Mock = mockClient(S3Client);
+// record-custody signs with the KMS key SIGNING_KEY_ARN names: a fake that really signs.
+const signing = FakeKms.forHandlers(LAMBDA_ENV.SIGNING_KEY_ARN!);
 
 let capture: Handler<InstanceTaskInput, CapturedInstance>;
 let create: Handler<CapturedInstance, SnapshotSet>;
@@ -119,15 +122,22 @@ describe('Handlers: instance preservation', () => {
     const store = new S3ObjectStore({ bucket: EVIDENCE_BUCKET, client: testClient() });
     const ledger = await CustodyLedger.open(store, TASK.case);
     expect(ledger.entries.map((e) => [e.action, e.detail?.step])).toEqual([
+      ['keyed', undefined],
       ['acquired', 'capture-instance'],
       ['acquired', 'create-snapshots'],
       ['copied', 'copy-snapshots'],
       ['sealed', 'copy-snapshots'],
     ]);
     expect(ledger.entries[0]!.actor).toBe(`arn:aws:lambda:eu-west-1:${EVIDENCE_ACCOUNT}:function:amber-record-custody`);
-    expect(ledger.entries[0]!.items![0]!.acquiredBy).toBe(`arn:aws:lambda:eu-west-1:${EVIDENCE_ACCOUNT}:function:amber-capture-instance`);
+    expect(ledger.entries[0]!.detail).toMatchObject({ fingerprint: FakeKms.fingerprint(signing.key), keyLocation: LAMBDA_ENV.SIGNING_KEY_ARN });
+    expect(ledger.entries[1]!.items![0]!.acquiredBy).toBe(`arn:aws:lambda:eu-west-1:${EVIDENCE_ACCOUNT}:function:amber-capture-instance`);
     const report = await verifyCase({ store, caseName: TASK.case, actor: { principal: 'test', tool: 'amber/test' }, record: false });
     expect(report.failures).toEqual([]);
+    // Every seal and checkpoint the cloud wrote is signed by the deployment's KMS key.
+    expect(report.signing?.fingerprint).toBe(FakeKms.fingerprint(signing.key));
+    expect(report.signing?.signatures.filter((s) => s.signed.includes('/_amber/manifests/'))).toEqual([expect.objectContaining({ ok: true })]);
+    expect(report.signing?.signatures.filter((s) => s.signed.includes('/_amber/checkpoints/')).length).toBeGreaterThanOrEqual(3);
+    expect(report.signing?.signatures.every((s) => s.ok)).toBe(true);
   });
 
   it('yields one snapshot set and one set of evidence items when the same event is delivered twice', async () => {

@@ -12,12 +12,15 @@ import { S3ObjectStore } from '../../../../functions/aws/adapters/s3-object-stor
 import { CopyBatchError } from '../../../../shared/preservation/preserve-logs.ts';
 import { CustodyLedger } from '../../../../shared/evidence/ledger.ts';
 import { verifyCase } from '../../../../shared/evidence/verify.ts';
+import { FakeKms } from '../../../helpers/fake-kms.ts';
 import { FakeS3 } from '../../../helpers/fake-s3.ts';
-import { EVIDENCE_BUCKET, MEMBER_ACCOUNT, TRAIL_BUCKET, lambdaContext, stubLambdaEnv } from '../../../helpers/lambda.ts';
+import { EVIDENCE_BUCKET, LAMBDA_ENV, MEMBER_ACCOUNT, TRAIL_BUCKET, lambdaContext, stubLambdaEnv } from '../../../helpers/lambda.ts';
 import { s3Error, testClient } from '../../../helpers/s3.ts';
 
 type Handler<I, O> = (event: I, context?: LambdaContext) => Promise<O>;
 const s3Mock = mockClient(S3Client);
+// record-custody signs with the KMS key SIGNING_KEY_ARN names: a fake that really signs.
+const signing = FakeKms.forHandlers(LAMBDA_ENV.SIGNING_KEY_ARN!);
 let list: Handler<LogTaskInput, LogListing>;
 let copyBatch: Handler<CopyBatchInput, CopyBatchOutput>;
 let record: Handler<CustodyInput, CustodyOutput>;
@@ -84,6 +87,9 @@ describe('Handlers: log preservation', () => {
     const report = await verifyCase({ store, caseName: 'INC-7', actor: { principal: 't', tool: 'amber/test' }, record: false });
     expect(report.failures).toEqual([]);
     expect(report.items).toHaveLength(5);
+    // The seal (a manifest KMS could not sign whole) and the checkpoint are signed by the deployment's key.
+    expect(report.signing?.fingerprint).toBe(FakeKms.fingerprint(signing.key));
+    expect(report.signing?.signatures.map((s) => [s.signed.replace(/\d+/g, 'N'), s.ok])).toEqual(expect.arrayContaining([['cases/INC-N/_amber/manifests/N.json', true], ['cases/INC-N/_amber/checkpoints/N.json', true]]));
   });
 
   it('resumes a retried run without duplicates: same copies, nothing recorded twice', async () => {

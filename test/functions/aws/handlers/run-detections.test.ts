@@ -8,8 +8,10 @@ import type { DetectionRunInput, DetectionRunOutput } from '../../../../function
 import type { LambdaContext } from '../../../../functions/aws/runtime.ts';
 import { S3ObjectStore } from '../../../../functions/aws/adapters/s3-object-store.ts';
 import { CustodyLedger } from '../../../../shared/evidence/ledger.ts';
+import { verifyCase } from '../../../../shared/evidence/verify.ts';
 import { recordCustody } from '../../../../shared/preservation/custody.ts';
 import { FakeAthena } from '../../../helpers/fake-athena.ts';
+import { FakeKms } from '../../../helpers/fake-kms.ts';
 import { FakeS3 } from '../../../helpers/fake-s3.ts';
 import { EVIDENCE_ACCOUNT, EVIDENCE_BUCKET, LAMBDA_ENV, lambdaContext, stubLambdaEnv } from '../../../helpers/lambda.ts';
 import { testClient } from '../../../helpers/s3.ts';
@@ -18,6 +20,8 @@ const athenaMock = mockClient(AthenaClient);
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
 const shMock = mockClient(SecurityHubClient);
+// Entries in cited cases are signed with the KMS key SIGNING_KEY_ARN names: a fake that really signs.
+const signing = FakeKms.forHandlers(LAMBDA_ENV.SIGNING_KEY_ARN!);
 let handler: (event: DetectionRunInput, context?: LambdaContext) => Promise<DetectionRunOutput>;
 let s3: FakeS3;
 let athena: FakeAthena;
@@ -78,6 +82,11 @@ describe('Handler: run-detections', () => {
 
     // the cited case's ledger records the access
     const ledger = await CustodyLedger.open(new S3ObjectStore({ bucket: EVIDENCE_BUCKET, client: testClient() }), 'INC-7');
+    // ... keyed with the deployment's KMS key on this first signed write, its checkpoint signed
+    expect(ledger.signingKey).toMatchObject({ fingerprint: FakeKms.fingerprint(signing.key), keyLocation: LAMBDA_ENV.SIGNING_KEY_ARN });
+    const verified = await verifyCase({ store: new S3ObjectStore({ bucket: EVIDENCE_BUCKET, client: testClient() }), caseName: 'INC-7', actor: { principal: 't', tool: 'amber/test' }, record: false });
+    expect(verified.signing?.signatures.length).toBeGreaterThanOrEqual(1);
+    expect(verified.signing?.signatures.every((s) => s.ok)).toBe(true);
     expect(ledger.entries.at(-1)).toMatchObject({ action: 'accessed', actor: `arn:aws:lambda:eu-west-1:${EVIDENCE_ACCOUNT}:function:amber-run-detections`, detail: { step: 'run-detections', findingsKey: out.findingsKey, findings: 1, detections: ['root-account-usage'] } });
 
     // the topic gets plain text with the log's control characters made visible; Security Hub gets ASFF
