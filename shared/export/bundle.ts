@@ -257,13 +257,16 @@ export async function planBundle(options: {
   // Each signature also as its raw bytes beside the JSON, and the standard command that checks it.
   const signatures: SignatureCheckCommand[] = [];
   for (const { path, record } of signatureFiles) {
-    const r = record as { algorithm?: unknown; signed?: unknown; signature?: unknown };
+    const r = record as { algorithm?: unknown; signed?: unknown; signature?: unknown; statement?: unknown };
     if (typeof r.signature !== 'string' || typeof r.signed !== 'string') throw new IntegrityError(`signature ${path} lacks its signed key or signature`, { hint: `run \`amber verify --case ${caseName}\`` });
     const raw = Buffer.from(r.signature, 'base64');
     const sigPath = path.startsWith('renamed/') ? `${path}.sig` : path.replace(/\.sig\.json$/, '.sig');
     files.push(bytesFile(sigPath, raw));
+    // Statement form: the signed statement as its exact bytes (no line feed added), beside the raw signature.
+    const statementPath = typeof r.statement === 'string' ? sigPath.replace(/\.sig$/, '.statement') : undefined;
+    if (statementPath) files.push(bytesFile(statementPath, Buffer.from(r.statement as string, 'utf8')));
     const signedPath = pathOfKey.get(r.signed);
-    if (signedPath) signatures.push(signatureCheck(String(r.algorithm), signedPath, sigPath));
+    if (signedPath) signatures.push(signatureCheck(String(r.algorithm), signedPath, sigPath, statementPath));
     else signatures.push({ algorithm: String(r.algorithm), signed: visibleJson(r.signed), signature: sigPath, note: 'the file it signs is not in this bundle' });
   }
 

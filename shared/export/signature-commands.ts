@@ -12,15 +12,30 @@ export interface SignatureCheckCommand {
   readonly signature: string;
   /** A shell command run in the bundle folder; exit 0 when the signature is valid. */
   readonly command?: string;
+  /** The signed statement (statement form: what a KMS key signs instead of the file), as a bundle path. */
+  readonly statement?: string;
   /** What the command needs, or why there is none. */
   readonly note: string;
 }
 
-/** The check of a signature made with `algorithm` over the exact bytes of `signed` (raw bytes in `signature`). */
-export function signatureCheck(algorithm: string, signed: string, signature: string): SignatureCheckCommand {
-  const base = { algorithm, signed, signature };
+/**
+ * The check of a signature made with `algorithm` (raw bytes in `signature`) over the exact bytes of `signed`,
+ * or, in the statement form (shared/evidence/signatures.ts), over `statement`: a short text naming the signed
+ * file and its SHA-256, which the command then compares with the file's own.
+ */
+export function signatureCheck(algorithm: string, signed: string, signature: string, statement?: string): SignatureCheckCommand {
+  const base = { algorithm, signed, signature, ...(statement ? { statement } : {}) };
   switch (algorithm) {
     case 'ed25519':
+      if (statement) {
+        return {
+          ...base,
+          command:
+            `openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin -in ${shellWord(statement)} -sigfile ${shellWord(signature)}` +
+            ` && grep -qF '"sha256":"'"$(sha256sum < ${shellWord(signed)} | cut -c1-64)"'"' ${shellWord(statement)}`,
+          note: 'Ed25519 over a seal statement (a KMS key signs at most 4096 bytes) that names the file\'s SHA-256; the grep checks the file still has it; needs OpenSSL 3.0 or newer (-rawin)',
+        };
+      }
       // Pure Ed25519 signs the message itself, not a digest: OpenSSL 3 needs -rawin for that (OpenSSL 1.1 cannot).
       return {
         ...base,

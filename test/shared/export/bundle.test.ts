@@ -4,13 +4,15 @@
  * longer match their record abort the export without leaving anything behind.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { lstat, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../../shared/errors.ts';
 import { CustodyLedger } from '../../../shared/evidence/ledger.ts';
 import type { EvidenceItem } from '../../../shared/evidence/model.ts';
+import { Ed25519KeySigner } from '../../../shared/evidence/key-file-signer.ts';
+import type { Signer } from '../../../shared/ports/signer.ts';
 import { ledgerKey } from '../../../shared/evidence/names.ts';
 import { bundlePathProblem, planBundle, type PaperSource } from '../../../shared/export/bundle.ts';
 import { writeBundleFolder, writeBundleZip } from '../../../shared/export/write.ts';
@@ -190,5 +192,40 @@ describe('Export bundle README', () => {
     const store = await caseWithKeys({ 'cases/c/a.log': 'a\n' });
     const text = (await ledgerText(store)).replace(/"at":"[^"]*"/, '"at":"yesterday\\nnoon"');
     await expect(planBundle({ store, caseName: 'c', ledgerText: text, tool: 'amber/test' })).rejects.toThrow(/ledger entry 1 \(line 1\) has the time "yesterday\\nnoon"/);
+  });
+});
+
+describe('Export bundle of a case signed in the statement form (a KMS key)', () => {
+  /** An Ed25519 signer that, like a KMS key, signs at most 4096 bytes: every seal is signed as a statement. */
+  function statementSigner(): Signer {
+    const inner = new Ed25519KeySigner(generateKeyPairSync('ed25519').privateKey);
+    return { algorithm: inner.algorithm, publicKeyPem: inner.publicKeyPem, fingerprint: inner.fingerprint, maxMessageBytes: 4096, sign: (data) => inner.sign(data) };
+  }
+
+  it('checks every statement signature and its file hash with openssl and sha256sum, and fails once the signed file changes', async () => {
+    const store = new MemoryObjectStore();
+    const at = new Date('2026-03-01T10:00:00.000Z');
+    const ledger = await CustodyLedger.openForWriting(store, 'c', TEST_ACTOR, at, { signer: statementSigner() });
+    const put = await store.putImmutable('cases/c/logs/a.json', Buffer.from('{"Records":[]}'));
+    const item: EvidenceItem = { id: 'a1', case: 'c', origin: 'file:///src/a.json', key: 'cases/c/logs/a.json', size: put.size, sha256: put.sha256, acquiredAt: at.toISOString(), acquiredBy: 'analyst@test', retainUntil: null, mediaType: 'application/json' };
+    await ledger.append('acquired', TEST_ACTOR, at, { items: [item] });
+    await ledger.checkpoint();
+    const plan = await planBundle({ store, caseName: 'c', ledgerText: await ledgerText(store), tool: 'amber/test' });
+    expect(plan.signatures.length).toBeGreaterThan(0);
+    const out = join(await tempDir('amber-export-statement-'), 'bundle');
+    await writeBundleFolder(plan, store, out);
+    for (const check of plan.signatures) {
+      expect(check.statement, check.signature).toMatch(/\.statement$/);
+      const run = spawnSync('sh', ['-c', check.command!], { cwd: out, encoding: 'utf8' });
+      expect(run.status, `${check.command}\n${run.stderr}`).toBe(0);
+    }
+    // A checkpoint rewritten after signing: its statement still verifies, and the hash comparison catches it.
+    const target = plan.signatures[0]!;
+    const signedFile = join(out, target.signed);
+    execFileSync('chmod', ['u+w', signedFile]);
+    const bytes = await readFile(signedFile);
+    bytes[0] = bytes[0]! ^ 1;
+    await writeFile(signedFile, bytes);
+    expect(spawnSync('sh', ['-c', target.command!], { cwd: out }).status).not.toBe(0);
   });
 });
