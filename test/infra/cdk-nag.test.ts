@@ -38,10 +38,7 @@ describe('cdk-nag AwsSolutions', () => {
     // GIVEN the app as `cdk synth` builds it: bundled functions, cdk-nag registered
     amber = await testApp({ bundle: true, nag: true });
     // WHEN it is synthesized (validation plugins run here; a violation makes synth fail)
-    const t0 = performance.now();
     outdir = amber.app.synth().directory;
-    // Ten esbuild bundles and both stacks: seconds, not minutes.
-    expect(performance.now() - t0).toBeLessThan(60_000);
   }, 300_000);
 
   it('reports no unacknowledged error or warning in either stack', () => {
