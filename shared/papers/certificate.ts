@@ -17,8 +17,8 @@ export const SECTION_63 = 'Section 63 of the Bharatiya Sakshya Adhiniyam, 2023 (
 export const HASH_ALGORITHM = 'SHA-256 (Secure Hash Standard, FIPS 180-4)';
 
 /** The certificate as a PDF. */
-export function renderCertificatePdf(input: PapersInput): Promise<Uint8Array> {
-  return renderPdf(certificateDocument(input));
+export async function renderCertificatePdf(input: PapersInput): Promise<Uint8Array> {
+  return await renderPdf(certificateDocument(input));
 }
 
 /** The certificate as a self-contained HTML page (the same text as the PDF). */

@@ -13,8 +13,8 @@ import { itemsByKey, manifestsOf, type PapersInput } from './input.ts';
 import { noteParticulars } from './notes.ts';
 
 /** The custody report as a PDF. */
-export function renderCustodyPdf(input: PapersInput): Promise<Uint8Array> {
-  return renderPdf(custodyDocument(input));
+export async function renderCustodyPdf(input: PapersInput): Promise<Uint8Array> {
+  return await renderPdf(custodyDocument(input));
 }
 
 /** The custody report as a self-contained HTML page (the same text as the PDF). */
