@@ -75,8 +75,8 @@ export function noteDetail(kind: NoteKind, given: Readonly<Record<string, string
     if (given[flag] === undefined) continue;
     if (!fields.some((f) => f.flag === flag)) {
       const owners = NOTE_KINDS.filter((k) => NOTE_FIELDS[k].some((f) => f.flag === flag));
-      throw new InvalidInputError(`--${flag} does not belong to a note of kind ${kind}`, {
-        hint: `a ${kind} note takes ${fields.map((f) => `--${f.flag}`).join(', ')}${owners.length ? `; --${flag} is for --kind ${owners.join(' or ')}` : ''}`,
+      throw new InvalidInputError(`--${flag} does not belong to a note of kind ${kind}${owners.length ? ` (it is for --kind ${owners.join(' or ')})` : ''}`, {
+        hint: `a ${kind} note takes ${fields.map((f) => `--${f.flag}`).join(', ')}`,
       });
     }
   }
