@@ -3,12 +3,12 @@
  * issuing recorded in the ledger with the paper's SHA-256, a broken case never certified, notes in the report.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { makeWritable, tempDir } from '../helpers/tmp.ts';
+import { pdfFileText } from '../shared/papers/helpers.ts';
 
 const sha = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 const oneLine = (s: string): string => s.replace(/\s+/g, ' ');
@@ -35,9 +35,7 @@ async function entries(ledger: string): Promise<Array<{ seq: number; prev: strin
   return (await readFile(ledger, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
 }
 
-function pdftotext(file: string): string {
-  return execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
-}
+const pdftotext = (file: string): string => pdfFileText(file);
 
 async function tamper(locker: string): Promise<void> {
   const file = join(locker, 'cases/C/export/notes/b.log');

@@ -10,19 +10,34 @@ import { tempDir } from '../../helpers/tmp.ts';
 
 export const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** Runs a poppler tool; a missing one fails with the command that installs it. */
+function poppler(tool: 'pdftotext' | 'pdfinfo', args: string[]): string {
+  try {
+    return execFileSync(tool, args, { encoding: 'utf8' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${tool} is not installed: run \`bash scripts/test-deps.sh\` (Debian poppler-utils)`, { cause: error });
+    throw error;
+  }
+}
+
+/** The text pdftotext reads from the PDF file `file` (one page, or all). */
+export function pdfFileText(file: string, page?: number): string {
+  const range = page === undefined ? [] : ['-f', String(page), '-l', String(page)];
+  return poppler('pdftotext', ['-enc', 'UTF-8', ...range, file, '-']);
+}
+
 /** The text pdftotext reads from `pdf` (one page, or all). */
 export async function pdfText(pdf: Uint8Array, page?: number): Promise<string> {
   const file = join(await tempDir('amber-pdf-'), 'paper.pdf');
   await writeFile(file, pdf);
-  const range = page === undefined ? [] : ['-f', String(page), '-l', String(page)];
-  return execFileSync('pdftotext', ['-enc', 'UTF-8', ...range, file, '-'], { encoding: 'utf8' });
+  return pdfFileText(file, page);
 }
 
 /** Number of pages pdfinfo reports. */
 export async function pdfPages(pdf: Uint8Array): Promise<number> {
   const file = join(await tempDir('amber-pdf-'), 'paper.pdf');
   await writeFile(file, pdf);
-  const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+  const info = poppler('pdfinfo', [file]);
   return Number(/^Pages:\s+(\d+)/m.exec(info)![1]);
 }
 
