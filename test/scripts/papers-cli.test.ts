@@ -183,3 +183,15 @@ describe('CLI: the papers of a signed case', () => {
     expect((await runCli(['verify', '--case', 'C', '--public-key', pub], { cwd })).code).toBe(0);
   });
 });
+
+describe('CLI: help of the papers\' commands', () => {
+  it.each(['certificate', 'custody', 'note'])('`amber help %s` shows its usage, explains every option and gives an example', async (name) => {
+    const run = await runCli(['help', name], { cwd: '/' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: amber ${name} --case C`));
+    expect(run.stdout).toMatch(/\nExample:\n {2}amber /);
+    const [usageLine, ...body] = run.stdout.split('\n');
+    for (const flag of new Set(usageLine!.match(/--[a-z-]+/g) ?? [])) expect(body.join('\n'), `${name} ${flag}`).toContain(flag);
+    expect((await runCli(['help'], { cwd: '/' })).stdout).toContain(`  ${name} `);
+  });
+});
