@@ -113,7 +113,7 @@ function layout(doc: PaperDocument, fonts: Fonts, safe: (text: string) => string
   function placeBlock(block: Block): void {
     switch (block.kind) {
       case 'heading':
-        room(SIZE.heading * 3);
+        room(SIZE.heading * 3 + 60); // a heading never ends a page alone
         y -= 10;
         text(block.text, MARGIN.left, WIDTH, fonts.bold, SIZE.heading);
         page.rules.push({ x1: MARGIN.left, x2: PAGE.width - MARGIN.right, y: y - 3 });
