@@ -266,8 +266,9 @@ Example:
     help: `  --case C          the case the note is about
   --kind K          legal-request: a request to a provider (--provider, --reference and --date required;
                     --portal, --data-location, --jurisdiction, --status optional)
-                    transfer: the evidence passed between people (--from, --to and --reason required)
-                    access: who looked at the evidence and why (--text required)
+                    transfer: the evidence passed between people (--from, --to and --reason required;
+                    --date when it happened, if not now)
+                    access: who looked at the evidence and why (--text required; --date optional)
                     remark: anything else for the record (--text required)
   --date D          ISO-8601: 2026-03-01, or 2026-03-01T14:30:00+05:30
   --text T          free text (any kind; up to 4000 characters; other fields up to 300)

@@ -36,9 +36,11 @@ export const NOTE_FIELDS: Readonly<Record<NoteKind, readonly FieldSpec[]>> = {
     { flag: 'from', name: 'from', required: true },
     { flag: 'to', name: 'to', required: true },
     { flag: 'reason', name: 'reason', required: true },
+    // When it happened, if not when it is noted (the entry's own time).
+    { flag: 'date', name: 'date', required: false, date: true },
     TEXT,
   ],
-  access: [{ ...TEXT, required: true }],
+  access: [{ flag: 'date', name: 'date', required: false, date: true }, { ...TEXT, required: true }],
   remark: [{ ...TEXT, required: true }],
 };
 

@@ -48,6 +48,6 @@ describe('Function: noteDetail', () => {
 
 describe('Function: noteParticulars', () => {
   it('lists a note\'s fields in the order of its kind, labelled', () => {
-    expect(noteParticulars({ kind: 'transfer', reason: 'exam', to: 'B', from: 'A' })).toEqual(['From: A', 'To: B', 'Reason: exam']);
+    expect(noteParticulars({ kind: 'transfer', reason: 'exam', date: '2026-03-03', to: 'B', from: 'A' })).toEqual(['From: A', 'To: B', 'Reason: exam', 'Date: 2026-03-03']);
   });
 });
