@@ -10,7 +10,7 @@ import type { EvidenceItem } from '../evidence/model.ts';
 import { renderHtml } from './html.ts';
 import { renderPdf } from './pdf.ts';
 import { sizeText, type Block, type PaperDocument, type Row } from './document.ts';
-import { acquiringEntries, itemsByKey, manifestsOf, originFacts, type PapersInput } from './input.ts';
+import { acquiringEntries, itemsByKey, manifestsOf, originFacts, snapshotsOf, type PapersInput } from './input.ts';
 
 /** The statute, as cited throughout. */
 export const SECTION_63 = 'Section 63 of the Bharatiya Sakshya Adhiniyam, 2023 (Act 47 of 2023)';
@@ -125,6 +125,20 @@ export function certificateDocument(input: PapersInput): PaperDocument {
       'Under Section 63(3), the computers or communication devices used over the period for the activity are treated as a single one.',
   });
   blocks.push({ kind: 'table', columns: [{ title: 'Provider', width: 3 }, { title: 'Account / subscription / project', width: 3 }, { title: 'Region', width: 2 }, { title: 'Service', width: 4 }, { title: 'Records', width: 1 }], rows: systemRows(items, facts), empty: 'no records' });
+  const snapshots = snapshotsOf(input.entries);
+  if (snapshots.length > 0) {
+    blocks.push({ kind: 'subheading', text: 'Volume snapshots named in the ledger' });
+    blocks.push({
+      kind: 'paragraph',
+      text: 'Snapshots are kept by the cloud provider in the account shown, not in the evidence locker: Amber recorded their identifiers as the preservation steps reported them and did not hash their blocks. Records of the instance taken with them (API responses) are in section 1.',
+    });
+    blocks.push({
+      kind: 'table',
+      columns: [{ title: 'Snapshot', width: 4 }, { title: 'Volume', width: 4 }, { title: 'Account', width: 3 }, { title: 'Region', width: 2.5 }, { title: 'Ledger entry', width: 3 }],
+      rows: snapshots.map((s) => ({ cells: [s.snapshotId, s.volumeId ?? 'not stated', s.accountId ?? 'not stated', s.region ?? 'not stated', `${s.seq}${s.step ? ` (${s.step})` : ''}, ${s.at}`] })),
+      empty: '',
+    });
+  }
   const tools = [...new Set(items.map((i) => acquiredBy.get(i.id)?.tool ?? 'unknown'))].sort();
   blocks.push({
     kind: 'fields',

@@ -193,3 +193,38 @@ function pathFacts(text: string): { provider?: string; account?: string; region?
   if (project) return { provider: 'Google Cloud', account: `project ${project[1]!}` };
   return {};
 }
+
+/** A volume snapshot a ledger entry names (the instance preservation steps record them in their detail). */
+export interface SnapshotRef {
+  readonly snapshotId: string;
+  readonly volumeId: string | undefined;
+  readonly accountId: string | undefined;
+  readonly region: string | undefined;
+  /** The entry that names it first, and its step. */
+  readonly seq: number;
+  readonly at: string;
+  readonly step: string | undefined;
+}
+
+/**
+ * Snapshots named anywhere in the entries' details (any object with a string `snapshotId`), first mention
+ * of each, in ledger order. They live in the provider's account, not in the locker: nothing here hashes them.
+ */
+export function snapshotsOf(entries: readonly LedgerEntry[]): SnapshotRef[] {
+  const seen = new Map<string, SnapshotRef>();
+  const walk = (value: unknown, entry: LedgerEntry, depth: number): void => {
+    if (depth > 6 || typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v, entry, depth + 1);
+      return;
+    }
+    const o = value as Record<string, unknown>;
+    if (typeof o.snapshotId === 'string' && o.snapshotId !== '' && !seen.has(o.snapshotId)) {
+      const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+      seen.set(o.snapshotId, { snapshotId: o.snapshotId, volumeId: str(o.volumeId), accountId: str(o.accountId), region: str(o.region), seq: entry.seq, at: entry.at, step: str(entry.detail?.step) });
+    }
+    for (const v of Object.values(o)) walk(v, entry, depth + 1);
+  };
+  for (const e of entries) walk(e.detail, e, 0);
+  return [...seen.values()];
+}

@@ -46,6 +46,15 @@ describe('Function: renderCertificatePdf', () => {
     expect(text).toContain('eu-west-1');
   });
 
+  it('lists the volume snapshots the preservation steps named, and says Amber did not hash them', async () => {
+    const snapshot = { action: 'accessed' as const, detail: { step: 'create-snapshots', snapshots: [{ snapshotId: 'snap-0123456789abcdef0', volumeId: 'vol-0abc', accountId: '111122223333', region: 'ap-south-1' }] } };
+    const text = oneLine(await pdfText(await renderCertificatePdf(input(batches, { extra: [snapshot] }))));
+    expect(text).toContain('snap-0123456789abcdef0');
+    expect(text).toContain('vol-0abc');
+    expect(text).toContain('did not hash their blocks');
+    expect(oneLine(await pdfText(await renderCertificatePdf(input(batches))))).not.toContain('Volume snapshots');
+  });
+
   it('numbers every page "Page N of M" and prints the latest manifest SHA-256 and the ledger head on each', async () => {
     const paper = input(batches);
     const pdf = await renderCertificatePdf(paper);
