@@ -7,7 +7,7 @@ import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists, verifyCase } from '../../shared/evidence/verify.ts';
 import { renderCertificateHtml, renderCertificatePdf } from '../../shared/papers/certificate.ts';
 import { renderCustodyHtml, renderCustodyPdf } from '../../shared/papers/custody.ts';
-import { manifestsOf, readVerificationRecords, type PapersInput } from '../../shared/papers/input.ts';
+import { manifestsOf, readPapersInput, type PapersInput } from '../../shared/papers/input.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker, signerFrom, TOOL } from './context.ts';
@@ -61,17 +61,7 @@ export async function issuePaper(kind: PaperKind, values: Values, io: Io, usage:
       );
     }
     const ledger = await CustodyLedger.openForWriting(store, caseName, actor, issued, signer ? { signer } : {});
-    const input: PapersInput = {
-      case: caseName,
-      issuedAt: issued.toISOString(),
-      issuedBy: actor.principal,
-      tool: TOOL,
-      locker: store.uri,
-      entries: ledger.entries,
-      ledgerHead: ledger.head,
-      verification,
-      verificationRecords: await readVerificationRecords(store, caseName),
-    };
+    const input = await readPapersInput(store, caseName, { verification, issuedAt: issued.toISOString(), issuedBy: actor.principal, tool: TOOL, ledger });
     const render = RENDER[kind];
     const body = format === 'pdf' ? await render.pdf(input) : render.html(input);
     const latest = manifestsOf(input.entries).at(-1);

@@ -3,7 +3,7 @@
  * before issuing them and the failure records beside the chain. Read here once; the renderers only format it.
  */
 import { sha256Hex } from '../evidence/hashing.ts';
-import { itemsOf } from '../evidence/ledger.ts';
+import { CustodyLedger, itemsOf } from '../evidence/ledger.ts';
 import type { EvidenceItem, LedgerEntry } from '../evidence/model.ts';
 import { verificationsPrefix } from '../evidence/names.ts';
 import type { VerifyReport } from '../evidence/verify.ts';
@@ -47,6 +47,29 @@ export interface PapersInput {
   /** The verification run just before issuing (read-only, nothing recorded by it). */
   readonly verification: VerifyReport;
   readonly verificationRecords: readonly VerificationRecordRef[];
+}
+
+/**
+ * Reads what the papers state from a case: its ledger as it stands (or as the open `ledger` holds it: a writer
+ * holding the case lock passes its own) and its verification records, with the verification the caller ran.
+ */
+export async function readPapersInput(
+  store: ObjectStore,
+  caseName: string,
+  options: { readonly verification: VerifyReport; readonly issuedAt: string; readonly issuedBy: string; readonly tool: string; readonly ledger?: CustodyLedger },
+): Promise<PapersInput> {
+  const ledger = options.ledger ?? (await CustodyLedger.open(store, caseName));
+  return {
+    case: caseName,
+    issuedAt: options.issuedAt,
+    issuedBy: options.issuedBy,
+    tool: options.tool,
+    locker: store.uri,
+    entries: ledger.entries,
+    ledgerHead: ledger.head,
+    verification: options.verification,
+    verificationRecords: await readVerificationRecords(store, caseName),
+  };
 }
 
 /** Sealed manifests, in ledger order. */
