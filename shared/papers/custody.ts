@@ -113,8 +113,12 @@ function entryRow(e: LedgerEntry): Row {
   const lines: string[] = [`prev SHA-256 ${e.prev}`];
   for (const item of e.items ?? []) lines.push(`${item.key}`, `  SHA-256 ${item.sha256}  ${item.size} bytes  ${item.mediaType}  from ${item.origin}`);
   if (e.detail && Object.keys(e.detail).length > 0) {
-    const detail = e.action === 'noted' ? noteParticulars(e.detail).join('; ') : JSON.stringify(e.detail);
-    lines.push(detail.length > DETAIL_LIMIT ? `${detail.slice(0, DETAIL_LIMIT)}... (${detail.length - DETAIL_LIMIT} more characters: see the ledger)` : detail);
+    // A note is bounded when recorded and shown whole; other details can be long and are cut, saying so.
+    if (e.action === 'noted') lines.push(noteParticulars(e.detail).join('; '));
+    else {
+      const detail = JSON.stringify(e.detail);
+      lines.push(detail.length > DETAIL_LIMIT ? `${detail.slice(0, DETAIL_LIMIT)}... (${detail.length - DETAIL_LIMIT} more characters: see the ledger)` : detail);
+    }
   }
   return { cells: [String(e.seq), e.at, e.actor, e.action, String(e.items?.length ?? 0), e.tool], lines };
 }

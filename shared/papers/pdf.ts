@@ -184,19 +184,26 @@ function layout(doc: PaperDocument, fonts: Fonts, safe: (text: string) => string
       y -= 4;
       return;
     }
+    const lineHeight = SIZE.small + 3;
     for (const row of block.rows) {
       const cells = row.cells.map((cell, i) => wrap(safe(cell), fonts.regular, SIZE.small, widths[i]! - 6));
-      const height = Math.max(...cells.map((c) => c.length)) * (SIZE.small + 3);
-      if (y - height - 4 < MARGIN.bottom) {
+      const count = Math.max(...cells.map((c) => c.length));
+      // A short row stays on one page; a row taller than a page continues on the next, under the header again.
+      if (y - Math.min(count, 6) * lineHeight - 4 < MARGIN.bottom) {
         newPage();
         header();
       }
       y -= 2;
-      const top = y;
-      cells.forEach((parts, i) =>
-        parts.forEach((part, n) => page.lines.push({ text: part, x: xs[i]!, y: top - (n + 1) * (SIZE.small + 3), font: fonts.regular, size: SIZE.small })),
-      );
-      y = top - height;
+      for (let n = 0; n < count; n += 1) {
+        if (y - lineHeight < MARGIN.bottom) {
+          newPage();
+          header();
+        }
+        y -= lineHeight;
+        cells.forEach((parts, i) => {
+          if (parts[n] !== undefined) page.lines.push({ text: parts[n]!, x: xs[i]!, y, font: fonts.regular, size: SIZE.small });
+        });
+      }
       for (const line of row.lines ?? []) text(line, MARGIN.left + 12, WIDTH - 12, fonts.mono, SIZE.mono, { grey: true });
       y -= 2;
       page.rules.push({ x1: MARGIN.left, x2: PAGE.width - MARGIN.right, y: y - 1 });

@@ -166,6 +166,15 @@ describe('Function: renderCustodyPdf', () => {
     expect(html).toContain('see &#60;script&#62;x&#60;/script&#62; [U+202E] 😀');
   });
 
+  it('continues a note taller than a page onto the next page without losing any of it', async () => {
+    const words = Array.from({ length: 700 }, (_, n) => `w${n}`).join(' ');
+    const text = await pdfText(await renderCustodyPdf(input(batches, { extra: [{ action: 'noted', detail: { kind: 'remark', text: words } }] })));
+    for (const n of [0, 350, 699]) expect(text).toMatch(new RegExp(`\\bw${n}\\b`));
+    // Every word appears twice: in the notes table and in the ledger entry's particulars.
+    const count = (text.match(/\bw\d+\b/g) ?? []).length;
+    expect(count).toBe(1400);
+  });
+
   it('gives the same bytes for the same ledger and issued-at', async () => {
     const a = await renderCustodyPdf(input(batches, { extra: notes }));
     const b = await renderCustodyPdf(input(batches, { extra: notes }));
