@@ -213,6 +213,7 @@ export function integrityBlocks(input: PapersInput): Block[] {
             : 'not checked: the case is not signed (no signing key is recorded in its ledger)',
         },
         { label: 'Warnings', value: v.warnings.length === 0 ? 'none' : v.warnings.map((w) => `${w.key}: ${w.reason}`).join('; ') },
+        { label: 'CloudTrail digest validation', value: digestValidation(input) },
       ],
     },
   ];
@@ -235,6 +236,19 @@ export function integrityBlocks(input: PapersInput): Block[] {
       'the accuracy of the collecting machine\'s clock; and, without a signing key and a copy of the ledger head kept outside the locker, a consistent rewrite of the whole case by someone with write access to the locker.',
   });
   return out;
+}
+
+/** The latest CloudTrail log file integrity validation (amber validate-logs) the ledger records, in words. */
+export function digestValidation(input: PapersInput): string {
+  const last = input.entries.filter((e) => e.action === 'verified' && e.detail?.what === 'cloudtrail-digests').at(-1);
+  if (!last) return 'not run on this case (amber validate-logs checks CloudTrail\'s own signed digest files over the preserved log files)';
+  return `ledger entry ${last.seq} at ${last.at}: ${digestSummary(last.detail ?? {})}`;
+}
+
+/** A `verified` entry of amber validate-logs, in words. */
+export function digestSummary(d: Readonly<Record<string, unknown>>): string {
+  const n = (k: string): string => (typeof d[k] === 'number' ? String(d[k]) : '?');
+  return `${d.intact === true ? 'VALID' : 'FAILED'}: ${n('validDigests')} valid and ${n('invalidDigests')} invalid digest files, ${n('validLogFiles')} valid and ${n('invalidLogFiles')} invalid log files, ${n('unsignedDigests')} digest(s) whose signature was not in the copy`;
 }
 
 function systemRows(items: readonly EvidenceItem[], facts: ReadonlyMap<string, ReturnType<typeof originFacts>>): Row[] {

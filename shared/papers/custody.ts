@@ -8,7 +8,7 @@ import type { LedgerEntry } from '../evidence/model.ts';
 import { renderHtml } from './html.ts';
 import { renderPdf } from './pdf.ts';
 import type { Block, PaperDocument, Row } from './document.ts';
-import { istText, integrityBlocks, runningLines, HASH_ALGORITHM } from './certificate.ts';
+import { digestSummary, istText, integrityBlocks, runningLines, HASH_ALGORITHM } from './certificate.ts';
 import { itemsByKey, manifestsOf, type PapersInput } from './input.ts';
 import { noteParticulars } from './notes.ts';
 
@@ -137,7 +137,9 @@ function verificationRows(input: PapersInput): Row[] {
   const rows: Array<{ at: string; row: Row }> = [];
   for (const e of input.entries) {
     const d = e.detail ?? {};
-    if (e.action === 'verified') {
+    if (e.action === 'verified' && d.what === 'cloudtrail-digests') {
+      rows.push({ at: e.at, row: { cells: [`ledger entry ${e.seq}`, e.at, e.actor, `CloudTrail digest validation ${digestSummary(d)}`] } });
+    } else if (e.action === 'verified') {
       const result = d.intact === true ? `intact: ${String(d.items ?? '?')} records re-hashed${typeof d.signatures === 'number' ? `, ${d.signatures} signatures checked` : ''}${typeof d.accepted === 'number' && d.accepted > 0 ? `, ${d.accepted} accepted failures` : ''}` : `result: ${JSON.stringify(d)}`;
       rows.push({ at: e.at, row: { cells: [`ledger entry ${e.seq}`, e.at, e.actor, result] } });
     } else if (e.action === 'accepted') {

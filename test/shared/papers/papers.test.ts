@@ -55,6 +55,13 @@ describe('Function: renderCertificatePdf', () => {
     expect(oneLine(await pdfText(await renderCertificatePdf(input(batches))))).not.toContain('Volume snapshots');
   });
 
+  it('states the latest CloudTrail digest validation the ledger records, or that none was run', async () => {
+    const digest = { action: 'verified' as const, detail: { what: 'cloudtrail-digests', intact: true, unsignedDigests: 1, validDigests: 24, invalidDigests: 0, validLogFiles: 96, invalidLogFiles: 0 } };
+    const text = oneLine(await pdfText(await renderCertificatePdf(input(batches, { extra: [digest] }))));
+    expect(text).toContain('VALID: 24 valid and 0 invalid digest files, 96 valid and 0 invalid log files');
+    expect(oneLine(await pdfText(await renderCertificatePdf(input(batches))))).toContain('not run on this case (amber validate-logs checks');
+  });
+
   it('numbers every page "Page N of M" and prints the latest manifest SHA-256 and the ledger head on each', async () => {
     const paper = input(batches);
     const pdf = await renderCertificatePdf(paper);
