@@ -226,6 +226,86 @@ Example:
   amber export --case INC-1 --out INC-1-handover.zip --signing-key ~/.amber/INC-1.key`,
     run: lazy(() => import('./cli/handover.ts'), (m) => m.runExport),
   },
+  certificate: {
+    summary: 'the Section 63 certificate (Bharatiya Sakshya Adhiniyam, 2023) of a case, Parts A and B, as PDF or HTML; refused for a case verify finds broken',
+    usage: 'amber certificate --case C [--out FILE.pdf|FILE.html] [--signing-key FILE] [--locker DIR|s3://bucket] [--json]',
+    options: { case: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case to certify
+  --out FILE        FILE.pdf or FILE.html: the extension chooses the format (default: ./amber-certificate-<case>.pdf)
+${SIGNING_HELP}
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            print what was issued (path, SHA-256, verification, ledger entry) as JSON
+
+Verifies the case first (read-only) and refuses with exit 3 when it finds a failure no person accepted. The
+certificate lists every record (key, size, SHA-256, media type, origin, acquired at/by, manner of production),
+the systems that held them, what verify checked and what it could not, every sealed manifest's SHA-256, and
+blank Part A (the party) and Part B (the expert) signature fields. Issuing it is recorded in the ledger
+(exported, with its SHA-256). The same ledger gives the same bytes apart from the issued-at time.
+
+Example:
+  amber certificate --case INC-1 --out INC-1-certificate.pdf`,
+    run: lazy(() => import('./cli/certificate.ts'), (m) => m.runCertificate),
+  },
+  custody: {
+    summary: 'the chain-of-custody report of a case: every ledger entry, verification, export, access, transfer and legal request, as PDF or HTML',
+    usage: 'amber custody --case C [--out FILE.pdf|FILE.html] [--signing-key FILE] [--locker DIR|s3://bucket] [--json]',
+    options: { case: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case to report on
+  --out FILE        FILE.pdf or FILE.html: the extension chooses the format (default: ./amber-custody-<case>.pdf)
+${SIGNING_HELP}
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            print what was issued (path, SHA-256, verification, ledger entry) as JSON
+
+Every page carries "page N of M", the ledger head and the latest sealed manifest's SHA-256. The case is
+verified first (read-only); a broken case still gets its report, with the failures, and exit 3. Issuing it
+is recorded in the ledger (exported, with its SHA-256).
+
+Example:
+  amber custody --case INC-1 --out INC-1-custody.pdf`,
+    run: lazy(() => import('./cli/custody.ts'), (m) => m.runCustody),
+  },
+  note: {
+    summary: 'record a legal request, a transfer between people, an access or a remark in a case\'s custody ledger',
+    usage: 'amber note --case C --kind legal-request|transfer|access|remark [fields] [--text T] [--signing-key FILE] [--locker DIR|s3://bucket] [--json]',
+    options: {
+      case: { type: 'string' },
+      kind: { type: 'string' },
+      provider: { type: 'string' },
+      portal: { type: 'string' },
+      reference: { type: 'string' },
+      date: { type: 'string' },
+      'data-location': { type: 'string' },
+      jurisdiction: { type: 'string' },
+      status: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      reason: { type: 'string' },
+      text: { type: 'string' },
+      ...signingOption,
+      ...lockerOption,
+      ...jsonOption,
+    },
+    help: `  --case C          the case the note is about
+  --kind K          legal-request: a request to a provider (--provider, --reference and --date required;
+                    --portal, --data-location, --jurisdiction, --status optional)
+                    transfer: the evidence passed between people (--from, --to and --reason required;
+                    --date when it happened, if not now)
+                    access: who looked at the evidence and why (--text required; --date optional)
+                    remark: anything else for the record (--text required)
+  --date D          ISO-8601: 2026-03-01, or 2026-03-01T14:30:00+05:30
+  --text T          free text (any kind; up to 4000 characters; other fields up to 300)
+${SIGNING_HELP}
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            print the recorded entry as JSON
+
+Control and direction-changing (bidi) characters are refused. The note becomes a chained ledger entry
+(noted); amber custody lists it.
+
+Example:
+  amber note --case INC-1 --kind legal-request --provider "Example Cloud" --portal https://lers.example --reference LR-2026-17 --date 2026-03-02 --data-location ap-south-1 --jurisdiction IN --status submitted
+  amber note --case INC-1 --kind transfer --from "A. Analyst" --to "B. Examiner" --reason "forensic examination"`,
+    run: lazy(() => import('./cli/note.ts'), (m) => m.runNote),
+  },
   preserve: {
     summary: 'ask the AWS deployment to snapshot instances (and copy a log window): puts the preservation event on the event bus',
     usage: PRESERVE_USAGE,

@@ -31,9 +31,12 @@ export interface EvidenceItem {
  * partial line, named a manifest it left); `accepted`: a person accepted named verification failures, with a reason;
  * `keyed`: the public key (algorithm, SPKI PEM, fingerprint) that signs every later seal and checkpoint of the
  * case. Amber versions before `keyed` existed read that line as invalid (exit 3): they fail closed on a signed
- * case rather than call it intact without checking its signatures.
+ * case rather than call it intact without checking its signatures. `noted`: a person's note on the case's custody
+ * (`amber note`): a legal request (provider, portal, reference, date, data location, jurisdiction, status), a
+ * transfer between people (from, to, reason), an access, or a remark; the custody report lists them. It names
+ * no items and changes nothing verify checks; versions before it read the line as invalid and fail closed too.
  */
-export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted', 'keyed'] as const;
+export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted', 'keyed', 'noted'] as const;
 export type LedgerAction = (typeof LEDGER_ACTIONS)[number];
 
 /** One line of the custody ledger. `prev` is the SHA-256 of the previous line's exact text. */
