@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs besides Node.js, installed with apt-get when missing (root or sudo):
 #   poppler-utils   pdftotext and pdfinfo, which read the court papers' PDFs back in the tests
+#   openssl         the timestamp authority of the tests (openssl ts) and the export bundle's signature checks
+#   unzip           the export bundle tests unzip a handover zip as its recipient would
 # Usage: bash scripts/test-deps.sh        (prints what it installs; does nothing when all are present)
 set -euo pipefail
 
@@ -11,6 +13,8 @@ fail() {
 
 missing=()
 command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null || missing+=(poppler-utils)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v unzip >/dev/null && command -v zipinfo >/dev/null || missing+=(unzip)
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi

@@ -23,11 +23,33 @@ import { safeOutputPath } from './output-path.ts';
 export const EXPORT_USAGE = 'amber export --case C --out DIR|FILE.zip [--signing-key FILE] [--locker DIR|s3://bucket] [--json]';
 
 /**
- * The papers every export carries under `papers/` (certificate, custody report). Add a source here, e.g.
- * `async (c) => [{ name: 'certificate.pdf', bytes: await renderCertificatePdf(...) }]`; a paper must depend on
- * the case at `c.head` only, so that two exports of one head stay byte-identical.
+ * The papers every export carries under `papers/`: the Section 63 certificate and the chain-of-custody report,
+ * as PDF, rendered from the case at the bundle's head (its entries, the verification the export just ran) and
+ * issued at the head entry's time, so two exports of one head by one actor stay byte-identical.
  */
-export const PAPERS: readonly PaperSource[] = [];
+export function papersFor(verification: VerifyReport, issuedBy: string): readonly PaperSource[] {
+  return [
+    async (c) => {
+      const { renderCertificatePdf, renderCustodyPdf, readVerificationRecords } = await import('../../shared/papers/index.ts');
+      const input = {
+        case: c.caseName,
+        issuedAt: c.head.at,
+        issuedBy,
+        tool: TOOL,
+        locker: c.store.uri,
+        entries: c.entries,
+        ledgerHead: { seq: c.head.seq, sha256: c.head.sha256 },
+        // The verification as of the head: its check time is the head's, like the papers' issue time.
+        verification: { ...verification, checkedAt: c.head.at },
+        verificationRecords: await readVerificationRecords(c.store, c.caseName),
+      };
+      return [
+        { name: 'certificate.pdf', bytes: await renderCertificatePdf(input) },
+        { name: 'custody.pdf', bytes: await renderCustodyPdf(input) },
+      ];
+    },
+  ];
+}
 
 /** Runs `amber export`. */
 export async function runExport(values: Values, _positionals: string[], io: Io): Promise<number> {
@@ -64,7 +86,7 @@ export async function runExport(values: Values, _positionals: string[], io: Io):
       throw new IntegrityError(`case ${caseName}: the ledger changed between its verification and the export`, { hint: 'another process wrote to the locker without its lock; run `amber verify`, then export again' });
     }
     const accepted = report.accepted.map((a) => ({ kind: a.failure.kind, where: a.failure.key ?? (a.failure.seq !== undefined ? `entry ${a.failure.seq}` : `ledger line ${a.failure.line ?? '?'}`), acceptedIn: a.acceptedIn, reason: a.reason }));
-    const plan = await planBundle({ store, caseName, ledgerText, tool: TOOL, papers: PAPERS, accepted });
+    const plan = await planBundle({ store, caseName, ledgerText, tool: TOOL, papers: papersFor(report, actor.principal), accepted });
     const written = format === 'zip' ? await writeBundleZip(plan, store, out) : await writeBundleFolder(plan, store, out);
     const entry = await ledger.append('exported', actor, new Date(), {
       detail: {

@@ -161,6 +161,14 @@ describe('amber export of a signed case', () => {
     const listed = (await readFile(join(out, 'SHA256SUMS'), 'utf8')).trim().split('\n').map((l) => l.slice(66));
     expect([...listed, 'SHA256SUMS'].sort()).toEqual([...files.keys()].sort());
     for (const k of await readmeChecks(out)) expect({ command: k.command, status: k.status, out: k.out }).toMatchObject({ status: 0 });
+    // The court papers travel with the bundle: the certificate names every preserved object's SHA-256.
+    const certificate = spawnSync('pdftotext', ['-layout', join(out, 'papers', 'certificate.pdf'), '-'], { encoding: 'utf8' });
+    expect(certificate.status).toBe(0);
+    const text = certificate.stdout.replace(/\s+/g, '');
+    const objects = [...files.keys()].filter((k) => k.startsWith('evidence/'));
+    expect(objects.length).toBeGreaterThan(0);
+    for (const k of objects) expect(text).toContain(sha(files.get(k)!));
+    expect(files.has('papers/custody.pdf')).toBe(true);
   });
 
   it('exports twice with every earlier file identical, and only what the first export added to the case as new', async () => {
@@ -170,7 +178,8 @@ describe('amber export of a signed case', () => {
     const one = await tree(join(c.cwd, 'one'));
     const two = await tree(join(c.cwd, 'two'));
     const changed = [...one.keys()].filter((k) => !two.get(k)?.equals(one.get(k)!));
-    expect(changed.sort()).toEqual(['README.txt', 'SHA256SUMS', 'custody-ledger.jsonl']);
+    // The papers are issued at the new head, whose custody table now lists the first export.
+    expect(changed.sort()).toEqual(['README.txt', 'SHA256SUMS', 'custody-ledger.jsonl', 'papers/certificate.pdf', 'papers/custody.pdf']);
     const added = [...two.keys()].filter((k) => !one.has(k));
     // The first export's checkpoint (and its signature, raw and JSON) and its run journal: nothing else.
     expect(added.length).toBe(5);
