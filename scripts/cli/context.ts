@@ -59,7 +59,18 @@ export async function signerFrom(flag: string | undefined, io: Io): Promise<Sign
   const path = flag ?? (io.env.AMBER_SIGNING_KEY || undefined);
   if (path === undefined) return undefined;
   const { Ed25519KeySigner } = await import('../../shared/evidence/key-file-signer.ts');
-  return Ed25519KeySigner.fromFile(resolve(io.cwd, path));
+  return withTsa(await Ed25519KeySigner.fromFile(resolve(io.cwd, path)), io);
+}
+
+/**
+ * The signer with the RFC 3161 timestamp authority that stamps what it signs: --tsa-url (main() puts the flag
+ * in AMBER_TSA_URL's place), else AMBER_TSA_URL, else none (seals are signed, not timestamped).
+ */
+export async function withTsa<S extends Signer>(signer: S, io: Io): Promise<S> {
+  const url = io.env.AMBER_TSA_URL || undefined;
+  if (url === undefined) return signer;
+  const [{ Rfc3161Timestamper }, { withTimestamper }] = await Promise.all([import('../../shared/evidence/rfc3161.ts'), import('../../shared/ports/timestamper.ts')]);
+  return withTimestamper(signer, new Rfc3161Timestamper(url));
 }
 
 /** Who is acting: AMBER_ACTOR, else user@host. */

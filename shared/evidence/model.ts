@@ -31,9 +31,11 @@ export interface EvidenceItem {
  * partial line, named a manifest it left); `accepted`: a person accepted named verification failures, with a reason;
  * `keyed`: the public key (algorithm, SPKI PEM, fingerprint) that signs every later seal and checkpoint of the
  * case. Amber versions before `keyed` existed read that line as invalid (exit 3): they fail closed on a signed
- * case rather than call it intact without checking its signatures.
+ * case rather than call it intact without checking its signatures. `timestamped`: from this entry on every
+ * checkpoint and sealed manifest carries an RFC 3161 token from the TSA it names (timestamps.ts); `anchored`:
+ * the ledger head (seq and hash) was written to a place outside the locker (anchor.ts).
  */
-export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted', 'keyed'] as const;
+export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted', 'keyed', 'timestamped', 'anchored'] as const;
 export type LedgerAction = (typeof LEDGER_ACTIONS)[number];
 
 /** One line of the custody ledger. `prev` is the SHA-256 of the previous line's exact text. */
