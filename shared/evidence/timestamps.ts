@@ -22,7 +22,8 @@ import { timestamperOf, type Timestamper } from '../ports/timestamper.ts';
 import { sha256Hex } from './hashing.ts';
 import type { LedgerEntry } from './model.ts';
 import { amberPrefix } from './names.ts';
-import { checkToken, TimestampAuthorityError, type TokenCheck } from './rfc3161.ts';
+// rfc3161.ts (and PKI.js, about half a second to load) is imported only where a token is made or read.
+import type { TokenCheck } from './rfc3161.ts';
 import type * as pkijs from 'pkijs';
 
 /** Where timestamp tokens of a case live (bookkeeping, not evidence). */
@@ -81,6 +82,7 @@ export async function writeTimestamp(store: ObjectStore, caseName: string, times
     token = await timestamper.timestamp(Buffer.from(sha256Hex(bytes), 'hex'));
   } catch (error) {
     const e = error as Error & { hint?: string };
+    const { TimestampAuthorityError } = await import('./rfc3161.ts');
     throw new TimestampAuthorityError(timestamper.url, `${signedKey} could not be timestamped: ${e.message}. Everything preserved so far stays preserved and recorded in the ledger; this seal or checkpoint is not complete until it has its token`, {
       hint: `${e.hint ? `${e.hint}; then ` : ''}run \`amber recover --case ${caseName}\` with the signing key and a working --tsa-url (or the same command again)`,
       cause: error,
@@ -91,6 +93,7 @@ export async function writeTimestamp(store: ObjectStore, caseName: string, times
   } catch (error) {
     if (!(error instanceof WriteOnceViolationError)) throw error;
     const existing = await readBytes(store, key);
+    const { checkToken } = await import('./rfc3161.ts');
     if (!existing || !(await checkToken(existing, bytes)).ok) throw error;
   }
   return key;
@@ -129,6 +132,7 @@ export async function checkTimestamp(
       ? { ...base, ok: false, kind: 'timestamp-missing', reason: `${signedKey} was written after the case was put under timestamps and has no token ${key}: it was removed, or the file was written without a timestamp authority`, chainChecked: false }
       : undefined;
   }
+  const { checkToken } = await import('./rfc3161.ts');
   const found: TokenCheck = await checkToken(der, bytes, trustAnchors);
   const facts = {
     ...(found.genTime ? { genTime: found.genTime } : {}),

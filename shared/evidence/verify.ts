@@ -32,8 +32,8 @@ import { amberPrefix, casePrefix, ledgerKey, validateCaseName, verificationsPref
 import { parseEd25519PublicKey, publicKeyFingerprint } from './key-file-signer.ts';
 import { checkSignature, recordedKeyProblem, recordedKeys, signaturesPrefix, type SignatureCheck } from './signatures.ts';
 import { checkTimestamp, timestampRequirement, timestampsPrefix, type TimestampCheck } from './timestamps.ts';
-import { parseCertificatesPem } from './rfc3161.ts';
 import { checkAnchors, type AnchorCheck, type LoadedAnchor } from './anchor.ts';
+import type * as pkijs from 'pkijs';
 
 export type VerifyFailureKind =
   | 'hash-mismatch'
@@ -506,10 +506,10 @@ async function checkTimestamps(
   const required = timestampRequirement(entries);
   const held = [...stored.keys()].filter((k) => k.startsWith(timestampsPrefix(caseName)));
   if (!required && held.length === 0) return { failures };
-  let anchors: ReturnType<typeof parseCertificatesPem> = [];
+  let anchors: pkijs.Certificate[] = [];
   if (trustPem !== undefined) {
     try {
-      anchors = parseCertificatesPem(trustPem);
+      anchors = (await import('./rfc3161.ts')).parseCertificatesPem(trustPem);
     } catch (error) {
       throw new InvalidInputError(`the TSA trust anchor is not a PEM certificate: ${(error as Error).message}`, { hint: 'pass --tsa-ca the TSA\'s root CA certificate (PEM, "BEGIN CERTIFICATE")' });
     }
