@@ -118,6 +118,9 @@ describe('RFC 3161 timestamps on seals', () => {
     expect(code).toBe(3);
     const failure = report.failures.find((f) => f.kind === 'timestamp-invalid');
     expect(failure?.key).toBe(`cases/C/_amber/checkpoints/${name.replace('.tst', '.json')}`);
+    const text = await runCli(['verify', '--case', 'C'], { cwd: c.cwd });
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain(`timestamp-invalid  cases/C/_amber/checkpoints/${name.replace('.tst', '.json')}: token cases/C/_amber/timestamps/checkpoints/${name} does not hold`);
   });
 
   it('fails with exit 3 when a token is swapped for another file\'s', async () => {
@@ -303,6 +306,17 @@ describe('amber anchor', () => {
     const inside = await runCli(['anchor', '--case', 'C', '--to', join(c.cwd, 'evidence', 'anchors.jsonl'), ...c.signing], { cwd: c.cwd });
     expect(inside.code).toBe(2);
     expect(inside.stderr).toMatch(/inside the evidence locker/);
+  });
+
+  it('refuses to anchor a signed case without its key (exit 2), writing no anchor and no ledger entry', async () => {
+    const c = await stampedCase({ tsa: false });
+    const before = await readFile(join(c.caseDir, 'custody-ledger.jsonl'), 'utf8');
+    const file = join(c.cwd, 'C.anchors.jsonl');
+    const refused = await runCli(['anchor', '--case', 'C', '--to', file], { cwd: c.cwd });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/no signing key was given/);
+    await expect(readFile(file)).rejects.toThrow(/ENOENT/);
+    expect(await readFile(join(c.caseDir, 'custody-ledger.jsonl'), 'utf8')).toBe(before);
   });
 
   it('refuses to anchor a case verify finds broken (exit 3), writing no anchor', async () => {
