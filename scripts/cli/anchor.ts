@@ -6,7 +6,7 @@ import { anchorCase, anchorLine, anchorsFromText, assertAnchorsForCase, loadAnch
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import type { Values } from '../amber.ts';
-import { optionalString, requireString } from './args.ts';
+import { checkOutFolder, optionalString, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { t, type Io } from './io.ts';
 import { safeOutputPath } from './output-path.ts';
@@ -43,6 +43,7 @@ export async function runAnchor(values: Values, _positionals: string[], io: Io):
 /** A local anchor file: one JSON line appended per anchor (O_APPEND), never rewritten, never inside the locker. */
 async function fileWriter(to: string, io: Io, locker: string): Promise<(record: AnchorRecord) => Promise<{ destination: string }>> {
   const root = locker.startsWith('s3://') ? undefined : resolve(io.cwd, locker);
+  checkOutFolder(to, io.cwd);
   const path = await safeOutputPath(to, io.cwd, root);
   if (root && (path === root || path.startsWith(root + sep))) {
     throw new InvalidInputError(`refusing to write the anchor ${JSON.stringify(to)} inside the evidence locker ${root}`, {

@@ -306,6 +306,9 @@ describe('amber anchor', () => {
     const inside = await runCli(['anchor', '--case', 'C', '--to', join(c.cwd, 'evidence', 'anchors.jsonl'), ...c.signing], { cwd: c.cwd });
     expect(inside.code).toBe(2);
     expect(inside.stderr).toMatch(/inside the evidence locker/);
+    const nowhere = await runCli(['anchor', '--case', 'C', '--to', join(c.cwd, 'missing', 'a.jsonl'), ...c.signing], { cwd: c.cwd });
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toMatch(/does not exist[\s\S]*fix: create it first/);
   });
 
   it('refuses to anchor a signed case without its key (exit 2), writing no anchor and no ledger entry', async () => {
