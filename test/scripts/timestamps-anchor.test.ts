@@ -6,11 +6,12 @@
  * that verify alone calls intact.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../shared/evidence/canonical-json.ts';
 import { runCli } from '../helpers/cli.ts';
 import { makeWritable, tempDir } from '../helpers/tmp.ts';
 import { startTsa, type TestTsa } from '../helpers/tsa-server.ts';
@@ -290,6 +291,27 @@ describe('amber anchor', () => {
     const { code, report } = await verifyJson(c.cwd, ['--anchor', file]);
     expect(code).toBe(3);
     expect(report.failures).toContainEqual(expect.objectContaining({ kind: 'anchor-beside' }));
+  });
+
+  it('catches a rewrite re-signed with the case\'s own key, which verify alone calls intact: exit 3, anchor-beside', async () => {
+    const c = await stampedCase({ tsa: false });
+    const file = join(c.cwd, 'C.anchors.jsonl');
+    expect((await runCli(['anchor', '--case', 'C', '--to', file, ...c.signing], { cwd: c.cwd })).code).toBe(0);
+    await rewriteActor(c.caseDir, 1, 'someone-else@forged');
+    // Whoever holds the key re-signs every rewritten checkpoint, exactly as Amber signs them.
+    const privateKey = createPrivateKey(await readFile(c.key, 'utf8'));
+    const fingerprint = sha(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
+    for (const name of await ls(join(c.caseDir, '_amber', 'checkpoints'))) {
+      const signed = `cases/C/_amber/checkpoints/${name}`;
+      const body = await readFile(join(c.caseDir, '_amber', 'checkpoints', name));
+      const record = { algorithm: 'ed25519', keyFingerprint: fingerprint, signed, signedSha256: sha(body), signature: sign(null, body, privateKey).toString('base64') };
+      await writeFile(join(c.caseDir, '_amber', 'signatures', 'checkpoints', name.replace('.json', '.sig.json')), `${canonicalJson(record)}\n`);
+    }
+    const alone = await verifyJson(c.cwd);
+    expect(alone.report.failures).toEqual([]);
+    const { code, report } = await verifyJson(c.cwd, ['--anchor', file]);
+    expect(code).toBe(3);
+    expect(report.failures).toEqual([expect.objectContaining({ kind: 'anchor-beside', key: `${file}:1` })]);
   });
 
   it('fails with exit 3 when an anchor was altered, and refuses an anchor inside the locker (exit 2)', async () => {
