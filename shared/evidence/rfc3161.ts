@@ -6,7 +6,8 @@
  * of exactly the bytes it stands for, the nonce sent (at request time), and a CMS SignedData whose signature
  * verifies with the TSA certificate the token carries (certReq is always set). Against a trust anchor
  * (`--tsa-ca`) the TSA certificate's chain is validated at the token's genTime, and the certificate must carry
- * the critical extendedKeyUsage timeStamping that RFC 3161 section 2.3 requires.
+ * the critical extendedKeyUsage timeStamping that RFC 3161 section 2.3 requires. The token's signed ESS
+ * signing-certificate attribute must name that certificate (its hash), so no other certificate can stand in.
  */
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
@@ -210,9 +211,44 @@ async function verifyTokenSignature(token: ParsedToken): Promise<string | undefi
     const ok = rsa
       ? await crypto.verifyWithPublicKey(attrs.encodedValue, signerInfo.signature, cert.subjectPublicKeyInfo, signerInfo.signatureAlgorithm, hash.name as string)
       : await crypto.verifyWithPublicKey(attrs.encodedValue, signerInfo.signature, cert.subjectPublicKeyInfo, signerInfo.signatureAlgorithm);
-    return ok ? undefined : 'its CMS signature does not verify with the TSA certificate it carries: the token was altered';
+    if (!ok) return 'its CMS signature does not verify with the TSA certificate it carries: the token was altered';
+    return essBindingProblem(attrs.attributes, cert);
   } catch (error) {
     return `its CMS signature cannot be checked (${(error as Error).message})`;
+  }
+}
+
+const SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
+const SIGNING_CERTIFICATE_V1 = '1.2.840.113549.1.9.16.2.12';
+
+/**
+ * RFC 3161 (with RFC 5816) binds a token to its TSA certificate by a signed ESS signing-certificate attribute
+ * holding the certificate's hash: without the check, another certificate for the same key could stand in.
+ * Returns why the binding fails, or undefined when the first ESSCertID names the signer's certificate.
+ */
+function essBindingProblem(attributes: readonly pkijs.Attribute[], cert: pkijs.Certificate): string | undefined {
+  const v2 = attributes.find((a) => a.type === SIGNING_CERTIFICATE_V2);
+  const v1 = attributes.find((a) => a.type === SIGNING_CERTIFICATE_V1);
+  const attr = v2 ?? v1;
+  if (!attr) return 'it has no ESS signing-certificate attribute binding it to its TSA certificate (RFC 3161 requires one)';
+  try {
+    const certs = (attr.values[0] as asn1js.Sequence).valueBlock.value[0] as asn1js.Sequence;
+    const first = certs.valueBlock.value[0] as asn1js.Sequence;
+    const parts = first.valueBlock.value;
+    let algorithm = v2 ? 'sha256' : 'sha1';
+    let hash = parts[0];
+    if (v2 && parts[0] instanceof asn1js.Sequence) {
+      const oid = (parts[0].valueBlock.value[0] as asn1js.ObjectIdentifier).valueBlock.toString();
+      const names: Record<string, string> = { [SHA256_OID]: 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512' };
+      if (!names[oid]) return `its ESS signing-certificate attribute hashes the certificate with ${oid}, which Amber does not check`;
+      algorithm = names[oid]!;
+      hash = parts[1];
+    }
+    const recorded = Buffer.from((hash as asn1js.OctetString).valueBlock.valueHexView);
+    const actual = createHash(algorithm).update(Buffer.from(cert.toSchema().toBER(false))).digest();
+    return actual.equals(recorded) ? undefined : 'its ESS signing-certificate attribute names another certificate than the one that signed it';
+  } catch (error) {
+    return `its ESS signing-certificate attribute cannot be read (${(error as Error).message})`;
   }
 }
 

@@ -14,15 +14,21 @@ import { checkTimestamp, timestampKey, writeTimestamp } from '../../../shared/ev
 import { withTimestamper } from '../../../shared/ports/timestamper.ts';
 import { createPrivateKey } from 'node:crypto';
 import { MemoryObjectStore } from '../../helpers/memory-store.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as pkijs from 'pkijs';
 import { tempDir } from '../../helpers/tmp.ts';
 import { startTsa, type TestTsa } from '../../helpers/tsa-server.ts';
 
 const digest = (b: string | Buffer): Buffer => createHash('sha256').update(b).digest();
+const run = promisify(execFile);
 let tsa: TestTsa;
 let ca: ReturnType<typeof parseCertificatesPem>;
+let pkiDir: string;
 
 beforeAll(async () => {
-  tsa = await startTsa(join(await tempDir('amber-tsa-'), 'pki'));
+  pkiDir = join(await tempDir('amber-tsa-'), 'pki');
+  tsa = await startTsa(pkiDir);
   ca = parseCertificatesPem(await readFile(tsa.caFile, 'utf8'));
 });
 afterAll(async () => {
@@ -64,6 +70,25 @@ describe('Class: Rfc3161Timestamper', () => {
 
   it('refuses a URL that is not http(s)', () => {
     expect(() => new Rfc3161Timestamper('ftp://tsa.example/')).toThrow(/not http\(s\)/);
+  });
+});
+
+describe('Function: checkToken', () => {
+  it('fails a token whose TSA certificate was swapped for another one over the same key (ESS binding)', async () => {
+    const data = Buffer.from('bound\n');
+    const token = await new Rfc3161Timestamper(tsa.url).timestamp(digest(data));
+    // Same issuer, serial and key as the TSA's certificate: the CMS signature still verifies, only ESS tells.
+    const serial = (await run('openssl', ['x509', '-in', join(pkiDir, 'tsa.pem'), '-noout', '-serial'])).stdout.trim().split('=')[1]!;
+    const twin = join(pkiDir, 'twin.pem');
+    await run('openssl', ['x509', '-req', '-in', join(pkiDir, 'tsa.csr'), '-CA', tsa.caFile, '-CAkey', join(pkiDir, 'ca.key'), '-set_serial', `0x${serial}`, '-days', '30', '-extfile', join(pkiDir, 'tsa.ext'), '-out', twin]);
+    const [twinCert] = parseCertificatesPem(await readFile(twin, 'utf8'));
+    const info = pkijs.ContentInfo.fromBER(token);
+    const signed = new pkijs.SignedData({ schema: info.content });
+    signed.certificates = (signed.certificates ?? []).map((c) => (c instanceof pkijs.Certificate && c.serialNumber.isEqual(twinCert!.serialNumber) ? twinCert! : c));
+    const swapped = new Uint8Array(new pkijs.ContentInfo({ contentType: pkijs.ContentInfo.SIGNED_DATA, content: signed.toSchema(true) }).toSchema().toBER(false));
+    expect(Buffer.from(swapped).equals(Buffer.from(token))).toBe(false);
+    expect(await checkToken(token, data, ca)).toMatchObject({ ok: true });
+    expect(await checkToken(swapped, data, ca)).toMatchObject({ ok: false, problem: 'invalid', reason: expect.stringMatching(/names another certificate/) });
   });
 });
 
