@@ -35,9 +35,12 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Run): Run {
 
 const lockerOption = { locker: { type: 'string' } } as const;
 const jsonOption = { json: { type: 'boolean' } } as const;
-const signingOption = { 'signing-key': { type: 'string' } } as const;
+const signingOption = { 'signing-key': { type: 'string' }, 'tsa-url': { type: 'string' } } as const;
+const TSA_HELP = `  --tsa-url URL     RFC 3161 timestamp authority that stamps every signed seal and checkpoint (default:
+                    $AMBER_TSA_URL; needs --signing-key); required on a timestamped case`;
 const SIGNING_HELP = `  --signing-key K   what signs seals and checkpoints: an Ed25519 key file (amber keys init), or an AWS KMS
-                    Ed25519 key as kms:<key id|ARN|alias/name> (default: $AMBER_SIGNING_KEY); required on a signed case`;
+                    Ed25519 key as kms:<key id|ARN|alias/name> (default: $AMBER_SIGNING_KEY); required on a signed case
+${TSA_HELP}`;
 
 // A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
 const COMMANDS: Record<string, Command> = {
@@ -75,6 +78,7 @@ const COMMANDS: Record<string, Command> = {
                     AWS KMS key kms:<key id|ARN|alias/name> (ECC_NIST_EDWARDS25519; default: $AMBER_SIGNING_KEY).
                     The first signed run records the public key in the ledger; every later run on that case must
                     sign with the same key. Verifying needs only that public key: no key file, no KMS call
+${TSA_HELP}
   --json            print a machine-readable summary only
 
 Example:
@@ -84,13 +88,18 @@ Example:
   },
   verify: {
     summary: 'recompute every hash and check the custody ledger; exit 0 intact, 3 on any integrity failure',
-    usage: 'amber verify --case C [--public-key FILE] [--signing-key FILE|kms:KEY] [--locker DIR|s3://bucket] [--json]',
-    options: { case: { type: 'string' }, 'public-key': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    usage: 'amber verify --case C [--public-key FILE] [--tsa-ca FILE] [--anchor FILE|s3://bucket/prefix] [--signing-key FILE|kms:KEY] [--locker DIR|s3://bucket] [--json]',
+    options: { case: { type: 'string' }, 'public-key': { type: 'string' }, 'tsa-ca': { type: 'string' }, anchor: { type: 'string', multiple: true }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case to verify
   --public-key F    the public key the case must be signed with (amber keys init --public-out), kept outside
                     the locker: an unsigned case, or one keyed with another key, fails (exit 3)
   --signing-key K   the case's key file or kms:<key>, to record an intact result of a signed case (default:
                     $AMBER_SIGNING_KEY; without it a signed case is still checked, offline, and the result is not recorded)
+  --tsa-ca F        the timestamp authority's root CA (PEM): every RFC 3161 token's TSA certificate must chain to it
+                    (without it tokens are checked, and the report says their TSA was not checked against a root)
+  --anchor A        an anchor file or s3://bucket/prefix that amber anchor wrote (repeatable): the case fails (exit 3)
+                    when it is behind an anchor (rolled back) or beside it (rewritten), or an anchor does not verify
+${TSA_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --json            print the full report as JSON (every item with its recorded and recomputed SHA-256)
 
@@ -359,6 +368,26 @@ Example:
   amber keys init --out ~/.amber/INC-1.key --public-out INC-1.pub && amber collect --case INC-1 --signing-key ~/.amber/INC-1.key --from ./logs`,
     run: lazy(() => import('./cli/keys.ts'), (m) => m.runKeys),
   },
+  anchor: {
+    summary: 'write the case\'s signed ledger head outside the locker (a file you keep, or S3 with Object Lock), so a rollback or rewrite fails verify',
+    usage: 'amber anchor --case C --to FILE|s3://bucket/prefix [--signing-key FILE] [--tsa-url URL] [--locker DIR|s3://bucket] [--json]',
+    options: { case: { type: 'string' }, to: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    help: `  --case C          the case to anchor (verified first: a broken case is not anchored, exit 3)
+  --to DEST         a local file outside the locker (one JSON line appended per anchor; never rewritten), or
+                    s3://bucket/prefix (one write-once object per anchor, with Object Lock retention when the
+                    bucket has it)
+${SIGNING_HELP}
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+  --json            the anchor written, and where, as JSON
+
+The anchor names the ledger head (entry, SHA-256 of its line, time) and is signed with the case's key (a case
+without a key gets an unsigned anchor, and verify says so); with a TSA it carries an RFC 3161 token. The ledger
+records it (anchored). Later: amber verify --case C --anchor DEST fails when the case was rolled back or rewritten.
+
+Example:
+  amber anchor --case INC-1 --to ~/INC-1.anchors.jsonl --signing-key ~/.amber/INC-1.key`,
+    run: lazy(() => import('./cli/anchor.ts'), (m) => m.runAnchor),
+  },
   rules: {
     summary: 'list every detection (the catalogue, and Sigma rules with --sigma) with its ATT&CK ids, and why a rule cannot run',
     usage: 'amber rules [--sigma DIR] [--json]',
@@ -434,10 +463,25 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
     const out = parsed.values.out;
     if (typeof out === 'string') checkOutFolder(out, io.cwd);
-    return await command.run(parsed.values as Values, parsed.positionals, io);
+    return await command.run(parsed.values as Values, parsed.positionals, withTsaFlag(parsed.values as Values, io));
   } catch (error) {
     return reportError(error, io);
   }
+}
+
+/**
+ * --tsa-url stands in for AMBER_TSA_URL for the run (signerFrom reads the variable); it timestamps signed seals
+ * only, so without a signing key it is a usage error rather than a flag that silently does nothing.
+ */
+function withTsaFlag(values: Values, io: Io): Io {
+  const url = values['tsa-url'];
+  if (typeof url !== 'string') return io;
+  if (typeof values['signing-key'] !== 'string' && !io.env.AMBER_SIGNING_KEY) {
+    throw new UsageError('--tsa-url timestamps signed seals and checkpoints, and no signing key was given', {
+      hint: 'pass --signing-key FILE (or set AMBER_SIGNING_KEY) with --tsa-url; create a key with `amber keys init --out FILE`',
+    });
+  }
+  return { ...io, env: { ...io.env, AMBER_TSA_URL: url } };
 }
 
 /** Prints an error with its fix and returns the exit status for it. */

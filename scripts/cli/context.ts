@@ -65,10 +65,21 @@ export async function signerFrom(flag: string | undefined, io: Io): Promise<Sign
       throw new InvalidInputError('--signing-key kms: names no KMS key', { hint: 'use kms:<key id | key ARN | alias/name>, e.g. kms:alias/amber-signing' });
     }
     const { openKmsSigner } = await import('./kms.ts');
-    return openKmsSigner(keyId, io);
+    return withTsa(await openKmsSigner(keyId, io), io);
   }
   const { Ed25519KeySigner } = await import('../../shared/evidence/key-file-signer.ts');
-  return Ed25519KeySigner.fromFile(resolve(io.cwd, spec));
+  return withTsa(await Ed25519KeySigner.fromFile(resolve(io.cwd, spec)), io);
+}
+
+/**
+ * The signer with the RFC 3161 timestamp authority that stamps what it signs: --tsa-url (main() puts the flag
+ * in AMBER_TSA_URL's place), else AMBER_TSA_URL, else none (seals are signed, not timestamped).
+ */
+export async function withTsa<S extends Signer>(signer: S, io: Io): Promise<S> {
+  const url = io.env.AMBER_TSA_URL || undefined;
+  if (url === undefined) return signer;
+  const [{ Rfc3161Timestamper }, { withTimestamper }] = await Promise.all([import('../../shared/evidence/rfc3161.ts'), import('../../shared/ports/timestamper.ts')]);
+  return withTimestamper(signer, new Rfc3161Timestamper(url));
 }
 
 /** Who is acting: AMBER_ACTOR, else user@host. */

@@ -12,7 +12,9 @@
  *
  * A writer given a Signer records its public key in a `keyed` entry before its first other entry (when the case
  * records none yet); from then on every checkpoint is signed (signatures.ts), and a writer without that key, or
- * with another one, is refused before it writes anything.
+ * with another one, is refused before it writes anything. A keyed writer whose signer carries a timestamp
+ * authority records it in a `timestamped` entry (when the case records none yet); from then on every signed
+ * checkpoint and seal also gets an RFC 3161 token (timestamps.ts), and a writer without one is refused.
  */
 import { randomBytes } from 'node:crypto';
 import { IntegrityError } from '../errors.ts';
@@ -22,6 +24,8 @@ import { GENESIS_HASH, sha256Hex } from './hashing.ts';
 import { LEDGER_ACTIONS, type Actor, type EvidenceItem, type LedgerAction, type LedgerEntry } from './model.ts';
 import { amberPrefix, ledgerKey, manifestsPrefix, runsPrefix } from './names.ts';
 import { assertSignerFits, keyedDetail, recordedKeys, unsignedWrite, writeSignature, type RecordedKey } from './signatures.ts';
+import { timestamperOf } from '../ports/timestamper.ts';
+import { assertTimestamperFits, timestampedDetail, timestampRequirement, writeTimestamp, type TimestampRequirement } from './timestamps.ts';
 
 /** Where checkpoints of a case live. */
 export function checkpointPrefix(caseName: string): string {
@@ -51,6 +55,8 @@ export class CustodyLedger {
   private signer: Signer | undefined;
   /** The public key the ledger records (its first `keyed` entry), if any. */
   private recorded: RecordedKey | undefined;
+  /** The ledger's `timestamped` entry, if any: from it on every checkpoint and seal carries an RFC 3161 token. */
+  private timestamps: TimestampRequirement | undefined;
 
   private constructor(
     private readonly store: ObjectStore,
@@ -87,6 +93,7 @@ export class CustodyLedger {
     ledger.journaled = options.journaled ?? false;
     ledger.signer = options.signer;
     ledger.recorded = recordedKeys(entries)[0];
+    ledger.timestamps = timestampRequirement(entries);
     return ledger;
   }
 
@@ -99,7 +106,9 @@ export class CustodyLedger {
   static async openForWriting(store: ObjectStore, caseName: string, actor: Actor, at: Date, options: { signer?: Signer } = {}): Promise<CustodyLedger> {
     const text = (await store.readText(ledgerKey(caseName))) ?? '';
     // A keyed case without its key (or with another) is refused before anything, recovery included, is written.
-    assertSignerFits(caseName, recordedKeys(splitLines(text).flatMap((l) => parseEntry(l) ?? []))[0], options.signer);
+    const parsed = splitLines(text).flatMap((l) => parseEntry(l) ?? []);
+    assertSignerFits(caseName, recordedKeys(parsed)[0], options.signer);
+    assertTimestamperFits(caseName, timestampRequirement(parsed), options.signer);
     const { checkpoints, failures: unreadable } = await readCheckpoints(store, caseName);
     const anchor = checkpoints.at(-1);
     const start = anchor ? { seq: anchor.seq, sha256: anchor.sha256 } : { seq: 0, sha256: GENESIS_HASH };
@@ -159,6 +168,12 @@ export class CustodyLedger {
   /** Refuses (before anything is written) a writer whose key does not fit the case. */
   assertCanWrite(): void {
     assertSignerFits(this.caseName, this.recorded, this.signer);
+    assertTimestamperFits(this.caseName, this.timestamps, this.signer);
+  }
+
+  /** The ledger's `timestamped` entry (undefined: seals of this case carry no required token). */
+  get timestampRequirement(): TimestampRequirement | undefined {
+    return this.timestamps;
   }
 
   /**
@@ -166,19 +181,44 @@ export class CustodyLedger {
    * that every seal and checkpoint from here on is signed by it.
    */
   async ensureKeyed(actor: Actor, at: Date): Promise<void> {
-    if (!this.signer || this.recorded) return;
-    // Set before the append yields, so appends racing this one (collect stores objects concurrently) do not key twice.
-    const signer = this.signer;
-    this.recorded = { seq: this.headSeq + 1, algorithm: signer.algorithm, publicKeyPem: signer.publicKeyPem, fingerprint: signer.fingerprint };
-    await this.append('keyed', actor, at, { detail: keyedDetail(signer) }); // numbered headSeq + 1 before it yields
+    if (this.signer && !this.recorded) {
+      // Set before the append yields, so appends racing this one (collect stores objects concurrently) do not key twice.
+      const signer = this.signer;
+      this.recorded = { seq: this.headSeq + 1, algorithm: signer.algorithm, publicKeyPem: signer.publicKeyPem, fingerprint: signer.fingerprint };
+      await this.append('keyed', actor, at, { detail: keyedDetail(signer) }); // numbered headSeq + 1 before it yields
+    }
+    await this.ensureTimestamped(actor, at);
   }
 
-  /** Writes the signature of a manifest or checkpoint a keyed case is about to hold (nothing for an unsigned case). */
+  /**
+   * With a timestamp authority on a keyed case that records none yet: appends the `timestamped` entry, so that
+   * every checkpoint and seal from here on carries a token and verify reports a removed one.
+   */
+  private async ensureTimestamped(actor: Actor, at: Date): Promise<void> {
+    const timestamper = timestamperOf(this.signer);
+    if (!timestamper || !this.recorded || this.timestamps) return;
+    this.timestamps = { seq: this.headSeq + 1, tsa: timestamper.url }; // set before the append yields, as for `keyed`
+    await this.append('timestamped', actor, at, { detail: timestampedDetail(timestamper) });
+  }
+
+  /**
+   * Writes the signature of a manifest or checkpoint a keyed case is about to hold (nothing for an unsigned case),
+   * and its RFC 3161 token when the case is timestamped. A TSA failure throws: the file is not written unstamped.
+   */
   async signFile(key: string, bytes: Uint8Array): Promise<void> {
     if (!this.recorded) return;
     if (!this.signer) throw unsignedWrite(this.caseName, key);
     this.assertCanWrite();
     await writeSignature(this.store, this.caseName, this.signer, key, bytes);
+    const timestamper = timestamperOf(this.signer);
+    if (!this.timestamps || !timestamper) return;
+    try {
+      await writeTimestamp(this.store, this.caseName, timestamper, key, bytes);
+    } catch (error) {
+      // What this run recorded reaches the ledger (its journal lets the next run finish it): never lost.
+      await this.flush().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Items recorded by `acquired`, `copied` and `derived` entries, by key (the first record of a key wins). */
@@ -194,7 +234,7 @@ export class CustodyLedger {
     fields: { items?: readonly EvidenceItem[]; detail?: Record<string, unknown> } = {},
   ): Promise<LedgerEntry> {
     this.assertCanWrite();
-    if (action !== 'keyed') await this.ensureKeyed(actor, at);
+    if (action !== 'keyed' && action !== 'timestamped') await this.ensureKeyed(actor, at);
     const entry: LedgerEntry = {
       seq: this.headSeq + 1,
       prev: this.headHash,

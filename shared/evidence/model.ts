@@ -35,8 +35,11 @@ export interface EvidenceItem {
  * (`amber note`): a legal request (provider, portal, reference, date, data location, jurisdiction, status), a
  * transfer between people (from, to, reason), an access, or a remark; the custody report lists them. It names
  * no items and changes nothing verify checks; versions before it read the line as invalid and fail closed too.
+ * `timestamped`: from this entry on every checkpoint and sealed manifest carries an RFC 3161 token from the TSA
+ * it names (timestamps.ts); `anchored`: the ledger head (seq and hash) was written to a place outside the locker
+ * (anchor.ts).
  */
-export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted', 'keyed', 'noted'] as const;
+export const LEDGER_ACTIONS = ['acquired', 'copied', 'verified', 'derived', 'exported', 'accessed', 'sealed', 'recovered', 'accepted', 'keyed', 'noted', 'timestamped', 'anchored'] as const;
 export type LedgerAction = (typeof LEDGER_ACTIONS)[number];
 
 /** One line of the custody ledger. `prev` is the SHA-256 of the previous line's exact text. */

@@ -31,6 +31,9 @@ import type { Actor, EvidenceItem, LedgerEntry } from './model.ts';
 import { amberPrefix, casePrefix, ledgerKey, validateCaseName, verificationsPrefix } from './names.ts';
 import { parseEd25519PublicKey, publicKeyFingerprint } from './key-file-signer.ts';
 import { checkSignature, recordedKeyProblem, recordedKeys, signaturesPrefix, type SignatureCheck } from './signatures.ts';
+import { checkTimestamp, timestampRequirement, timestampsPrefix, type TimestampCheck } from './timestamps.ts';
+import { checkAnchors, type AnchorCheck, type LoadedAnchor } from './anchor.ts';
+import type * as pkijs from 'pkijs';
 
 export type VerifyFailureKind =
   | 'hash-mismatch'
@@ -49,6 +52,18 @@ export type VerifyFailureKind =
   | 'signature-invalid'
   /** A signature by another key, a second key recorded, a recorded key that is not what it claims, or not the expected key. */
   | 'signature-key-mismatch'
+  /** A checkpoint or seal of a timestamped case without its RFC 3161 token, or tokens in a case that records no `timestamped` entry. */
+  | 'timestamp-missing'
+  /** A token that cannot be read, stamps other bytes, or whose CMS signature does not verify. */
+  | 'timestamp-invalid'
+  /** A token whose TSA certificate does not chain to the trust anchor given (--tsa-ca). */
+  | 'timestamp-untrusted'
+  /** The ledger is shorter than an anchor kept outside the locker records: it was rolled back. */
+  | 'anchor-behind'
+  /** The entry at an anchored seq is not the one anchored: the ledger was rewritten. */
+  | 'anchor-beside'
+  /** An anchor that is unreadable, for another case, or whose signature does not verify with the case's key. */
+  | 'anchor-invalid'
   | LedgerFailureKind;
 
 /** What identifies one failure across verifications (kind, where, and the bad hash when there is one). */
@@ -121,6 +136,13 @@ export interface VerifyReport {
   readonly recorded?: VerifyRecording;
   /** The public key the ledger records (absent: an unsigned case), and every signature checked against it. */
   readonly signing?: { readonly fingerprint: string; readonly keyedIn: number; readonly signatures: readonly SignatureCheck[] };
+  /**
+   * RFC 3161 tokens checked (absent: the case holds none and requires none): the `timestamped` entry (if any),
+   * whether TSA certificates were checked against a trust anchor (--tsa-ca), and every token with its genTime.
+   */
+  readonly timestamps?: { readonly requiredSince?: number; readonly tsa?: string; readonly trustAnchor: boolean; readonly tokens: readonly TimestampCheck[] };
+  /** Anchors kept outside the locker that the case was checked against (--anchor). */
+  readonly anchors?: readonly AnchorCheck[];
 }
 
 export interface VerifyOptions {
@@ -139,6 +161,10 @@ export interface VerifyOptions {
    * unsigned case, or one keyed with another key, fails with signature-key-mismatch.
    */
   readonly expectedPublicKeyPem?: string;
+  /** Trust anchors (PEM certificates) for the TSA certificates of timestamp tokens; without them chains are not checked. */
+  readonly tsaTrustAnchorsPem?: string;
+  /** Anchors read from outside the locker (amber anchor): the case must be neither behind nor beside any of them. */
+  readonly anchors?: readonly LoadedAnchor[];
 }
 
 /** Throws InvalidInputError when the locker holds nothing for the case. */
@@ -268,7 +294,7 @@ async function decide(store: ObjectStore, caseName: string, options: VerifyOptio
   for await (const obj of store.list(casePrefix(caseName))) stored.set(obj.key, obj);
   const amber = amberPrefix(caseName);
   const bookkeeping = new Set<string>([ledgerKey(caseName), ...manifests.keys(), ...checkpoints.map((c) => c.key)]);
-  const ownPrefixes = [`${amber}checkpoints/`, `${amber}runs/`, verificationsPrefix(caseName), signaturesPrefix(caseName)];
+  const ownPrefixes = [`${amber}checkpoints/`, `${amber}runs/`, verificationsPrefix(caseName), signaturesPrefix(caseName), timestampsPrefix(caseName)];
   for (const [key, obj] of stored) {
     if (obj.deleteMarkerOnTop) {
       warnings.push({ key, reason: 'a delete marker hides this key from plain reads; the preserved version is still held and was verified' });
@@ -289,6 +315,10 @@ async function decide(store: ObjectStore, caseName: string, options: VerifyOptio
 
   const signing = await checkSignatures(store, caseName, entries, checkpoints, stored, options.expectedPublicKeyPem);
   failures.push(...signing.failures);
+  const timestamps = await checkTimestamps(store, caseName, entries, checkpoints, stored, options.tsaTrustAnchorsPem);
+  failures.push(...timestamps.failures);
+  const anchors = options.anchors ? await checkAnchors(caseName, ledgerText ?? '', entries, options.anchors, options.tsaTrustAnchorsPem) : undefined;
+  if (anchors) failures.push(...anchors.flatMap((a) => (a.ok ? [] : [{ kind: a.kind!, key: a.source, reason: a.reason! }])));
 
   const results: VerifiedItem[] = [];
   let done = 0;
@@ -338,7 +368,7 @@ async function decide(store: ObjectStore, caseName: string, options: VerifyOptio
     if (!accepted.some((a) => failureId(a.failure) === id)) accepted.push({ failure: by.failure, acceptedIn: by.seq, reason: by.reason });
   }
   return {
-    report: { intact: failing.length === 0, ledgerEntries: entries.length, bytes, items: results, failures: failing, accepted, warnings, ...(signing.report ? { signing: signing.report } : {}) },
+    report: { intact: failing.length === 0, ledgerEntries: entries.length, bytes, items: results, failures: failing, accepted, warnings, ...(signing.report ? { signing: signing.report } : {}), ...(timestamps.report ? { timestamps: timestamps.report } : {}), ...(anchors ? { anchors } : {}) },
     pendingRun: interrupted?.key,
   };
 }
@@ -457,4 +487,51 @@ function expectedFingerprint(pem: string): string {
   const parsed = parseEd25519PublicKey(pem);
   if (!parsed) throw new InvalidInputError('the expected public key is not an Ed25519 public key in PEM', { hint: 'pass the public key file `amber keys init --public-out FILE` wrote' });
   return publicKeyFingerprint(parsed);
+}
+
+/**
+ * RFC 3161 tokens: every checkpoint from the `timestamped` entry on and every manifest sealed after it must have
+ * a token over its exact bytes; any other token found is checked too. Tokens in a case whose ledger records no
+ * `timestamped` entry mean that entry was removed (timestamp-missing, as a token's requirement went missing).
+ */
+async function checkTimestamps(
+  store: ObjectStore,
+  caseName: string,
+  entries: readonly LedgerEntry[],
+  checkpoints: ReadonlyArray<{ seq: number; key: string }>,
+  stored: ReadonlyMap<string, StoredObject>,
+  trustPem: string | undefined,
+): Promise<{ failures: VerifyFailure[]; report?: VerifyReport['timestamps'] }> {
+  const failures: VerifyFailure[] = [];
+  const required = timestampRequirement(entries);
+  const held = [...stored.keys()].filter((k) => k.startsWith(timestampsPrefix(caseName)));
+  if (!required && held.length === 0) return { failures };
+  let anchors: pkijs.Certificate[] = [];
+  if (trustPem !== undefined) {
+    try {
+      anchors = (await import('./rfc3161.ts')).parseCertificatesPem(trustPem);
+    } catch (error) {
+      throw new InvalidInputError(`the TSA trust anchor is not a PEM certificate: ${(error as Error).message}`, { hint: 'pass --tsa-ca the TSA\'s root CA certificate (PEM, "BEGIN CERTIFICATE")' });
+    }
+  }
+  if (!required) {
+    failures.push({ kind: 'timestamp-missing', key: held[0], reason: `the case holds ${held.length} timestamp token(s) but its ledger records no \`timestamped\` entry: the entry was removed and the ledger rewritten` });
+  }
+  const files: Array<{ key: string; required: boolean }> = [
+    ...checkpoints.map((c) => ({ key: c.key, required: required !== undefined && c.seq >= required.seq })),
+    ...entries.filter((e) => e.action === 'sealed').flatMap((e) => manifestKeysOf(e).map((key) => ({ key, required: required !== undefined && e.seq > required.seq }))),
+  ];
+  const tokens: TimestampCheck[] = [];
+  for (const file of files) {
+    const text = await store.readText(file.key);
+    if (text === undefined) continue; // a missing manifest or checkpoint is already reported as such
+    const check = await checkTimestamp(store, caseName, file.key, Buffer.from(text, 'utf8'), file.required, anchors);
+    if (!check) continue;
+    tokens.push(check);
+    if (!check.ok) failures.push({ kind: check.kind!, key: file.key, reason: check.reason! });
+  }
+  return {
+    failures,
+    report: { ...(required ? { requiredSince: required.seq, tsa: required.tsa } : {}), trustAnchor: trustPem !== undefined, tokens },
+  };
 }
