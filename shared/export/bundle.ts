@@ -287,7 +287,14 @@ export async function planBundle(options: {
   }
   if (renamed.length > 0) files.push(bytesFile('renamed-keys.jsonl', renamed.map((r) => `${visibleJson({ file: r.file, key: r.key, reason: r.reason })}\n`).join('')));
 
-  const readme = renderReadme({ caseName, head, tool: options.tool, objects: items.length, signatures, publicKey: key, papers: papers.sort(), renamed: renamed.length, accepted: options.accepted ?? [] });
+  // RFC 3161 tokens, each beside the manifest or checkpoint it dates (`_amber/timestamps/<dir>/<n>.tst` → `_amber/<dir>/<n>.json`).
+  const timestamps: Array<{ token: string; signed: string }> = [];
+  for (const [key, path] of pathOfKey) {
+    const m = /^(.*\/_amber\/)timestamps\/(.+)\.tst$/.exec(key);
+    const signed = m ? pathOfKey.get(`${m[1]}${m[2]}.json`) : undefined;
+    if (signed) timestamps.push({ token: path, signed });
+  }
+  const readme = renderReadme({ caseName, head, tool: options.tool, objects: items.length, signatures, timestamps, publicKey: key, papers: papers.sort(), renamed: renamed.length, accepted: options.accepted ?? [] });
   files.push(bytesFile('README.txt', readme));
   files.sort((a, b) => comparePaths(a.path, b.path));
   const sums = files.map((f) => `${f.sha256}  ${f.path}\n`).join('');

@@ -1,7 +1,7 @@
 /** README.txt of an export bundle: what it holds and the exact commands that check it with standard tools. */
 import type { RecordedKey } from '../evidence/signatures.ts';
 import type { AcceptedNote, BundleHead } from './bundle.ts';
-import type { SignatureCheckCommand } from './signature-commands.ts';
+import { shellWord, type SignatureCheckCommand } from './signature-commands.ts';
 
 /** What the README states (nothing that changes between two exports of the same head). */
 export interface ReadmeFacts {
@@ -14,6 +14,8 @@ export interface ReadmeFacts {
   readonly papers: readonly string[];
   readonly renamed: number;
   readonly accepted: readonly AcceptedNote[];
+  /** RFC 3161 tokens (bundle paths) and the manifest or checkpoint each one dates. */
+  readonly timestamps?: readonly { readonly token: string; readonly signed: string }[];
 }
 
 /** One line of text a hostile string cannot break or disguise (control, format and separator characters escaped). */
@@ -106,6 +108,17 @@ export function renderReadme(f: ReadmeFacts): string {
     p(
       '   A checkpoint names the ledger head\'s SHA-256 and the previous checkpoint\'s, so its signature covers the',
       '   whole ledger up to that head, and through it every manifest and item hash the ledger records.',
+      '',
+    );
+  }
+  if (f.timestamps && f.timestamps.length > 0) {
+    p(
+      '   Trusted timestamps: each token below is an RFC 3161 TimeStampToken (DER) over the SHA-256 of the file',
+      '   beside it, issued by the timestamp authority the ledger\'s "timestamped" entry names. Get that authority\'s',
+      '   root certificate from the authority itself (not from this bundle) as tsa-ca.pem; each command prints',
+      '   "Verification: OK", and `openssl ts -reply -in <token> -token_in -text` shows the time it certifies:',
+      '',
+      ...f.timestamps.map((t) => `   openssl ts -verify -in ${shellWord(t.token)} -token_in -data ${shellWord(t.signed)} -CAfile tsa-ca.pem`),
       '',
     );
   }

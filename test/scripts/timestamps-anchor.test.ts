@@ -356,3 +356,28 @@ describe('amber anchor', () => {
     await expect(readFile(file)).rejects.toThrow(/ENOENT/);
   });
 });
+
+describe('Timestamps in an export bundle', () => {
+  it('lists one openssl ts -verify per token in README.txt, each passes with the TSA root, and fails once its file changes', async () => {
+    const c = await stampedCase();
+    expect((await runCli(['export', '--case', 'C', '--out', 'bundle', ...c.signing], { cwd: c.cwd })).code).toBe(0);
+    const bundle = join(c.cwd, 'bundle');
+    const readme = await readFile(join(bundle, 'README.txt'), 'utf8');
+    const commands = readme.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('openssl ts -verify'));
+    const tokens = (await ls(join(bundle, '_amber', 'timestamps', 'checkpoints'))).length + (await ls(join(bundle, '_amber', 'timestamps', 'manifests'))).length;
+    expect(tokens).toBeGreaterThan(0);
+    expect(commands.length).toBe(tokens);
+    await copyFile(tsa.caFile, join(bundle, 'tsa-ca.pem'));
+    for (const command of commands) {
+      const { stdout } = await run('sh', ['-c', command], { cwd: bundle });
+      expect(stdout).toContain('Verification: OK');
+    }
+    // One changed byte in a dated manifest: its token no longer matches.
+    const target = /-data (\S+)/.exec(commands.find((x) => x.includes('_amber/manifests/'))!)![1]!;
+    await makeWritable(join(bundle, target));
+    const bytes = await readFile(join(bundle, target));
+    bytes[bytes.length - 2] = bytes[bytes.length - 2]! ^ 1;
+    await writeFile(join(bundle, target), bytes);
+    await expect(run('sh', ['-c', commands.find((x) => x.includes(target))!], { cwd: bundle })).rejects.toThrow();
+  });
+});
