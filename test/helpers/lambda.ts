@@ -28,6 +28,7 @@ export const LAMBDA_ENV: Record<string, string | undefined> = {
   EVIDENCE_KMS_KEY_ARN: `arn:aws:kms:eu-west-1:${EVIDENCE_ACCOUNT}:key/0b9f6c1e-1111-2222-3333-444455556666`,
   EVIDENCE_ACCOUNT_ID: EVIDENCE_ACCOUNT,
   SIGNING_KEY_ARN: `arn:aws:kms:eu-west-1:${EVIDENCE_ACCOUNT}:key/5161676e-0000-4000-8000-000000000001`,
+  ANCHOR_BUCKET: 'amber-anchors-test',
   TRAIL_BUCKET,
   TRAIL_PREFIX: '',
   ORGANIZATION_ID: 'o-abc123',

@@ -185,6 +185,8 @@ export interface CustodyOutput {
   readonly failures: number;
   readonly sealed?: { readonly key: string; readonly sha256: string; readonly items: number };
   readonly ledgerHead: { readonly seq: number; readonly sha256: string };
+  /** The anchor object of that head in the anchor bucket (amber verify --anchor s3://<bucket>). */
+  readonly anchored: { readonly bucket: string; readonly key: string };
 }
 
 /** start-preservation output. */
@@ -232,7 +234,7 @@ export const HANDLER_ENV = {
   'check-snapshots': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
   'copy-snapshots': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID', 'EVIDENCE_KMS_KEY_ARN', 'EVIDENCE_ACCOUNT_ID'],
   'isolate-instance': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
-  'record-custody': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'SIGNING_KEY_ARN'],
+  'record-custody': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'SIGNING_KEY_ARN', 'ANCHOR_BUCKET'],
   'list-log-objects': ['EVIDENCE_BUCKET', 'TRAIL_BUCKET', 'TRAIL_PREFIX', 'ORGANIZATION_ID'],
   'copy-log-objects': ['EVIDENCE_BUCKET', 'RETENTION_DAYS'],
   'run-detections': ['EVIDENCE_BUCKET', 'ATHENA_WORKGROUP', 'ATHENA_DATABASE', 'FINDINGS_TOPIC_ARN', 'SECURITY_HUB_FINDINGS', 'SIGNING_KEY_ARN'],

@@ -5,6 +5,9 @@
  * carries an idempotency key, so a retried step records nothing twice; appends are compare-and-swap, so
  * concurrent executions of one case cannot drop each other's entries. Seals and checkpoints are signed with
  * the KMS key SIGNING_KEY_ARN names (a case not keyed yet records that key's public key in its first entry).
+ * After every invocation the case's ledger head is anchored, signed with the same key, as a write-once object in
+ * the anchor bucket (ANCHOR_BUCKET, Object Lock), so `amber verify --anchor s3://<bucket>` catches a case later
+ * rolled back or rewritten in the evidence bucket. A retry anchors the head again (one more object, same head).
  */
 import { lazyKmsSigner } from '../adapters/kms-signer.ts';
 import { createS3Client, s3ConfigFromEnv } from '../adapters/s3-client.ts';
@@ -14,12 +17,14 @@ import { readEnv } from '../env.ts';
 import { custodyInput } from '../payloads.ts';
 import { actorOf, createLogger, withInvocation, type LambdaContext } from '../runtime.ts';
 import { recordCustody, type CustodyBatch } from '../../../shared/preservation/custody.ts';
+import { createAnchor, putAnchor } from '../../../shared/evidence/anchor.ts';
 import type { CustodyInput, CustodyOutput } from './contracts.ts';
 
 const env = readEnv('record-custody');
 const logger = createLogger('record-custody');
 const client = createS3Client(s3ConfigFromEnv());
 const store = new S3ObjectStore({ bucket: env.EVIDENCE_BUCKET, client });
+const anchors = new S3ObjectStore({ bucket: env.ANCHOR_BUCKET, client });
 const signer = lazyKmsSigner({ keyId: env.SIGNING_KEY_ARN });
 
 export const handler = async (event: CustodyInput, context?: LambdaContext): Promise<CustodyOutput> => {
@@ -42,11 +47,17 @@ export const handler = async (event: CustodyInput, context?: LambdaContext): Pro
       });
     }
     const action = input.action ?? (input.resultWriterDetails ? 'copied' : input.items && input.items.length > 0 ? 'acquired' : 'accessed');
+    const actor = actorOf(context);
+    const key = await signer();
     const recorded = await recordCustody(
-      { store, actor: actorOf(context), signer: await signer() },
+      { store, actor, signer: key },
       { case: input.case, requestId: input.requestId, step: input.step, action, batches, seal: input.seal ?? input.resultWriterDetails !== undefined, sealDetail: { ...input.detail, ...mapSummary } },
     );
-    logger.info('custody recorded', { step: input.step, action, ...mapSummary, appended: recorded.appended, alreadyRecorded: recorded.alreadyRecorded, items: recorded.items, failures: recorded.failures, sealed: recorded.sealed?.key, attempts: recorded.attempts });
+    // The head as recorded, anchored outside the evidence bucket; a failure here fails the step (and its retry
+    // records nothing twice, then anchors again), so no head goes unanchored silently.
+    const anchor = await createAnchor({ caseName: recorded.case, head: recorded.ledgerHead, signer: key, actor, at: new Date() });
+    const put = await putAnchor(anchors, anchor);
+    logger.info('custody recorded', { step: input.step, action, ...mapSummary, appended: recorded.appended, alreadyRecorded: recorded.alreadyRecorded, items: recorded.items, failures: recorded.failures, sealed: recorded.sealed?.key, attempts: recorded.attempts, anchored: put.key });
     return {
       case: recorded.case,
       requestId: input.requestId,
@@ -57,6 +68,7 @@ export const handler = async (event: CustodyInput, context?: LambdaContext): Pro
       failures: recorded.failures,
       ...(recorded.sealed ? { sealed: recorded.sealed } : {}),
       ledgerHead: recorded.ledgerHead,
+      anchored: { bucket: env.ANCHOR_BUCKET, key: put.key },
     };
   });
 };

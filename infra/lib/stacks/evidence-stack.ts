@@ -16,6 +16,7 @@ import { LogPreservation } from '../constructs/log-preservation.ts';
 import { PreservationTriggers } from '../constructs/preservation-triggers.ts';
 import { ScheduledDetections } from '../constructs/scheduled-detections.ts';
 import { SigningKey } from '../constructs/signing-key.ts';
+import { AnchorBucket } from '../constructs/anchor-bucket.ts';
 
 export interface EvidenceStackProps extends StackProps {
   readonly config: AmberConfig;
@@ -27,6 +28,7 @@ export interface EvidenceStackProps extends StackProps {
 export class EvidenceStack extends Stack {
   readonly evidence: EvidenceBucket;
   readonly signingKey: SigningKey;
+  readonly anchors: AnchorBucket;
   readonly athena: AthenaTables;
   readonly detections: ScheduledDetections;
   readonly instancePreservation: InstancePreservation;
@@ -52,6 +54,8 @@ export class EvidenceStack extends Stack {
 
     // Signs every seal and checkpoint the functions write; only record-custody and run-detections may use it.
     this.signingKey = new SigningKey(this, 'SigningKey');
+    // Each case's signed ledger head after every custody step, outside the evidence bucket (amber verify --anchor).
+    this.anchors = new AnchorBucket(this, 'Anchors', { retentionDays: config.retentionDays, accessLogsBucket: this.evidence.accessLogsBucket });
 
     this.deadLetterQueue = new sqs.Queue(this, 'FailedInvocations', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -66,7 +70,7 @@ export class EvidenceStack extends Stack {
     // One writer per ledger: record-custody appends to the custody ledgers of every case (S3 has no lock).
     this.recordCustody = new AmberFunction(this, 'RecordCustody', {
       handlerName: 'record-custody',
-      environment: { EVIDENCE_BUCKET: this.evidence.bucket.bucketName, RETENTION_DAYS: String(config.retentionDays), SIGNING_KEY_ARN: this.signingKey.key.keyArn },
+      environment: { EVIDENCE_BUCKET: this.evidence.bucket.bucketName, RETENTION_DAYS: String(config.retentionDays), SIGNING_KEY_ARN: this.signingKey.key.keyArn, ANCHOR_BUCKET: this.anchors.bucket.bucketName },
       logRetentionDays,
       memorySize: 512,
       timeout: Duration.minutes(5),
@@ -75,6 +79,7 @@ export class EvidenceStack extends Stack {
     this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`]);
     this.evidence.grantWriteEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`]);
     this.signingKey.grantSign(this.recordCustody.role);
+    this.anchors.grantWriteAnchors(this.recordCustody.role);
 
     // Every detection on an Athena table is saved as named queries; those on a table with a live location
     // (the trail) are also scheduled. Say which are not scheduled, and why.
@@ -156,6 +161,7 @@ export class EvidenceStack extends Stack {
     });
 
     new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName, description: 'The evidence bucket (Object Lock, COMPLIANCE)' });
+    new CfnOutput(this, 'AnchorBucketName', { value: this.anchors.bucket.bucketName, description: 'Signed ledger heads of every case, after each custody step (amber verify --anchor s3://<this bucket>)' });
     new CfnOutput(this, 'EvidenceKeyArn', { value: this.evidence.key.keyArn, description: 'KMS key of the evidence and snapshot copies' });
     new CfnOutput(this, 'SigningKeyArn', { value: this.signingKey.key.keyArn, description: `KMS key (Ed25519) that signs seals and checkpoints; also ${this.signingKey.alias}` });
     new CfnOutput(this, 'FindingsTopicArn', { value: this.detections.topic.topicArn, description: 'Subscribe to receive detection summaries' });

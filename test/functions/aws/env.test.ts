@@ -6,10 +6,10 @@ import { InvalidInputError } from '../../../shared/errors.ts';
 describe('Function: readEnv', () => {
   it('returns exactly the handler\'s variables', () => {
     // Prepare
-    const env = { EVIDENCE_BUCKET: 'b', RETENTION_DAYS: '365', SIGNING_KEY_ARN: 'arn:aws:kms:eu-west-1:999988887777:key/k', OTHER: 'x' };
+    const env = { EVIDENCE_BUCKET: 'b', RETENTION_DAYS: '365', SIGNING_KEY_ARN: 'arn:aws:kms:eu-west-1:999988887777:key/k', ANCHOR_BUCKET: 'a', OTHER: 'x' };
 
     // Act / Assess
-    expect(readEnv('record-custody', env)).toEqual({ EVIDENCE_BUCKET: 'b', RETENTION_DAYS: '365', SIGNING_KEY_ARN: 'arn:aws:kms:eu-west-1:999988887777:key/k' });
+    expect(readEnv('record-custody', env)).toEqual({ EVIDENCE_BUCKET: 'b', RETENTION_DAYS: '365', SIGNING_KEY_ARN: 'arn:aws:kms:eu-west-1:999988887777:key/k', ANCHOR_BUCKET: 'a' });
   });
 
   it('throws one error naming every missing or empty variable', () => {

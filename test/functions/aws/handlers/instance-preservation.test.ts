@@ -74,7 +74,7 @@ beforeEach(() => {
     consoleOutput: 'login:',
   });
   ec2.install({ ec2: ec2Mock, autoScaling: asgMock, sts: stsMock });
-  s3 = new FakeS3().addBucket(EVIDENCE_BUCKET, { lockDays: 365 }).install(s3Mock);
+  s3 = new FakeS3().addBucket(EVIDENCE_BUCKET, { lockDays: 365 }).addBucket(LAMBDA_ENV.ANCHOR_BUCKET!, { lockDays: 365 }).install(s3Mock);
 });
 
 afterEach(() => {

@@ -12,6 +12,8 @@ import { S3ObjectStore } from '../../../../functions/aws/adapters/s3-object-stor
 import { CopyBatchError } from '../../../../shared/preservation/preserve-logs.ts';
 import { CustodyLedger } from '../../../../shared/evidence/ledger.ts';
 import { verifyCase } from '../../../../shared/evidence/verify.ts';
+import { checkAnchors, loadAnchorsFromStore } from '../../../../shared/evidence/anchor.ts';
+import { ledgerKey } from '../../../../shared/evidence/names.ts';
 import { FakeKms } from '../../../helpers/fake-kms.ts';
 import { FakeS3 } from '../../../helpers/fake-s3.ts';
 import { EVIDENCE_BUCKET, LAMBDA_ENV, MEMBER_ACCOUNT, TRAIL_BUCKET, lambdaContext, stubLambdaEnv } from '../../../helpers/lambda.ts';
@@ -40,7 +42,7 @@ beforeAll(async () => {
 afterAll(() => vi.unstubAllEnvs());
 
 beforeEach(() => {
-  s3 = new FakeS3().addBucket(EVIDENCE_BUCKET, { lockDays: 365 }).addBucket(TRAIL_BUCKET).addBucket('amber-work').install(s3Mock);
+  s3 = new FakeS3().addBucket(EVIDENCE_BUCKET, { lockDays: 365 }).addBucket(LAMBDA_ENV.ANCHOR_BUCKET!, { lockDays: 365 }).addBucket(TRAIL_BUCKET).addBucket('amber-work').install(s3Mock);
   for (const hhmm of ['0900', '1005', '1010', '1105', '1150', '1530']) s3.put(TRAIL_BUCKET, logKey(hhmm), `gz bytes ${hhmm}`);
   s3.put(TRAIL_BUCKET, digestKey, 'digest');
 });
@@ -90,6 +92,18 @@ describe('Handlers: log preservation', () => {
     // The seal (a manifest KMS could not sign whole) and the checkpoint are signed by the deployment's key.
     expect(report.signing?.fingerprint).toBe(FakeKms.fingerprint(signing.key));
     expect(report.signing?.signatures.map((s) => [s.signed.replace(/\d+/g, 'N'), s.ok])).toEqual(expect.arrayContaining([['cases/INC-N/_amber/manifests/N.json', true], ['cases/INC-N/_amber/checkpoints/N.json', true]]));
+
+    // The sealed head is anchored, signed by the same key, in the anchor bucket: a later rollback of the ledger is caught.
+    const anchorStore = new S3ObjectStore({ bucket: LAMBDA_ENV.ANCHOR_BUCKET!, client: testClient() });
+    const anchors = await loadAnchorsFromStore(anchorStore, 'INC-7');
+    expect(recorded.anchored.key).toMatch(/^INC-7\//);
+    expect(anchors.map((a) => a.source)).toContain(`s3://${LAMBDA_ENV.ANCHOR_BUCKET!}/${recorded.anchored.key}`);
+    const ledgerText = (await store.readText(ledgerKey('INC-7')))!;
+    const checks = await checkAnchors('INC-7', ledgerText, ledger.entries, anchors);
+    expect(checks.map((c) => [c.ok, c.seq, c.signedBy])).toEqual([[true, recorded.ledgerHead.seq, FakeKms.fingerprint(signing.key)]]);
+    const rolledBack = `${ledgerText.trimEnd().split('\n').slice(0, -1).join('\n')}\n`;
+    const behind = await checkAnchors('INC-7', rolledBack, ledger.entries.slice(0, -1), anchors);
+    expect(behind.map((c) => c.kind)).toEqual(['anchor-behind']);
   });
 
   it('resumes a retried run without duplicates: same copies, nothing recorded twice', async () => {
