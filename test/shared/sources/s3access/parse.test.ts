@@ -126,16 +126,14 @@ describe('Function: parseS3AccessLogs', () => {
     expect(result.problems).toEqual([{ index: 0, line: 1, reason: expect.stringContaining('over the 262144') }]);
   });
 
-  it('stays fast on a line built to make a backtracking regex explode', () => {
+  it('finishes on a line built to make a backtracking regex explode (a catastrophic one would outlast the test timeout)', () => {
     // Prepare: many quote candidates and no closing structure
     const evil = `${OWNER} b [06/Feb/2019:00:00:38 +0000] 1.2.3.4 - ID REST.GET.OBJECT k "${'" 200 - 1 2 3 4 "'.repeat(400)}`;
 
     // Act
-    const t0 = performance.now();
     const result = parseS3AccessLogs(`${evil}\n`, 'x');
 
-    // Assess
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // Assess: one outcome for the one line, a row or a problem naming it (its speed is measured by bench:hostile)
     expect(result.rows.length + result.problems.length).toBe(1);
   });
 });
