@@ -4,6 +4,7 @@
  */
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { LOG_SOURCES } from '../sources/registry.ts';
+import { createHash } from 'node:crypto';
 import { canonicalJson } from '../evidence/canonical-json.ts';
 import { AGGREGATE_COLUMNS, CLOUDTRAIL_TIME, FINDING_COLUMNS, windowedSql, type Detection, type Severity, type TableTime, type TimeWindow } from './catalogue.ts';
 
@@ -124,6 +125,24 @@ export function sortFindings(findings: Finding[]): Finding[] {
   );
 }
 
+/**
+ * The SHA-256 the ledger records for a list of findings: of their canonical JSON array,
+ * `[` + canonicalJson(f1) + `,` + canonicalJson(f2) ... + `]` (object keys sorted, no whitespace). Hashed one
+ * finding at a time, so no single string holds them all; the bytes, and so the hash, are exactly those of
+ * `canonicalJson(findings)` (the definition the ledger has always recorded). The JSONL export holds the
+ * findings one per line: re-serialising each line canonically and joining them this way gives the same hash.
+ */
+export function findingsSha256(findings: Iterable<unknown>): string {
+  const hash = createHash('sha256');
+  let first = true;
+  hash.update('[');
+  for (const f of findings) {
+    hash.update(first ? canonicalJson(f) : `,${canonicalJson(f)}`);
+    first = false;
+  }
+  return hash.update(']').digest('hex');
+}
+
 /** What the timeline holds about one record. */
 interface CitedRecord {
   readonly time: string | null;
@@ -143,16 +162,21 @@ interface CitedRecord {
 /** Columns the runner reads from the cited record (the timeline's names). */
 export const CITED_COLUMNS = ['time', 'cloud', 'source', 'account', 'region', 'actor', 'action', 'user_agent', 'outcome', 'error_code', 'evidence_key', 'evidence_record'] as const;
 
-/** Reads the timeline rows of the given evidence keys, by `key|record` (the first in a total order if a record gave several). */
-export async function citedRecords(engine: QueryEngine, timeline: string, keys: readonly string[]): Promise<Map<string, CitedRecord>> {
+/**
+ * Reads the timeline rows of the given records (`key|record` ids), by id (the first in a total order if a record
+ * gave several). Only the cited records are read, never whole objects: a case of millions of events whose findings
+ * cite most of its objects still brings one row per finding into memory.
+ */
+export async function citedRecords(engine: QueryEngine, timeline: string, ids: readonly string[]): Promise<Map<string, CitedRecord>> {
   const out = new Map<string, CitedRecord>();
-  const unique = [...new Set(keys)].sort();
-  // Bounded IN lists: Athena and DuckDB both take these as parameters.
+  const unique = [...new Set(ids)].sort();
+  // Bounded IN lists: Athena and DuckDB both take these as parameters. The key list lets the engine skip whole objects.
   for (let i = 0; i < unique.length; i += 500) {
     const chunk = unique.slice(i, i + 500);
+    const keys = [...new Set(chunk.map((id) => id.slice(0, id.lastIndexOf('|'))))];
     const rows = await engine.query<CitedRecord>(
-      `SELECT ${CITED_COLUMNS.join(', ')} FROM ${timeline} WHERE evidence_key IN (${chunk.map(() => '?').join(', ')}) ORDER BY ${CITED_COLUMNS.join(', ')}`,
-      chunk,
+      `SELECT ${CITED_COLUMNS.join(', ')} FROM ${timeline} WHERE evidence_key IN (${keys.map(() => '?').join(', ')}) AND evidence_key || '|' || CAST(evidence_record AS varchar) IN (${chunk.map(() => '?').join(', ')}) ORDER BY ${CITED_COLUMNS.join(', ')}`,
+      [...keys, ...chunk],
     );
     for (const r of rows) {
       const id = `${r.evidence_key}|${Number(r.evidence_record)}`;
@@ -187,7 +211,7 @@ export async function enrichFindings(
   findings: readonly Finding[],
   tables: readonly string[] = [],
 ): Promise<{ findings: Finding[]; errors: DetectionError[] }> {
-  const cited = await citedRecords(engine, timeline, findings.filter((f) => f.evidence_record !== null).map((f) => f.evidence_key));
+  const cited = await citedRecords(engine, timeline, findings.filter((f) => f.evidence_record !== null).map((f) => `${f.evidence_key}|${f.evidence_record}`));
   // The timeline merges some records into one event (a shadow document's fields): a record it does not show
   // may still be in its source table, where the citation is checked before it is called unsound.
   const unseen = findings.filter((f) => f.evidence_record !== null && !cited.has(`${f.evidence_key}|${f.evidence_record}`));
