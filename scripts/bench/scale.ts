@@ -132,6 +132,8 @@ const steps: Step[] = [];
 const run = async (name: string, args: readonly string[], output: () => Promise<string>, stdoutFile?: string): Promise<void> => {
   const s = await measured(name, [amber, ...args, '--locker', locker], stdoutFile);
   steps.push({ ...s, output: await output() });
+  // Progress: each step as it ends (the table follows at the end).
+  console.log(`  ${name}: ${s.seconds.toFixed(1)} s, peak RSS ${s.rssMb.toFixed(0)} MB`);
 };
 
 await run('collect', ['collect', '--case', 'scale', '--from', join(dir, 'src', 'AWSLogs'), '--json'], async () => `${(await walk(join(dir, 'src'))).length} objects`);
@@ -149,6 +151,7 @@ ${fl ? `const b = await c.runAndReadAll(\`SELECT count(*) FROM read_csv([${fl.re
 console.log(String(a.getRows()[0][0]));`;
 await writeFile(join(dir, 'scan.mjs'), scanJs);
 const scan = await measured('scan', [join(dir, 'scan.mjs')]);
+console.log(`  one DuckDB scan: ${scan.seconds.toFixed(1)} s, peak RSS ${scan.rssMb.toFixed(0)} MB`);
 await run('verify', ['verify', '--case', 'scale', '--json'], async () => '');
 await run('detect', ['detect', '--case', 'scale', '--json', '--out', join(dir, 'findings.jsonl')], async () => {
   const lines = (await readFile(join(dir, 'findings.jsonl'), 'utf8')).split('\n').filter(Boolean).length;
