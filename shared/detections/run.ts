@@ -250,7 +250,10 @@ export function groupRepeats(findings: readonly Finding[]): Finding[] {
   const groups = new Map<string, Finding[]>();
   for (const f of sortFindings([...findings])) {
     const key = JSON.stringify([f.detection, f.actor, f.action, f.target, f.outcome, f.error_code]);
-    groups.set(key, [...(groups.get(key) ?? []), f]);
+    // Appended in place: copying the group on every member made a large group quadratic.
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
   }
   const out: Finding[] = [];
   for (const members of groups.values()) {
