@@ -169,21 +169,40 @@ export const CITED_COLUMNS = ['time', 'cloud', 'source', 'account', 'region', 'a
  */
 export async function citedRecords(engine: QueryEngine, timeline: string, ids: readonly string[]): Promise<Map<string, CitedRecord>> {
   const out = new Map<string, CitedRecord>();
-  const unique = [...new Set(ids)].sort();
-  // Bounded IN lists: Athena and DuckDB both take these as parameters. The key list lets the engine skip whole objects.
-  for (let i = 0; i < unique.length; i += 500) {
-    const chunk = unique.slice(i, i + 500);
+  const wanted = new Set(ids);
+  // Sorted ids group by object. Each query names at most 500 records of at most 20 objects, compared as plain
+  // columns (cheap, and Athena and DuckDB both take these as parameters); it may return a few other records of
+  // those objects (the same index in a neighbouring object), at most 20 x 500 rows, dropped here.
+  for (const chunk of citationChunks([...wanted].sort(), 500, 20)) {
     const keys = [...new Set(chunk.map((id) => id.slice(0, id.lastIndexOf('|'))))];
+    const records = [...new Set(chunk.map((id) => Number(id.slice(id.lastIndexOf('|') + 1))))].sort((a, b) => a - b);
     const rows = await engine.query<CitedRecord>(
-      `SELECT ${CITED_COLUMNS.join(', ')} FROM ${timeline} WHERE evidence_key IN (${keys.map(() => '?').join(', ')}) AND evidence_key || '|' || CAST(evidence_record AS varchar) IN (${chunk.map(() => '?').join(', ')}) ORDER BY ${CITED_COLUMNS.join(', ')}`,
-      [...keys, ...chunk],
+      `SELECT ${CITED_COLUMNS.join(', ')} FROM ${timeline} WHERE evidence_key IN (${keys.map(() => '?').join(', ')}) AND evidence_record IN (${records.map(() => '?').join(', ')}) ORDER BY ${CITED_COLUMNS.join(', ')}`,
+      [...keys, ...records],
     );
     for (const r of rows) {
       const id = `${r.evidence_key}|${Number(r.evidence_record)}`;
-      if (!out.has(id)) out.set(id, { ...r, evidence_record: Number(r.evidence_record) });
+      if (wanted.has(id) && !out.has(id)) out.set(id, { ...r, evidence_record: Number(r.evidence_record) });
     }
   }
   return out;
+}
+
+/** Sorted `key|record` ids in runs of at most `maxIds` ids spanning at most `maxKeys` objects. */
+function* citationChunks(sorted: readonly string[], maxIds: number, maxKeys: number): Generator<string[]> {
+  let chunk: string[] = [];
+  const keys = new Set<string>();
+  for (const id of sorted) {
+    const key = id.slice(0, id.lastIndexOf('|'));
+    if (chunk.length >= maxIds || (!keys.has(key) && keys.size >= maxKeys)) {
+      yield chunk;
+      chunk = [];
+      keys.clear();
+    }
+    chunk.push(id);
+    keys.add(key);
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** `key|record` of every record of the given keys in the given tables. */
