@@ -154,19 +154,23 @@ Example:
   },
   detect: {
     summary: 'run the detection catalogue over a case; every finding cites the evidence object, record and SHA-256',
-    usage: 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--json]',
-    options: { case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    usage: 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--json]',
+    options: { case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case to analyse (on the embedded engine: a local locker)
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --suppress FILE   YAML/JSON rules for known automation (user agent, principal, detection, each with a
                     reason): matching findings are listed apart as suppressed; the file's SHA-256 is recorded
   --sigma DIR       also compile and run the Sigma rules under DIR (e.g. a SigmaHQ checkout's rules/cloud);
                     their findings' detection is sigma:<rule id>
+  --out FILE        also write every finding to FILE as JSON Lines (one finding per line, in the run's order);
+                    its SHA-256 goes into the custody ledger (\`exported\`). The HTML report shows the top 50
+                    per detection; this file and --json keep them all
 ${SIGNING_HELP}
-  --json            {"case", "events", "findings": [...]} plus detection errors and unparsed records
+  --json            {"case", "events", "findings": [...]} plus detection errors and unparsed records (streamed)
 
 Example:
-  amber detect --case INC-1 --suppress known-automation.yml --json > findings.json`,
+  amber detect --case INC-1 --suppress known-automation.yml --json > findings.json
+  amber detect --case INC-1 --out INC-1-findings.jsonl`,
     run: lazy(() => import('./cli/detect.ts'), (m) => m.runDetect),
   },
   timeline: {

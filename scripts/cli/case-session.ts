@@ -6,10 +6,9 @@ import type { Actor } from '../../shared/evidence/model.ts';
 import type { Signer } from '../../shared/ports/signer.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
-import { canonicalJson } from '../../shared/evidence/canonical-json.ts';
 import { sha256Hex } from '../../shared/evidence/hashing.ts';
 import { loadCatalogue, type Detection } from '../../shared/detections/catalogue.ts';
-import { enrichFindings, groupRepeats, runCatalogue, type CatalogueRun } from '../../shared/detections/run.ts';
+import { enrichFindings, findingsSha256, groupRepeats, runCatalogue, type CatalogueRun } from '../../shared/detections/run.ts';
 import { applySuppressions, parseSuppressions, type SuppressedFinding, type Suppressions } from '../../shared/detections/suppress.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { readFile } from 'node:fs/promises';
@@ -120,12 +119,12 @@ export async function detectInSession(session: CaseSession, suppressions?: Suppr
       detections: detections.length,
       events: session.tables.events,
       findings: run.findings.length,
-      findingsSha256: sha256Hex(canonicalJson(run.findings)),
+      findingsSha256: findingsSha256(run.findings),
       errors: run.errors.length,
       skipped: run.skipped.length,
       // What the responder's rules left out is as much a part of the run as what they kept.
       ...(suppressions
-        ? { suppressionFile: suppressions.file, suppressionSha256: suppressions.sha256, suppressed: suppressed.length, suppressedSha256: sha256Hex(canonicalJson(suppressed)) }
+        ? { suppressionFile: suppressions.file, suppressionSha256: suppressions.sha256, suppressed: suppressed.length, suppressedSha256: findingsSha256(suppressed) }
         : {}),
     },
   });

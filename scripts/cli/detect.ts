@@ -8,6 +8,8 @@ import { detectInSession, eventCount, loadSuppressionFile, openCaseSession, type
 import { t, type Io } from './io.ts';
 import { counted } from '../../shared/text/plural.ts';
 import { signerFrom } from './context.ts';
+import { writeExport } from './export.ts';
+import { safeOutputPath } from './output-path.ts';
 import type { CaseCoverage } from '../../shared/sources/case-tables.ts';
 import { loadSigmaRules, type SigmaRuleSet } from '../../shared/sigma/rules.ts';
 
@@ -16,7 +18,39 @@ function sigmaSummary(set: SigmaRuleSet): { compiled: number; unsupported: numbe
   return { compiled: set.detections.length, unsupported: set.entries.length - set.detections.length };
 }
 
-const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--signing-key FILE] [--json]';
+const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--signing-key FILE] [--json]';
+
+/** `JSON.stringify(value, null, 2)` with every line after the first indented by `pad`. */
+function indented(value: unknown, pad: string): string {
+  return (JSON.stringify(value, null, 2) ?? 'null').replaceAll('\n', `\n${pad}`);
+}
+
+/**
+ * The bytes of `JSON.stringify(value, null, 2)`, in pieces: each element of a top-level array is its own
+ * piece, so a million findings never become one string.
+ */
+export function* prettyJsonChunks(value: Readonly<Record<string, unknown>>): Generator<string> {
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function');
+  if (entries.length === 0) {
+    yield '{}';
+    return;
+  }
+  yield '{\n';
+  for (const [i, [key, v]] of entries.entries()) {
+    const end = i < entries.length - 1 ? ',\n' : '\n';
+    if (Array.isArray(v) && v.length > 0) {
+      yield `  ${JSON.stringify(key)}: [\n`;
+      for (let j = 0; j < v.length; j++) yield `    ${indented(v[j] === undefined ? null : v[j], '    ')}${j < v.length - 1 ? ',\n' : '\n'}`;
+      yield `  ]${end}`;
+    } else yield `  ${JSON.stringify(key)}: ${indented(v, '  ')}${end}`;
+  }
+  yield '}';
+}
+
+/** The findings as JSON Lines, one finding per line in the run's total order (the `--out` export). */
+export function* findingsJsonl(findings: Iterable<Finding>): Generator<string> {
+  for (const f of findings) yield `${JSON.stringify(f)}\n`;
+}
 
 /** Runs `amber detect`. */
 export async function runDetect(values: Values, _positionals: string[], io: Io): Promise<number> {
@@ -29,27 +63,31 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   const session = await openCaseSession(caseName, optionalString(values, 'locker'), io, {}, signer);
   try {
+    const out = optionalString(values, 'out');
+    // Refused before the run is recorded (writeExport checks again at the moment of writing).
+    if (out !== undefined) await safeOutputPath(out, io.cwd, session.store.root);
     const run = await detectInSession(session, suppressions, sigma?.detections ?? []);
+    // Every finding, one per line, hashed as written and recorded in the ledger (`exported`).
+    const exported = out === undefined ? undefined : await writeExport(session, io, findingsJsonl(run.findings), out, { what: 'findings', format: 'jsonl', findings: run.findings.length });
     if (values.json) {
-      io.out(
-        `${JSON.stringify(
-          {
-            case: session.caseName,
-            events: eventCount(session.tables),
-            findings: run.findings,
-            suppressed: run.suppressed,
-            ...(suppressions ? { suppressionSha256: suppressions.sha256 } : {}),
-            detections: run.detections,
-            errors: run.errors,
-            problems: session.tables.problems,
-            unrecognised: session.tables.unrecognised,
-            coverage: session.tables.coverage,
-            ...(sigma ? { sigma: sigmaSummary(sigma) } : {}),
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      // Streamed a finding at a time: the same bytes as one JSON.stringify, without one string holding them all.
+      const document = {
+        case: session.caseName,
+        events: eventCount(session.tables),
+        findings: run.findings,
+        suppressed: run.suppressed,
+        ...(suppressions ? { suppressionSha256: suppressions.sha256 } : {}),
+        detections: run.detections,
+        errors: run.errors,
+        problems: session.tables.problems,
+        unrecognised: session.tables.unrecognised,
+        coverage: session.tables.coverage,
+        ...(sigma ? { sigma: sigmaSummary(sigma) } : {}),
+        ...(exported ? { export: exported } : {}),
+      };
+      for (const chunk of prettyJsonChunks(document))
+        io.out(chunk);
+      io.out('\n');
     } else {
       io.out(describeFindings(session, run.findings, run.detections, run.suppressed));
       for (const e of run.errors) io.out(`  detection ${t(e.detection)} could not run: ${t(e.error)}\n`);
@@ -57,6 +95,7 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
         const s = sigmaSummary(sigma);
         io.out(`  Sigma rules from ${t(sigmaDir!)}: ${s.compiled} compiled and run, ${s.unsupported} not run (amber rules --sigma ${t(sigmaDir!)} says why for each)\n`);
       }
+      if (exported) io.out(`  Wrote ${counted(run.findings.length, 'finding')} (JSON Lines) to ${t(exported.path ?? '')}, sha256 ${exported.sha256} (recorded in the custody ledger)\n`);
     }
     return run.errors.length > 0 ? ExitCode.failure : ExitCode.ok;
   } finally {

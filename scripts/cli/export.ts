@@ -18,17 +18,17 @@ export interface Exported {
 }
 
 /**
- * Streams `chunks` to `out` (a path outside the locker's cases) or to stdout, and appends an `exported`
+ * Streams `chunks` (sync or async: a streamed query's pieces) to `out` (a path outside the locker's cases) or to stdout, and appends an `exported`
  * ledger entry with the SHA-256 of exactly the bytes written. On stdout, text is made terminal-safe first
  * (JSON keeps its value), so the hash is of what went out. Binary chunks (a PDF) go to a file only.
  */
-export async function writeExport(session: ExportTarget, io: Io, chunks: Iterable<string | Uint8Array>, out: string | undefined, detail: Record<string, unknown>): Promise<Exported> {
+export async function writeExport(session: ExportTarget, io: Io, chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, out: string | undefined, detail: Record<string, unknown>): Promise<Exported> {
   const hash = createHash('sha256');
   let bytes = 0;
   const path = out === undefined ? null : await safeOutputPath(out, io.cwd, session.store.root);
   // O_NOFOLLOW: a link swapped in after the check is refused rather than followed.
   const file = path ? (await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644)).createWriteStream() : undefined;
-  for (const raw of chunks) {
+  for await (const raw of chunks) {
     if (!file && typeof raw !== 'string') throw new UsageError('binary output (a PDF) cannot go to standard output', { hint: 'give --out FILE' });
     const chunk = file || typeof raw !== 'string' ? raw : terminalSafe(raw);
     hash.update(chunk);

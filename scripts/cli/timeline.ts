@@ -1,6 +1,6 @@
 /** `amber timeline`: one normalised row per event, as CSV, JSON Lines or Timesketch JSONL. */
 import { UsageError } from '../../shared/errors.ts';
-import { queryTimeline, renderTimeline, type TimelineFormat } from '../../shared/timeline/timeline.ts';
+import { renderTimeline, streamTimeline, type TimelineFormat, type TimelineRow } from '../../shared/timeline/timeline.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
 import { openCaseSession } from './case-session.ts';
@@ -20,9 +20,18 @@ export async function runTimeline(values: Values, _positionals: string[], io: Io
   const session = await openCaseSession(caseName, optionalString(values, 'locker'), io, {}, await signerFrom(optionalString(values, 'signing-key'), io));
   try {
     const identity = optionalString(values, 'identity');
-    const rows = await queryTimeline(session.engine, session.tables.sources, identity);
-    const written = await writeExport(session, io, renderTimeline(rows, format), out, { what: 'timeline', format, rows: rows.length, ...(identity ? { identity } : {}) });
-    if (written.path) io.err(`Wrote ${rows.length} events (${format}) to ${t(written.path)}, sha256 ${written.sha256}\n`);
+    // Rows come from DuckDB a chunk at a time and leave as text at once: memory stays flat whatever the event count.
+    // The ledger's detail is read after the last chunk, so its row count is the number written.
+    const detail = { what: 'timeline', format, rows: 0, ...(identity ? { identity } : {}) };
+    async function* text(chunks: AsyncIterable<TimelineRow[]>): AsyncGenerator<string> {
+      if (format === 'csv') yield [...renderTimeline([], format)].join('');
+      for await (const rows of chunks) {
+        detail.rows += rows.length;
+        yield [...renderTimeline(rows, format, false)].join('');
+      }
+    }
+    const written = await writeExport(session, io, text(streamTimeline(session.engine, session.tables.sources, identity)), out, detail);
+    if (written.path) io.err(`Wrote ${detail.rows} events (${format}) to ${t(written.path)}, sha256 ${written.sha256}\n`);
     return 0;
   } finally {
     await session.close();

@@ -4,6 +4,7 @@
  */
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { LOG_SOURCES } from '../sources/registry.ts';
+import { createHash } from 'node:crypto';
 import { canonicalJson } from '../evidence/canonical-json.ts';
 import { AGGREGATE_COLUMNS, CLOUDTRAIL_TIME, FINDING_COLUMNS, windowedSql, type Detection, type Severity, type TableTime, type TimeWindow } from './catalogue.ts';
 
@@ -124,6 +125,24 @@ export function sortFindings(findings: Finding[]): Finding[] {
   );
 }
 
+/**
+ * The SHA-256 the ledger records for a list of findings: of their canonical JSON array,
+ * `[` + canonicalJson(f1) + `,` + canonicalJson(f2) ... + `]` (object keys sorted, no whitespace). Hashed one
+ * finding at a time, so no single string holds them all; the bytes, and so the hash, are exactly those of
+ * `canonicalJson(findings)` (the definition the ledger has always recorded). The JSONL export holds the
+ * findings one per line: re-serialising each line canonically and joining them this way gives the same hash.
+ */
+export function findingsSha256(findings: Iterable<unknown>): string {
+  const hash = createHash('sha256');
+  let first = true;
+  hash.update('[');
+  for (const f of findings) {
+    hash.update(first ? canonicalJson(f) : `,${canonicalJson(f)}`);
+    first = false;
+  }
+  return hash.update(']').digest('hex');
+}
+
 /** What the timeline holds about one record. */
 interface CitedRecord {
   readonly time: string | null;
@@ -143,23 +162,47 @@ interface CitedRecord {
 /** Columns the runner reads from the cited record (the timeline's names). */
 export const CITED_COLUMNS = ['time', 'cloud', 'source', 'account', 'region', 'actor', 'action', 'user_agent', 'outcome', 'error_code', 'evidence_key', 'evidence_record'] as const;
 
-/** Reads the timeline rows of the given evidence keys, by `key|record` (the first in a total order if a record gave several). */
-export async function citedRecords(engine: QueryEngine, timeline: string, keys: readonly string[]): Promise<Map<string, CitedRecord>> {
+/**
+ * Reads the timeline rows of the given records (`key|record` ids), by id (the first in a total order if a record
+ * gave several). Only the cited records are read, never whole objects: a case of millions of events whose findings
+ * cite most of its objects still brings one row per finding into memory.
+ */
+export async function citedRecords(engine: QueryEngine, timeline: string, ids: readonly string[]): Promise<Map<string, CitedRecord>> {
   const out = new Map<string, CitedRecord>();
-  const unique = [...new Set(keys)].sort();
-  // Bounded IN lists: Athena and DuckDB both take these as parameters.
-  for (let i = 0; i < unique.length; i += 500) {
-    const chunk = unique.slice(i, i + 500);
+  const wanted = new Set(ids);
+  // Sorted ids group by object. Each query names at most 500 records of at most 20 objects, compared as plain
+  // columns (cheap, and Athena and DuckDB both take these as parameters); it may return a few other records of
+  // those objects (the same index in a neighbouring object), at most 20 x 500 rows, dropped here.
+  for (const chunk of citationChunks([...wanted].sort(), 500, 20)) {
+    const keys = [...new Set(chunk.map((id) => id.slice(0, id.lastIndexOf('|'))))];
+    const records = [...new Set(chunk.map((id) => Number(id.slice(id.lastIndexOf('|') + 1))))].sort((a, b) => a - b);
     const rows = await engine.query<CitedRecord>(
-      `SELECT ${CITED_COLUMNS.join(', ')} FROM ${timeline} WHERE evidence_key IN (${chunk.map(() => '?').join(', ')}) ORDER BY ${CITED_COLUMNS.join(', ')}`,
-      chunk,
+      `SELECT ${CITED_COLUMNS.join(', ')} FROM ${timeline} WHERE evidence_key IN (${keys.map(() => '?').join(', ')}) AND evidence_record IN (${records.map(() => '?').join(', ')}) ORDER BY ${CITED_COLUMNS.join(', ')}`,
+      [...keys, ...records],
     );
     for (const r of rows) {
       const id = `${r.evidence_key}|${Number(r.evidence_record)}`;
-      if (!out.has(id)) out.set(id, { ...r, evidence_record: Number(r.evidence_record) });
+      if (wanted.has(id) && !out.has(id)) out.set(id, { ...r, evidence_record: Number(r.evidence_record) });
     }
   }
   return out;
+}
+
+/** Sorted `key|record` ids in runs of at most `maxIds` ids spanning at most `maxKeys` objects. */
+function* citationChunks(sorted: readonly string[], maxIds: number, maxKeys: number): Generator<string[]> {
+  let chunk: string[] = [];
+  const keys = new Set<string>();
+  for (const id of sorted) {
+    const key = id.slice(0, id.lastIndexOf('|'));
+    if (chunk.length >= maxIds || (!keys.has(key) && keys.size >= maxKeys)) {
+      yield chunk;
+      chunk = [];
+      keys.clear();
+    }
+    chunk.push(id);
+    keys.add(key);
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** `key|record` of every record of the given keys in the given tables. */
@@ -187,7 +230,7 @@ export async function enrichFindings(
   findings: readonly Finding[],
   tables: readonly string[] = [],
 ): Promise<{ findings: Finding[]; errors: DetectionError[] }> {
-  const cited = await citedRecords(engine, timeline, findings.filter((f) => f.evidence_record !== null).map((f) => f.evidence_key));
+  const cited = await citedRecords(engine, timeline, findings.filter((f) => f.evidence_record !== null).map((f) => `${f.evidence_key}|${f.evidence_record}`));
   // The timeline merges some records into one event (a shadow document's fields): a record it does not show
   // may still be in its source table, where the citation is checked before it is called unsound.
   const unseen = findings.filter((f) => f.evidence_record !== null && !cited.has(`${f.evidence_key}|${f.evidence_record}`));
@@ -226,7 +269,10 @@ export function groupRepeats(findings: readonly Finding[]): Finding[] {
   const groups = new Map<string, Finding[]>();
   for (const f of sortFindings([...findings])) {
     const key = JSON.stringify([f.detection, f.actor, f.action, f.target, f.outcome, f.error_code]);
-    groups.set(key, [...(groups.get(key) ?? []), f]);
+    // Appended in place: copying the group on every member made a large group quadratic.
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
   }
   const out: Finding[] = [];
   for (const members of groups.values()) {

@@ -100,6 +100,46 @@ export class DuckDbQueryEngine implements QueryEngine {
     }, sql);
   }
 
+  /**
+   * Runs one Athena-dialect statement and yields its rows in chunks (DuckDB's vectors, 2,048 rows at most), as
+   * `query` converts them, so a result of millions of rows is never in memory at once. The connection is held
+   * until the iteration ends (or is left early); other statements wait their turn.
+   */
+  async *stream<T = QueryRow>(sql: string, params: readonly QueryParam[] = []): AsyncGenerator<T[]> {
+    if (this.closed) throw new QueryError(`query engine is closed: ${firstLine(sql)}`, sql, { hint: 'create a new DuckDbQueryEngine; close() releases it for good' });
+    let release!: () => void;
+    const turn = this.queue;
+    this.queue = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await turn;
+      let result;
+      try {
+        result = await this.connection.stream(sql, params.map(toDuckDbParam));
+      } catch (cause) {
+        throw toQueryError(cause, sql);
+      }
+      const names = result.columnNames();
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await result.fetchChunk();
+        } catch (cause) {
+          throw toQueryError(cause, sql);
+        }
+        if (!chunk || chunk.rowCount === 0) return;
+        yield chunk.getRows().map((row) => {
+          const out: Record<string, QueryValue> = {};
+          names.forEach((name, i) => {
+            out[name] = toPlain(row[i] ?? null);
+          });
+          return out as T;
+        });
+      }
+    } finally {
+      release();
+    }
+  }
+
   /** Runs a DuckDB-dialect statement for its effect (DDL, loads); for adapters and loaders, not detections. */
   async exec(sql: string, params: readonly QueryParam[] = []): Promise<void> {
     await this.serialised(() => this.connection.run(sql, params.map(toDuckDbParam)), sql);

@@ -92,23 +92,46 @@ export function identityOf(actor: string | null): string | null {
 /** The e-mail address inside an actor string, lower-cased; else the actor (Athena SQL, Trino regexp semantics). */
 export const IDENTITY_SQL = `coalesce(lower(regexp_extract(actor, '([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,})', 1)), actor)`;
 
+/** The ordered timeline statement and its parameters (undefined when the case has no table). */
+function orderedTimeline(sources: Readonly<Record<string, string>>, identity?: string): { sql: string; params: string[] } | undefined {
+  const sql = timelineSql(sources);
+  if (!sql) return undefined;
+  const filter = identity === undefined ? '' : ' WHERE identity = ?';
+  return {
+    sql: `SELECT * FROM (${sql})${filter} ORDER BY time, evidence_key, evidence_record`,
+    params: identity === undefined ? [] : [identity.toLowerCase().includes('@') ? identity.toLowerCase() : identity],
+  };
+}
+
 /**
  * Every event of the case in time order (ties broken by evidence position, so the order is stable),
  * optionally only one identity's, across every cloud.
  */
 export async function queryTimeline(engine: QueryEngine, sources: Readonly<Record<string, string>>, identity?: string): Promise<TimelineRow[]> {
-  const sql = timelineSql(sources);
-  if (!sql) return [];
-  const filter = identity === undefined ? '' : ' WHERE identity = ?';
-  return engine.query<TimelineRow>(`SELECT * FROM (${sql})${filter} ORDER BY time, evidence_key, evidence_record`, identity === undefined ? [] : [identity.toLowerCase().includes('@') ? identity.toLowerCase() : identity]);
+  const q = orderedTimeline(sources, identity);
+  return q ? engine.query<TimelineRow>(q.sql, q.params) : [];
+}
+
+/** An engine that can hand a result over in chunks (the embedded DuckDB engine). */
+export interface StreamingQueryEngine extends QueryEngine {
+  stream<T>(sql: string, params?: readonly (string | number | boolean | null)[]): AsyncIterable<T[]>;
+}
+
+/**
+ * The same rows as queryTimeline, in the same order, a chunk at a time: an export of millions of events keeps
+ * one chunk (about 2,000 rows) in memory, while DuckDB sorts (and spills) on its side.
+ */
+export async function* streamTimeline(engine: StreamingQueryEngine, sources: Readonly<Record<string, string>>, identity?: string): AsyncGenerator<TimelineRow[]> {
+  const q = orderedTimeline(sources, identity);
+  if (q) yield* engine.stream<TimelineRow>(q.sql, q.params);
 }
 
 export type TimelineFormat = 'csv' | 'jsonl' | 'timesketch';
 
-/** Renders rows in an export format, one line per event. */
-export function* renderTimeline(rows: Iterable<TimelineRow>, format: TimelineFormat): Generator<string> {
+/** Renders rows in an export format, one line per event (`header`: false for every chunk of a CSV but the first). */
+export function* renderTimeline(rows: Iterable<TimelineRow>, format: TimelineFormat, header = true): Generator<string> {
   if (format === 'csv') {
-    yield `${TIMELINE_COLUMNS.join(',')}\n`;
+    if (header) yield `${TIMELINE_COLUMNS.join(',')}\n`;
     for (const r of rows) yield `${TIMELINE_COLUMNS.map((c) => csvCell(r[c])).join(',')}\n`;
     return;
   }
