@@ -146,7 +146,9 @@ export class VerifiedInputs {
       return { failure: `${item.key}: altered: sha256 ${hasher.sha256} (${hasher.size} bytes), the custody record says ${item.sha256} (${item.size} bytes)` };
     }
     const gzip = first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-    const path = gzip ? `${base}.json.gz` : `${base}.json`;
+    // Amber's derived Parquet (magic `PAR1`) keeps its own extension: DuckDB reads it with read_parquet.
+    const parquet = first !== undefined && first.length >= 4 && first.subarray(0, 4).toString('latin1') === 'PAR1';
+    const path = parquet ? `${base}.parquet` : gzip ? `${base}.json.gz` : `${base}.json`;
     await rename(temp, path);
     return { path, gzip };
   }
