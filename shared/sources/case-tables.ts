@@ -30,7 +30,7 @@ import { headText, RECOGNITION_BYTES } from './recognise.ts';
 import type { LogSource } from './log-source.ts';
 import { detectSource, LOG_SOURCES, sourceById } from './registry.ts';
 import { loadSourceTable, sourceRowLine, sourceRowProblem } from './source-table.ts';
-import { scanFile, VerifiedInputs, type VerifiedObject } from './verified-inputs.ts';
+import { checkInPlace, scanFile, VerifiedInputs, type VerifiedObject } from './verified-inputs.ts';
 import { extractZip, isZip } from './zip-members.ts';
 
 /** A record or file Amber could not turn into events; the object stays preserved and hashed. */
@@ -91,6 +91,11 @@ export interface CaseTables {
   readonly unrecognised: readonly { readonly key: string; readonly reason: string }[];
   /** How much of the case was analysed. */
   readonly coverage: CaseCoverage;
+  /**
+   * With `columnar`: the ledger entry (seq) recording the Parquet set the tables were read from, and whether this
+   * load wrote it (the first query of this state of the case) or reused it.
+   */
+  readonly columnar?: { readonly set: number; readonly materialised: boolean };
 }
 
 export interface LoadCaseOptions {
@@ -133,14 +138,21 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
   const originals = [...ledger.items().values()].filter((item) => !item.derivedFrom && !item.key.startsWith(derivedPrefix));
   const id = columnarIdentity(originals, limits, logSources);
   let entry = findColumnarSet(ledger, id.identity);
-  if (!entry) {
+  const materialised = !entry;
+  if (entry) {
+    // The originals are not read for analysis any more, but a case whose evidence no longer matches its custody
+    // record is still refused before anything is analysed (exit 3): each object is hashed where it lies.
+    const columnarPrefix = `${derivedPrefix}columnar/`;
+    await checkInPlace(store, [...ledger.items().values()].filter((item) => !item.key.startsWith(columnarPrefix)));
+  } else {
     const tables = await loadFromOriginals(options);
     const timeColumns: Record<string, string> = { cloudtrail: 'eventtime' };
     for (const source of logSources) timeColumns[source.table] = source.timeColumn;
     entry = await materialiseColumnar({ store, ledger, engine, actor, clock: options.clock ?? (() => new Date()), tables, timeColumns, id, originals });
   }
   // The first run queries the very files every later run reads: the same bytes, the same findings.
-  return openColumnarSet(store, engine, entry, id.identity);
+  const tables = await openColumnarSet(store, engine, entry, id.identity);
+  return { ...tables, columnar: { set: entry.seq, materialised } };
 }
 
 /** Verifies every object the case's analysis reads, then loads every log source of the case into the engine. */

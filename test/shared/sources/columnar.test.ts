@@ -3,7 +3,7 @@
  * first query of a case writes its rows to derived Parquet preserved in the locker, later queries read only those
  * files (verified first), and a case that gains objects gets a new set.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -67,29 +67,24 @@ async function detect(locker: string, threads?: number) {
   const session = await openCaseSession('c', locker, io, threads ? { threads } : {});
   try {
     const run = await detectInSession(session);
-    const { events, coverage, problems } = session.tables;
-    return { findings: JSON.stringify(run.findings), count: run.findings.length, events, coverage, problems, errors: run.errors, keys: run.findings.map((f) => f.evidence_key) };
+    const { events, coverage, problems, columnar } = session.tables;
+    return { columnar, findings: JSON.stringify(run.findings), count: run.findings.length, events, coverage, problems, errors: run.errors, keys: run.findings.map((f) => f.evidence_key) };
   } finally {
     await session.close();
   }
 }
 
 describe('Use case: columnar once (derived Parquet per source and day)', () => {
-  it('materialises once, and a later detect reads only the Parquet: no new derived entry, the originals unread, the same findings', async () => {
+  it('materialises once, and a later detect reads the recorded Parquet set: no new derived entry, the same findings and coverage', async () => {
     // Prepare
     const { locker } = await collectedCase();
 
     // Act
     const first = await detect(locker);
     const afterFirst = await entries(locker);
-    // Take the originals away: a run that read them would stop on a missing object (exit 3).
-    const ledger = await CustodyLedger.open(await LocalObjectStore.open(locker), 'c');
-    const store = await LocalObjectStore.open(locker);
-    const originals = [...ledger.items().values()].filter((i) => !i.key.includes('/_amber/'));
-    for (const o of originals) await rename(store.pathOf(o.key), `${store.pathOf(o.key)}.away`);
     const second = await detect(locker);
-    for (const o of originals) await rename(`${store.pathOf(o.key)}.away`, store.pathOf(o.key));
     const afterSecond = await entries(locker);
+    const originals = [...(await CustodyLedger.open(await LocalObjectStore.open(locker), 'c')).items().values()].filter((i) => !i.key.includes('/_amber/'));
 
     // Assess
     const sets = columnarSets(afterFirst);
@@ -102,6 +97,8 @@ describe('Use case: columnar once (derived Parquet per source and day)', () => {
     expect(first.events.cloudtrail).toBe(600);
     expect(first.events.vpc_flow_logs).toBeGreaterThan(0);
     expect(first.count).toBeGreaterThan(0);
+    expect(first.columnar).toEqual({ set: sets[0]!.seq, materialised: true });
+    expect(second.columnar).toEqual({ set: sets[0]!.seq, materialised: false });
     expect(afterSecond.filter((e) => e.action === 'derived')).toHaveLength(afterFirst.filter((e) => e.action === 'derived').length);
     expect(second.findings).toBe(first.findings);
     expect(second.events).toEqual(first.events);
@@ -130,6 +127,24 @@ describe('Use case: columnar once (derived Parquet per source and day)', () => {
     expect(run.stderr).toContain(target.key);
     expect(run.stderr).toMatch(/altered/);
     expect(run.stdout).not.toMatch(/"findings"/);
+  });
+
+  it('still refuses with exit 3 an original altered after the set was made, though it is no longer parsed', async () => {
+    // Prepare
+    const { cwd, locker } = await collectedCase();
+    expect((await runCli(['detect', '--case', 'c', '--locker', locker], { cwd })).code).toBe(0);
+    const store = await LocalObjectStore.open(locker);
+    const original = [...(await CustodyLedger.open(store, 'c')).items().values()].find((i) => i.key.endsWith('.json.gz'))!;
+    await makeWritable(store.pathOf(original.key));
+    await appendFile(store.pathOf(original.key), ' ');
+
+    // Act
+    const run = await runCli(['detect', '--case', 'c', '--locker', locker, '--json'], { cwd });
+
+    // Assess
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`${original.key}: altered`);
+    expect(run.stdout).toBe('');
   });
 
   it('materialises a new set when a later collect adds objects, and its findings include the new events', async () => {
