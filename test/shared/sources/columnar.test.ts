@@ -89,7 +89,7 @@ describe('Use case: columnar once (derived Parquet per source and day)', () => {
     // Assess
     const sets = columnarSets(afterFirst);
     expect(sets).toHaveLength(1);
-    const files = sets[0]!.items!.filter((i) => i.key.endsWith('.parquet')).map((i) => i.key.replace(/^.*\/columnar\/[0-9a-f]+\//, ''));
+    const files = sets[0]!.items!.filter((i) => i.key.endsWith('.parquet')).map((i) => i.key.replace(/^.*\/columnar\/[0-9a-f]{16}-[0-9a-f]{8}\//, ''));
     // One file per source and event day: the synthetic CloudTrail spans 1-3 March 2024, the flow log its own day.
     expect(files.filter((f) => f.startsWith('cloudtrail/'))).toEqual(['cloudtrail/2024-03-01.parquet', 'cloudtrail/2024-03-02.parquet', 'cloudtrail/2024-03-03.parquet']);
     expect(files.some((f) => f.startsWith('vpc_flow_logs/'))).toBe(true);
