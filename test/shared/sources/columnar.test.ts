@@ -20,6 +20,8 @@ import { makeWritable, tempDir } from '../../helpers/tmp.ts';
 const io: Io = { out: () => {}, err: () => {}, interactive: false, env: { AMBER_ACTOR: 'analyst@test' }, cwd: '/' };
 const FLOW_KEY = 'AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/03/14/111122223333_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f60718_20260314T0105Z_4b8d2f10.log';
 const FLOW = fileURLToPath(new URL(`../../fixtures/aws/vpcflow/v5/${FLOW_KEY}`, import.meta.url));
+const BAD_FLOW_KEY = 'AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/03/14/111122223333_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f60718_20260314T0105Z_8f9a0b1c.log';
+const BAD_FLOW = fileURLToPath(new URL(`../../fixtures/aws/vpcflow/bad-lines/${BAD_FLOW_KEY}`, import.meta.url));
 
 /** A record of our own that the catalogue flags (CloudTrail logging stopped), in its own delivery file. */
 function stopLogging(): Buffer {
@@ -50,6 +52,8 @@ async function collectedCase(): Promise<{ cwd: string; locker: string }> {
   await writeSyntheticCloudTrail({ dir: src, events: 600, files: 6 });
   await mkdir(dirname(join(src, FLOW_KEY)), { recursive: true });
   await writeFile(join(src, FLOW_KEY), await readFile(FLOW));
+  // Flow log lines Amber cannot parse: problems found at materialisation that later runs must still report.
+  await writeFile(join(src, BAD_FLOW_KEY), await readFile(BAD_FLOW));
   const locker = join(cwd, 'locker');
   const run = await runCli(['collect', '--case', 'c', '--from', src, '--locker', locker], { cwd });
   expect(run.code, run.stderr).toBe(0);
@@ -103,7 +107,9 @@ describe('Use case: columnar once (derived Parquet per source and day)', () => {
     expect(second.findings).toBe(first.findings);
     expect(second.events).toEqual(first.events);
     expect(second.coverage).toEqual(first.coverage);
+    expect(first.problems).toContainEqual(expect.objectContaining({ key: expect.stringMatching(/_8f9a0b1c\.log$/), record: expect.any(Number) }));
     expect(second.problems).toEqual(first.problems);
+    expect(second.coverage.records.rejected).toBeGreaterThan(0);
   });
 
   it('refuses a Parquet file changed in the locker with exit 3, naming it, and analyses nothing', async () => {
