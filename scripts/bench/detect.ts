@@ -45,7 +45,7 @@ const scanEngine = await DuckDbQueryEngine.create();
 const fileList = preserved.map((p) => `'${p.path.replace(/'/g, "''")}'`).join(', ');
 t0 = performance.now();
 const [scan] = await scanEngine.query<{ n: number }>(
-  `SELECT count(*) AS n FROM (SELECT unnest(Records) AS r FROM read_json([${fileList}], columns = {Records: 'JSON[]'}, format = 'unstructured', maximum_object_size = 268435456))`,
+  `SELECT count(*) AS n FROM (SELECT unnest(Records) AS r FROM read_json([${fileList}], columns = {Records: 'JSON[]'}, format = 'unstructured', maximum_object_size = 67108864))`,
 );
 const scanSeconds = seconds(t0);
 await scanEngine.close();

@@ -51,8 +51,11 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
     // which that record's checkpoint would otherwise anchor as if it were Amber's own.
     // A keyed case needs its key for the `accessed` checkpoint: refused here, before anything is written.
     const ledger = await CustodyLedger.openForWriting(store, caseName, actor, new Date(), signer ? { signer } : {});
-    engine = await DuckDbQueryEngine.create(engineOptions);
-    const tables = await loadCaseTables({ store, ledger, engine, actor, limits: inputLimits(io) });
+    // AMBER_DUCKDB_MEMORY bounds DuckDB (default 1GB; past it, DuckDB spills to a private folder).
+    const memoryLimit = io.env.AMBER_DUCKDB_MEMORY;
+    engine = await DuckDbQueryEngine.create({ ...(memoryLimit ? { memoryLimit } : {}), ...engineOptions });
+    // Columnar once: the first query of a case writes its rows to derived Parquet; later ones read only that.
+    const tables = await loadCaseTables({ store, ledger, engine, actor, limits: inputLimits(io), columnar: true });
     const opened = engine;
     return {
       caseName,

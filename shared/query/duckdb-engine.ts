@@ -29,6 +29,9 @@ import {
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { QueryEngine, QueryParam, QueryRow, QueryValue } from '../ports/query-engine.ts';
 import { ATHENA_UNSUPPORTED, athenaCompatStatements } from './athena-compat.ts';
 import { QueryError } from './errors.ts';
@@ -45,12 +48,30 @@ export interface DuckDbQueryEngineOptions {
    * @default DuckDB's default (the number of cores)
    */
   readonly threads?: number;
+  /**
+   * Most memory DuckDB may hold (DuckDB's syntax: `1GB`, `512MB`); past it, operators spill to `tempDirectory`.
+   * @default '1GB', so a case of any size loads in bounded memory
+   */
+  readonly memoryLimit?: string;
+  /**
+   * Where DuckDB spills. A folder the engine creates for itself (mode 0700, removed by `close`) unless given.
+   * @default a private folder under the OS temp directory
+   */
+  readonly tempDirectory?: string;
 }
+
+/** DuckDB's memory_limit syntax, checked before DuckDB sees it (it would otherwise fail with a parser message). */
+const MEMORY_SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
+/** The default memory_limit of the embedded engine. */
+export const DEFAULT_MEMORY_LIMIT = '1GB';
 
 /** The Athena-dialect QueryEngine over embedded DuckDB. */
 export class DuckDbQueryEngine implements QueryEngine {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Run by `close` after DuckDB is closed, newest first (private folders the engine's views read). */
+  private readonly closers: Array<() => Promise<void>> = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -69,10 +90,22 @@ export class DuckDbQueryEngine implements QueryEngine {
       autoinstall_known_extensions: 'false',
     };
     if (options.threads !== undefined) config.threads = String(options.threads);
+    const memoryLimit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
+    if (!MEMORY_SIZE.test(memoryLimit)) {
+      throw new QueryError(`memory limit must be a size such as 1GB or 512MB, got ${JSON.stringify(memoryLimit)}`, '', {
+        hint: 'give a number and a unit (KB, MB, GB, TB, or KiB, MiB, GiB, TiB), for example AMBER_DUCKDB_MEMORY=2GB',
+      });
+    }
+    config.memory_limit = memoryLimit;
+    // Spilled blocks hold evidence rows: they go to a folder only this process can read, removed on close.
+    const spill = options.tempDirectory ?? (await mkdtemp(join(tmpdir(), 'amber-spill-')));
+    if (options.tempDirectory === undefined) await chmod(spill, 0o700);
+    config.temp_directory = spill;
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
     } catch (cause) {
+      if (options.tempDirectory === undefined) await rm(spill, { recursive: true, force: true });
       throw new QueryError(`cannot open DuckDB database ${options.path ?? ':memory:'}: ${messageOf(cause)}`, '', {
         cause,
         hint: 'check that the directory exists and no other process holds the database file open',
@@ -80,6 +113,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     }
     const connection = await instance.connect();
     const engine = new DuckDbQueryEngine(instance, connection);
+    if (options.tempDirectory === undefined) engine.onClose(() => rm(spill, { recursive: true, force: true }));
     for (const statement of athenaCompatStatements()) await engine.exec(statement);
     return engine;
   }
@@ -145,13 +179,19 @@ export class DuckDbQueryEngine implements QueryEngine {
     await this.serialised(() => this.connection.run(sql, params.map(toDuckDbParam)), sql);
   }
 
-  /** Closes the connection and the database. Idempotent. */
+  /** Closes the connection and the database, then removes what `onClose` registered. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queue.catch(() => undefined);
     this.connection.closeSync();
     this.instance.closeSync();
+    for (const closer of this.closers.reverse()) await closer();
+  }
+
+  /** Runs `closer` when the engine closes: for files its views read (they must outlive every query). */
+  onClose(closer: () => Promise<void>): void {
+    this.closers.push(closer);
   }
 
   private serialised<R>(work: () => Promise<R>, sql: string): Promise<R> {

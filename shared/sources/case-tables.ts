@@ -21,6 +21,7 @@ import { amberPrefix } from '../evidence/names.ts';
 import { itemId } from '../evidence/collect.ts';
 import { sha256Hex } from '../evidence/hashing.ts';
 import type { DuckDbQueryEngine } from '../query/duckdb-engine.ts';
+import { columnarIdentity, findColumnarSet, materialiseColumnar, openColumnarSet } from './columnar.ts';
 import { cloudTrailRecordProblem, loadCloudTrailTable, type CloudTrailInput } from '../query/tables/cloudtrail.ts';
 import { parseCloudTrail, sniffCloudTrail, toNdjsonLines, type CloudTrailParseResult } from './cloudtrail/index.ts';
 import { decodeUtf8, inflateGzip, isGzip } from './cloudtrail/bytes.ts';
@@ -29,7 +30,7 @@ import { headText, RECOGNITION_BYTES } from './recognise.ts';
 import type { LogSource } from './log-source.ts';
 import { detectSource, LOG_SOURCES, sourceById } from './registry.ts';
 import { loadSourceTable, sourceRowLine, sourceRowProblem } from './source-table.ts';
-import { scanFile, VerifiedInputs, type VerifiedObject } from './verified-inputs.ts';
+import { checkInPlace, scanFile, VerifiedInputs, type VerifiedObject } from './verified-inputs.ts';
 import { extractZip, isZip } from './zip-members.ts';
 
 /** A record or file Amber could not turn into events; the object stays preserved and hashed. */
@@ -90,6 +91,11 @@ export interface CaseTables {
   readonly unrecognised: readonly { readonly key: string; readonly reason: string }[];
   /** How much of the case was analysed. */
   readonly coverage: CaseCoverage;
+  /**
+   * With `columnar`: the ledger entry (seq) recording the Parquet set the tables were read from, and whether this
+   * load wrote it (the first query of this state of the case) or reused it.
+   */
+  readonly columnar?: { readonly set: number; readonly materialised: boolean };
 }
 
 export interface LoadCaseOptions {
@@ -102,6 +108,12 @@ export interface LoadCaseOptions {
   readonly logSources?: readonly LogSource[];
   /** Input limits (depth, record, field, inflated size). @default DEFAULT_INPUT_LIMITS */
   readonly limits?: Partial<InputLimits>;
+  /**
+   * Columnar once (columnar.ts): query the case through its derived Parquet set, materialising it first when no
+   * recorded set covers the case's current objects. Without it, every load reads the originals.
+   * @default false
+   */
+  readonly columnar?: boolean;
 }
 
 const SNIFF_BYTES = RECOGNITION_BYTES;
@@ -112,8 +124,40 @@ interface Tally {
   rejected: number;
 }
 
-/** Verifies every object the case's analysis reads, then loads every log source of the case into the engine. */
+/**
+ * Loads every log source of the case into the engine. With `columnar`, from the case's derived Parquet set (verified
+ * file by file; materialised first, once, when none covers the case); otherwise from the originals, every object
+ * verified before anything is parsed.
+ */
 export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTables> {
+  if (!options.columnar) return loadFromOriginals(options);
+  const { store, ledger, engine, actor } = options;
+  const logSources = options.logSources ?? LOG_SOURCES;
+  const limits: InputLimits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
+  const derivedPrefix = `${amberPrefix(ledger.caseName)}derived/`;
+  const originals = [...ledger.items().values()].filter((item) => !item.derivedFrom && !item.key.startsWith(derivedPrefix));
+  const id = columnarIdentity(originals, limits, logSources);
+  const entry = findColumnarSet(ledger, id.identity);
+  if (!entry) {
+    const tables = await loadFromOriginals(options);
+    const timeColumns: Record<string, string> = { cloudtrail: 'eventtime' };
+    for (const source of logSources) timeColumns[source.table] = source.timeColumn;
+    const made = await materialiseColumnar({ store, ledger, engine, actor, clock: options.clock ?? (() => new Date()), tables, timeColumns, id, originals });
+    // This run queries the tables it loaded from the verified originals, which hold exactly the rows it wrote to
+    // Parquet (the types round-trip): reading them back would cost a load for nothing. Later runs read the Parquet;
+    // the tests hold the first and later runs' findings byte-identical.
+    return { ...tables, columnar: { set: made.seq, materialised: true } };
+  }
+  // The originals are not read for analysis any more, but a case whose evidence no longer matches its custody
+  // record is still refused before anything is analysed (exit 3): each object is hashed where it lies.
+  const columnarPrefix = `${derivedPrefix}columnar/`;
+  await checkInPlace(store, [...ledger.items().values()].filter((item) => !item.key.startsWith(columnarPrefix)));
+  const tables = await openColumnarSet(store, engine, entry, id.identity);
+  return { ...tables, columnar: { set: entry.seq, materialised: false } };
+}
+
+/** Verifies every object the case's analysis reads, then loads every log source of the case into the engine. */
+async function loadFromOriginals(options: LoadCaseOptions): Promise<CaseTables> {
   const { store, ledger, engine, actor } = options;
   const logSources = options.logSources ?? LOG_SOURCES;
   const limits: InputLimits = { ...DEFAULT_INPUT_LIMITS, ...options.limits };
@@ -139,9 +183,16 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
   });
 
   // Every object read below is checked first, all of them, before anything is parsed or queried.
-  const inputs = await VerifiedInputs.open(store, [...items.values()], { limits, scan: (item) => !isDerived(item) });
+  // Parquet sets are never read here (a new set is being built); everything else the analysis may read is.
+  const columnarPrefix = `${derivedPrefix}columnar/`;
+  const read = [...items.values()].filter((item) => !item.key.startsWith(columnarPrefix));
+  const inputs = await VerifiedInputs.open(store, read, { limits, scan: (item) => !isDerived(item) });
   try {
     const records: CloudTrailInput[] = [];
+    // DuckDB's JSON reader allocates buffers of about twice maximum_object_size per thread, inside memory_limit:
+    // sized to the largest document really read (a delivery file is one document; derived lines are records within
+    // maxRecordBytes), not to a fixed 256 MiB that alone would take a 1 GB limit on two threads.
+    let largestDocument = 2 * limits.maxRecordBytes;
     const ndjson: CloudTrailInput[] = [];
     const problems: ParseProblem[] = [];
     const digests: string[] = [];
@@ -313,6 +364,7 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
         }
       } else if (sniff.shape === 'records') {
         records.push({ path: v.path, key: item.key, shape: 'records' });
+        largestDocument = Math.max(largestDocument, scan?.bytes ?? limits.maxInflatedBytes);
         analysed.add(item.key);
         tally('cloudtrail').objects += 1;
       } else if (sniff.shape) await derive(item, await readFile(v.path));
@@ -378,16 +430,17 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
       await analyseObject(item, v);
     }
 
+    const sized = () => ({ maximumObjectBytes: Math.max(16 * 1024 * 1024, largestDocument + 1024 * 1024) });
     // One bulk load; when DuckDB refuses a file, find which, and let Amber's parser recover those.
     let loaded;
     try {
-      loaded = await loadCloudTrailTable(engine, [...records, ...ndjson]);
+      loaded = await loadCloudTrailTable(engine, [...records, ...ndjson], sized());
     } catch (error) {
       if (records.length === 0) throw error;
       const good: CloudTrailInput[] = [];
       for (const input of records) {
         try {
-          await loadCloudTrailTable(engine, [input]); // materialised, so the file is really read
+          await loadCloudTrailTable(engine, [input], sized()); // materialised, so the file is really read
           good.push(input);
         } catch {
           analysed.delete(input.key);
@@ -395,13 +448,13 @@ export async function loadCaseTables(options: LoadCaseOptions): Promise<CaseTabl
           await derive(objectsByKey.get(input.key)!, await readFile(input.path));
         }
       }
-      loaded = await loadCloudTrailTable(engine, [...good, ...ndjson]);
+      loaded = await loadCloudTrailTable(engine, [...good, ...ndjson], sized());
     }
     tally('cloudtrail').loaded = loaded.rows;
     const events: Record<string, number> = { cloudtrail: loaded.rows };
     const sources: Record<string, string> = { cloudtrail: 'main.cloudtrail' };
     for (const [source, paths] of sourcePaths) {
-      events[source.table] = await loadSourceTable(engine, source, paths);
+      events[source.table] = await loadSourceTable(engine, source, paths, 2 * limits.maxRecordBytes + 64 * 1024);
       sources[source.table] = `main.${source.table}`;
       tally(source.id).loaded = events[source.table]!;
     }

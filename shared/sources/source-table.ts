@@ -14,15 +14,18 @@ export function sourceRowLine(evidenceKey: string, evidenceRecord: number, row: 
   return JSON.stringify({ evidence_key: evidenceKey, evidence_record: evidenceRecord, ...row });
 }
 
-/** (Re)creates the source's table over the given derived files; returns the row count. */
-export async function loadSourceTable(engine: DuckDbQueryEngine, source: LogSource, paths: readonly string[]): Promise<number> {
+/**
+ * (Re)creates the source's table over the given derived files; returns the row count. `maxLineBytes` bounds one
+ * line (DuckDB sizes its read buffers from it, inside the engine's memory limit). @default 256 MiB
+ */
+export async function loadSourceTable(engine: DuckDbQueryEngine, source: LogSource, paths: readonly string[], maxLineBytes = 268435456): Promise<number> {
   const columns = [...source.columns, { name: 'evidence_key', type: 'VARCHAR' }, { name: 'evidence_record', type: 'INTEGER' }];
   await engine.exec(`DROP TABLE IF EXISTS ${q(source.table)}`);
   await engine.exec(`CREATE TABLE ${q(source.table)} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`);
   if (paths.length > 0) {
     const spec = columns.map((c) => `${lit(c.name)}: ${lit(c.type)}`).join(', ');
     await engine.exec(
-      `INSERT INTO ${q(source.table)} SELECT ${columns.map((c) => q(c.name)).join(', ')} FROM read_json([${paths.map(lit).join(', ')}], format = 'newline_delimited', columns = {${spec}}, maximum_object_size = 268435456)`,
+      `INSERT INTO ${q(source.table)} SELECT ${columns.map((c) => q(c.name)).join(', ')} FROM read_json([${paths.map(lit).join(', ')}], format = 'newline_delimited', columns = {${spec}}, maximum_object_size = ${maxLineBytes})`,
     );
   }
   const [count] = await engine.query<{ n: number }>(`SELECT count(*) AS n FROM ${q(source.table)}`);

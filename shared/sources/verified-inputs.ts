@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { IntegrityError } from '../errors.ts';
-import { HashingPassThrough } from '../evidence/hashing.ts';
+import { HashingPassThrough, hashStream } from '../evidence/hashing.ts';
 import type { EvidenceItem } from '../evidence/model.ts';
 import { DEFAULT_INPUT_LIMITS, InputScanner, type InputLimits, type ScanOutcome } from './input-scan.ts';
 
@@ -89,12 +89,7 @@ export class VerifiedInputs {
     }
     if (failures.length > 0) {
       await inputs.close();
-      failures.sort();
-      throw new IntegrityError(
-        // One line (the CLI shows errors on one line): each object, then why.
-        `${failures.length === 1 ? '1 preserved object does' : `${failures.length} preserved objects do`} not match the custody record, so nothing was analysed: ${failures.join('; ')}`,
-        { hint: 'run `amber verify` for the full integrity report; analyse only a case whose evidence verifies (restore the objects from a trusted copy, or collect them again into a new case)' },
-      );
+      throw mismatch(failures);
     }
     return inputs;
   }
@@ -146,10 +141,47 @@ export class VerifiedInputs {
       return { failure: `${item.key}: altered: sha256 ${hasher.sha256} (${hasher.size} bytes), the custody record says ${item.sha256} (${item.size} bytes)` };
     }
     const gzip = first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-    const path = gzip ? `${base}.json.gz` : `${base}.json`;
+    // Amber's derived Parquet (magic `PAR1`) keeps its own extension: DuckDB reads it with read_parquet.
+    const parquet = first !== undefined && first.length >= 4 && first.subarray(0, 4).toString('latin1') === 'PAR1';
+    const path = parquet ? `${base}.parquet` : gzip ? `${base}.json.gz` : `${base}.json`;
     await rename(temp, path);
     return { path, gzip };
   }
+}
+
+/** The one error for objects that do not match their custody record: every object named, on one line. */
+function mismatch(failures: string[]): IntegrityError {
+  failures.sort();
+  return new IntegrityError(
+    // One line (the CLI shows errors on one line): each object, then why.
+    `${failures.length === 1 ? '1 preserved object does' : `${failures.length} preserved objects do`} not match the custody record, so nothing was analysed: ${failures.join('; ')}`,
+    { hint: 'run `amber verify` for the full integrity report; analyse only a case whose evidence verifies (restore the objects from a trusted copy, or collect them again into a new case)' },
+  );
+}
+
+/**
+ * Hashes objects where the locker keeps them, without copying: for objects that are checked but not analysed
+ * (the originals behind a derived Parquet set), so a case whose evidence no longer matches its custody record
+ * still stops every analysis with exit 3. Throws the same IntegrityError as `VerifiedInputs.open`.
+ */
+export async function checkInPlace(store: LockerPaths, items: readonly EvidenceItem[], concurrency = 4): Promise<void> {
+  const failures: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next]!;
+      next += 1;
+      try {
+        const { sha256, size } = await hashStream(createReadStream(store.pathOf(item.key)));
+        if (sha256 !== item.sha256 || size !== item.size) failures.push(`${item.key}: altered: sha256 ${sha256} (${size} bytes), the custody record says ${item.sha256} (${item.size} bytes)`);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        failures.push(code === 'ENOENT' ? `${item.key}: missing from the locker (recorded sha256 ${item.sha256}, ${item.size} bytes)` : `${item.key}: cannot be read (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  if (failures.length > 0) throw mismatch(failures);
 }
 
 /** Streams a private copy (inflating gzip, up to the limit) through the input-limit scanner. */

@@ -186,8 +186,10 @@ export interface LoadCloudTrailOptions {
    */
   readonly materialize?: boolean;
   /**
-   * Largest single JSON document DuckDB accepts; a CloudTrail delivery file is one document.
-   * @default 256 MiB
+   * Largest single JSON document DuckDB accepts; a CloudTrail delivery file is one document. DuckDB's reader
+   * allocates about twice this per thread inside the engine's memory_limit, so pass the size of the largest file
+   * really read (loadCaseTables does) rather than a generous constant.
+   * @default 64 MiB
    */
   readonly maximumObjectBytes?: number;
 }
@@ -212,7 +214,7 @@ export async function loadCloudTrailTable(
   options: LoadCloudTrailOptions = {},
 ): Promise<LoadCloudTrailResult> {
   const materialize = options.materialize ?? true;
-  const maxObject = options.maximumObjectBytes ?? 256 * 1024 * 1024;
+  const maxObject = options.maximumObjectBytes ?? 64 * 1024 * 1024;
   validateInputs(files);
   // A path listed twice (with the same key) is read once.
   const unique = [...new Map(files.map((f) => [f.path, f])).values()];
