@@ -27,6 +27,17 @@ export function renderCertificateHtml(input: PapersInput): string {
 }
 
 /** Date and time in India Standard Time (UTC+05:30), as the Schedule asks: DD/MM/YYYY and 24-hour HH:MM. */
+/** The rows every paper opens with: the case, when, by whom and with what it was issued, and the locker. */
+export function issueRows(input: PapersInput): Array<{ label: string; value: string }> {
+  return [
+    { label: 'Case', value: input.case },
+    { label: 'Issued at', value: `${input.issuedAt} (UTC); ${istText(input.issuedAt)}` },
+    { label: 'Issued by (operator)', value: input.issuedBy },
+    { label: 'Issued with', value: input.tool },
+    { label: 'Evidence locker', value: input.locker },
+  ];
+}
+
 export function istText(iso: string): string {
   const t = new Date(Date.parse(iso) + 330 * 60_000);
   const p = (n: number): string => String(n).padStart(2, '0');
@@ -72,11 +83,7 @@ export function certificateDocument(input: PapersInput): PaperDocument {
   blocks.push({
     kind: 'fields',
     rows: [
-      { label: 'Case', value: input.case },
-      { label: 'Issued at', value: `${input.issuedAt} (UTC); ${istText(input.issuedAt)}` },
-      { label: 'Issued by (operator)', value: input.issuedBy },
-      { label: 'Issued with', value: input.tool },
-      { label: 'Evidence locker', value: input.locker },
+      ...issueRows(input),
       { label: 'Ledger head', value: `entry ${input.ledgerHead.seq}, SHA-256 ${input.ledgerHead.sha256}`, mono: true },
       { label: 'Electronic records', value: `${items.length} (${sizeText(totalBytes)} in all)` },
       { label: 'Hash algorithm', value: HASH_ALGORITHM },

@@ -8,7 +8,7 @@ import type { LedgerEntry } from '../evidence/model.ts';
 import { renderHtml } from './html.ts';
 import { renderPdf } from './pdf.ts';
 import type { Block, PaperDocument, Row } from './document.ts';
-import { digestSummary, istText, integrityBlocks, runningLines, HASH_ALGORITHM } from './certificate.ts';
+import { digestSummary, issueRows, integrityBlocks, runningLines, HASH_ALGORITHM } from './certificate.ts';
 import { itemsByKey, manifestsOf, type PapersInput } from './input.ts';
 import { noteParticulars } from './notes.ts';
 
@@ -43,11 +43,7 @@ export function custodyDocument(input: PapersInput): PaperDocument {
   blocks.push({
     kind: 'fields',
     rows: [
-      { label: 'Case', value: input.case },
-      { label: 'Issued at', value: `${input.issuedAt} (UTC); ${istText(input.issuedAt)}` },
-      { label: 'Issued by (operator)', value: input.issuedBy },
-      { label: 'Issued with', value: input.tool },
-      { label: 'Evidence locker', value: input.locker },
+      ...issueRows(input),
       { label: 'Ledger', value: `${entries.length} entries; head: entry ${input.ledgerHead.seq}` },
       { label: 'Ledger head SHA-256', value: input.ledgerHead.sha256, mono: true },
       { label: 'Records', value: String(items.length) },

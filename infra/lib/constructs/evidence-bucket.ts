@@ -12,6 +12,7 @@ import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeWildcardResources } from '../nag.ts';
 import { SECURE_BUCKET_DEFAULTS } from '../defaults.ts';
+import { KEY_ADMIN_COMMON_ACTIONS } from '../kms-admin.ts';
 
 export interface EvidenceBucketProps {
   /** Default Object Lock retention (COMPLIANCE mode) of every new object version, in days. */
@@ -49,19 +50,7 @@ const KEY_ADMIN_ACTIONS = [
   'kms:EnableKeyRotation',
   'kms:RotateKeyOnDemand',
   'kms:ListKeyRotations',
-  'kms:ListKeyPolicies',
-  'kms:ListResourceTags',
-  'kms:TagResource',
-  'kms:UntagResource',
-  'kms:UpdateKeyDescription',
-  'kms:CreateAlias',
-  'kms:UpdateAlias',
-  'kms:DeleteAlias',
-  'kms:ListAliases',
-  'kms:ListGrants',
-  'kms:RevokeGrant',
-  'kms:EnableKey',
-  'kms:CancelKeyDeletion',
+  ...KEY_ADMIN_COMMON_ACTIONS,
 ];
 
 /** What S3, EC2 (snapshot copies) and SNS do with the key on a caller's behalf. */

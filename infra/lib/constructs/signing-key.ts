@@ -11,6 +11,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { KEY_ADMIN_COMMON_ACTIONS } from '../kms-admin.ts';
 
 export interface SigningKeyProps {
   /**
@@ -26,19 +27,7 @@ export const SIGNING_KEY_ADMIN_ACTIONS = [
   'kms:GetPublicKey',
   'kms:GetKeyPolicy',
   'kms:PutKeyPolicy',
-  'kms:ListKeyPolicies',
-  'kms:ListResourceTags',
-  'kms:TagResource',
-  'kms:UntagResource',
-  'kms:UpdateKeyDescription',
-  'kms:CreateAlias',
-  'kms:UpdateAlias',
-  'kms:DeleteAlias',
-  'kms:ListAliases',
-  'kms:ListGrants',
-  'kms:RevokeGrant',
-  'kms:EnableKey',
-  'kms:CancelKeyDeletion',
+  ...KEY_ADMIN_COMMON_ACTIONS,
 ];
 
 /** What a function that writes seals and checkpoints may do with the key. */

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { credentialSharing } from '../../../shared/analytics/credential-sharing.ts';
 import { DuckDbQueryEngine } from '../../../shared/query/duckdb-engine.ts';
-import { IDENTITY_SQL } from '../../../shared/timeline/timeline.ts';
+import { timelineTable } from '../../helpers/timeline-table.ts';
 
 type Row = [time: string, actor: string, action: string, ip: string, key?: string];
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
@@ -18,11 +18,7 @@ beforeEach(async () => {
 afterEach(async () => engine.close());
 
 async function timeline(rows: Row[]): Promise<string> {
-  const values = rows.map(([time, actor, action, ip, key = 'cases/c/cloudtrail.log'], i) => `('${time}', 'cloudtrail', '${actor}', '${action}', '${ip}', 'success', '${key}', ${i}, 'ua')`).join(', ');
-  await engine.exec(
-    `CREATE OR REPLACE TABLE t AS SELECT time, source, actor, ${IDENTITY_SQL} AS identity, action, source_ip, outcome, evidence_key, CAST(evidence_record AS INTEGER) AS evidence_record, user_agent FROM (VALUES ${values}) v(time, source, actor, action, source_ip, outcome, evidence_key, evidence_record, user_agent)`,
-  );
-  return 'main.t';
+  return timelineTable(engine, rows.map(([time, actor, action, ip, key]) => ({ time, actor, action, ip, ...(key ? { key } : {}) })));
 }
 
 describe('Analytic: credential-sharing, what is not one shared credential', () => {

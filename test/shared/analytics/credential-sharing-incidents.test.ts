@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { credentialSharing } from '../../../shared/analytics/credential-sharing.ts';
 import { DuckDbQueryEngine } from '../../../shared/query/duckdb-engine.ts';
-import { IDENTITY_SQL } from '../../../shared/timeline/timeline.ts';
+import { timelineTable } from '../../helpers/timeline-table.ts';
 
 type Row = [time: string, actor: string, ip: string];
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
@@ -19,11 +19,7 @@ afterEach(async () => engine.close());
 
 /** A timeline whose records are numbered in the order given, all in one object. */
 async function timeline(rows: Row[]): Promise<string> {
-  const values = rows.map(([time, actor, ip], i) => `('${time}', 'cloudtrail', '${actor}', 'Call${i}', '${ip}', 'success', 'cases/c/ct.json', ${i}, 'ua')`).join(', ');
-  await engine.exec(
-    `CREATE OR REPLACE TABLE t AS SELECT time, source, actor, ${IDENTITY_SQL} AS identity, action, source_ip, outcome, evidence_key, CAST(evidence_record AS INTEGER) AS evidence_record, user_agent FROM (VALUES ${values}) v(time, source, actor, action, source_ip, outcome, evidence_key, evidence_record, user_agent)`,
-  );
-  return 'main.t';
+  return timelineTable(engine, rows.map(([time, actor, ip], i) => ({ time, actor, action: `Call${i}`, ip, key: 'cases/c/ct.json' })));
 }
 
 const DAY1: Row[] = [
