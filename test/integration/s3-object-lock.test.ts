@@ -418,5 +418,27 @@ describe.skipIf(!endpoint)('S3 Object Lock integration (real Ceph RADOS Gateway)
         expect.objectContaining({ key: 'cases/cli/audit.jsonl', storedSha256: sha256Hex('{"eventName":"StopLogging"}\n'), versionId: expect.any(String) }),
       ]);
     });
+
+    it('amber anchor writes a signed head into an Object Lock bucket that nobody can delete, and verify --anchor checks it', async () => {
+      const { bucket } = await newStore('evidence');
+      const anchors = await newBucket('anchors');
+      const cwd = await mkdtemp(join(tmpdir(), 'amber-it-anchor-'));
+      await writeFile(join(cwd, 'audit.jsonl'), '{"eventName":"StopLogging"}\n');
+      const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      expect((await runCli(['keys', 'init', '--out', join(cwd, 'case.key')], { cwd, env })).code).toBe(0);
+      const signing = ['--signing-key', join(cwd, 'case.key')];
+      expect((await runCli(['collect', '--case', 'anc', '--from', 'audit.jsonl', '--locker', `s3://${bucket}`, ...signing], { cwd, env })).code).toBe(0);
+      const anchored = await runCli(['anchor', '--case', 'anc', '--to', `s3://${anchors}/heads`, '--locker', `s3://${bucket}`, ...signing, '--json'], { cwd, env });
+      expect(anchored.stderr).toBe('');
+      expect(anchored.code).toBe(0);
+      const verified = await runCli(['verify', '--case', 'anc', '--locker', `s3://${bucket}`, '--anchor', `s3://${anchors}/heads`, '--json'], { cwd, env });
+      expect(verified.code).toBe(0);
+      expect(JSON.parse(verified.stdout).anchors).toEqual([expect.objectContaining({ ok: true })]);
+      // The anchor object is locked: deleting its version is refused by the server.
+      const listed = await s3().send(new ListObjectVersionsCommand({ Bucket: anchors, Prefix: 'heads/anc/' }));
+      expect(listed.Versions).toHaveLength(1);
+      const version = listed.Versions![0]!;
+      await expect(s3().send(new DeleteObjectCommand({ Bucket: anchors, Key: version.Key, VersionId: version.VersionId }))).rejects.toThrow();
+    });
   });
 });
