@@ -5,6 +5,7 @@
  */
 import type { DuckDbQueryEngine } from '../query/duckdb-engine.ts';
 import type { LogSource } from './log-source.ts';
+import { DEFAULT_INPUT_LIMITS } from './input-scan.ts';
 
 const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -16,9 +17,11 @@ export function sourceRowLine(evidenceKey: string, evidenceRecord: number, row: 
 
 /**
  * (Re)creates the source's table over the given derived files; returns the row count. `maxLineBytes` bounds one
- * line (DuckDB sizes its read buffers from it, inside the engine's memory limit). @default 256 MiB
+ * line (DuckDB sizes its read buffers from it, inside the engine's memory limit). @default twice the default
+ * record limit and 64 KiB for the evidence columns, as loadCaseTables passes for its own limits: a fixed 256 MiB
+ * would alone take a 1 GB memory limit on two threads
  */
-export async function loadSourceTable(engine: DuckDbQueryEngine, source: LogSource, paths: readonly string[], maxLineBytes = 268435456): Promise<number> {
+export async function loadSourceTable(engine: DuckDbQueryEngine, source: LogSource, paths: readonly string[], maxLineBytes = 2 * DEFAULT_INPUT_LIMITS.maxRecordBytes + 64 * 1024): Promise<number> {
   const columns = [...source.columns, { name: 'evidence_key', type: 'VARCHAR' }, { name: 'evidence_record', type: 'INTEGER' }];
   await engine.exec(`DROP TABLE IF EXISTS ${q(source.table)}`);
   await engine.exec(`CREATE TABLE ${q(source.table)} (${columns.map((c) => `${q(c.name)} ${c.type}`).join(', ')})`);
