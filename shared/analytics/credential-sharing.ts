@@ -41,7 +41,9 @@ WITH spans AS (
          max(${PICK}) AS last_pick,
          max_by(evidence_key, ${PICK}) AS last_key,
          max_by(evidence_record, ${PICK}) AS last_record,
-         array_join(list_sort(list_distinct(list(source))), ',') AS sources
+         -- In any order (no ORDER BY inside the aggregate: it held every row of a group and ran out of DuckDB's
+         -- memory limit at 1M events); describe() de-duplicates and sorts the names.
+         array_join(array_distinct(array_agg(source)), ',') AS sources
   FROM ${timeline}
   WHERE identity IS NOT NULL AND time IS NOT NULL AND length(time) >= 16 AND source_ip IS NOT NULL AND ${IP_LITERAL} AND NOT ${NON_ROUTABLE}
   GROUP BY 1, 2, 3
