@@ -12,11 +12,11 @@
  *   papers/                               certificate, custody report (PaperSource)
  *   check-ledger.sh, README.txt, SHA256SUMS
  */
-import { createHash } from 'node:crypto';
 import { IntegrityError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { itemsOf } from '../evidence/ledger.ts';
 import type { LedgerEntry } from '../evidence/model.ts';
+import { sha256Hex } from '../evidence/hashing.ts';
 import { casePrefix, ledgerKey } from '../evidence/names.ts';
 import { recordedKeys } from '../evidence/signatures.ts';
 import { checkLedgerScript } from './check-ledger-script.ts';
@@ -118,13 +118,9 @@ export function comparePaths(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 function bytesFile(path: string, bytes: Uint8Array | string, executable = false): BundleFile {
   const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  return { path, size: data.length, sha256: sha256(data), content: { bytes: data }, ...(executable ? { executable } : {}) };
+  return { path, size: data.length, sha256: sha256Hex(data), content: { bytes: data }, ...(executable ? { executable } : {}) };
 }
 
 /** Reads a small object whole, refusing one too large to be Amber's bookkeeping. */
@@ -188,7 +184,7 @@ export async function planBundle(options: {
       hint: `run \`amber verify --case ${caseName}\`; the bundle's timestamps come from this entry`,
     });
   }
-  const head: BundleHead = { seq: last.seq, sha256: sha256(lines.at(-1)!), at: last.at };
+  const head: BundleHead = { seq: last.seq, sha256: sha256Hex(lines.at(-1)!), at: last.at };
   const prefix = casePrefix(caseName);
   const files: BundleFile[] = [];
   const renamed: RenamedKey[] = [];
@@ -209,7 +205,7 @@ export async function planBundle(options: {
         return wanted;
       }
     }
-    const file = `renamed/${sha256(key)}`;
+    const file = `renamed/${sha256Hex(key)}`;
     renamed.push({ key, file, reason: problem! });
     taken.add(file);
     return file;
