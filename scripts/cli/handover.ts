@@ -19,6 +19,7 @@ import { optionalString, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker, signerFrom, TOOL } from './context.ts';
 import { formatBytes, t, type Io } from './io.ts';
 import { safeOutputPath } from './output-path.ts';
+import { counted } from '../../shared/text/plural.ts';
 
 export const EXPORT_USAGE = 'amber export --case C --out DIR|FILE.zip [--signing-key FILE] [--locker DIR|s3://bucket] [--json]';
 
@@ -129,9 +130,9 @@ export async function runExport(values: Values, _positionals: string[], io: Io):
         `Case ${t(caseName)}: verified intact and exported to ${t(written.path)}`,
         `  ${plan.objects} objects, ${written.files} files (${formatBytes(written.bytes)}), cut at ledger entry ${plan.head.seq}`,
         `  ${written.sha256Of === 'zip' ? 'zip' : 'SHA256SUMS'} sha256 ${written.sha256}, recorded in ledger entry ${entry.seq} (exported)`,
-        plan.signatures.length > 0 ? `  ${plan.signatures.length} signatures, each with its openssl command in README.txt` : '  unsigned case: README.txt says what that leaves unchecked',
+        plan.signatures.length > 0 ? `  ${counted(plan.signatures.length, 'signature')}, each with its openssl command in README.txt` : '  unsigned case: README.txt says what that leaves unchecked',
       ];
-      if (plan.renamed.length > 0) lines.push(`  ${plan.renamed.length} object(s) with keys unsafe as file names are under renamed/ (renamed-keys.jsonl)`);
+      if (plan.renamed.length > 0) lines.push(`  ${counted(plan.renamed.length, 'object')} with keys unsafe as file names are under renamed/ (renamed-keys.jsonl)`);
       lines.push(`  check it without Amber: ${format === 'zip' ? 'unzip it, then ' : ''}follow README.txt (sha256sum -c SHA256SUMS; sh check-ledger.sh; openssl pkeyutl -verify ...)`);
       io.out(`${lines.join('\n')}\n`);
     }
@@ -145,7 +146,7 @@ export async function runExport(values: Values, _positionals: string[], io: Io):
 function refuse(report: VerifyReport, values: Values, io: Io): number {
   if (values.json) io.out(`${JSON.stringify({ case: report.case, exported: false, verification: report }, null, 2)}\n`);
   else {
-    const lines = [`Case ${t(report.case)}: INTEGRITY FAILURE (${report.failures.length} problem${report.failures.length === 1 ? '' : 's'}): not exported`];
+    const lines = [`Case ${t(report.case)}: INTEGRITY FAILURE (${counted(report.failures.length, 'problem')}): not exported`];
     for (const f of report.failures) {
       const where = f.key ? `${t(f.key)}: ` : f.line ? `ledger line ${f.line}: ` : '';
       lines.push(`  ${f.kind}  ${where}${t(f.reason)}`);

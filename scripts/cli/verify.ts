@@ -82,7 +82,7 @@ function describeTimesAndAnchors(r: VerifyReport): string[] {
   for (const a of r.anchors ?? []) {
     if (!a.ok) continue;
     const signed = a.signedBy ? `signed by ${a.signedBy}` : 'UNSIGNED (the case had no key when it was anchored)';
-    lines.push(`  anchor ${t(a.source)}: entry ${a.seq} of ${a.at ?? '?'} matches the ledger; ${signed}${a.genTime ? `; genTime ${a.genTime}` : ''}`);
+    lines.push(`  anchor ${t(a.source)}: entry ${a.seq} of ${t(a.at ?? '?')} matches the ledger; ${signed}${a.genTime ? `; genTime ${a.genTime}` : ''}`);
   }
   return lines;
 }

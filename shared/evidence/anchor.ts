@@ -164,7 +164,7 @@ export async function checkAnchors(caseName: string, ledgerText: string, entries
     try {
       record = JSON.parse(loaded.text) as AnchorRecord;
       const a = record.anchor;
-      if (a?.format !== ANCHOR_FORMAT || typeof a.case !== 'string' || !Number.isSafeInteger(a.seq) || typeof a.sha256 !== 'string') throw new Error('not an amber anchor');
+      if (a?.format !== ANCHOR_FORMAT || typeof a.case !== 'string' || !Number.isSafeInteger(a.seq) || typeof a.sha256 !== 'string' || typeof a.at !== 'string') throw new Error('not an amber anchor');
     } catch {
       out.push({ source: loaded.source, ok: false, kind: 'anchor-invalid', reason: `${loaded.source} is not an Amber anchor (${ANCHOR_FORMAT} JSON)` });
       continue;

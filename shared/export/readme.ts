@@ -30,7 +30,7 @@ export function renderReadme(f: ReadmeFacts): string {
   p(
     `Evidence export of case ${f.caseName}`,
     '',
-    `Written by ${f.tool} from the custody ledger as it stood at entry ${f.head.seq} (${f.head.at}),`,
+    `Written by ${f.tool} from the custody ledger as it stood at entry ${f.head.seq} (${oneLine(f.head.at)}),`,
     `whose line has SHA-256 ${f.head.sha256}.`,
     'Amber verified the case (every object re-hashed, the ledger chain, checkpoints, manifests and signatures)',
     'immediately before writing this export, and recorded the export in the ledger with its own SHA-256 in an',
@@ -101,8 +101,8 @@ export function renderReadme(f: ReadmeFacts): string {
     const notes = new Set<string>();
     for (const s of f.signatures) {
       if (s.command) p(`   ${s.command}`);
-      else p(`   (${s.signed}: ${s.note})`);
-      notes.add(`${s.algorithm}: ${s.note}`);
+      else p(`   (${oneLine(s.signed)}: ${oneLine(s.note)})`);
+      notes.add(`${oneLine(s.algorithm)}: ${oneLine(s.note)}`);
     }
     p('', ...[...notes].sort().map((n) => `   ${n}`), '');
     p(

@@ -153,5 +153,9 @@ describe('Function: checkAnchors', () => {
     der[der.length - 5] = der[der.length - 5]! ^ 1;
     const bad = [{ source: 'x', text: JSON.stringify({ ...JSON.parse(loaded[0]!.text), timestamp: der.toString('base64') }) }];
     expect((await checkAnchors('C', ledger, entries, bad))[0]).toMatchObject({ ok: false, kind: 'anchor-invalid' });
+    // An anchor whose time is not text (it is printed by verify) is no Amber anchor.
+    const odd = JSON.parse(loaded[0]!.text) as { anchor: Record<string, unknown> };
+    const notText = [{ source: 'y', text: JSON.stringify({ ...odd, anchor: { ...odd.anchor, at: { line: '\nforged' } } }) }];
+    expect((await checkAnchors('C', ledger, entries, notText))[0]).toMatchObject({ ok: false, kind: 'anchor-invalid' });
   });
 });
