@@ -124,13 +124,7 @@ export class DuckDbQueryEngine implements QueryEngine {
       const reader = await this.connection.runAndReadAll(sql, params.map(toDuckDbParam));
       const names = reader.columnNames();
       const rows = reader.getRows();
-      return rows.map((row) => {
-        const out: Record<string, QueryValue> = {};
-        names.forEach((name, i) => {
-          out[name] = toPlain(row[i] ?? null);
-        });
-        return out as T;
-      });
+      return plainRows<T>(names, rows);
     }, sql);
   }
 
@@ -161,13 +155,7 @@ export class DuckDbQueryEngine implements QueryEngine {
           throw toQueryError(cause, sql);
         }
         if (!chunk || chunk.rowCount === 0) return;
-        yield chunk.getRows().map((row) => {
-          const out: Record<string, QueryValue> = {};
-          names.forEach((name, i) => {
-            out[name] = toPlain(row[i] ?? null);
-          });
-          return out as T;
-        });
+        yield plainRows<T>(names, chunk.getRows());
       }
     } finally {
       release();
@@ -282,4 +270,15 @@ export function toPlain(value: DuckDBValue): QueryValue {
   }
   if (value instanceof DuckDBUnionValue) return toPlain(value.value);
   return String(value);
+}
+
+/** DuckDB rows as objects keyed by column name, each value as the QueryEngine contract gives it. */
+function plainRows<T>(names: readonly string[], rows: readonly (readonly DuckDBValue[])[]): T[] {
+  return rows.map((row) => {
+    const out: Record<string, QueryValue> = {};
+    names.forEach((name, i) => {
+      out[name] = toPlain(row[i] ?? null);
+    });
+    return out as T;
+  });
 }

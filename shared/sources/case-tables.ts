@@ -348,7 +348,9 @@ async function loadFromOriginals(options: LoadCaseOptions): Promise<CaseTables> 
       const head = await readHead(v.path);
       const forced = item.source && item.source !== 'cloudtrail' ? sourceById(item.source, logSources) : undefined;
       const sniff = forced ? { shape: undefined } : sniffCloudTrail(head, item.key);
-      const sourceId = sniff.shape ? 'cloudtrail' : (forced ?? detectSource(headText(head), item.key, logSources).source)?.id;
+      // Recognised once: the source of a non-CloudTrail object names its problems and picks its parser.
+      const found = sniff.shape ? undefined : forced ? { source: forced, reason: undefined } : detectSource(headText(head), item.key, logSources);
+      const sourceId = sniff.shape ? 'cloudtrail' : found?.source?.id;
       if (hostile && sniff.shape !== 'digest') {
         for (const violation of scan.violations) recordProblem(sourceId ?? 'unrecognised', { key: item.key, record: violation.record, reason: violation.reason });
         if (scan.moreViolations > 0) problems.push({ key: item.key, reason: `${scan.moreViolations} more record(s) over the input limits` });
@@ -368,8 +370,7 @@ async function loadFromOriginals(options: LoadCaseOptions): Promise<CaseTables> 
         analysed.add(item.key);
         tally('cloudtrail').objects += 1;
       } else if (sniff.shape) await derive(item, await readFile(v.path));
-      else {
-        const found = forced ? { source: forced } : detectSource(headText(head), item.key, logSources);
+      else if (found) {
         if (!found.source) unrecognised.push({ key: item.key, reason: found.reason ?? 'not a format Amber parses yet' });
         else if (hostile) {
           const text = await withinLimits(item, v);

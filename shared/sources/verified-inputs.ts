@@ -18,6 +18,7 @@ import { IntegrityError } from '../errors.ts';
 import { HashingPassThrough, hashStream } from '../evidence/hashing.ts';
 import type { EvidenceItem } from '../evidence/model.ts';
 import { DEFAULT_INPUT_LIMITS, InputScanner, type InputLimits, type ScanOutcome } from './input-scan.ts';
+import { forEachConcurrent } from '../evidence/concurrency.ts';
 
 /** Where the locker keeps an object (a LocalObjectStore, or anything that maps keys to files). */
 export interface LockerPaths {
@@ -68,21 +69,15 @@ export class VerifiedInputs {
     const failures: string[] = [];
     const inputs = new VerifiedInputs(dir, objects, limits);
     try {
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < items.length) {
-          const item = items[next]!;
-          next += 1;
-          const copy = await inputs.copy(store.pathOf(item.key), item);
-          if ('failure' in copy) {
-            failures.push(copy.failure);
-            continue;
-          }
-          const scan = shouldScan(item) ? await scanFile(copy.path, copy.gzip, limits) : undefined;
-          objects.set(item.key, { item, path: copy.path, gzip: copy.gzip, ...(scan ? { scan } : {}) });
+      await forEachConcurrent(items, options.concurrency ?? 4, async (item) => {
+        const copy = await inputs.copy(store.pathOf(item.key), item);
+        if ('failure' in copy) {
+          failures.push(copy.failure);
+          return;
         }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+        const scan = shouldScan(item) ? await scanFile(copy.path, copy.gzip, limits) : undefined;
+        objects.set(item.key, { item, path: copy.path, gzip: copy.gzip, ...(scan ? { scan } : {}) });
+      });
     } catch (error) {
       await inputs.close();
       throw error;
@@ -166,21 +161,15 @@ function mismatch(failures: string[]): IntegrityError {
  */
 export async function checkInPlace(store: LockerPaths, items: readonly EvidenceItem[], concurrency = 4): Promise<void> {
   const failures: string[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next]!;
-      next += 1;
-      try {
-        const { sha256, size } = await hashStream(createReadStream(store.pathOf(item.key)));
-        if (sha256 !== item.sha256 || size !== item.size) failures.push(`${item.key}: altered: sha256 ${sha256} (${size} bytes), the custody record says ${item.sha256} (${item.size} bytes)`);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        failures.push(code === 'ENOENT' ? `${item.key}: missing from the locker (recorded sha256 ${item.sha256}, ${item.size} bytes)` : `${item.key}: cannot be read (${error instanceof Error ? error.message : String(error)})`);
-      }
+  await forEachConcurrent(items, concurrency, async (item) => {
+    try {
+      const { sha256, size } = await hashStream(createReadStream(store.pathOf(item.key)));
+      if (sha256 !== item.sha256 || size !== item.size) failures.push(`${item.key}: altered: sha256 ${sha256} (${size} bytes), the custody record says ${item.sha256} (${item.size} bytes)`);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      failures.push(code === 'ENOENT' ? `${item.key}: missing from the locker (recorded sha256 ${item.sha256}, ${item.size} bytes)` : `${item.key}: cannot be read (${error instanceof Error ? error.message : String(error)})`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  });
   if (failures.length > 0) throw mismatch(failures);
 }
 
