@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { lstat, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../../shared/errors.ts';
 import { CustodyLedger } from '../../../shared/evidence/ledger.ts';
@@ -97,6 +97,8 @@ describe('Export bundle with hostile object keys', () => {
     // Assess
     const files = await tree(out);
     for (const name of files.keys()) expect((await realpath(join(out, name))).startsWith(`${await realpath(out)}/`)).toBe(true);
+    // Nothing climbed out: the bundle's folder is all its parent holds (a `../` key would have left a file beside it).
+    expect(await readdir(dirname(out))).toEqual(['bundle']);
     expect(files.get('evidence/plain/ok.txt')?.toString()).toBe('an ordinary key');
     expect(files.get('evidence/dir')?.toString()).toBe('a file named like a folder');
     const index = files.get('renamed-keys.jsonl')!.toString().trim().split('\n').map((l) => JSON.parse(l) as { key: string; file: string });
