@@ -154,9 +154,9 @@ Example:
   },
   detect: {
     summary: 'run the detection catalogue over a case; every finding cites the evidence object, record and SHA-256',
-    usage: 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--json]',
+    usage: 'amber detect --case C [--locker DIR|s3://B] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--json]',
     options: { case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
-    help: `  --case C          the case to analyse (on the embedded engine: a local locker)
+    help: `  --case C          the case to analyse (embedded engine; an s3:// locker is read through the local cache)
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --suppress FILE   YAML/JSON rules for known automation (user agent, principal, detection, each with a
                     reason): matching findings are listed apart as suppressed; the file's SHA-256 is recorded
@@ -175,9 +175,9 @@ Example:
   },
   timeline: {
     summary: 'one normalised row per event (UTC), as CSV, JSON Lines or Timesketch JSONL',
-    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR]',
+    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR|s3://B]',
     options: { case: { type: 'string' }, format: { type: 'string' }, identity: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption },
-    help: `  --case C          the case (on the embedded engine: a local locker)
+    help: `  --case C          the case (embedded engine; an s3:// locker is read through the local cache)
   --format F        csv (default; safe against spreadsheet formula injection), jsonl, or timesketch
   --identity ID     only one identity's events, across every cloud: an e-mail address / UPN (matched in
                     AWS SSO and federated sessions, Entra, M365, GCP) or an actor as shown (an IAM ARN)
@@ -191,9 +191,9 @@ Example:
   },
   report: {
     summary: 'verify, detect and write a self-contained HTML case report that opens offline',
-    usage: 'amber report --case C [--out FILE] [--suppress FILE] [--locker DIR]',
+    usage: 'amber report --case C [--out FILE] [--suppress FILE] [--locker DIR|s3://B]',
     options: { case: { type: 'string' }, out: { type: 'string' }, suppress: { type: 'string' }, ...signingOption, ...lockerOption },
-    help: `  --case C          the case to report on (on the embedded engine: a local locker)
+    help: `  --case C          the case to report on (embedded engine; an s3:// locker is read through the local cache)
   --out FILE        the HTML file to write (default: ./amber-report-<case>.html)
   --suppress FILE   suppression rules as for detect: suppressed findings get their own section, with the reason
 ${SIGNING_HELP}

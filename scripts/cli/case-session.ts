@@ -1,7 +1,12 @@
 /** A case opened for analysis on the embedded engine: the locker, its ledger (one writer), DuckDB, tables. */
-import { NotImplementedError, UsageError } from '../../shared/errors.ts';
+import { UsageError } from '../../shared/errors.ts';
 import { CustodyLedger } from '../../shared/evidence/ledger.ts';
 import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
+import { CachedLocker } from '../../shared/evidence/read-cache.ts';
+import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import type { AnalysisLocker } from '../../shared/sources/verified-inputs.ts';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Actor } from '../../shared/evidence/model.ts';
 import type { Signer } from '../../shared/ports/signer.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
@@ -19,12 +24,15 @@ import { timelineSql } from '../../shared/timeline/timeline.ts';
 import { DuckDbQueryEngine, type DuckDbQueryEngineOptions } from '../../shared/query/duckdb-engine.ts';
 import { loadCaseTables, type CaseTables } from '../../shared/sources/case-tables.ts';
 import type { InputLimits } from '../../shared/sources/input-scan.ts';
-import type { Io } from './io.ts';
+import { formatBytes, ProgressBar, type Io } from './io.ts';
 import { actorFrom, lockerSpec, openLocker } from './context.ts';
 
 export interface CaseSession {
   readonly caseName: string;
-  readonly store: LocalObjectStore;
+  /** The locker: a local folder, or a remote locker read through the local cache (writes go to the remote). */
+  readonly store: AnalysisLocker;
+  /** The local folder of a local locker (outputs may not be written inside it); undefined for a remote one. */
+  readonly localRoot?: string;
   readonly ledger: CustodyLedger;
   readonly engine: DuckDbQueryEngine;
   readonly tables: CaseTables;
@@ -33,16 +41,34 @@ export interface CaseSession {
   close(): Promise<void>;
 }
 
-/** Opens a case of a local locker for querying (engine options: e.g. a thread count, for tests of determinism). */
+/**
+ * Where a remote locker's objects are cached for analysis: AMBER_CACHE_DIR, else $XDG_CACHE_HOME/amber/objects,
+ * else ~/.cache/amber/objects. Content-addressed by SHA-256, so it can be shared by cases and removed any time.
+ */
+export function cacheDir(io: Io): string {
+  if (io.env.AMBER_CACHE_DIR) return resolve(io.cwd, io.env.AMBER_CACHE_DIR);
+  const base = io.env.XDG_CACHE_HOME ? resolve(io.cwd, io.env.XDG_CACHE_HOME) : join(io.env.HOME ?? homedir(), '.cache');
+  return join(base, 'amber', 'objects');
+}
+
+/**
+ * A locker the embedded engine can analyse: a local one as it is; a remote one (s3://, ...) behind the local
+ * read-through cache, its objects downloaded once and checked against their custody record before any use.
+ */
+export async function analysisLocker(store: ObjectStore, io: Io): Promise<AnalysisLocker> {
+  if (store instanceof LocalObjectStore) return store;
+  const bar = new ProgressBar(io, `fetching from ${store.uri}`);
+  return CachedLocker.open(store, cacheDir(io), {
+    onProgress: (done, total, bytes) => bar.update(done, total, `${done}/${total} objects, ${formatBytes(bytes)} downloaded`),
+  });
+}
+
+/** Opens a case for querying, local or remote (engine options: e.g. a thread count, for tests of determinism). */
 export async function openCaseSession(caseName: string, lockerFlag: string | undefined, io: Io, engineOptions: DuckDbQueryEngineOptions = {}, signer?: Signer): Promise<CaseSession> {
   validateCaseName(caseName);
-  const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
-  if (!(store instanceof LocalObjectStore)) {
-    throw new NotImplementedError(`querying an S3 locker (${store.uri}) on the embedded engine is not built yet`, {
-      hint: 'collect the case into a local locker (--locker DIR) for offline analysis; Athena tables over S3 lockers come with the AWS deployment',
-    });
-  }
-  await assertCaseExists(store, caseName);
+  const opened = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
+  await assertCaseExists(opened, caseName);
+  const store = await analysisLocker(opened, io);
   const release = await store.lock(`case-${caseName}`);
   let engine: DuckDbQueryEngine | undefined;
   try {
@@ -56,26 +82,29 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
     engine = await DuckDbQueryEngine.create({ ...(memoryLimit ? { memoryLimit } : {}), ...engineOptions });
     // Columnar once: the first query of a case writes its rows to derived Parquet; later ones read only that.
     const tables = await loadCaseTables({ store, ledger, engine, actor, limits: inputLimits(io), columnar: true });
-    const opened = engine;
+    const ready = engine;
     return {
       caseName,
       store,
+      ...(store instanceof LocalObjectStore ? { localRoot: store.root } : {}),
       ledger,
-      engine: opened,
+      engine: ready,
       tables,
       actor,
       close: async () => {
         try {
           await ledger.checkpoint();
         } finally {
-          await opened.close();
+          await ready.close();
           await release();
+          if (store instanceof CachedLocker) await store.close();
         }
       },
     };
   } catch (error) {
     await engine?.close();
     await release();
+    if (store instanceof CachedLocker) await store.close();
     throw error;
   }
 }

@@ -65,7 +65,7 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
   try {
     const out = optionalString(values, 'out');
     // Refused before the run is recorded (writeExport checks again at the moment of writing).
-    if (out !== undefined) await safeOutputPath(out, io.cwd, session.store.root);
+    if (out !== undefined) await safeOutputPath(out, io.cwd, session.localRoot);
     const run = await detectInSession(session, suppressions, sigma?.detections ?? []);
     // Every finding, one per line, hashed as written and recorded in the ledger (`exported`).
     const exported = out === undefined ? undefined : await writeExport(session, io, findingsJsonl(run.findings), out, { what: 'findings', format: 'jsonl', findings: run.findings.length });

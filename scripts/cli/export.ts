@@ -9,7 +9,7 @@ import { terminalSafe, type Io } from './io.ts';
 import { safeOutputPath } from './output-path.ts';
 
 /** What an export needs of a session: the ledger to record it in, the actor, and the locker's folder to keep out of. */
-export type ExportTarget = Pick<CaseSession, 'ledger' | 'actor'> & { readonly store: { readonly root?: string } };
+export type ExportTarget = Pick<CaseSession, 'ledger' | 'actor' | 'localRoot'>;
 
 export interface Exported {
   readonly path: string | null;
@@ -25,7 +25,7 @@ export interface Exported {
 export async function writeExport(session: ExportTarget, io: Io, chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, out: string | undefined, detail: Record<string, unknown>): Promise<Exported> {
   const hash = createHash('sha256');
   let bytes = 0;
-  const path = out === undefined ? null : await safeOutputPath(out, io.cwd, session.store.root);
+  const path = out === undefined ? null : await safeOutputPath(out, io.cwd, session.localRoot);
   // O_NOFOLLOW: a link swapped in after the check is refused rather than followed.
   const file = path ? (await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644)).createWriteStream() : undefined;
   for await (const raw of chunks) {

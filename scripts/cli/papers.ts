@@ -65,7 +65,7 @@ export async function issuePaper(kind: PaperKind, values: Values, io: Io, usage:
     const render = RENDER[kind];
     const body = format === 'pdf' ? await render.pdf(input) : render.html(input);
     const latest = manifestsOf(input.entries).at(-1);
-    const exported = await writeExport({ store: root === undefined ? {} : { root }, ledger, actor }, io, [body], out, {
+    const exported = await writeExport({ ...(root === undefined ? {} : { localRoot: root }), ledger, actor }, io, [body], out, {
       what: kind,
       kind,
       format,

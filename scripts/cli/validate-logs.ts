@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode, NotImplementedError, UsageError } from '../../shared/errors.ts';
+import { ExitCode, UsageError } from '../../shared/errors.ts';
 import { CustodyLedger } from '../../shared/evidence/ledger.ts';
-import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
+import { CachedLocker } from '../../shared/evidence/read-cache.ts';
+import { analysisLocker } from './case-session.ts';
 import type { EvidenceItem } from '../../shared/evidence/model.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
@@ -54,9 +55,10 @@ export async function runValidateLogs(values: Values, _positionals: string[], io
     publicKeys.push(...(bytes.subarray(0, 1).toString() === '{' ? publicKeysFromListPublicKeys(bytes, file) : [{ value: bytes }]));
   }
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);
-  const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: false });
-  if (!(store instanceof LocalObjectStore)) throw new NotImplementedError('validate-logs on an S3 locker is not built yet', { hint: 'collect the case into a local locker (--locker DIR)' });
-  await assertCaseExists(store, caseName);
+  const opened = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: false });
+  await assertCaseExists(opened, caseName);
+  // A remote locker is read through the local cache: every object still checked against its custody record.
+  const store = await analysisLocker(opened, io);
   const release = await store.lock(`case-${caseName}`);
   try {
     // Its result goes into the ledger: never on top of entries no checkpoint or interrupted run accounts for.
@@ -72,6 +74,7 @@ export async function runValidateLogs(values: Values, _positionals: string[], io
     }
   } finally {
     await release();
+    if (store instanceof CachedLocker) await store.close();
   }
 
   async function validate(ledger: CustodyLedger, inputs: VerifiedInputs, items: readonly EvidenceItem[]): Promise<number> {

@@ -14,7 +14,6 @@ import { open as openFile, readFile, rename } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { isAmberError } from '../errors.ts';
 import type { CustodyLedger } from '../evidence/ledger.ts';
-import type { LocalObjectStore } from '../evidence/local-object-store.ts';
 import type { Actor, EvidenceItem } from '../evidence/model.ts';
 import type { PutResult } from '../ports/object-store.ts';
 import { amberPrefix } from '../evidence/names.ts';
@@ -30,7 +29,7 @@ import { headText, RECOGNITION_BYTES } from './recognise.ts';
 import type { LogSource } from './log-source.ts';
 import { detectSource, LOG_SOURCES, sourceById } from './registry.ts';
 import { loadSourceTable, sourceRowLine, sourceRowProblem } from './source-table.ts';
-import { checkInPlace, scanFile, VerifiedInputs, type VerifiedObject } from './verified-inputs.ts';
+import { checkInPlace, scanFile, VerifiedInputs, type AnalysisLocker, type VerifiedObject } from './verified-inputs.ts';
 import { extractZip, isZip } from './zip-members.ts';
 
 /** A record or file Amber could not turn into events; the object stays preserved and hashed. */
@@ -99,7 +98,7 @@ export interface CaseTables {
 }
 
 export interface LoadCaseOptions {
-  readonly store: LocalObjectStore;
+  readonly store: AnalysisLocker;
   readonly ledger: CustodyLedger;
   readonly engine: DuckDbQueryEngine;
   readonly actor: Actor;

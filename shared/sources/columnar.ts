@@ -32,14 +32,13 @@ import { canonicalJson } from '../evidence/canonical-json.ts';
 import { itemId } from '../evidence/collect.ts';
 import { sha256Hex } from '../evidence/hashing.ts';
 import type { CustodyLedger } from '../evidence/ledger.ts';
-import type { LocalObjectStore } from '../evidence/local-object-store.ts';
 import type { Actor, EvidenceItem, LedgerEntry } from '../evidence/model.ts';
 import { amberPrefix } from '../evidence/names.ts';
 import type { DuckDbQueryEngine } from '../query/duckdb-engine.ts';
 import type { CaseCoverage, CaseTables, ParseProblem } from './case-tables.ts';
 import type { InputLimits } from './input-scan.ts';
 import type { LogSource } from './log-source.ts';
-import { VerifiedInputs } from './verified-inputs.ts';
+import { VerifiedInputs, type AnalysisLocker } from './verified-inputs.ts';
 
 /** Version of the layout and summary; a set of another version is never reused. */
 export const COLUMNAR_FORMAT = 1;
@@ -98,7 +97,7 @@ function dayExpression(column: string): string {
 }
 
 export interface MaterialiseOptions {
-  readonly store: LocalObjectStore;
+  readonly store: AnalysisLocker;
   readonly ledger: CustodyLedger;
   readonly engine: DuckDbQueryEngine;
   readonly actor: Actor;
@@ -204,7 +203,7 @@ export async function materialiseColumnar(options: MaterialiseOptions): Promise<
  * 34-39 s with tables (the load itself cost 10-14 s), at about 0.8 GB peak RSS against 1.3 GB (bench, 2 cores);
  * each query reads only the columns it names.
  */
-export async function openColumnarSet(store: LocalObjectStore, engine: DuckDbQueryEngine, entry: LedgerEntry, identity: string): Promise<CaseTables> {
+export async function openColumnarSet(store: AnalysisLocker, engine: DuckDbQueryEngine, entry: LedgerEntry, identity: string): Promise<CaseTables> {
   const items = entry.items ?? [];
   const inputs = await VerifiedInputs.open(store, items, { scan: () => false });
   let handedOver = false;

@@ -17,13 +17,22 @@ import { createGunzip } from 'node:zlib';
 import { IntegrityError } from '../errors.ts';
 import { HashingPassThrough, hashStream } from '../evidence/hashing.ts';
 import type { EvidenceItem } from '../evidence/model.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import { DEFAULT_INPUT_LIMITS, InputScanner, type InputLimits, type ScanOutcome } from './input-scan.ts';
 import { forEachConcurrent } from '../evidence/concurrency.ts';
 
-/** Where the locker keeps an object (a LocalObjectStore, or anything that maps keys to files). */
+/**
+ * Where the locker keeps an object as a local file: a LocalObjectStore, or a remote locker behind a read-through
+ * cache (CachedLocker), which `fetch`es the items first. `fetch` never throws for one object: the integrity
+ * check that follows names every missing or altered one.
+ */
 export interface LockerPaths {
   pathOf(key: string): string;
+  fetch?(items: readonly EvidenceItem[]): Promise<unknown>;
 }
+
+/** A locker an analysis can read from and record into: the ObjectStore port plus local files to read. */
+export type AnalysisLocker = ObjectStore & LockerPaths;
 
 /** One verified object: its private copy and what the limit scan found. */
 export interface VerifiedObject {
@@ -69,6 +78,7 @@ export class VerifiedInputs {
     const failures: string[] = [];
     const inputs = new VerifiedInputs(dir, objects, limits);
     try {
+      await store.fetch?.(items);
       await forEachConcurrent(items, options.concurrency ?? 4, async (item) => {
         const copy = await inputs.copy(store.pathOf(item.key), item);
         if ('failure' in copy) {
@@ -161,6 +171,7 @@ function mismatch(failures: string[]): IntegrityError {
  */
 export async function checkInPlace(store: LockerPaths, items: readonly EvidenceItem[], concurrency = 4): Promise<void> {
   const failures: string[] = [];
+  await store.fetch?.(items);
   await forEachConcurrent(items, concurrency, async (item) => {
     try {
       const { sha256, size } = await hashStream(createReadStream(store.pathOf(item.key)));
