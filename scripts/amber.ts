@@ -57,6 +57,7 @@ const COMMANDS: Record<string, Command> = {
       region: { type: 'string', multiple: true },
       'all-regions': { type: 'boolean' },
       insights: { type: 'boolean' },
+      'all-versions': { type: 'boolean' },
       ...signingOption,
       ...lockerOption,
       ...jsonOption,
@@ -70,7 +71,9 @@ const COMMANDS: Record<string, Command> = {
   --region R        api: sources: a region to read (repeat; default: AWS_REGION or the profile's region)
   --all-regions     api: sources: every region enabled for the account (ec2:DescribeRegions)
   --insights        api:aws-cloudtrail: Insights events instead of management events
-  --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
+  --locker L        evidence locker: a folder, s3://bucket or azblob://account/container[/prefix] (default:
+                    $AMBER_LOCKER, else ./evidence); azblob:// signs in with AZURE_STORAGE_CONNECTION_STRING, else Entra ID
+  --all-versions    azblob:// sources: every blob version (earlier ones kept under _versions/<version id>/)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
                     is not wanted: cloudtrail or a registered source id (an unknown id lists them)

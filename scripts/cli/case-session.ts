@@ -38,7 +38,7 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
   validateCaseName(caseName);
   const store = await openLocker(lockerSpec(lockerFlag, io), io, { create: false });
   if (!(store instanceof LocalObjectStore)) {
-    throw new NotImplementedError(`querying an S3 locker (${store.uri}) on the embedded engine is not built yet`, {
+    throw new NotImplementedError(`querying a cloud locker (${store.uri}) on the embedded engine is not built yet`, {
       hint: 'collect the case into a local locker (--locker DIR) for offline analysis; Athena tables over S3 lockers come with the AWS deployment',
     });
   }
