@@ -25,6 +25,11 @@ export function lockerSpec(flag: string | undefined, io: Io): string {
   return flag ?? io.env.AMBER_LOCKER ?? resolve(io.cwd, DEFAULT_LOCKER);
 }
 
+/** True for a locker or anchor destination in a cloud store (s3://, azblob://) rather than a local path. */
+export function isCloudStoreUri(spec: string): boolean {
+  return spec.startsWith('s3://') || spec.startsWith('azblob://');
+}
+
 /** Opens the locker named by `spec` (a folder, s3://bucket[/prefix] or azblob://account/container[/prefix]). */
 export async function openLocker(spec: string, io: Io, options: { create: boolean }): Promise<ObjectStore> {
   if (spec.startsWith('s3://')) {

@@ -281,6 +281,37 @@ describe.skipIf(!connection)('Azure Blob integration (Azurite)', () => {
       expect(broken.stdout + broken.stderr).toContain('cases/az/audit.jsonl');
     });
 
+    it('a signed case on an azblob:// locker: note, anchor into another container, verify --anchor, export, then accept a tampered blob', async () => {
+      const container = await newContainer('signed');
+      const anchors = await newContainer('anchors');
+      const locker = `azblob://${ACCOUNT}/${container}`;
+      const cwd = await tempDir('amber-it-azsigned-');
+      await writeFile(join(cwd, 'audit.jsonl'), '{"eventName":"StopLogging"}\n');
+      const env = cliEnv();
+      expect((await runCli(['keys', 'init', '--out', join(cwd, 'case.key')], { cwd, env })).code).toBe(0);
+      const signing = ['--signing-key', join(cwd, 'case.key')];
+      expect((await runCli(['collect', '--case', 'sig', '--from', 'audit.jsonl', '--locker', locker, ...signing], { cwd, env })).code).toBe(0);
+
+      const noted = await runCli(['note', '--case', 'sig', '--kind', 'remark', '--text', 'collected from the tenant export', '--locker', locker, ...signing], { cwd, env });
+      const anchored = await runCli(['anchor', '--case', 'sig', '--to', `azblob://${ACCOUNT}/${anchors}/heads`, '--locker', locker, ...signing, '--json'], { cwd, env });
+      const verified = await runCli(['verify', '--case', 'sig', '--locker', locker, '--anchor', `azblob://${ACCOUNT}/${anchors}/heads`, '--json'], { cwd, env });
+      const exported = await runCli(['export', '--case', 'sig', '--out', join(cwd, 'bundle'), '--locker', locker, ...signing], { cwd, env });
+
+      expect(noted.code, noted.stderr).toBe(0);
+      expect(anchored.code, anchored.stderr).toBe(0);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(JSON.parse(verified.stdout).anchors).toEqual([expect.objectContaining({ ok: true })]);
+      expect(exported.code, exported.stderr).toBe(0);
+
+      await service().getContainerClient(container).getBlockBlobClient('cases/sig/audit.jsonl').upload('{}\n', 3);
+      expect((await runCli(['verify', '--case', 'sig', '--locker', locker], { cwd, env })).code).toBe(3);
+      const accepted = await runCli(['accept', '--case', 'sig', '--reason', 'overwrite reproduced in a test', '--locker', locker, ...signing], { cwd, env });
+      expect(accepted.code, accepted.stderr).toBe(0);
+      const after = await runCli(['verify', '--case', 'sig', '--locker', locker, '--json'], { cwd, env });
+      expect(after.code, after.stderr).toBe(0);
+      expect(after.stdout).toContain('cases/sig/audit.jsonl');
+    });
+
     it('collect --from azblob:// preserves the blobs under their names', async () => {
       const source = await newContainer('clisrc');
       await service().getContainerClient(source).getBlockBlobClient('logs/2026/03/01/signin.json').upload('{"x":1}\n', 8);

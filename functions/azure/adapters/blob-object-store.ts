@@ -67,6 +67,11 @@ interface Hashed {
   readonly sha256: string;
 }
 
+interface Committed extends Hashed {
+  /** The version the commit created, when the account has blob versioning. */
+  readonly versionId: string | undefined;
+}
+
 /** Azure Blob Storage as Amber's write-once evidence store. */
 export class BlobObjectStore implements ObjectStore {
   readonly uri: string;
@@ -122,7 +127,7 @@ export class BlobObjectStore implements ObjectStore {
       return this.settleExisting(key, name, existing, await hashBody(body, options.onProgress));
     }
     const retainUntil = this.retention(caps, options.retainUntil);
-    let stored: Hashed;
+    let stored: Committed;
     try {
       stored = await this.stageAndCommit(name, body, options, retainUntil);
     } catch (err) {
@@ -135,7 +140,14 @@ export class BlobObjectStore implements ObjectStore {
       }
       throw toBlobStoreError(err, 'upload', this.target(name));
     }
-    return { key, size: stored.size, sha256: stored.sha256, created: true, retainUntil: retainUntil?.toISOString() };
+    return {
+      key,
+      size: stored.size,
+      sha256: stored.sha256,
+      created: true,
+      ...(stored.versionId === undefined ? {} : { versionId: stored.versionId }),
+      ...(retainUntil === undefined ? {} : { retainUntil: retainUntil.toISOString() }),
+    };
   }
 
   async get(key: string, versionId?: string): Promise<Readable> {
@@ -269,7 +281,7 @@ export class BlobObjectStore implements ObjectStore {
   // --- writing ---
 
   /** Stages the body in blocks while hashing it, then commits them once, only if the key is still free. */
-  private async stageAndCommit(name: string, body: Readable | Uint8Array, options: PutOptions, retainUntil: Date | undefined): Promise<Hashed> {
+  private async stageAndCommit(name: string, body: Readable | Uint8Array, options: PutOptions, retainUntil: Date | undefined): Promise<Committed> {
     const blob = this.container.getBlockBlobClient(name);
     const hash = createHash('sha256');
     // A nonce per put: two writers staging under one name never commit each other's blocks.
@@ -317,18 +329,19 @@ export class BlobObjectStore implements ObjectStore {
     }
     if (bufferedSize > 0) await stage(Buffer.concat(buffered));
     const incoming = { size, sha256: hash.digest('hex') };
+    let versionId: string | undefined;
     try {
-      await blob.commitBlockList(ids, {
+      ({ versionId } = await blob.commitBlockList(ids, {
         conditions: { ifNoneMatch: '*' },
         blobHTTPHeaders: { blobContentType: options.mediaType ?? 'application/octet-stream' },
         metadata: { [SHA256_METADATA]: incoming.sha256 },
         ...(retainUntil === undefined ? {} : { immutabilityPolicy: { expiriesOn: retainUntil, policyMode: 'Locked' as const } }),
-      });
+      }));
     } catch (err) {
       if (isConflict(err)) throw new LostRace(incoming, err);
       throw err;
     }
-    return incoming;
+    return { ...incoming, versionId };
   }
 
   /** Compares incoming bytes with what the key holds: same → created false; other → WriteOnceViolationError. */

@@ -100,7 +100,7 @@ describe('Class: BlobObjectStore', () => {
 
       const put = await store.putImmutable(KEY, Buffer.from('evidence'), { retainUntil: until, mediaType: 'application/json' });
 
-      expect(put).toMatchObject({ created: true, sha256: sha256Hex('evidence'), size: 8, retainUntil: until.toISOString() });
+      expect(put).toMatchObject({ created: true, sha256: sha256Hex('evidence'), size: 8, retainUntil: until.toISOString(), versionId: '2026-03-01T00:00:01.0000000Z' });
       const headers = captured.commit!.headers;
       expect(headers['x-ms-immutability-policy-until-date']).toBe(until.toUTCString());
       expect(headers['x-ms-immutability-policy-mode']).toBe('Locked');
