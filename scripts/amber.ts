@@ -64,7 +64,8 @@ const COMMANDS: Record<string, Command> = {
     },
     positionals: true,
     help: `  --case C          case name: letters, digits, ".", "_", "-" (e.g. INC-2026-001)
-  --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, or api:aws-cloudtrail
+  --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, azblob://account/container/prefix,
+                    or api:aws-cloudtrail
                     (CloudTrail event history via LookupEvents, every page kept as received); repeat or list several
   --since T --until T  api: sources only, required: the window, ISO-8601 with a zone; --until at least 15
                     minutes ago (an open window's pages change between runs), within the 90 days event history keeps

@@ -296,12 +296,16 @@ describe.skipIf(!connection)('Azure Blob integration (Azurite)', () => {
       const anchored = await runCli(['anchor', '--case', 'sig', '--to', `azblob://${ACCOUNT}/${anchors}/heads`, '--locker', locker, ...signing, '--json'], { cwd, env });
       const verified = await runCli(['verify', '--case', 'sig', '--locker', locker, '--anchor', `azblob://${ACCOUNT}/${anchors}/heads`, '--json'], { cwd, env });
       const exported = await runCli(['export', '--case', 'sig', '--out', join(cwd, 'bundle'), '--locker', locker, ...signing], { cwd, env });
+      const certificate = await runCli(['certificate', '--case', 'sig', '--out', join(cwd, 'certificate.html'), '--locker', locker, ...signing], { cwd, env });
+      const recovered = await runCli(['recover', '--case', 'sig', '--locker', locker, ...signing], { cwd, env });
 
       expect(noted.code, noted.stderr).toBe(0);
       expect(anchored.code, anchored.stderr).toBe(0);
       expect(verified.code, verified.stderr).toBe(0);
       expect(JSON.parse(verified.stdout).anchors).toEqual([expect.objectContaining({ ok: true })]);
       expect(exported.code, exported.stderr).toBe(0);
+      expect(certificate.code, certificate.stderr).toBe(0);
+      expect(recovered.code, recovered.stderr).toBe(0);
 
       await service().getContainerClient(container).getBlockBlobClient('cases/sig/audit.jsonl').upload('{}\n', 3);
       expect((await runCli(['verify', '--case', 'sig', '--locker', locker], { cwd, env })).code).toBe(3);

@@ -13,6 +13,8 @@ import { BlobObjectStore, BLOCK_SIZE } from '../../../functions/azure/adapters/b
 import { BlobEvidenceSource } from '../../../functions/azure/adapters/blob-source.ts';
 import { blobServiceFromEnv, parseAzblobUri } from '../../../functions/azure/adapters/blob-client.ts';
 import { InvalidInputError, StoreError } from '../../../shared/errors.ts';
+import { runCli } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const ACCOUNT = 'amberevidence';
 const HOST = `https://${ACCOUNT}.blob.core.windows.net`;
@@ -285,5 +287,18 @@ describe('Function: parseAzblobUri / blobServiceFromEnv', () => {
     const client = await blobServiceFromEnv(ACCOUNT, { AMBER_AZURE_BLOB_URL: 'https://{account}.blob.core.usgovcloudapi.net' });
     expect(client.url).toBe(`https://${ACCOUNT}.blob.core.usgovcloudapi.net/`);
     expect(client.credential.constructor.name).toBe('DefaultAzureCredential');
+  });
+});
+
+describe('CLI: azblob:// flags', () => {
+  it('refuses --all-versions without an azblob:// source, and a malformed azblob:// locker, with exit 2 and the expected form', async () => {
+    const cwd = await tempDir('amber-azflags-');
+    const versions = await runCli(['collect', '--case', 'c', '--from', 'logs', '--all-versions'], { cwd });
+    const locker = await runCli(['cases', '--locker', 'azblob://Evidence/x'], { cwd });
+
+    expect(versions.code).toBe(2);
+    expect(versions.stderr).toContain('--all-versions applies only to azblob:// sources');
+    expect(locker.code).toBe(2);
+    expect(locker.stderr).toContain('azblob://account/container');
   });
 });
