@@ -330,6 +330,22 @@ describe.skipIf(!connection)('Azure Blob integration (Azurite)', () => {
       expect(verified.items).toEqual([expect.objectContaining({ key: 'cases/from-az/logs/2026/03/01/signin.json', storedSha256: sha256Hex('{"x":1}\n') })]);
     });
 
+    it('collect --all-versions on an account without versioning (Azurite) collects the current blobs, nothing twice', async () => {
+      const source = await newContainer('clivers');
+      const blob = service().getContainerClient(source).getBlockBlobClient('logs/a.json');
+      await blob.upload('v1\n', 3);
+      await blob.upload('v2\n', 3);
+      const cwd = await tempDir('amber-it-azvers-');
+      const env = cliEnv();
+
+      const run = await runCli(['collect', '--case', 'vers', '--from', `azblob://${ACCOUNT}/${source}/logs/`, '--all-versions', '--json'], { cwd, env });
+
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ items: 1, created: 1, failures: [] });
+      const verified = JSON.parse((await runCli(['verify', '--case', 'vers', '--json'], { cwd, env })).stdout);
+      expect(verified.items).toEqual([expect.objectContaining({ key: 'cases/vers/logs/a.json', storedSha256: sha256Hex('v2\n') })]);
+    });
+
     it('detect on an azblob:// locker refuses with a clear "not built yet" (the embedded engine reads local lockers only)', async () => {
       const container = await newContainer('detect');
       const locker = `azblob://${ACCOUNT}/${container}`;

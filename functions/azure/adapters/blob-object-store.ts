@@ -30,8 +30,12 @@ const MiB = 1024 * 1024;
 /** Block size staged at once: one block in memory at a time; 50,000 blocks allow objects up to 390 GiB. */
 export const BLOCK_SIZE = 8 * MiB;
 const MAX_BLOCKS = 50_000;
-/** Largest single append block (the limit of API versions before 2022-11-02; larger ledger writes are refused). */
-export const MAX_APPEND = 4 * MiB;
+/**
+ * Largest single append block: 100 MiB from service version 2022-11-02 on (this SDK sends a later one). A
+ * ledger flush is at most a few hundred entries, far below; a larger write is refused, never split, because
+ * a split append could be torn by a crash between its blocks.
+ */
+export const MAX_APPEND = 100 * MiB;
 /** Metadata name holding Amber's hex SHA-256 (metadata names must be C# identifiers: no hyphen). */
 export const SHA256_METADATA = 'amber_sha256';
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
