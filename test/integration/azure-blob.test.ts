@@ -103,6 +103,19 @@ describe.skipIf(!connection)('Azure Blob integration (Azurite)', () => {
       expect((await readAll(await store.get(KEY))).toString()).toBe('original');
     });
 
+    it('a body that fails while being read leaves nothing under the key, and the body\'s own error is reported', async () => {
+      const { store } = await newStore('torn');
+      async function* failing() {
+        yield randomBytes(9 * 1024 * 1024); // past one block: something was staged before the failure
+        throw new Error('disk read error at byte 9437184');
+      }
+
+      await expect(store.putImmutable(KEY, Readable.from(failing()))).rejects.toThrow('disk read error at byte 9437184');
+
+      await expect(store.get(KEY)).rejects.toBeInstanceOf(ObjectNotFoundError);
+      expect(await store.putImmutable(KEY, Buffer.from('retried'))).toMatchObject({ created: true, sha256: sha256Hex('retried') });
+    });
+
     it('stores an empty object (no block at all) with the hash of nothing', async () => {
       const { store } = await newStore('empty');
       const put = await store.putImmutable('cases/c1/empty.log', Buffer.alloc(0));
