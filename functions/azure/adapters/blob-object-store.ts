@@ -306,30 +306,37 @@ export class BlobObjectStore implements ObjectStore {
     let bufferedSize = 0;
     const chunks: AsyncIterable<unknown> | Iterable<unknown> = body instanceof Uint8Array ? [body] : body;
     const iterator = (chunks as AsyncIterable<unknown>)[Symbol.asyncIterator]?.() ?? toAsync(chunks as Iterable<unknown>);
-    for (;;) {
-      let next: IteratorResult<unknown>;
-      try {
-        next = await iterator.next();
-      } catch (err) {
-        throw new BodyFailed(err);
+    let finished = false;
+    try {
+      for (;;) {
+        let next: IteratorResult<unknown>;
+        try {
+          next = await iterator.next();
+        } catch (err) {
+          throw new BodyFailed(err);
+        }
+        if (next.done) break;
+        let chunk = toBuffer(next.value);
+        hash.update(chunk);
+        size += chunk.byteLength;
+        options.onProgress?.(chunk.byteLength);
+        while (bufferedSize + chunk.byteLength >= BLOCK_SIZE) {
+          const take = BLOCK_SIZE - bufferedSize;
+          buffered.push(chunk.subarray(0, take));
+          chunk = chunk.subarray(take);
+          await stage(Buffer.concat(buffered));
+          buffered = [];
+          bufferedSize = 0;
+        }
+        if (chunk.byteLength > 0) {
+          buffered.push(chunk);
+          bufferedSize += chunk.byteLength;
+        }
       }
-      if (next.done) break;
-      let chunk = toBuffer(next.value);
-      hash.update(chunk);
-      size += chunk.byteLength;
-      options.onProgress?.(chunk.byteLength);
-      while (bufferedSize + chunk.byteLength >= BLOCK_SIZE) {
-        const take = BLOCK_SIZE - bufferedSize;
-        buffered.push(chunk.subarray(0, take));
-        chunk = chunk.subarray(take);
-        await stage(Buffer.concat(buffered));
-        buffered = [];
-        bufferedSize = 0;
-      }
-      if (chunk.byteLength > 0) {
-        buffered.push(chunk);
-        bufferedSize += chunk.byteLength;
-      }
+      finished = true;
+    } finally {
+      // A failed stage leaves the body half read: close it so its file or socket is released.
+      if (!finished) await iterator.return?.().catch(() => undefined);
     }
     if (bufferedSize > 0) await stage(Buffer.concat(buffered));
     const incoming = { size, sha256: hash.digest('hex') };
