@@ -57,20 +57,24 @@ const COMMANDS: Record<string, Command> = {
       region: { type: 'string', multiple: true },
       'all-regions': { type: 'boolean' },
       insights: { type: 'boolean' },
+      'all-versions': { type: 'boolean' },
       ...signingOption,
       ...lockerOption,
       ...jsonOption,
     },
     positionals: true,
     help: `  --case C          case name: letters, digits, ".", "_", "-" (e.g. INC-2026-001)
-  --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, or api:aws-cloudtrail
+  --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, azblob://account/container/prefix,
+                    or api:aws-cloudtrail
                     (CloudTrail event history via LookupEvents, every page kept as received); repeat or list several
   --since T --until T  api: sources only, required: the window, ISO-8601 with a zone; --until at least 15
                     minutes ago (an open window's pages change between runs), within the 90 days event history keeps
   --region R        api: sources: a region to read (repeat; default: AWS_REGION or the profile's region)
   --all-regions     api: sources: every region enabled for the account (ec2:DescribeRegions)
   --insights        api:aws-cloudtrail: Insights events instead of management events
-  --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
+  --locker L        evidence locker: a folder, s3://bucket or azblob://account/container[/prefix] (default:
+                    $AMBER_LOCKER, else ./evidence); azblob:// signs in with AZURE_STORAGE_CONNECTION_STRING, else Entra ID
+  --all-versions    azblob:// sources: every blob version (earlier ones kept under _versions/<version id>/)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
                     is not wanted: cloudtrail or a registered source id (an unknown id lists them)

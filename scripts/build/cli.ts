@@ -9,7 +9,8 @@
  * Options, and why:
  * - Packages are bundled except native and heavy ones, which load from node_modules when a command needs
  *   them: DuckDB (a native addon), the AWS SDK and Smithy (loaded only for s3:// lockers and sources, and
- *   `preserve`), the CDK libraries (the CLI does not use them), tsx and esbuild.
+ *   `preserve`), the Azure SDK (only for azblob:// ones), the CDK libraries (the CLI does not use them), tsx and
+ *   esbuild.
  * - `splitting`: each command's `import()` becomes its own chunk, so `amber --help` parses only the table.
  * - Assets stay where they are in the package: each source file's `import.meta.url` is rewritten to the URL
  *   that file has in the package, computed from the bundle's own location (in shared/detections/catalogue.ts:
@@ -30,7 +31,7 @@ const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI_DIST = join(ROOT, 'dist', 'cli');
 
 /** Packages loaded from node_modules at run time rather than bundled (see the file comment). */
-export const CLI_EXTERNAL = ['@duckdb/*', '@aws-sdk/*', '@smithy/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'tsx', 'tsx/*', 'esbuild'];
+export const CLI_EXTERNAL = ['@duckdb/*', '@aws-sdk/*', '@smithy/*', '@azure/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'tsx', 'tsx/*', 'esbuild'];
 
 /** Rewrites `import.meta.url` in the package's own sources to the URL the source file has in the package. */
 export function sourceUrlPlugin(outDir: string): Plugin {

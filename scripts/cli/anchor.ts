@@ -7,7 +7,7 @@ import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import type { Values } from '../amber.ts';
 import { checkOutFolder, optionalString, requireString } from './args.ts';
-import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
+import { actorFrom, isCloudStoreUri, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { t, type Io } from './io.ts';
 import { safeOutputPath } from './output-path.ts';
 
@@ -19,7 +19,7 @@ export async function runAnchor(values: Values, _positionals: string[], io: Io):
   const to = requireString(values, 'to', USAGE);
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   const locker = lockerSpec(optionalString(values, 'locker'), io);
-  const write = to.startsWith('s3://') ? await s3Writer(to, io) : await fileWriter(to, io, locker);
+  const write = isCloudStoreUri(to) ? await s3Writer(to, io) : await fileWriter(to, io, locker);
   const store = await openLocker(locker, io, { create: false });
   await assertCaseExists(store, caseName);
   const result = await anchorCase({ store, caseName, actor: actorFrom(io), write, ...(signer ? { signer } : {}) });
@@ -42,7 +42,7 @@ export async function runAnchor(values: Values, _positionals: string[], io: Io):
 
 /** A local anchor file: one JSON line appended per anchor (O_APPEND), never rewritten, never inside the locker. */
 async function fileWriter(to: string, io: Io, locker: string): Promise<(record: AnchorRecord) => Promise<{ destination: string }>> {
-  const root = locker.startsWith('s3://') ? undefined : resolve(io.cwd, locker);
+  const root = isCloudStoreUri(locker) ? undefined : resolve(io.cwd, locker);
   checkOutFolder(to, io.cwd);
   const path = await safeOutputPath(to, io.cwd, root);
   if (root && (path === root || path.startsWith(root + sep))) {
@@ -78,7 +78,7 @@ export async function loadAnchors(specs: readonly string[], caseName: string, io
   const all: LoadedAnchor[] = [];
   for (const spec of specs) {
     let found: LoadedAnchor[];
-    if (spec.startsWith('s3://')) {
+    if (isCloudStoreUri(spec)) {
       found = await loadAnchorsFromStore(await openLocker(spec, io, { create: false }), caseName);
     } else {
       const path = resolve(io.cwd, spec);

@@ -10,7 +10,7 @@ import { optionalString, positiveInt, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker, openSource, signerFrom } from './context.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
-const USAGE = 'amber collect --case C --from PATH|s3://bucket/prefix [...] [--locker DIR|s3://bucket] [--json]';
+const USAGE = 'amber collect --case C --from PATH|s3://bucket/prefix|azblob://account/container/prefix [...] [--locker DIR|s3://bucket|azblob://account/container] [--json]';
 const DAY_MS = 86_400_000;
 
 /** Runs `amber collect`. */
@@ -22,6 +22,10 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   const source = optionalString(values, 'source');
   if (source !== undefined && source !== 'cloudtrail') sourceById(source); // fails fast, listing the valid ids
   const api = apiFlags(values, specs);
+  const allVersions = values['all-versions'] === true;
+  if (allVersions && !specs.some((s) => s.startsWith('azblob://'))) {
+    throw new UsageError('--all-versions applies only to azblob:// sources', { hint: 'add --from azblob://account/container/prefix, or drop the flag' });
+  }
   // Read before anything else: a wrong or unreadable key fails before a source is opened.
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   // Opened once, on first need: an api: source resumes from the pages already in the locker.
@@ -29,7 +33,7 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   const openStore = (): Promise<ObjectStore> => (opening ??= openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true }));
   // Every source is checked before anything is stored: a typo fails fast instead of half-collecting.
   const sources = [];
-  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, openStore, caseName }));
+  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, openStore, caseName }, { allVersions }));
   const store = await openStore();
   const progress = new ProgressBar(io, 'collecting');
   const summary = await collectEvidence({

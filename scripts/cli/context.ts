@@ -25,20 +25,29 @@ export function lockerSpec(flag: string | undefined, io: Io): string {
   return flag ?? io.env.AMBER_LOCKER ?? resolve(io.cwd, DEFAULT_LOCKER);
 }
 
-/** Opens the locker named by `spec` (a folder or s3://bucket[/prefix]). */
+/** True for a locker or anchor destination in a cloud store (s3://, azblob://) rather than a local path. */
+export function isCloudStoreUri(spec: string): boolean {
+  return spec.startsWith('s3://') || spec.startsWith('azblob://');
+}
+
+/** Opens the locker named by `spec` (a folder, s3://bucket[/prefix] or azblob://account/container[/prefix]). */
 export async function openLocker(spec: string, io: Io, options: { create: boolean }): Promise<ObjectStore> {
   if (spec.startsWith('s3://')) {
     const { openS3Locker } = await import('./aws.ts');
     return openS3Locker(spec, io);
   }
+  if (spec.startsWith('azblob://')) {
+    const { openBlobLocker } = await import('./azure-blob.ts');
+    return openBlobLocker(spec, io);
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw new InvalidInputError(`unsupported locker ${JSON.stringify(spec)}`, { hint: 'use a folder path or s3://bucket' });
+    throw new InvalidInputError(`unsupported locker ${JSON.stringify(spec)}`, { hint: 'use a folder path, s3://bucket or azblob://account/container' });
   }
   return LocalObjectStore.open(resolve(io.cwd, spec), options);
 }
 
-/** Opens a source (a file, a folder, s3://bucket/prefix, or an api: source given its window). */
-export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): Promise<EvidenceSource> {
+/** Opens a source (a file, a folder, s3://bucket/prefix, azblob://account/container/prefix, or an api: source given its window). */
+export async function openSource(spec: string, io: Io, api?: ApiSourceOptions, options: { allVersions?: boolean } = {}): Promise<EvidenceSource> {
   if (spec.startsWith('api:')) {
     if (!api) throw new InvalidInputError(`${spec} cannot be collected here`, { hint: 'use amber collect --from api:aws-cloudtrail --since T --until T' });
     const { openApiSource } = await import('./cloudtrail-api.ts');
@@ -47,6 +56,10 @@ export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): 
   if (spec.startsWith('s3://')) {
     const { openS3Source } = await import('./aws.ts');
     return openS3Source(spec, io);
+  }
+  if (spec.startsWith('azblob://')) {
+    const { openBlobSource } = await import('./azure-blob.ts');
+    return openBlobSource(spec, io, options.allVersions === true);
   }
   return LocalEvidenceSource.open(spec, io.cwd);
 }

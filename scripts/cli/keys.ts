@@ -5,7 +5,7 @@ import { InvalidInputError, UsageError } from '../../shared/errors.ts';
 import { Ed25519KeySigner } from '../../shared/evidence/key-file-signer.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
-import { lockerSpec } from './context.ts';
+import { isCloudStoreUri, lockerSpec } from './context.ts';
 import { t, type Io } from './io.ts';
 import { safeOutputPath } from './output-path.ts';
 
@@ -40,7 +40,7 @@ export async function runKeys(values: Values, positionals: string[], io: Io): Pr
 /** Where a key file may go: never inside the locker (its cases/ tree or anywhere under a local locker). */
 async function keyPath(path: string, io: Io): Promise<string> {
   const spec = lockerSpec(undefined, io);
-  const locker = spec.startsWith('s3://') ? undefined : resolve(io.cwd, spec);
+  const locker = isCloudStoreUri(spec) ? undefined : resolve(io.cwd, spec);
   const real = await safeOutputPath(path, io.cwd, locker);
   if (locker && (real === locker || real.startsWith(locker + sep))) {
     throw new InvalidInputError(`refusing to write the key ${JSON.stringify(path)} inside the evidence locker ${locker}`, {
