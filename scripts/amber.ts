@@ -46,7 +46,7 @@ ${TSA_HELP}`;
 const COMMANDS: Record<string, Command> = {
   collect: {
     summary: 'preserve files, folders, S3 prefixes or CloudTrail event history into a case (hashed, write-once, recorded in the ledger)',
-    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:aws-cloudtrail [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:aws-cloudtrail [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--tenant ID] [--subscription ID ...] [--user U ...] [--hub NAME] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
     options: {
       case: { type: 'string' },
       from: { type: 'string', multiple: true },
@@ -57,6 +57,10 @@ const COMMANDS: Record<string, Command> = {
       region: { type: 'string', multiple: true },
       'all-regions': { type: 'boolean' },
       insights: { type: 'boolean' },
+      tenant: { type: 'string' },
+      subscription: { type: 'string', multiple: true },
+      user: { type: 'string', multiple: true },
+      hub: { type: 'string' },
       ...signingOption,
       ...lockerOption,
       ...jsonOption,
@@ -70,6 +74,15 @@ const COMMANDS: Record<string, Command> = {
   --region R        api: sources: a region to read (repeat; default: AWS_REGION or the profile's region)
   --all-regions     api: sources: every region enabled for the account (ec2:DescribeRegions)
   --insights        api:aws-cloudtrail: Insights events instead of management events
+  --from api:azure-activity|entra-signins|entra-audits|entra-risk|m365-audit   Azure Activity Log, Entra ID
+                    sign-ins / directory audits / risk, Microsoft 365 audit (24 h slices, last 7 days only);
+                    api:azure-state (grants, apps, service principals, conditional access, MFA registration,
+                    inbox rules, forwarding: a snapshot, no window); api:azure-iot-twins (device twins, no window).
+                    Token: $AMBER_AZURE_TOKEN, else DefaultAzureCredential
+  --tenant ID       Entra ID / Microsoft 365 sources: the tenant id (default: $AZURE_TENANT_ID)
+  --subscription ID api:azure-activity: a subscription to read (repeat)
+  --user U          api:azure-state: a mailbox (id or user principal name) to read (repeat; default: every user)
+  --hub NAME        api:azure-iot-twins: the IoT hub (NAME.azure-devices.net)
   --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
@@ -83,7 +96,8 @@ ${TSA_HELP}
 
 Example:
   amber collect --case INC-1 --from ./exported-logs --from s3://trail-bucket/AWSLogs/111122223333/
-  amber collect --case INC-1 --from api:aws-cloudtrail --since 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z --all-regions`,
+  amber collect --case INC-1 --from api:aws-cloudtrail --since 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z --all-regions
+  amber collect --case INC-1 --from api:entra-signins --from api:m365-audit --tenant 00000000-0000-0000-0000-000000000000 --since 2026-03-01T00:00:00Z --until 2026-03-03T00:00:00Z`,
     run: lazy(() => import('./cli/collect.ts'), (m) => m.runCollect),
   },
   verify: {
