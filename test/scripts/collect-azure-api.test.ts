@@ -143,6 +143,31 @@ describe('amber collect --from api:azure-state', () => {
   });
 });
 
+describe('amber collect --from api:azure-iot-twins', () => {
+  it('preserves the twin pages and the shadow detections read them: a desired value the device never reported', async () => {
+    // Prepare: pump-7 was told to open its valve three hours ago and reports it closed since; two twins a page
+    const cwd = await tempDir();
+    const t = (h: number): string => new Date(UNTIL.getTime() - h * 60 * MINUTE).toISOString();
+    fake.twins = [
+      { deviceId: 'fan-1', version: 3, properties: { desired: { speed: 2, $metadata: { $lastUpdated: t(5), speed: { $lastUpdated: t(5) } }, $version: 2 }, reported: { speed: 2, $metadata: { $lastUpdated: t(4.9), speed: { $lastUpdated: t(4.9) } }, $version: 5 } } },
+      { deviceId: 'fan-2', version: 1, properties: { desired: { $metadata: { $lastUpdated: t(6) }, $version: 1 }, reported: { $metadata: { $lastUpdated: t(6) }, $version: 1 } } },
+      { deviceId: 'pump-7', version: 12, properties: { desired: { valve: 'open', $metadata: { $lastUpdated: t(3), valve: { $lastUpdated: t(3) } }, $version: 4 }, reported: { valve: 'closed', $metadata: { $lastUpdated: t(1), valve: { $lastUpdated: t(1) } }, $version: 9 } } },
+    ];
+
+    // Act
+    const collected = await runCli(['collect', '--case', 'IOT', '--from', 'api:azure-iot-twins', '--hub', 'plant-hub', '--locker', 'ev', '--json'], { cwd, env });
+    const detected = await runCli(['detect', '--case', 'IOT', '--locker', 'ev', '--json'], { cwd, env });
+
+    // Assess
+    expect(collected.code).toBe(0);
+    expect(JSON.parse(collected.stdout)).toMatchObject({ items: 4, sources: { 'iot-shadow': 2 } });
+    const { findings } = JSON.parse(detected.stdout) as { findings: Array<{ detection: string; evidence_key: string; evidence_record: number; target: string }> };
+    expect(findings.filter((f) => f.detection === 'iot-shadow-command-not-executed')).toEqual([
+      expect.objectContaining({ evidence_key: expect.stringMatching(/^cases\/IOT\/azure\/iot-hub\/plant-hub\/twins\/\d{8}T\d{6}(\.\d{3})?Z\/page-00002\.json$/), evidence_record: 0 }),
+    ]);
+  });
+});
+
 describe('amber collect api: Azure usage', () => {
   it.each([
     ['a Graph source without a tenant', ['--from', 'api:entra-audits', '--since', iso(SINCE), '--until', iso(UNTIL)], 'needs the tenant: --tenant ID'],
