@@ -45,8 +45,8 @@ ${TSA_HELP}`;
 // A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
 const COMMANDS: Record<string, Command> = {
   collect: {
-    summary: 'preserve files, folders, S3 prefixes or CloudTrail event history into a case (hashed, write-once, recorded in the ledger)',
-    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:aws-cloudtrail [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--tenant ID] [--subscription ID ...] [--user U ...] [--hub NAME] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    summary: 'preserve files, folders, S3 prefixes, CloudTrail event history or Azure / Entra ID / Microsoft 365 API logs into a case (hashed, write-once, recorded in the ledger)',
+    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:SOURCE [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--tenant ID] [--subscription ID ...] [--user U ...] [--hub NAME] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
     options: {
       case: { type: 'string' },
       from: { type: 'string', multiple: true },

@@ -128,6 +128,46 @@ describe('amber collect --from api:entra-signins --from api:m365-audit', () => {
   });
 });
 
+describe('amber collect --from api:azure-activity', () => {
+  it('pages the Activity Log by nextLink and detect reads the pages: a mass deletion cites its first page and record', async () => {
+    // Prepare: 12 virtual machines deleted by one caller within one clock hour, in the documented REST shape
+    const cwd = await tempDir();
+    const SUB = '99999999-8888-4777-8666-555555555555';
+    const hour = new Date(Math.floor((SINCE.getTime() + 2 * 60 * MINUTE) / (60 * MINUTE)) * 60 * MINUTE);
+    fake.activity.set(SUB, Array.from({ length: 12 }, (_, i) => ({
+      authorization: { action: 'Microsoft.Compute/virtualMachines/delete', scope: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm${i}` },
+      caller: 'eve@contoso.example',
+      claims: { ipaddr: '198.51.100.66' },
+      correlationId: `c${i}`,
+      eventDataId: `e${i}`,
+      eventName: { value: 'EndRequest', localizedValue: 'End request' },
+      category: { value: 'Administrative', localizedValue: 'Administrative' },
+      eventTimestamp: new Date(hour.getTime() + (i + 1) * MINUTE).toISOString(),
+      id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm${i}/events/e${i}/ticks/1`,
+      level: 'Informational',
+      operationName: { value: 'Microsoft.Compute/virtualMachines/delete', localizedValue: 'Delete Virtual Machine' },
+      resourceGroupName: 'rg',
+      resourceId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm${i}`,
+      status: { value: 'Succeeded', localizedValue: 'Succeeded' },
+      submissionTimestamp: new Date(hour.getTime() + (i + 2) * MINUTE).toISOString(),
+      subscriptionId: SUB,
+    })));
+
+    // Act
+    const collected = await runCli(['collect', '--case', 'AZ', '--from', 'api:azure-activity', '--subscription', SUB, '--since', iso(SINCE), '--until', iso(UNTIL), '--locker', 'ev', '--json'], { cwd, env });
+    const detected = await runCli(['detect', '--case', 'AZ', '--locker', 'ev', '--json'], { cwd, env });
+
+    // Assess
+    expect(collected.code).toBe(0);
+    expect(JSON.parse(collected.stdout)).toMatchObject({ items: 6, sources: { 'azure-activity': 6 } });
+    const { findings } = JSON.parse(detected.stdout) as { findings: Array<{ detection: string; evidence_key: string; evidence_record: number }> };
+    expect(findings.find((f) => f.detection === 'azure-mass-resource-deletion')).toMatchObject({
+      evidence_key: expect.stringMatching(new RegExp(`^cases/AZ/azure/activity-log/${SUB}/\\d{8}T\\d{6}Z_\\d{8}T\\d{6}Z/page-00001\\.json$`)),
+      evidence_record: 0,
+    });
+  });
+});
+
 describe('amber collect --from api:azure-state', () => {
   it('says in --json that transport rules are not collected, and keeps the named mailbox\'s rules', async () => {
     const cwd = await tempDir();
