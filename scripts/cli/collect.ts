@@ -61,6 +61,10 @@ function apiFlags(values: Values, specs: readonly string[]) {
   if (given.length > 0 && !specs.some((s) => s.startsWith('api:'))) {
     throw new UsageError(`--${given[0]} applies only to api: sources`, { hint: 'add --from api:aws-cloudtrail, or drop the flag (files and S3 prefixes are collected whole)' });
   }
+  const azureOnly = given.filter((f) => ['tenant', 'hub', 'subscription', 'user'].includes(f));
+  if (azureOnly.length > 0 && !specs.some((s) => s.startsWith('api:') && s !== 'api:aws-cloudtrail')) {
+    throw new UsageError(`--${azureOnly[0]} applies only to the Azure api: sources`, { hint: 'add --from api:entra-signins (or another Azure source), or drop the flag' });
+  }
   return {
     ...(typeof values.since === 'string' ? { since: values.since } : {}),
     ...(typeof values.until === 'string' ? { until: values.until } : {}),

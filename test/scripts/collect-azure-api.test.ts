@@ -215,6 +215,7 @@ describe('amber collect api: Azure usage', () => {
     ['the Activity Log without a subscription', ['--from', 'api:azure-activity', '--since', iso(SINCE), '--until', iso(UNTIL)], 'needs a subscription'],
     ['--hub without the twins source', ['--from', 'api:azure-state', '--tenant', TENANT, '--hub', 'h1'], '--hub applies only to api:azure-iot-twins'],
     ['a window on a state source', ['--from', 'api:azure-state', '--tenant', TENANT, '--since', iso(SINCE), '--until', iso(UNTIL)], 'reads current state, so --since/--until do not apply'],
+    ['--tenant with CloudTrail alone', ['--from', 'api:aws-cloudtrail', '--tenant', TENANT, '--since', iso(SINCE), '--until', iso(UNTIL)], '--tenant applies only to the Azure api: sources'],
     ['an API source nobody knows', ['--from', 'api:entra-signin', '--since', iso(SINCE), '--until', iso(UNTIL)], 'api:entra-signins'],
   ])('refuses %s before any request, storing nothing', async (_what, extra, message) => {
     const cwd = await tempDir();

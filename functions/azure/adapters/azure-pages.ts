@@ -94,6 +94,11 @@ export function pageOrigin(stream: PageStream, request: AzureRequest, page: numb
   return `${stream.spec}?${q.toString()}`;
 }
 
+/** The origin of a page's companion: the page's request, and which response header the companion holds. */
+function companionOrigin(pageOriginText: string, header: string): string {
+  return `${pageOriginText}&responseHeader=${encodeURIComponent(header)}`;
+}
+
 /** A SourceObject over bytes already in memory. */
 export function objectOf(origin: string, relPath: string, bytes: Buffer): SourceObject {
   return { origin, relPath, size: bytes.length, open: () => Promise.resolve(Readable.from([bytes])) };
@@ -136,7 +141,7 @@ export async function* readStream(stream: PageStream, http: AzureHttp, preserved
       page += 1;
       bodies.push(bytes);
       yield objectOf(pageOrigin(stream, request, page), relPath, bytes);
-      yield objectOf(pageOrigin(stream, request, page), companion, note);
+      yield objectOf(companionOrigin(pageOrigin(stream, request, page), stream.continuation.header), companion, note);
     }
     request = next == null ? undefined : nextRequest(stream, request, next, allowed, page);
   }
@@ -156,7 +161,7 @@ export async function* readStream(stream: PageStream, http: AzureHttp, preserved
       next = response.headers.get(stream.continuation.header);
       if (next === '') next = null;
       const note = Buffer.from(`${JSON.stringify({ header: stream.continuation.header, value: next ?? null })}\n`);
-      yield objectOf(origin, companionPath(stream.folder, page), note);
+      yield objectOf(companionOrigin(origin, stream.continuation.header), companionPath(stream.folder, page), note);
     }
     request = next == null ? undefined : nextRequest(stream, request, next, allowed, page);
   }

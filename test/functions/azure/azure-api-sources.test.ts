@@ -336,6 +336,7 @@ describe('IoT Hub twins', () => {
     const queries = fake.requests.filter((r) => r.target.startsWith('/devices/query?api-version=2021-04-12'));
     expect(queries.map((r) => r.headers['x-ms-continuation'])).toEqual([undefined, '2']);
     expect(got.objects[2]!.origin).toContain('header.x-ms-continuation=2');
+    expect(got.objects[1]!.origin).toMatch(/&page=1&hub=plant-hub&responseHeader=x-ms-continuation$/);
   });
 });
 
