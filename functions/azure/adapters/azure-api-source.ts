@@ -65,7 +65,7 @@ export function problemOf(error: unknown, fallbackOrigin: string): SourceProblem
   return { origin: fallbackOrigin, reason: `${(error as Error).message ?? String(error)}; run the same command again (it resumes after the last preserved page)` };
 }
 
-/** `2024-03-05T10:00:00.000Z` -> `20240305T100000Z`: sortable, no characters a path dislikes. */
+/** `2024-03-05T10:00:00.000Z` -> `20240305T100000Z`: sortable, no characters a path dislikes (the CloudTrail source's form; its module loads the AWS SDK). */
 export function compactTime(date: Date): string {
   const iso = date.toISOString();
   const ms = iso.slice(20, 23);

@@ -196,6 +196,16 @@ describe('Graph sign-ins', () => {
     expect(interactive).toHaveLength(3);
   });
 
+  it('keeps a record delivered on two pages as delivered: both pages, unchanged', async () => {
+    // Prepare: the API sends si-1 at the end of page 1 and again at the start of page 2
+    fake.graph.set('auditLogs/signIns', [signIn(0), signIn(1), signIn(1), signIn(2)]);
+
+    const got = await drain(signIns());
+
+    const ids = got.objects.filter((o) => o.relPath.includes('/interactiveUser/')).map((o) => (JSON.parse(o.bytes.toString()) as { value: Array<{ id: string }> }).value.map((v) => v.id));
+    expect(ids).toEqual([['si-0', 'si-1'], ['si-1', 'si-2']]);
+  });
+
   it('refuses a next link to another host, so the token is not sent there', async () => {
     fake.resources.set('oauth2PermissionGrants', { value: [], '@odata.nextLink': 'https://attacker.example/v1.0/oauth2PermissionGrants?$skiptoken=1' });
 
