@@ -98,7 +98,9 @@ export class AzureHttp {
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
         });
       } catch (cause) {
-        said.push(`attempt ${attempt}: no answer (${(cause as Error).message})`);
+        // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a timeout) is in its cause.
+        const inner = (cause as { cause?: { code?: string; message?: string } }).cause;
+        said.push(`attempt ${attempt}: no answer (${(cause as Error).message}${inner ? `: ${inner.code ?? inner.message ?? ''}` : ''})`);
         if (attempt >= maxAttempts) throw this.failure(request, origin, `no answer after ${attempt} attempts`, said, cause);
         await this.sleep(backoff(attempt));
         continue;
