@@ -111,6 +111,16 @@ describe('Graph sign-ins', () => {
     expect(got.objects.filter((o) => o.relPath.includes('/interactiveUser/'))).toHaveLength(1);
   });
 
+  it('does not wait out a Retry-After longer than 300 s: the page is reported with the wait asked for', async () => {
+    fake.graph.set('auditLogs/signIns', [signIn(0)]);
+    fake.fault('/v1.0/auditLogs/signIns', 429, 1, { 'Retry-After': '3600' });
+
+    const got = await drain(signIns());
+
+    expect(sleeps).toEqual([]);
+    expect(got.problems).toEqual([expect.objectContaining({ origin: expect.stringMatching(/v1\.0%2FauditLogs%2FsignIns.*&page=1$/), reason: expect.stringMatching(/asked to wait 3600 s \(Retry-After\), longer than the 300 s Amber waits/) })]);
+  });
+
   it('keeps a page that fails twice and then succeeds, and reports one that never does by its page number', async () => {
     // Prepare: page 2 fails twice (500) then answers; the beta non-interactive stream fails every time
     fake.graph.set('auditLogs/signIns', [0, 1, 2].map((i) => signIn(i)));
