@@ -45,8 +45,8 @@ ${TSA_HELP}`;
 // A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
 const COMMANDS: Record<string, Command> = {
   collect: {
-    summary: 'preserve files, folders, S3 prefixes or CloudTrail event history into a case (hashed, write-once, recorded in the ledger)',
-    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:aws-cloudtrail [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    summary: 'preserve files, folders, S3 prefixes, CloudTrail event history or Azure / Entra ID / Microsoft 365 API logs into a case (hashed, write-once, recorded in the ledger)',
+    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:SOURCE [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--tenant ID] [--subscription ID ...] [--user U ...] [--hub NAME] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
     options: {
       case: { type: 'string' },
       from: { type: 'string', multiple: true },
@@ -58,6 +58,10 @@ const COMMANDS: Record<string, Command> = {
       'all-regions': { type: 'boolean' },
       insights: { type: 'boolean' },
       'all-versions': { type: 'boolean' },
+      tenant: { type: 'string' },
+      subscription: { type: 'string', multiple: true },
+      user: { type: 'string', multiple: true },
+      hub: { type: 'string' },
       ...signingOption,
       ...lockerOption,
       ...jsonOption,
@@ -75,6 +79,15 @@ const COMMANDS: Record<string, Command> = {
   --locker L        evidence locker: a folder, s3://bucket or azblob://account/container[/prefix] (default:
                     $AMBER_LOCKER, else ./evidence); azblob:// signs in with AZURE_STORAGE_CONNECTION_STRING, else Entra ID
   --all-versions    azblob:// sources: every blob version (earlier ones kept under _versions/<version id>/)
+  --from api:azure-activity|entra-signins|entra-audits|entra-risk|m365-audit   Azure Activity Log, Entra ID
+                    sign-ins / directory audits / risk, Microsoft 365 audit (24 h slices, last 7 days only);
+                    api:azure-state (grants, apps, service principals, conditional access, MFA registration,
+                    inbox rules, forwarding: a snapshot, no window); api:azure-iot-twins (device twins, no window).
+                    Token: $AMBER_AZURE_TOKEN, else DefaultAzureCredential
+  --tenant ID       Entra ID / Microsoft 365 sources: the tenant id (default: $AZURE_TENANT_ID)
+  --subscription ID api:azure-activity: a subscription to read (repeat)
+  --user U          api:azure-state: a mailbox (id or user principal name) to read (repeat; default: every user)
+  --hub NAME        api:azure-iot-twins: the IoT hub (NAME.azure-devices.net)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
                     is not wanted: cloudtrail or a registered source id (an unknown id lists them)
@@ -87,7 +100,8 @@ ${TSA_HELP}
 
 Example:
   amber collect --case INC-1 --from ./exported-logs --from s3://trail-bucket/AWSLogs/111122223333/
-  amber collect --case INC-1 --from api:aws-cloudtrail --since 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z --all-regions`,
+  amber collect --case INC-1 --from api:aws-cloudtrail --since 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z --all-regions
+  amber collect --case INC-1 --from api:entra-signins --from api:m365-audit --tenant 00000000-0000-0000-0000-000000000000 --since 2026-03-01T00:00:00Z --until 2026-03-03T00:00:00Z`,
     run: lazy(() => import('./cli/collect.ts'), (m) => m.runCollect),
   },
   verify: {

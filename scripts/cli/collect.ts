@@ -8,6 +8,7 @@ import { recogniseSource } from '../../shared/sources/recognise.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker, openSource, signerFrom } from './context.ts';
+import { apiReport } from './api-report.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
 const USAGE = 'amber collect --case C --from PATH|s3://bucket/prefix|azblob://account/container/prefix [...] [--locker DIR|s3://bucket|azblob://account/container] [--json]';
@@ -33,7 +34,7 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   const openStore = (): Promise<ObjectStore> => (opening ??= openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true }));
   // Every source is checked before anything is stored: a typo fails fast instead of half-collecting.
   const sources = [];
-  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, openStore, caseName }, { allVersions }));
+  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, openStore, caseName, specs }, { allVersions }));
   const store = await openStore();
   const progress = new ProgressBar(io, 'collecting');
   const summary = await collectEvidence({
@@ -48,8 +49,9 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
     onProgress: (p) => progress.update(p.bytes, undefined, `${p.files} objects, ${formatBytes(p.bytes)}  ${p.current ?? ''}`),
   });
   progress.done();
-  if (values.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
-  else io.out(describe(summary));
+  const report = apiReport(sources); // Management Activity slices and notes of the Azure API sources, when any
+  if (values.json) io.out(`${JSON.stringify({ ...summary, ...report.json }, null, 2)}\n`);
+  else io.out(describe(summary) + report.text);
   if (summary.failures.length === 0) return 0;
   return Math.max(...summary.failures.map((f) => f.exitCode));
 }
@@ -57,10 +59,15 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
 /** The flags that only api: sources take; refused when no api: source is named, so they are never ignored. */
 function apiFlags(values: Values, specs: readonly string[]) {
   const regions = (values.region as string[] | undefined) ?? [];
-  const given = ['since', 'until', 'all-regions', 'insights'].filter((f) => values[f] !== undefined);
+  const given = ['since', 'until', 'all-regions', 'insights', 'tenant', 'hub'].filter((f) => values[f] !== undefined);
   if (regions.length > 0) given.push('region');
+  for (const f of ['subscription', 'user']) if (((values[f] as string[] | undefined) ?? []).length > 0) given.push(f);
   if (given.length > 0 && !specs.some((s) => s.startsWith('api:'))) {
     throw new UsageError(`--${given[0]} applies only to api: sources`, { hint: 'add --from api:aws-cloudtrail, or drop the flag (files and S3 prefixes are collected whole)' });
+  }
+  const azureOnly = given.filter((f) => ['tenant', 'hub', 'subscription', 'user'].includes(f));
+  if (azureOnly.length > 0 && !specs.some((s) => s.startsWith('api:') && s !== 'api:aws-cloudtrail')) {
+    throw new UsageError(`--${azureOnly[0]} applies only to the Azure api: sources`, { hint: 'add --from api:entra-signins (or another Azure source), or drop the flag' });
   }
   return {
     ...(typeof values.since === 'string' ? { since: values.since } : {}),
@@ -68,6 +75,10 @@ function apiFlags(values: Values, specs: readonly string[]) {
     regions,
     allRegions: values['all-regions'] === true,
     insights: values.insights === true,
+    ...(typeof values.tenant === 'string' ? { tenant: values.tenant } : {}),
+    ...(typeof values.hub === 'string' ? { hub: values.hub } : {}),
+    subscriptions: (values.subscription as string[] | undefined) ?? [],
+    users: (values.user as string[] | undefined) ?? [],
   };
 }
 

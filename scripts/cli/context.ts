@@ -11,6 +11,7 @@ import type { Signer } from '../../shared/ports/signer.ts';
 import { LocalEvidenceSource } from '../../shared/evidence/local-source.ts';
 import type { Io } from './io.ts';
 import type { ApiSourceOptions } from './cloudtrail-api.ts';
+import type { AzureApiOptions } from './azure-api.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -47,9 +48,12 @@ export async function openLocker(spec: string, io: Io, options: { create: boolea
 }
 
 /** Opens a source (a file, a folder, s3://bucket/prefix, azblob://account/container/prefix, or an api: source given its window). */
-export async function openSource(spec: string, io: Io, api?: ApiSourceOptions, options: { allVersions?: boolean } = {}): Promise<EvidenceSource> {
+export async function openSource(spec: string, io: Io, api?: ApiSourceOptions & AzureApiOptions & { readonly specs?: readonly string[] }, options: { allVersions?: boolean } = {}): Promise<EvidenceSource> {
   if (spec.startsWith('api:')) {
     if (!api) throw new InvalidInputError(`${spec} cannot be collected here`, { hint: 'use amber collect --from api:aws-cloudtrail --since T --until T' });
+    const azure = await import('./azure-api.ts');
+    if (azure.isAzureApiSpec(spec)) return azure.openAzureApiSource(spec, io, api, api.specs ?? [spec]);
+    if (spec !== 'api:aws-cloudtrail') throw azure.unknownApiSource(spec);
     const { openApiSource } = await import('./cloudtrail-api.ts');
     return openApiSource(spec, io, api);
   }

@@ -12,6 +12,8 @@
  *   the payload may be the document, its JSON text, its base64, or a serialised Node Buffer
  * - an `/update/documents` message `{"previous":{...},"current":{...},"timestamp":T}`: both states become rows
  *   (`doc_part` previous/current), so the change itself is on record
+ * - an Azure IoT Hub device twin (a page of `devices/query`, a JSON array of twins): read as the shadow
+ *   document of the device, see azure-twin.ts (variant `azure-device-twin`)
  * - an `/update/delta` message `{"state":{<delta fields>},"metadata":{...},"version","timestamp"}`: delta rows
  *
  * Names, when the document lacks them, come from the evidence key (documented convention):
@@ -35,6 +37,7 @@ import type { SourceColumn, SourceParseResult, SourceProblem, SourceRow } from '
 import { canonicalJson, integer, isObject, text, type JsonObject } from '../iot-common/fields.ts';
 import { inFileOrder, located, readJsonRecords } from '../iot-common/json-records.ts';
 import { isoSeconds, parseInstant } from '../iot-common/time.ts';
+import { isDeviceTwin, twinAsShadow } from './azure-twin.ts';
 
 /** The `iot_shadows` table. */
 export const IOT_SHADOW_COLUMNS: readonly SourceColumn[] = [
@@ -88,7 +91,8 @@ export function sniffIotShadow(head: string, key: string): boolean {
   const shadow = has('state') && (has('desired') || has('reported') || has('delta') || has('metadata')) && (has('version') || has('metadata'));
   const wrapper = has('thingName') && has('payload');
   const underShadowKey = /(?:^|\/)things\/[^/]+\/shadow/.test(key) && (has('state') || has('version'));
-  return documents || shadow || wrapper || underShadowKey;
+  const twin = has('deviceId') && has('properties') && (has('desired') || has('reported')) && has('\\$metadata');
+  return documents || shadow || wrapper || underShadowKey || twin;
 }
 
 interface Doc {
@@ -114,7 +118,11 @@ export function parseIotShadow(input: string, key: string): SourceParseResult {
       continue;
     }
     let outer: JsonObject = v;
-    if (v.payload !== undefined && v.state === undefined) {
+    const twin = isDeviceTwin(v);
+    if (twin) {
+      outer = twinAsShadow(v);
+      variants.add('azure-device-twin');
+    } else if (v.payload !== undefined && v.state === undefined) {
       const payload = decodePayload(v.payload);
       if ('reason' in payload) {
         problems.push(where(payload.reason));
@@ -123,7 +131,7 @@ export function parseIotShadow(input: string, key: string): SourceParseResult {
       outer = payload.doc;
       variants.add('get-thing-shadow');
     }
-    const thing = text(v.thingName ?? outer.thingName);
+    const thing = text(twin ? outer.thingName : v.thingName ?? outer.thingName);
     const shadow = text(v.shadowName ?? outer.shadowName);
     const names: Names = thing !== null ? { thing, shadow, from: 'document' } : { ...fromKey, shadow: shadow ?? fromKey.shadow };
     const docs: Doc[] = [];
@@ -135,7 +143,7 @@ export function parseIotShadow(input: string, key: string): SourceParseResult {
       const state = isObject(outer.state) ? outer.state : {};
       const isDelta = isObject(outer.state) && !['desired', 'reported', 'delta'].some((k) => k in state) && Object.keys(state).length > 0;
       if (isDelta) variants.add('update-delta');
-      else if (!variants.has('get-thing-shadow')) variants.add('document');
+      else if (!variants.has('get-thing-shadow') && !twin) variants.add('document');
       docs.push({ doc: outer, part: isDelta ? 'delta' : 'document' });
     } else {
       problems.push(where(`not a shadow document (no "state", "current" or "payload"); keys: ${Object.keys(v).slice(0, 8).map((k) => JSON.stringify(k)).join(', ') || 'none'}`));
