@@ -80,7 +80,8 @@ describe('amber inventory --cloud aws', () => {
 
     // Exposure findings, each citing a preserved answer and its record
     expect(detect.code, detect.stderr).toBe(0);
-    const { findings } = JSON.parse(detect.stdout) as { findings: Array<{ detection: string; target: string; evidence_key: string; evidence_record: number; evidence_sha256: string }> };
+    const { findings, errors } = JSON.parse(detect.stdout) as { errors: unknown[]; findings: Array<{ detection: string; target: string; evidence_key: string; evidence_record: number; evidence_sha256: string }> };
+    expect(errors).toEqual([]);
     const byDetection = (id: string) => findings.filter((f) => f.detection === id);
     expect(byDetection('inventory-instance-public-admin-port').map((f) => f.target)).toEqual(['i-0public0000000001']);
     expect(byDetection('inventory-security-group-open-to-world').map((f) => f.target)).toEqual(['sg-0open']);
@@ -96,7 +97,16 @@ describe('amber inventory --cloud aws', () => {
     expect(open.evidence_key).toMatch(new RegExp(`^cases/INV-1/aws/inventory/${ESTATE_ACCOUNT}/\\d{8}T\\d{6}Z/eu-west-1/ec2/DescribeInstances/page-00001\\.xml$`));
     const cited = await readFile(join(cwd, 'ev', open.evidence_key));
     expect(open.evidence_sha256).toBe(createHash('sha256').update(cited).digest('hex'));
-  }, 120_000);
+
+    // The report's inventory section: counts per type and every exposure finding with the answer it cites
+    const report = await runCli(['report', '--case', 'INV-1', '--locker', 'ev', '--out', 'report.html'], { cwd });
+    expect(report.code, report.stderr).toBe(0);
+    const html = await readFile(join(cwd, 'report.html'), 'utf8');
+    const section = /<section id="inventory">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    expect(section).toContain('<td>ec2:instance</td><td class="num">5</td>');
+    expect(section).toContain(`Exposure findings (${findings.filter((f) => f.detection.startsWith('inventory-')).length})`);
+    expect(section).toContain(open.evidence_key);
+  }, 180_000);
 
   it('exports the normalised rows in the same bytes every time, as CSV and JSON', async () => {
     // Prepare

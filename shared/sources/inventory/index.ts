@@ -1,8 +1,9 @@
 /**
  * The `inventory` table: the estate as `amber inventory` found it, one row per resource (and per rule, grant,
  * permission or policy that decides its exposure), read from the preserved API answers. Rows are state, not
- * events: the table's time is `observed_at` (when the inventory was taken); the timeline shows only the creation
- * times the answers carry, so a resource made before the logs' window still appears on it.
+ * events: the table's time is `observed_at` (when the inventory was taken). On the timeline a row stands at its
+ * creation time when the answer gives one (`Created <type>`), so a resource made before the logs' window still
+ * appears there, and otherwise at the inventory's time (`Observed <type>`): every row a finding cites is on it.
  */
 import type { LogSource, SourceColumn } from '../log-source.ts';
 import { parseInventory, sniffInventory } from './parse.ts';
@@ -25,16 +26,16 @@ export const INVENTORY_COLUMNS: readonly SourceColumn[] = [
   { name: 'attributes', type: 'VARCHAR' },
 ];
 
-/** Creation times on the timeline: what existed before the logs begin is otherwise invisible there. */
+/** Every row on the timeline, at its creation time when known: what existed before the logs begin is otherwise invisible there. */
 export const INVENTORY_TIMELINE_SQL = `
 SELECT
-  CAST(created_at AS VARCHAR) AS time,
+  CAST(coalesce(created_at, observed_at) AS VARCHAR) AS time,
   CAST(cloud AS VARCHAR) AS cloud,
   CAST('inventory' AS VARCHAR) AS source,
   CAST(account AS VARCHAR) AS account,
   CAST(region AS VARCHAR) AS region,
   CAST(NULL AS VARCHAR) AS actor,
-  CAST('Created ' || type AS VARCHAR) AS action,
+  CAST(CASE WHEN created_at IS NULL THEN 'Observed ' ELSE 'Created ' END || type AS VARCHAR) AS action,
   CAST(service AS VARCHAR) AS service,
   CAST(coalesce(name, id) AS VARCHAR) AS target,
   CAST(NULL AS VARCHAR) AS source_ip,
@@ -43,8 +44,7 @@ SELECT
   CAST(NULL AS VARCHAR) AS error_code,
   CAST(evidence_key AS VARCHAR) AS evidence_key,
   CAST(evidence_record AS INTEGER) AS evidence_record
-FROM inventory
-WHERE created_at IS NOT NULL AND type <> 'api:page'`;
+FROM inventory`;
 
 /** The inventory source. */
 export const INVENTORY_SOURCE: LogSource = {
