@@ -71,8 +71,11 @@ export function parseInventory(text: string, key: string): SourceParseResult {
   const request = requestFromKey(key);
   const rows: SourceRow[] = [];
   const problems: SourceProblem[] = [];
+  // A capture line that cannot be read is one record set aside: it takes an index of its own, so the rows after it
+  // keep the indexes they have when it is sound.
+  let next = 0;
   const push = (list: InventoryRow[], line?: number): void => {
-    for (const row of list) rows.push({ index: rows.length, ...(line !== undefined ? { line } : {}), row: row as unknown as Record<string, unknown> });
+    for (const row of list) rows.push({ index: next++, ...(line !== undefined ? { line } : {}), row: row as unknown as Record<string, unknown> });
   };
   if (request) {
     try {
@@ -85,7 +88,11 @@ export function parseInventory(text: string, key: string): SourceParseResult {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i]!;
-    if (line.trim() === '') continue;
+    if (line.trim() === '') {
+      // A blank line (where the input limits set a record aside) holds an index too, as a bad line does.
+      if (i < lines.length - 1) next += 1;
+      continue;
+    }
     try {
       const doc = JSON.parse(line) as Record<string, unknown>;
       const str = (k: string): string => {
@@ -103,7 +110,7 @@ export function parseInventory(text: string, key: string): SourceParseResult {
       };
       push(parseAnswer(capture, str('body')), i + 1);
     } catch (error) {
-      problems.push({ line: i + 1, reason: `capture line ${i + 1}: ${(error as Error).message}` });
+      problems.push({ index: next++, line: i + 1, reason: `capture line ${i + 1}: ${(error as Error).message}` });
     }
   }
   return { variant: 'capture', rows, problems };

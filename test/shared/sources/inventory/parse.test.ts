@@ -35,12 +35,13 @@ describe('Function: parseInventory', () => {
 
     // Assess
     expect(rows).toHaveLength(8);
-    expect(rows.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // Each bad line is one record set aside, with an index of its own
+    expect(rows.map((r) => r.index)).toEqual([0, 1, 2, 3, 7, 8, 9, 10]);
     expect(rows[4]!.line).toBe(5);
     expect(problems).toEqual([
-      { line: 2, reason: 'capture line 2: the body is neither XML nor JSON' },
-      { line: 3, reason: 'capture line 3: field "account" must be non-empty text' },
-      { line: 4, reason: 'capture line 4: Amber does not read sqs ListQueues answers yet' },
+      { index: 4, line: 2, reason: 'capture line 2: the body is neither XML nor JSON' },
+      { index: 5, line: 3, reason: 'capture line 3: field "account" must be non-empty text' },
+      { index: 6, line: 4, reason: 'capture line 4: Amber does not read sqs ListQueues answers yet' },
     ]);
   });
 
