@@ -111,8 +111,13 @@ describe('amber inventory --cloud aws', () => {
   it('exports the normalised rows in the same bytes every time, as CSV and JSON', async () => {
     // Prepare
     const cwd = await tempDir();
-    const taken = await runCli(['inventory', '--case', 'INV-2', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev', '--json'], { cwd });
+    fake.deny('guardduty');
+    const taken = await runCli(['inventory', '--case', 'INV-2', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev'], { cwd });
     expect(taken.code, taken.stderr).toBe(0);
+    // The terminal names the account, the answers kept per service and what was refused
+    expect(taken.stdout).toContain(`Inventory of AWS account ${ESTATE_ACCOUNT} (eu-west-1) preserved in case INV-2`);
+    expect(taken.stdout).toMatch(/answers: {2}iam \d+, s3 \d+, ec2 \d+, lambda \d+, rds \d+, kms \d+, cloudtrail \d+, guardduty 1/);
+    expect(taken.stdout).toMatch(/not read \(1; recorded in the manifest\):\n {4}eu-west-1 guardduty ListDetectors: AccessDeniedException: /);
 
     // Act
     const csv1 = await runCli(['inventory', '--case', 'INV-2', '--format', 'csv', '--locker', 'ev'], { cwd });
