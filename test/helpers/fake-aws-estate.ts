@@ -11,6 +11,7 @@
  * - the estate (`estate`) is generated from counts; EC2 instances come `pageSize` to a page with a nextToken;
  * - `throttle(service, n)`: the next n calls to that service answer ThrottlingException / RequestLimitExceeded;
  * - `deny(service)`: every call to the service answers AccessDenied(Exception);
+ * - `denyBucketAcl(bucket)`: S3 GetBucketAcl of that bucket answers AccessDenied (HTTP 403), the rest of S3 answers;
  * - `disable(region)`: every call scoped to that region answers AuthFailure (HTTP 401), as a region not opted into;
  * - `calls` counts requests per service.
  */
@@ -46,6 +47,7 @@ export class FakeAwsEstate {
   private readonly throttled = new Map<string, number>();
   private readonly denied = new Set<string>();
   private readonly disabled = new Set<string>();
+  private readonly aclDenied = new Set<string>();
   private server: Server | undefined;
 
   throttle(service: string, times: number): this {
@@ -55,6 +57,11 @@ export class FakeAwsEstate {
 
   deny(service: string): this {
     this.denied.add(service);
+    return this;
+  }
+
+  denyBucketAcl(bucket: string): this {
+    this.aclDenied.add(bucket);
     return this;
   }
 
@@ -243,6 +250,7 @@ export class FakeAwsEstate {
         ? { status: 200, type: 'application/json', body: `{"Version":"2012-10-17","Statement":[{"Sid":"Public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::${bucket}/*"}]}` }
         : xmlError(404, 'NoSuchBucketPolicy', 'The bucket policy does not exist', 's3');
     }
+    if (q.has('acl') && this.aclDenied.has(bucket)) return xmlError(403, 'AccessDenied', 'Access Denied', 's3');
     if (q.has('acl')) return xml(`<?xml version="1.0" encoding="UTF-8"?>\n<AccessControlPolicy ${S3NS}><Owner><ID>owner1</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>owner1</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>`);
     if (q.has('publicAccessBlock')) {
       return open

@@ -108,16 +108,16 @@ describe('amber inventory --cloud aws', () => {
     expect(section).toContain(open.evidence_key);
   }, 180_000);
 
-  it('exports the normalised rows in the same bytes every time, as CSV and JSON', async () => {
+  it('goes on past a refused call about one bucket, prints what was refused, and exports the normalised rows in the same bytes every time', async () => {
     // Prepare
     const cwd = await tempDir();
-    fake.deny('guardduty');
+    fake.deny('guardduty').denyBucketAcl('site-assets');
     const taken = await runCli(['inventory', '--case', 'INV-2', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev'], { cwd });
     expect(taken.code, taken.stderr).toBe(0);
     // The terminal names the account, the answers kept per service and what was refused
     expect(taken.stdout).toContain(`Inventory of AWS account ${ESTATE_ACCOUNT} (eu-west-1) preserved in case INV-2`);
     expect(taken.stdout).toMatch(/answers: {2}iam \d+, s3 \d+, ec2 \d+, lambda \d+, rds \d+, kms \d+, cloudtrail \d+, guardduty 1/);
-    expect(taken.stdout).toMatch(/not read \(1; recorded in the manifest\):\n {4}eu-west-1 guardduty ListDetectors: AccessDeniedException: /);
+    expect(taken.stdout).toMatch(/not read \(2; recorded in the manifest\):\n {4}global s3 GetBucketAcl: AccessDenied: Access Denied \(about site-assets\); its answer is preserved; the other resources were read\n {4}eu-west-1 guardduty ListDetectors: AccessDeniedException: /);
 
     // Act
     const csv1 = await runCli(['inventory', '--case', 'INV-2', '--format', 'csv', '--locker', 'ev'], { cwd });
@@ -131,6 +131,9 @@ describe('amber inventory --cloud aws', () => {
     const rows = JSON.parse(json.stdout) as Array<{ type: string; id: string; region: string; evidence_sha256: string }>;
     expect(rows.filter((r) => r.type === 'ec2:instance')).toHaveLength(5);
     expect(rows.filter((r) => r.type === 's3:bucket').map((r) => r.id)).toEqual(['private-data', 'site-assets']);
+    // A refused call about one bucket cost only that answer: the other bucket's ACL and the bucket's other answers are there
+    expect(rows.filter((r) => r.type === 's3:bucket-grant').map((r) => r.id)).toEqual(['private-data']);
+    expect(rows.filter((r) => r.type === 's3:bucket-policy-status').map((r) => r.id)).toEqual(['private-data', 'site-assets']);
     expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.evidence_sha256))).toBe(true);
     const order = rows.map((r) => `${r.region}\u0000${r.type}\u0000${r.id}`);
     expect(order).toEqual([...order].sort());
