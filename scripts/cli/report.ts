@@ -3,6 +3,7 @@ import { ExitCode } from '../../shared/errors.ts';
 import { verifyCase } from '../../shared/evidence/verify.ts';
 import { activityBuckets, identityActivity } from '../../shared/reports/case-report.ts';
 import { renderHtmlReport } from '../../shared/reports/html-report.ts';
+import { inventorySummary } from '../../shared/reports/inventory-section.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
@@ -50,7 +51,9 @@ export async function buildReport(
   try {
     const run = await detectInSession(session, suppressions);
     onSession?.(session, run);
+    const inventory = await inventorySummary(session.engine, session.tables.sources, run.findings);
     const html = renderHtmlReport({
+      ...(inventory ? { inventory } : {}),
       case: caseName,
       generatedAt: new Date().toISOString(),
       tool: TOOL,

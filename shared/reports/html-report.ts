@@ -11,6 +11,7 @@ import type { VerifyReport } from '../evidence/verify.ts';
 import { escapeHtml as h } from '../text/escape.ts';
 import { counted } from '../text/plural.ts';
 import { identityOf } from '../timeline/timeline.ts';
+import { inventorySection, type InventorySummary } from './inventory-section.ts';
 
 /** Events per hour, for the timeline plot. */
 export interface ActivityBucket {
@@ -60,6 +61,8 @@ export interface ReportInput {
   /** Preserved objects no parser reads (kept and hashed, not analysed). */
   readonly unrecognised?: readonly { readonly key: string; readonly reason: string }[];
   readonly detectionErrors: readonly { detection: string; error: string }[];
+  /** The case's inventory (counts per type, exposure findings); absent when it holds none. */
+  readonly inventory?: InventorySummary;
 }
 
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'informational'] as const;
@@ -188,6 +191,7 @@ ${coverageSection(r.coverage, r.unrecognised ?? [], r.parseProblems.length)}
   ${suppressedSection(r.case, r.suppressed ?? [])}
   ${r.detectionErrors.length ? `<h3>Detections that could not run</h3>${listWithin(r.detectionErrors, (e) => `<li><code>${h(e.detection)}</code>: ${clip(e.error)}</li>`, 500, REPORT_LIMITS.bytes.errors, 'in <code>amber detect --json</code>')}` : ''}
 </section>
+${inventorySection(r.inventory)}
 <section id="timeline">
   <h2>Timeline</h2>
   ${activityPlot(r.activity, r.findings)}

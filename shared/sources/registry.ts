@@ -15,6 +15,7 @@ import { iotApiSource } from './iot-api/index.ts';
 import { iotCoreSource } from './iot-core/index.ts';
 import { iotShadowSource } from './iot-shadow/index.ts';
 import { mqttSource } from './mqtt/index.ts';
+import { INVENTORY_SOURCE } from './inventory/index.ts';
 
 /** The registered sources, in no particular order (detection must be unambiguous). */
 export const LOG_SOURCES: readonly LogSource[] = [
@@ -29,6 +30,7 @@ export const LOG_SOURCES: readonly LogSource[] = [
   iotShadowSource,
   iotApiSource,
   mqttSource,
+  INVENTORY_SOURCE,
 ];
 
 /** The source with this id, or InvalidInputError listing the valid ids. */

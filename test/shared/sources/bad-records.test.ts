@@ -208,6 +208,8 @@ const SAMPLES: Record<string, readonly string[]> = {
   'iot-shadow': [join(FIXTURES, 'iot/iot-shadow/export-jsonl/shadows.jsonl')],
   'iot-api': [join(FIXTURES, 'iot/iot-api/camel-jsonl/api.jsonl'), join(FIXTURES, 'iot/iot-api/array/api.json')],
   mqtt: [join(FIXTURES, 'iot/mqtt/epoch/mosquitto.log')],
+  // Capture lines that each give one row, so a record's index is its line's position, as the fuzz compares.
+  inventory: [join(FIXTURES, 'aws/inventory/capture/answers.jsonl')],
 };
 
 const MAX_RECORDS = 30;

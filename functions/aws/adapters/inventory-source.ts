@@ -1,0 +1,358 @@
+/**
+ * The EvidenceSource port on an AWS account's estate (`amber inventory --cloud aws`): every answer of the
+ * describe/list/get calls below, region by region, preserved as the HTTP body the service sent, under a key
+ * naming account, time of the inventory, region, service, operation, resource and page
+ * (`aws/inventory/<account>/<stamp>/<region|global>/<service>/<Operation>[/<resource>]/page-NNNNN.<xml|json>`),
+ * with an `api:aws-inventory?service=..&operation=..&region=..&page=..` origin giving the exact request.
+ *
+ * - Raw bytes: as in cloudtrail-lookup-source.ts, a middleware inside the deserialize step reads the response
+ *   body, keeps it and hands the same bytes on, so the SDK parses (next tokens, resource ids for the per-resource
+ *   calls) exactly what is preserved. It runs under the retry middleware, so the kept body is the final attempt's.
+ * - Throttling and 5xx: the SDK's retry strategy (sdkClientConfig: 6 attempts, jittered backoff).
+ * - An answer that says "there is none" (NoSuchBucketPolicy, a function without a policy) is preserved like any
+ *   other: absence is evidence when the question was asked. A refusal (AccessDenied) is preserved as well and
+ *   reported as a problem of that service in that region (recorded in the manifest's failures); a region that is
+ *   not enabled is reported once and skipped. Neither stops the rest.
+ * - Sequential: one request at a time per run; pages are stored as they come (concurrency 1).
+ */
+import { Readable } from 'node:stream';
+import { CloudTrailClient, DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  DescribeFlowLogsCommand,
+  DescribeImageAttributeCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotAttributeCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { GetDetectorCommand, GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
+import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand, ListMFADevicesCommand, ListPoliciesCommand, ListRolesCommand, ListUsersCommand } from '@aws-sdk/client-iam';
+import { GetKeyPolicyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
+import { GetPolicyCommand, LambdaClient, ListFunctionsCommand, ListFunctionUrlConfigsCommand } from '@aws-sdk/client-lambda';
+import { DescribeDBInstancesCommand, DescribeDBSnapshotAttributesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetBucketAclCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetPublicAccessBlockCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { compactTime } from './cloudtrail-lookup-source.ts';
+import type { EvidenceSource, SourceObject, SourceProblem } from '../../../shared/ports/evidence-source.ts';
+import { sdkClientConfig, type AwsClientConfig } from './aws-client.ts';
+
+/** The `api:` name of this source. */
+export const INVENTORY_API_SPEC = 'api:aws-inventory';
+
+/** Services read in every region, in this order; IAM and S3 are global and read once. */
+export const REGIONAL_SERVICES = ['ec2', 'lambda', 'rds', 'kms', 'cloudtrail', 'guardduty'] as const;
+
+/** Answers that say a resource has none of the thing asked about: preserved, never a problem. */
+const ABSENT = new Set([
+  'NoSuchBucketPolicy',
+  'NoSuchPublicAccessBlockConfiguration',
+  'ResourceNotFoundException',
+  'NoSuchEntity',
+  'DBSnapshotNotFound',
+  'TrailNotFoundException',
+]);
+/** A region the account has not enabled answers with one of these. */
+const REGION_OFF = /^(AuthFailure|OptInRequired|UnrecognizedClient(Exception)?|InvalidClientTokenId)$/;
+
+export interface AwsInventorySourceOptions {
+  /** Regions to read, in order. */
+  readonly regions: readonly string[];
+  /** Region for the global services (IAM, S3's bucket list). */
+  readonly homeRegion: string;
+  /** The account (12 digits), named in every key. */
+  readonly account: string;
+  /** When the inventory is taken: named in every key, so two inventories of one case never collide. */
+  readonly observedAt: Date;
+  /** Credentials, retries, a test HTTP handler. @default the SDK's own resolution (AWS_ENDPOINT_URL_<SERVICE> honoured) */
+  readonly clientConfig?: AwsClientConfig;
+}
+
+/** What one service left unread, for the terminal and --json. */
+export interface InventoryProblem {
+  readonly region: string;
+  readonly service: string;
+  readonly operation: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+interface Call {
+  readonly service: string;
+  readonly operation: string;
+  readonly region: string;
+  readonly resource?: string;
+}
+
+interface Answer<T> {
+  readonly output?: T;
+  readonly error?: { name: string; message: string };
+}
+
+type Sender = { send(command: unknown): Promise<unknown> };
+// Each client package types its commands apart; the source only needs send() and a middleware stack.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyCommand = any;
+// An SDK output as the listing callbacks read it (each names the fields it uses).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyOutput = any;
+
+class RegionOff extends Error {}
+
+/** An AWS account's estate, preserved answer by answer. */
+export class AwsInventorySource implements EvidenceSource {
+  readonly spec = INVENTORY_API_SPEC;
+  readonly concurrency = 1;
+  /** Problems met, in order (also reported through `onProblem`). */
+  readonly problems: InventoryProblem[] = [];
+  /** Answers preserved, per service. */
+  readonly answers: Record<string, number> = {};
+  private readonly options: AwsInventorySourceOptions;
+  private readonly stamp: string;
+  private onProblem: (problem: SourceProblem) => void = () => undefined;
+
+  constructor(options: AwsInventorySourceOptions) {
+    this.options = options;
+    this.stamp = compactTime(new Date(Math.floor(options.observedAt.getTime() / 1000) * 1000));
+  }
+
+  async *list(onProblem: (problem: SourceProblem) => void): AsyncIterable<SourceObject> {
+    this.onProblem = onProblem;
+    const home = this.options.homeRegion;
+    yield* this.guard('global', 'iam', () => this.iam(this.client(IAMClient, home)));
+    yield* this.guard('global', 's3', () => this.s3(this.client(S3Client, home, { followRegionRedirects: true })));
+    for (const region of this.options.regions) {
+      try {
+        for (const service of REGIONAL_SERVICES) yield* this.guard(region, service, () => this.regional(service, region), true);
+      } catch (error) {
+        if (!(error instanceof RegionOff)) throw error;
+      }
+    }
+  }
+
+  private client<C>(Ctor: new (config: object) => C, region: string, extra: object = {}): C {
+    return new Ctor({ ...sdkClientConfig(this.options.clientConfig), region, ...extra });
+  }
+
+  private regional(service: (typeof REGIONAL_SERVICES)[number], region: string): AsyncGenerator<SourceObject> {
+    switch (service) {
+      case 'ec2':
+        return this.ec2(this.client(EC2Client, region), region);
+      case 'lambda':
+        return this.lambda(this.client(LambdaClient, region), region);
+      case 'rds':
+        return this.rds(this.client(RDSClient, region), region);
+      case 'kms':
+        return this.kms(this.client(KMSClient, region), region);
+      case 'cloudtrail':
+        return this.cloudtrail(this.client(CloudTrailClient, region), region);
+      case 'guardduty':
+        return this.guardduty(this.client(GuardDutyClient, region), region);
+    }
+  }
+
+  /** Runs one service's reads; a failure of the listing call ends that service there, reported, never the run. */
+  private async *guard(region: string, service: string, body: () => AsyncGenerator<SourceObject>, regional = false): AsyncGenerator<SourceObject> {
+    try {
+      yield* body();
+    } catch (error) {
+      const e = error as { name?: string; message?: string; call?: Call };
+      const name = e.name ?? 'Error';
+      if (regional && REGION_OFF.test(name)) {
+        this.problem({ region, service: '*', operation: e.call?.operation ?? '*', code: name, message: `${e.message ?? ''}; ${region} looks not enabled for this account: enable it, or leave it out with --region` });
+        throw new RegionOff(region);
+      }
+      this.problem({ region, service, operation: e.call?.operation ?? '*', code: name, message: `${e.message ?? String(error)}; the rest of ${service} in ${region} was not read: grant the read-only permission (the SecurityAudit managed policy covers it) and run again` });
+    }
+  }
+
+  private problem(p: InventoryProblem): void {
+    this.problems.push(p);
+    const q = new URLSearchParams({ service: p.service, operation: p.operation, region: p.region });
+    this.onProblem({ origin: `${INVENTORY_API_SPEC}?${q.toString()}`, reason: `${p.code}: ${p.message}` });
+  }
+
+  /**
+   * Sends one request, keeps the raw answer, and yields it as a SourceObject. Refusals of a per-resource call
+   * (`perResource`) are reported and the run goes on; refusals of a listing call are thrown to `guard`.
+   */
+  private async *send<T>(client: Sender, command: AnyCommand, call: Call, page: number, token: string | undefined, sink: (answer: Answer<T>) => void, perResource = false): AsyncGenerator<SourceObject> {
+    let body: Uint8Array | undefined;
+    (command as { middlewareStack: { add: (m: unknown, o: unknown) => void } }).middlewareStack.add(
+      (next: (a: unknown) => Promise<{ response: { body?: unknown } }>) => async (args: unknown) => {
+        const out = await next(args);
+        const raw = await readBody(out.response.body);
+        out.response.body = raw;
+        body = raw;
+        return out;
+      },
+      { step: 'deserialize', priority: 'low', name: 'amberRawBodyCapture' },
+    );
+    let output: T | undefined;
+    let failure: { name: string; message: string } | undefined;
+    try {
+      output = (await client.send(command)) as T;
+    } catch (error) {
+      const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      failure = { name: e.name ?? 'Error', message: e.message ?? String(error) };
+      // No HTTP answer at all (network, credentials): nothing to preserve; the caller's guard reports it.
+      if (e.$metadata?.httpStatusCode === undefined || body === undefined) throw Object.assign(error as object, { call });
+    }
+    yield this.object(call, page, token, Buffer.from(body!));
+    this.answers[call.service] = (this.answers[call.service] ?? 0) + 1;
+    if (failure && !ABSENT.has(failure.name)) {
+      if (!perResource || REGION_OFF.test(failure.name)) throw Object.assign(new Error(failure.message), { name: failure.name, call });
+      this.problem({ region: call.region, service: call.service, operation: call.operation, code: failure.name, message: `${failure.message} (about ${call.resource ?? '?'}); its answer is preserved; the other resources were read` });
+    }
+    sink(failure ? { error: failure } : { output: output as T });
+  }
+
+  private object(call: Call, page: number, token: string | undefined, bytes: Buffer): SourceObject {
+    const ext = bytes.subarray(0, 64).toString('utf8').trimStart().startsWith('<') ? 'xml' : 'json';
+    const region = call.region;
+    const resource = call.resource === undefined ? '' : `/${encodeURIComponent(call.resource)}`;
+    const relPath = `aws/inventory/${this.options.account}/${this.stamp}/${region}/${call.service}/${call.operation}${resource}/page-${String(page).padStart(5, '0')}.${ext}`;
+    const q = new URLSearchParams({ service: call.service, operation: call.operation, region });
+    if (call.resource !== undefined) q.set('resource', call.resource);
+    q.set('page', String(page));
+    if (token !== undefined) q.set('token', token);
+    return { origin: `${INVENTORY_API_SPEC}?${q.toString()}`, relPath, size: bytes.length, open: () => Promise.resolve(Readable.from([bytes])) };
+  }
+
+  /** Every page of a paged call; `each` sees each parsed page (for the per-resource calls). */
+  private async *paged(client: Sender, call: Call, make: (token?: string) => AnyCommand, nextOf: (out: AnyOutput) => string | undefined, each: (out: AnyOutput) => void, perResource = false): AsyncGenerator<SourceObject> {
+    let token: string | undefined;
+    for (let page = 1; ; page += 1) {
+      let answer: Answer<AnyOutput> = {};
+      yield* this.send<AnyOutput>(client, make(token), call, page, token, (a) => (answer = a), perResource);
+      if (!answer.output) return;
+      each(answer.output);
+      const next = nextOf(answer.output);
+      if (!next || next === token) return;
+      token = next;
+    }
+  }
+
+  private async *ec2(client: EC2Client, region: string): AsyncGenerator<SourceObject> {
+    const c = (operation: string, resource?: string): Call => ({ service: 'ec2', operation, region, ...(resource !== undefined ? { resource } : {}) });
+    const next = (o: { NextToken?: string }): string | undefined => o.NextToken;
+    const none = (): void => undefined;
+    yield* this.paged(client, c('DescribeInstances'), (t) => new DescribeInstancesCommand({ MaxResults: 1000, NextToken: t }), next, none);
+    yield* this.paged(client, c('DescribeVolumes'), (t) => new DescribeVolumesCommand({ MaxResults: 500, NextToken: t }), next, none);
+    const snapshots: string[] = [];
+    yield* this.paged(client, c('DescribeSnapshots'), (t) => new DescribeSnapshotsCommand({ OwnerIds: ['self'], MaxResults: 1000, NextToken: t }), next, (o: { Snapshots?: { SnapshotId?: string }[] }) => {
+      for (const s of o.Snapshots ?? []) if (s.SnapshotId) snapshots.push(s.SnapshotId);
+    });
+    for (const id of snapshots) {
+      yield* this.send(client, new DescribeSnapshotAttributeCommand({ SnapshotId: id, Attribute: 'createVolumePermission' }), c('DescribeSnapshotAttribute', id), 1, undefined, none, true);
+    }
+    const images: string[] = [];
+    yield* this.paged(client, c('DescribeImages'), (t) => new DescribeImagesCommand({ Owners: ['self'], MaxResults: 1000, NextToken: t }), next, (o: { Images?: { ImageId?: string }[] }) => {
+      for (const i of o.Images ?? []) if (i.ImageId) images.push(i.ImageId);
+    });
+    for (const id of images) {
+      yield* this.send(client, new DescribeImageAttributeCommand({ ImageId: id, Attribute: 'launchPermission' }), c('DescribeImageAttribute', id), 1, undefined, none, true);
+    }
+    yield* this.paged(client, c('DescribeSecurityGroups'), (t) => new DescribeSecurityGroupsCommand({ MaxResults: 1000, NextToken: t }), next, none);
+    yield* this.paged(client, c('DescribeVpcs'), (t) => new DescribeVpcsCommand({ MaxResults: 1000, NextToken: t }), next, none);
+    yield* this.paged(client, c('DescribeVpcEndpoints'), (t) => new DescribeVpcEndpointsCommand({ MaxResults: 1000, NextToken: t }), next, none);
+    yield* this.paged(client, c('DescribeFlowLogs'), (t) => new DescribeFlowLogsCommand({ MaxResults: 1000, NextToken: t }), next, none);
+  }
+
+  private async *iam(client: IAMClient): AsyncGenerator<SourceObject> {
+    const c = (operation: string, resource?: string): Call => ({ service: 'iam', operation, region: 'global', ...(resource !== undefined ? { resource } : {}) });
+    const marker = (o: { IsTruncated?: boolean; Marker?: string }): string | undefined => (o.IsTruncated ? o.Marker : undefined);
+    const none = (): void => undefined;
+    const users: string[] = [];
+    yield* this.paged(client, c('ListUsers'), (t) => new ListUsersCommand({ Marker: t }), marker, (o: { Users?: { UserName?: string }[] }) => {
+      for (const u of o.Users ?? []) if (u.UserName) users.push(u.UserName);
+    });
+    yield* this.paged(client, c('ListRoles'), (t) => new ListRolesCommand({ Marker: t }), marker, none);
+    yield* this.paged(client, c('ListPolicies'), (t) => new ListPoliciesCommand({ Scope: 'Local', Marker: t }), marker, none);
+    for (const user of users) {
+      const keys: string[] = [];
+      yield* this.paged(client, c('ListAccessKeys', user), (t) => new ListAccessKeysCommand({ UserName: user, Marker: t }), marker, (o: { AccessKeyMetadata?: { AccessKeyId?: string }[] }) => {
+        for (const k of o.AccessKeyMetadata ?? []) if (k.AccessKeyId) keys.push(k.AccessKeyId);
+      }, true);
+      for (const key of keys) yield* this.send(client, new GetAccessKeyLastUsedCommand({ AccessKeyId: key }), c('GetAccessKeyLastUsed', key), 1, undefined, none, true);
+      yield* this.paged(client, c('ListMFADevices', user), (t) => new ListMFADevicesCommand({ UserName: user, Marker: t }), marker, none, true);
+    }
+  }
+
+  private async *s3(client: S3Client): AsyncGenerator<SourceObject> {
+    const c = (operation: string, resource?: string): Call => ({ service: 's3', operation, region: 'global', ...(resource !== undefined ? { resource } : {}) });
+    const none = (): void => undefined;
+    const buckets: string[] = [];
+    yield* this.paged(client, c('ListBuckets'), (t) => new ListBucketsCommand({ MaxBuckets: 1000, ContinuationToken: t }), (o: { ContinuationToken?: string }) => o.ContinuationToken, (o: { Buckets?: { Name?: string }[] }) => {
+      for (const b of o.Buckets ?? []) if (b.Name) buckets.push(b.Name);
+    });
+    for (const bucket of buckets) {
+      yield* this.send(client, new GetBucketPolicyStatusCommand({ Bucket: bucket }), c('GetBucketPolicyStatus', bucket), 1, undefined, none, true);
+      yield* this.send(client, new GetBucketPolicyCommand({ Bucket: bucket }), c('GetBucketPolicy', bucket), 1, undefined, none, true);
+      yield* this.send(client, new GetBucketAclCommand({ Bucket: bucket }), c('GetBucketAcl', bucket), 1, undefined, none, true);
+      yield* this.send(client, new GetPublicAccessBlockCommand({ Bucket: bucket }), c('GetPublicAccessBlock', bucket), 1, undefined, none, true);
+    }
+  }
+
+  private async *lambda(client: LambdaClient, region: string): AsyncGenerator<SourceObject> {
+    const c = (operation: string, resource?: string): Call => ({ service: 'lambda', operation, region, ...(resource !== undefined ? { resource } : {}) });
+    const none = (): void => undefined;
+    const functions: string[] = [];
+    yield* this.paged(client, c('ListFunctions'), (t) => new ListFunctionsCommand({ Marker: t, MaxItems: 50 }), (o: { NextMarker?: string }) => o.NextMarker, (o: { Functions?: { FunctionName?: string }[] }) => {
+      for (const f of o.Functions ?? []) if (f.FunctionName) functions.push(f.FunctionName);
+    });
+    for (const fn of functions) {
+      yield* this.paged(client, c('ListFunctionUrlConfigs', fn), (t) => new ListFunctionUrlConfigsCommand({ FunctionName: fn, Marker: t }), (o: { NextMarker?: string }) => o.NextMarker, none, true);
+      yield* this.send(client, new GetPolicyCommand({ FunctionName: fn }), c('GetPolicy', fn), 1, undefined, none, true);
+    }
+  }
+
+  private async *rds(client: RDSClient, region: string): AsyncGenerator<SourceObject> {
+    const c = (operation: string, resource?: string): Call => ({ service: 'rds', operation, region, ...(resource !== undefined ? { resource } : {}) });
+    const marker = (o: { Marker?: string }): string | undefined => o.Marker;
+    yield* this.paged(client, c('DescribeDBInstances'), (t) => new DescribeDBInstancesCommand({ Marker: t }), marker, () => undefined);
+    const manual: string[] = [];
+    yield* this.paged(client, c('DescribeDBSnapshots'), (t) => new DescribeDBSnapshotsCommand({ SnapshotType: 'manual', Marker: t }), marker, (o: { DBSnapshots?: { DBSnapshotIdentifier?: string }[] }) => {
+      for (const s of o.DBSnapshots ?? []) if (s.DBSnapshotIdentifier) manual.push(s.DBSnapshotIdentifier);
+    });
+    for (const id of manual) yield* this.send(client, new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: id }), c('DescribeDBSnapshotAttributes', id), 1, undefined, () => undefined, true);
+  }
+
+  private async *kms(client: KMSClient, region: string): AsyncGenerator<SourceObject> {
+    const c = (operation: string, resource?: string): Call => ({ service: 'kms', operation, region, ...(resource !== undefined ? { resource } : {}) });
+    const keys: string[] = [];
+    yield* this.paged(client, c('ListKeys'), (t) => new ListKeysCommand({ Marker: t }), (o: { Truncated?: boolean; NextMarker?: string }) => (o.Truncated ? o.NextMarker : undefined), (o: { Keys?: { KeyId?: string }[] }) => {
+      for (const k of o.Keys ?? []) if (k.KeyId) keys.push(k.KeyId);
+    });
+    for (const key of keys) yield* this.send(client, new GetKeyPolicyCommand({ KeyId: key, PolicyName: 'default' }), c('GetKeyPolicy', key), 1, undefined, () => undefined, true);
+  }
+
+  private async *cloudtrail(client: CloudTrailClient, region: string): AsyncGenerator<SourceObject> {
+    const c = (operation: string, resource?: string): Call => ({ service: 'cloudtrail', operation, region, ...(resource !== undefined ? { resource } : {}) });
+    let trails: string[] = [];
+    yield* this.send(client, new DescribeTrailsCommand({ includeShadowTrails: false }), c('DescribeTrails'), 1, undefined, (a: Answer<{ trailList?: { TrailARN?: string }[] }>) => {
+      trails = (a.output?.trailList ?? []).map((t) => t.TrailARN).filter((t): t is string => typeof t === 'string');
+    });
+    for (const trail of trails) yield* this.send(client, new GetTrailStatusCommand({ Name: trail }), c('GetTrailStatus', trail), 1, undefined, () => undefined, true);
+  }
+
+  private async *guardduty(client: GuardDutyClient, region: string): AsyncGenerator<SourceObject> {
+    const c = (operation: string, resource?: string): Call => ({ service: 'guardduty', operation, region, ...(resource !== undefined ? { resource } : {}) });
+    const detectors: string[] = [];
+    yield* this.paged(client, c('ListDetectors'), (t) => new ListDetectorsCommand({ NextToken: t }), (o: { NextToken?: string }) => o.NextToken, (o: { DetectorIds?: string[] }) => {
+      detectors.push(...(o.DetectorIds ?? []));
+    });
+    for (const id of detectors) yield* this.send(client, new GetDetectorCommand({ DetectorId: id }), c('GetDetector', id), 1, undefined, () => undefined, true);
+  }
+}
+
+async function readBody(body: unknown): Promise<Uint8Array> {
+  if (body === undefined || body === null) return new Uint8Array();
+  if (body instanceof Uint8Array) return body;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}

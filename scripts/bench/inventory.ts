@@ -1,0 +1,56 @@
+/**
+ * bench:inventory — a synthetic estate of 10,000 EC2 instances (plus the small fixed estate: groups, buckets,
+ * users, functions, snapshots) answered by the fake AWS endpoints on 127.0.0.1, inventoried with `amber inventory
+ * --cloud aws` (every answer preserved and hashed), then checked with `amber detect`. Prints resources per second
+ * for each step and the peak resident set size of this process. Figures only: nothing here passes or fails.
+ *
+ *   npm run bench:inventory [-- --instances 10000 --page 1000]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { main } from '../amber.ts';
+import type { Io } from '../cli/io.ts';
+import { FakeAwsEstate } from '../../test/helpers/fake-aws-estate.ts';
+
+const { values } = parseArgs({ options: { instances: { type: 'string', default: '10000' }, page: { type: 'string', default: '1000' } } });
+const instances = Number(values.instances);
+const fake = await new FakeAwsEstate().start();
+fake.estate = { extraInstances: instances, pageSize: Number(values.page) };
+const cwd = await mkdtemp(join(tmpdir(), 'amber-bench-inventory-'));
+Object.assign(process.env, fake.env(), {
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench-secret',
+  AWS_REGION: 'eu-west-1',
+  AWS_CONFIG_FILE: join(cwd, 'no-config'),
+  AWS_SHARED_CREDENTIALS_FILE: join(cwd, 'no-credentials'),
+  AWS_EC2_METADATA_DISABLED: 'true',
+});
+delete process.env.AWS_PROFILE;
+
+let out = '';
+const io: Io = { out: (t) => void (out += t), err: () => undefined, interactive: false, env: { ...process.env, AMBER_ACTOR: 'bench@local' }, cwd };
+async function step(name: string, args: string[]): Promise<number> {
+  out = '';
+  const started = performance.now();
+  const code = await main(args, io);
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`${name} exited ${code}:\n${out}`);
+  return seconds;
+}
+
+try {
+  const taken = await step('inventory', ['inventory', '--case', 'BENCH', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev', '--json']);
+  const summary = JSON.parse(out) as { collect: { items: number; bytes: number } };
+  const checked = await step('detect', ['detect', '--case', 'BENCH', '--locker', 'ev', '--json']);
+  const findings = (JSON.parse(out) as { findings: unknown[] }).findings.length;
+  const resources = instances + 2;
+  console.log(`bench:inventory  ${resources} EC2 instances (+ the fixed estate), ${summary.collect.items} answers preserved (${(summary.collect.bytes / 1e6).toFixed(1)} MB)`);
+  console.log(`  inventory (collect, hash, record): ${taken.toFixed(2)} s, ${(resources / taken).toFixed(0)} resources/s`);
+  console.log(`  detect (verify inputs, parse, catalogue):  ${checked.toFixed(2)} s, ${(resources / checked).toFixed(0)} resources/s, ${findings} findings`);
+  console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+} finally {
+  await fake.stop();
+  await rm(cwd, { recursive: true, force: true });
+}

@@ -1,0 +1,173 @@
+/**
+ * `amber inventory`: documents a cloud estate as evidence (every API answer preserved and hashed through the same
+ * collect machinery as any other source) and exports the normalised `inventory` rows. Exposure is checked by
+ * the catalogue's inventory detections (`amber detect`, `amber report`), like any other table.
+ */
+import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AwsInventorySource, INVENTORY_API_SPEC, type InventoryProblem } from '../../functions/aws/adapters/inventory-source.ts';
+import { AcquisitionError, InvalidInputError, NotImplementedError, UsageError } from '../../shared/errors.ts';
+import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
+import { validateCaseName } from '../../shared/evidence/names.ts';
+import { recogniseSource } from '../../shared/sources/recognise.ts';
+import { INVENTORY_COLUMNS } from '../../shared/sources/inventory/index.ts';
+import { csvCell } from '../../shared/text/escape.ts';
+import type { Values } from '../amber.ts';
+import { optionalString, positiveInt, requireString } from './args.ts';
+import { noCredentialsError, noRegionError } from './aws-setup.ts';
+import { openCaseSession } from './case-session.ts';
+import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
+import { writeExport } from './export.ts';
+import { formatBytes, ProgressBar, t, type Io } from './io.ts';
+
+export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] [--format json|csv [--out FILE]] [--locker DIR] [--json]';
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const DAY_MS = 86_400_000;
+const FORMATS = ['json', 'csv'] as const;
+
+/** Runs `amber inventory`. */
+export async function runInventory(values: Values, _positionals: string[], io: Io): Promise<number> {
+  const caseName = validateCaseName(requireString(values, 'case', INVENTORY_USAGE));
+  const cloud = optionalString(values, 'cloud');
+  const format = optionalString(values, 'format');
+  if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`unknown --format ${JSON.stringify(format)}`, { hint: `use one of ${FORMATS.join(', ')}` });
+  }
+  if (cloud === undefined && format === undefined) {
+    throw new UsageError('missing --cloud (to take an inventory) or --format (to export the case\'s inventory rows)', { hint: `usage: ${INVENTORY_USAGE}` });
+  }
+  let code = 0;
+  if (cloud !== undefined) code = await takeInventory(caseName, cloud, values, io);
+  if (format !== undefined) code = Math.max(code, await exportInventory(caseName, format as (typeof FORMATS)[number], values, io));
+  return code;
+}
+
+async function takeInventory(caseName: string, cloud: string, values: Values, io: Io): Promise<number> {
+  if (cloud === 'azure' || cloud === 'gcp') {
+    throw new NotImplementedError(`amber inventory --cloud ${cloud} is not built yet (${cloud === 'azure' ? 'Resource Graph and Entra ID' : 'Cloud Asset Inventory and IAM'})`, {
+      hint: 'this version takes inventories of AWS accounts (--cloud aws)',
+    });
+  }
+  if (cloud !== 'aws') throw new UsageError(`unknown --cloud ${JSON.stringify(cloud)}`, { hint: 'use aws (azure and gcp are not built yet)' });
+  const regions = (values.region as string[] | undefined) ?? [];
+  const all = values['all-regions'] === true;
+  if (all && regions.length > 0) throw new UsageError('--region and --all-regions were both given', { hint: 'name the regions with --region, or read every enabled region with --all-regions' });
+  for (const region of regions) if (!REGION.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`, { hint: 'write it like eu-west-1 or us-east-1' });
+  const retainDays = positiveInt(values, 'retain-days', 365);
+  const signer = await signerFrom(optionalString(values, 'signing-key'), io);
+  const home = regions[0] ?? (await homeRegion(io));
+  const account = await callerAccount(home, io);
+  const read = all ? await enabledRegions(home) : regions.length > 0 ? [...new Set(regions)] : [home];
+  const source = new AwsInventorySource({ regions: read, homeRegion: home, account, observedAt: new Date() });
+  const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true });
+  const progress = new ProgressBar(io, 'inventory');
+  const summary = await collectEvidence({
+    store,
+    caseName,
+    sources: [source],
+    actor: actorFrom(io),
+    retainUntil: new Date(Date.now() + retainDays * DAY_MS),
+    recognise: recogniseSource,
+    ...(signer ? { signer } : {}),
+    onProgress: (p) => progress.update(p.bytes, undefined, `${p.files} answers, ${formatBytes(p.bytes)}  ${p.current ?? ''}`),
+  });
+  progress.done();
+  // Refusals and disabled regions are recorded (manifest failures) and shown, never fatal; anything else is.
+  const other = summary.failures.filter((f) => !f.origin.startsWith(`${INVENTORY_API_SPEC}?`));
+  const result = { account, regions: read, answers: source.answers, problems: source.problems, collect: summary };
+  if (values.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+  else io.out(describe(summary, account, read, source.answers, source.problems));
+  return other.length === 0 ? 0 : Math.max(...other.map((f) => f.exitCode));
+}
+
+function describe(s: CollectSummary, account: string, regions: readonly string[], answers: Record<string, number>, problems: readonly InventoryProblem[]): string {
+  const lines = [
+    `Inventory of AWS account ${account} (${regions.join(', ')}) preserved in case ${t(s.case)}: ${s.items} answers (${s.created} new), each hashed with SHA-256 while stored`,
+    `  answers:  ${Object.entries(answers).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+    `  manifest: ${t(s.manifest.key)} (sha256 ${s.manifest.sha256})`,
+  ];
+  if (problems.length > 0) {
+    lines.push(`  not read (${problems.length}; recorded in the manifest):`);
+    for (const p of problems) lines.push(`    ${t(p.region)} ${t(p.service)} ${t(p.operation)}: ${t(p.code)}: ${t(p.message)}`);
+  }
+  for (const f of s.failures.filter((f) => !f.origin.startsWith(`${INVENTORY_API_SPEC}?`))) lines.push(`  NOT preserved: ${t(f.origin)}: ${t(f.reason)}`);
+  lines.push('  exposure: amber detect --case ' + s.case + ' (the inventory-* detections)');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes the case's inventory rows, ordered by account, region, type, id and evidence, as a JSON array or CSV (with each evidence object's SHA-256). */
+async function exportInventory(caseName: string, format: 'json' | 'csv', values: Values, io: Io): Promise<number> {
+  const session = await openCaseSession(caseName, optionalString(values, 'locker'), io, {}, await signerFrom(optionalString(values, 'signing-key'), io));
+  try {
+    if (!session.tables.sources.inventory) {
+      throw new InvalidInputError(`case ${caseName} holds no inventory`, { hint: `take one first: amber inventory --case ${caseName} --cloud aws` });
+    }
+    const columns = [...INVENTORY_COLUMNS.map((c) => c.name), 'evidence_key', 'evidence_record'];
+    const rows = await session.engine.query<Record<string, unknown>>(
+      `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${session.tables.sources.inventory} ORDER BY account, region, type, id, evidence_key, evidence_record`,
+    );
+    const sha = session.tables.sha256ByKey;
+    function* text(): Generator<string> {
+      if (format === 'csv') {
+        yield `${[...columns, 'evidence_sha256'].join(',')}\n`;
+        for (const r of rows) yield `${[...columns.map((c) => csvCell(r[c])), csvCell(sha.get(String(r.evidence_key)) ?? '')].join(',')}\n`;
+        return;
+      }
+      yield '[\n';
+      let first = true;
+      for (const r of rows) {
+        const out = Object.fromEntries(columns.map((c) => [c, c === 'evidence_record' ? Number(r[c]) : r[c] ?? null]));
+        yield `${first ? '' : ',\n'}${JSON.stringify({ ...out, evidence_sha256: sha.get(String(r.evidence_key)) ?? null })}`;
+        first = false;
+      }
+      yield '\n]\n';
+    }
+    const written = await writeExport(session, io, text(), optionalString(values, 'out'), { what: 'inventory', format, rows: rows.length });
+    if (written.path) io.err(`Wrote ${rows.length} inventory rows (${format}) to ${t(written.path)}, sha256 ${written.sha256}\n`);
+    return 0;
+  } finally {
+    await session.close();
+  }
+}
+
+async function homeRegion(io: Io): Promise<string> {
+  try {
+    const region = await new STSClient({}).config.region();
+    if (!region) throw new Error('empty region');
+    return region;
+  } catch (cause) {
+    throw noRegionError(INVENTORY_API_SPEC, io.env, cause);
+  }
+}
+
+async function callerAccount(region: string, io: Io): Promise<string> {
+  let out;
+  try {
+    out = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
+  } catch (err) {
+    if ((err as Error).name === 'CredentialsProviderError') throw noCredentialsError(INVENTORY_API_SPEC, io.env, err);
+    throw new AcquisitionError(`cannot tell which account the credentials belong to (sts:GetCallerIdentity): ${(err as Error).name}: ${(err as Error).message}`, INVENTORY_API_SPEC, {
+      hint: 'check the credentials (aws sts get-caller-identity) and run again',
+      cause: err,
+    });
+  }
+  if (!out.Account || !/^\d{12}$/.test(out.Account)) {
+    throw new AcquisitionError(`sts:GetCallerIdentity returned no account id (got ${JSON.stringify(out.Account)})`, INVENTORY_API_SPEC, { hint: 'check the credentials (aws sts get-caller-identity) and run again' });
+  }
+  return out.Account;
+}
+
+async function enabledRegions(home: string): Promise<string[]> {
+  let out;
+  try {
+    out = await new EC2Client({ region: home }).send(new DescribeRegionsCommand({ AllRegions: false }));
+  } catch (err) {
+    throw new AcquisitionError(`cannot list the enabled regions (ec2:DescribeRegions): ${(err as Error).name}: ${(err as Error).message}`, INVENTORY_API_SPEC, {
+      hint: 'grant ec2:DescribeRegions, or name the regions with --region R (repeat it)',
+      cause: err,
+    });
+  }
+  const names = (out.Regions ?? []).map((r) => r.RegionName).filter((n): n is string => typeof n === 'string' && REGION.test(n));
+  if (names.length === 0) throw new InvalidInputError('ec2:DescribeRegions listed no enabled region', { hint: 'name the regions with --region R (repeat it)' });
+  return names.sort();
+}
