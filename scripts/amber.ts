@@ -57,6 +57,9 @@ const COMMANDS: Record<string, Command> = {
       region: { type: 'string', multiple: true },
       'all-regions': { type: 'boolean' },
       insights: { type: 'boolean' },
+      project: { type: 'string' },
+      log: { type: 'string', multiple: true },
+      filter: { type: 'string' },
       ...signingOption,
       ...lockerOption,
       ...jsonOption,
@@ -70,6 +73,9 @@ const COMMANDS: Record<string, Command> = {
   --region R        api: sources: a region to read (repeat; default: AWS_REGION or the profile's region)
   --all-regions     api: sources: every region enabled for the account (ec2:DescribeRegions)
   --insights        api:aws-cloudtrail: Insights events instead of management events
+  --project P       api:gcp-logging (Cloud Audit Logs via Cloud Logging entries.list): the project to read
+  --log L           api:gcp-logging: activity, data_access, system_event or policy (repeat; default all four)
+  --filter EXPR     api:gcp-logging: a Logging query language expression ANDed to the window and log names
   --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content

@@ -53,10 +53,12 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
 /** The flags that only api: sources take; refused when no api: source is named, so they are never ignored. */
 function apiFlags(values: Values, specs: readonly string[]) {
   const regions = (values.region as string[] | undefined) ?? [];
-  const given = ['since', 'until', 'all-regions', 'insights'].filter((f) => values[f] !== undefined);
+  const logs = (values.log as string[] | undefined) ?? [];
+  const given = ['since', 'until', 'all-regions', 'insights', 'project', 'filter'].filter((f) => values[f] !== undefined);
   if (regions.length > 0) given.push('region');
+  if (logs.length > 0) given.push('log');
   if (given.length > 0 && !specs.some((s) => s.startsWith('api:'))) {
-    throw new UsageError(`--${given[0]} applies only to api: sources`, { hint: 'add --from api:aws-cloudtrail, or drop the flag (files and S3 prefixes are collected whole)' });
+    throw new UsageError(`--${given[0]} applies only to api: sources`, { hint: 'add --from api:aws-cloudtrail or api:gcp-logging, or drop the flag (files and S3 prefixes are collected whole)' });
   }
   return {
     ...(typeof values.since === 'string' ? { since: values.since } : {}),
@@ -64,6 +66,7 @@ function apiFlags(values: Values, specs: readonly string[]) {
     regions,
     allRegions: values['all-regions'] === true,
     insights: values.insights === true,
+    gcp: { logs, ...(typeof values.project === 'string' ? { project: values.project } : {}), ...(typeof values.filter === 'string' ? { filter: values.filter } : {}) },
   };
 }
 

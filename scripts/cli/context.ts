@@ -41,6 +41,10 @@ export async function openLocker(spec: string, io: Io, options: { create: boolea
 export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): Promise<EvidenceSource> {
   if (spec.startsWith('api:')) {
     if (!api) throw new InvalidInputError(`${spec} cannot be collected here`, { hint: 'use amber collect --from api:aws-cloudtrail --since T --until T' });
+    if (spec === 'api:gcp-logging') {
+      const { openGcpLoggingSource } = await import('./gcp-logging-api.ts');
+      return openGcpLoggingSource(io, api);
+    }
     const { openApiSource } = await import('./cloudtrail-api.ts');
     return openApiSource(spec, io, api);
   }
