@@ -46,7 +46,7 @@ ${TSA_HELP}`;
 const COMMANDS: Record<string, Command> = {
   collect: {
     summary: 'preserve files, folders, S3 prefixes or CloudTrail event history into a case (hashed, write-once, recorded in the ledger)',
-    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:aws-cloudtrail [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|gs://bucket/prefix|api:aws-cloudtrail|api:gcp-logging [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--project P [--log L ...] [--filter EXPR]] [--all-versions] [--locker DIR|s3://bucket|gs://bucket] [--retain-days N] [--json]',
     options: {
       case: { type: 'string' },
       from: { type: 'string', multiple: true },
@@ -60,13 +60,14 @@ const COMMANDS: Record<string, Command> = {
       project: { type: 'string' },
       log: { type: 'string', multiple: true },
       filter: { type: 'string' },
+      'all-versions': { type: 'boolean' },
       ...signingOption,
       ...lockerOption,
       ...jsonOption,
     },
     positionals: true,
     help: `  --case C          case name: letters, digits, ".", "_", "-" (e.g. INC-2026-001)
-  --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, or api:aws-cloudtrail
+  --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, gs://bucket/prefix, api:aws-cloudtrail
                     (CloudTrail event history via LookupEvents, every page kept as received); repeat or list several
   --since T --until T  api: sources only, required: the window, ISO-8601 with a zone; --until at least 15
                     minutes ago (an open window's pages change between runs), within the 90 days event history keeps
@@ -76,7 +77,8 @@ const COMMANDS: Record<string, Command> = {
   --project P       api:gcp-logging (Cloud Audit Logs via Cloud Logging entries.list): the project to read
   --log L           api:gcp-logging: activity, data_access, system_event or policy (repeat; default all four)
   --filter EXPR     api:gcp-logging: a Logging query language expression ANDed to the window and log names
-  --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
+  --all-versions    gs:// sources: every generation, noncurrent ones too (kept under noncurrent/<generation>/)
+  --locker L        evidence locker: a folder, s3://bucket or gs://bucket[/prefix] (default: $AMBER_LOCKER, else ./evidence)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
                     is not wanted: cloudtrail or a registered source id (an unknown id lists them)

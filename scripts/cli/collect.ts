@@ -60,13 +60,16 @@ function apiFlags(values: Values, specs: readonly string[]) {
   if (given.length > 0 && !specs.some((s) => s.startsWith('api:'))) {
     throw new UsageError(`--${given[0]} applies only to api: sources`, { hint: 'add --from api:aws-cloudtrail or api:gcp-logging, or drop the flag (files and S3 prefixes are collected whole)' });
   }
+  if (values['all-versions'] !== undefined && !specs.some((s) => s.startsWith('gs://'))) {
+    throw new UsageError('--all-versions applies only to gs:// sources', { hint: 'add --from gs://bucket/prefix, or drop the flag' });
+  }
   return {
     ...(typeof values.since === 'string' ? { since: values.since } : {}),
     ...(typeof values.until === 'string' ? { until: values.until } : {}),
     regions,
     allRegions: values['all-regions'] === true,
     insights: values.insights === true,
-    gcp: { logs, ...(typeof values.project === 'string' ? { project: values.project } : {}), ...(typeof values.filter === 'string' ? { filter: values.filter } : {}) },
+    gcp: { logs, allVersions: values['all-versions'] === true, ...(typeof values.project === 'string' ? { project: values.project } : {}), ...(typeof values.filter === 'string' ? { filter: values.filter } : {}) },
   };
 }
 

@@ -31,8 +31,12 @@ export async function openLocker(spec: string, io: Io, options: { create: boolea
     const { openS3Locker } = await import('./aws.ts');
     return openS3Locker(spec, io);
   }
+  if (spec.startsWith('gs://')) {
+    const { openGcsLocker } = await import('./gcs.ts');
+    return openGcsLocker(spec, io);
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw new InvalidInputError(`unsupported locker ${JSON.stringify(spec)}`, { hint: 'use a folder path or s3://bucket' });
+    throw new InvalidInputError(`unsupported locker ${JSON.stringify(spec)}`, { hint: 'use a folder path, s3://bucket or gs://bucket' });
   }
   return LocalObjectStore.open(resolve(io.cwd, spec), options);
 }
@@ -51,6 +55,10 @@ export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): 
   if (spec.startsWith('s3://')) {
     const { openS3Source } = await import('./aws.ts');
     return openS3Source(spec, io);
+  }
+  if (spec.startsWith('gs://')) {
+    const { openGcsSource } = await import('./gcs.ts');
+    return openGcsSource(spec, io, api?.gcp?.allVersions === true);
   }
   return LocalEvidenceSource.open(spec, io.cwd);
 }
