@@ -33,7 +33,7 @@ export async function openLocker(spec: string, io: Io, options: { create: boolea
   }
   if (spec.startsWith('gs://')) {
     const { openGcsLocker } = await import('./gcs.ts');
-    return openGcsLocker(spec, io);
+    return openGcsLocker(spec, io, options);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new InvalidInputError(`unsupported locker ${JSON.stringify(spec)}`, { hint: 'use a folder path, s3://bucket or gs://bucket' });

@@ -2,6 +2,7 @@
 import { GCS_SCOPE, GcsObjectStore, parseGsUri } from '../../functions/gcp/adapters/gcs-object-store.ts';
 import { GcsEvidenceSource } from '../../functions/gcp/adapters/gcs-source.ts';
 import { gcpTokenProvider } from '../../functions/gcp/adapters/gcp-http.ts';
+import { InvalidInputError } from '../../shared/errors.ts';
 import type { EvidenceSource } from '../../shared/ports/evidence-source.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import type { Io } from './io.ts';
@@ -20,12 +21,24 @@ function connection(uri: string, io: Io) {
   return { token, ...(baseUrl ? { baseUrl } : {}) };
 }
 
-/** Opens a gs://bucket[/prefix] locker, reading the bucket's retention and versioning first. */
-export async function openGcsLocker(uri: string, io: Io): Promise<ObjectStore> {
+/**
+ * Opens a gs://bucket[/prefix] locker, reading the bucket's retention and versioning first. A collecting command
+ * (`create`) refuses a bucket with a retention policy before writing anything: Cloud Storage refuses to replace any
+ * object younger than the policy, so the custody ledger could be written once but never appended to.
+ */
+export async function openGcsLocker(uri: string, io: Io, use: { create: boolean } = { create: false }): Promise<ObjectStore> {
   const { bucket, prefix } = parseGsUri(uri);
   const options = connection(uri, io);
   await options.token(); // no credentials: one error naming how to provide them, before anything else
-  return GcsObjectStore.open({ bucket, ...(prefix ? { prefix } : {}), ...options });
+  const store = await GcsObjectStore.open({ bucket, ...(prefix ? { prefix } : {}), ...options });
+  const caps = await store.capabilities();
+  if (use.create && caps.retentionSeconds !== undefined) {
+    throw new InvalidInputError(
+      `gs://${bucket} has a bucket retention policy (${caps.retentionSeconds} s${caps.retentionLocked ? ', locked' : ''}): Cloud Storage would refuse every append to the custody ledger after the first, so Amber does not collect into it`,
+      { hint: 'use a bucket with Object Retention Lock instead (gcloud storage buckets create gs://B --enable-per-object-retention, with versioning): Amber then locks each evidence object itself until --retain-days, and the ledger stays appendable; this bucket can still be verified and read' },
+    );
+  }
+  return store;
 }
 
 /** Opens a gs://bucket/prefix source (every generation with allVersions). */

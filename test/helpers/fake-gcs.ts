@@ -76,10 +76,10 @@ export class FakeGcs {
   }
 
   /** Every generation of a name, oldest first. */
-  generations(bucket: string, name: string): Array<{ generation: string; bytes: Buffer; metadata?: Record<string, string>; live: boolean }> {
+  generations(bucket: string, name: string): Array<{ generation: string; bytes: Buffer; metadata?: Record<string, string>; retention?: { mode: string; retainUntilTime: string }; live: boolean }> {
     return (this.buckets.get(bucket)?.objects ?? [])
       .filter((o) => o.name === name)
-      .map((o) => ({ generation: String(o.generation), bytes: o.bytes, ...(o.metadata ? { metadata: o.metadata } : {}), live: o.deleted === undefined }));
+      .map((o) => ({ generation: String(o.generation), bytes: o.bytes, ...(o.metadata ? { metadata: o.metadata } : {}), ...(o.retention ? { retention: o.retention } : {}), live: o.deleted === undefined }));
   }
 
   /** Puts an object directly (a source bucket's content), a new generation over the live one. */
