@@ -19,6 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ConcurrentWriteError, InvalidInputError, ObjectNotFoundError, StoreError, WriteOnceViolationError } from '../../../shared/errors.ts';
 import type { ObjectStore, PutOptions, PutResult, StoredObject } from '../../../shared/ports/object-store.ts';
 import { describeGoogleError, GcpHttpError, RETRYABLE_STATUS, sendWithRetry, type RawResponse, type RetryPolicy, type TokenProvider } from './gcp-http.ts';
@@ -182,7 +183,7 @@ export class GcsObjectStore implements ObjectStore {
         await (policy.sleep ?? sleepMs)((policy.baseMs ?? 1000) * 2 ** (attempt - 1));
         continue;
       }
-      if (response.ok && response.body) return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+      if (response.ok && response.body) return Readable.fromWeb(response.body as WebReadableStream);
       const bodyBytes = Buffer.from(await response.arrayBuffer());
       if (response.status === 404) {
         throw new ObjectNotFoundError(key, { hint: `nothing at ${this.target(name, versionId)}; list the case to see what is kept`, cause: new GcpHttpError(404, bodyBytes, attempt) });

@@ -8,7 +8,7 @@
  * `allVersions`, noncurrent generations are kept beside them under `noncurrent/<generation>/<name>`.
  */
 import type { Readable } from 'node:stream';
-import { AcquisitionError, ObjectNotFoundError, StoreError } from '../../../shared/errors.ts';
+import { AcquisitionError, ObjectNotFoundError, type StoreError } from '../../../shared/errors.ts';
 import type { EvidenceSource, SourceObject, SourceProblem } from '../../../shared/ports/evidence-source.ts';
 import { GcsObjectStore, parseGsUri, type GcsObjectStoreOptions } from './gcs-object-store.ts';
 
