@@ -28,7 +28,11 @@ export function gcpTokenProvider(env: GcpEnv, scopes: readonly string[], what: s
   let client: Promise<{ getAccessToken(): Promise<{ token?: string | null }> }> | undefined;
   return async () => {
     try {
-      client ??= import('google-auth-library').then(({ GoogleAuth }) => new GoogleAuth({ scopes: [...scopes] }).getClient());
+      client ??= import('google-auth-library').then((mod) => {
+        // A CommonJS package: bundled, its exports sit on `default` rather than as named exports.
+        const { GoogleAuth } = typeof mod.GoogleAuth === 'function' ? mod : mod.default;
+        return new GoogleAuth({ scopes: [...scopes] }).getClient();
+      });
       const { token } = await (await client).getAccessToken();
       if (!token) throw new Error('Application Default Credentials gave no access token');
       return token;
