@@ -63,9 +63,10 @@ describe('amber with a gs:// locker', () => {
     expect(tampered.stdout + tampered.stderr).toContain('cases/INC-GS/logs/b.log');
   });
 
-  it('collects every generation of a gs:// source with --all-versions, and a re-run adds nothing', async () => {
-    // Prepare: a log sink object overwritten once
+  it('collects every generation of a gs:// source with --all-versions, and a re-run adds nothing (endpoint from STORAGE_EMULATOR_HOST)', async () => {
+    // Prepare: a log sink object overwritten once; the endpoint as Google's libraries take it, host:port
     const cwd = await tempDir();
+    env = { STORAGE_EMULATOR_HOST: fake.url.replace('http://', ''), AMBER_GCP_TOKEN: fake.token };
     fake.put('sink-bucket', 'cloudaudit.googleapis.com/activity/2026/03/01/00:00:00_00:59:59_S0.json', '{"v":1}\n');
     fake.put('sink-bucket', 'cloudaudit.googleapis.com/activity/2026/03/01/00:00:00_00:59:59_S0.json', '{"v":2}\n');
     const args = ['collect', '--case', 'INC-SRC', '--from', 'gs://sink-bucket/cloudaudit.googleapis.com/', '--all-versions', '--locker', 'ev', '--json'];
