@@ -45,8 +45,8 @@ ${TSA_HELP}`;
 // A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
 const COMMANDS: Record<string, Command> = {
   collect: {
-    summary: 'preserve files, folders, S3 prefixes, CloudTrail event history or Azure / Entra ID / Microsoft 365 API logs into a case (hashed, write-once, recorded in the ledger)',
-    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:SOURCE [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--tenant ID] [--subscription ID ...] [--user U ...] [--hub NAME] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    summary: 'preserve files, folders, S3 / Azure Blob / Cloud Storage prefixes, or logs from the AWS, Azure, Entra ID, Microsoft 365 and Google Cloud APIs into a case (hashed, write-once, recorded in the ledger)',
+    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|azblob://account/container/prefix|gs://bucket/prefix|api:SOURCE [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--tenant ID] [--subscription ID ...] [--user U ...] [--hub NAME] [--project P [--log L ...] [--filter EXPR]] [--all-versions] [--locker DIR|s3://bucket|azblob://account/container|gs://bucket] [--retain-days N] [--json]',
     options: {
       case: { type: 'string' },
       from: { type: 'string', multiple: true },
@@ -62,6 +62,9 @@ const COMMANDS: Record<string, Command> = {
       subscription: { type: 'string', multiple: true },
       user: { type: 'string', multiple: true },
       hub: { type: 'string' },
+      project: { type: 'string' },
+      log: { type: 'string', multiple: true },
+      filter: { type: 'string' },
       ...signingOption,
       ...lockerOption,
       ...jsonOption,
@@ -69,16 +72,18 @@ const COMMANDS: Record<string, Command> = {
     positionals: true,
     help: `  --case C          case name: letters, digits, ".", "_", "-" (e.g. INC-2026-001)
   --from SOURCE     a file, a folder (collected recursively), s3://bucket/prefix, azblob://account/container/prefix,
-                    or api:aws-cloudtrail
+                    gs://bucket/prefix, or api:aws-cloudtrail
                     (CloudTrail event history via LookupEvents, every page kept as received); repeat or list several
   --since T --until T  api: sources only, required: the window, ISO-8601 with a zone; --until at least 15
                     minutes ago (an open window's pages change between runs), within the 90 days event history keeps
   --region R        api: sources: a region to read (repeat; default: AWS_REGION or the profile's region)
   --all-regions     api: sources: every region enabled for the account (ec2:DescribeRegions)
   --insights        api:aws-cloudtrail: Insights events instead of management events
-  --locker L        evidence locker: a folder, s3://bucket or azblob://account/container[/prefix] (default:
-                    $AMBER_LOCKER, else ./evidence); azblob:// signs in with AZURE_STORAGE_CONNECTION_STRING, else Entra ID
-  --all-versions    azblob:// sources: every blob version (earlier ones kept under _versions/<version id>/)
+  --locker L        evidence locker: a folder, s3://bucket, azblob://account/container[/prefix] or gs://bucket[/prefix]
+                    (default: $AMBER_LOCKER, else ./evidence); azblob:// signs in with AZURE_STORAGE_CONNECTION_STRING,
+                    else Entra ID; gs:// with $AMBER_GCP_TOKEN, else Application Default Credentials
+  --all-versions    azblob:// and gs:// sources: every version (earlier blob versions kept under
+                    _versions/<version id>/, noncurrent generations under noncurrent/<generation>/)
   --from api:azure-activity|entra-signins|entra-audits|entra-risk|m365-audit   Azure Activity Log, Entra ID
                     sign-ins / directory audits / risk, Microsoft 365 audit (24 h slices, last 7 days only);
                     api:azure-state (grants, apps, service principals, conditional access, MFA registration,
@@ -88,6 +93,10 @@ const COMMANDS: Record<string, Command> = {
   --subscription ID api:azure-activity: a subscription to read (repeat)
   --user U          api:azure-state: a mailbox (id or user principal name) to read (repeat; default: every user)
   --hub NAME        api:azure-iot-twins: the IoT hub (NAME.azure-devices.net)
+  --from api:gcp-logging  Cloud Audit Logs via Cloud Logging entries.list (needs --project and the window)
+  --project P       api:gcp-logging: the project to read
+  --log L           api:gcp-logging: activity, data_access, system_event or policy (repeat; default all four)
+  --filter EXPR     api:gcp-logging: a Logging query language expression ANDed to the window and log names
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content
                     is not wanted: cloudtrail or a registered source id (an unknown id lists them)

@@ -20,6 +20,8 @@ export interface ApiSourceOptions {
   readonly regions: readonly string[];
   readonly allRegions: boolean;
   readonly insights: boolean;
+  /** api:gcp-logging: --project, --log (repeatable), --filter; gs:// sources: --all-versions. */
+  readonly gcp?: { readonly project?: string; readonly logs: readonly string[]; readonly filter?: string; readonly allVersions?: boolean };
   /** Opens the locker (the pages to resume from); called only after the AWS setup checked out, so a run without credentials stores nothing. */
   readonly openStore: () => Promise<ObjectStore>;
   readonly caseName: string;

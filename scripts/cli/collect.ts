@@ -24,8 +24,8 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   if (source !== undefined && source !== 'cloudtrail') sourceById(source); // fails fast, listing the valid ids
   const api = apiFlags(values, specs);
   const allVersions = values['all-versions'] === true;
-  if (allVersions && !specs.some((s) => s.startsWith('azblob://'))) {
-    throw new UsageError('--all-versions applies only to azblob:// sources', { hint: 'add --from azblob://account/container/prefix, or drop the flag' });
+  if (allVersions && !specs.some((s) => s.startsWith('azblob://') || s.startsWith('gs://'))) {
+    throw new UsageError('--all-versions applies only to azblob:// and gs:// sources', { hint: 'add --from azblob://account/container/prefix or gs://bucket/prefix, or drop the flag' });
   }
   // Read before anything else: a wrong or unreadable key fails before a source is opened.
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);
@@ -59,14 +59,16 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
 /** The flags that only api: sources take; refused when no api: source is named, so they are never ignored. */
 function apiFlags(values: Values, specs: readonly string[]) {
   const regions = (values.region as string[] | undefined) ?? [];
-  const given = ['since', 'until', 'all-regions', 'insights', 'tenant', 'hub'].filter((f) => values[f] !== undefined);
+  const logs = (values.log as string[] | undefined) ?? [];
+  const given = ['since', 'until', 'all-regions', 'insights', 'tenant', 'hub', 'project', 'filter'].filter((f) => values[f] !== undefined);
   if (regions.length > 0) given.push('region');
+  if (logs.length > 0) given.push('log');
   for (const f of ['subscription', 'user']) if (((values[f] as string[] | undefined) ?? []).length > 0) given.push(f);
   if (given.length > 0 && !specs.some((s) => s.startsWith('api:'))) {
-    throw new UsageError(`--${given[0]} applies only to api: sources`, { hint: 'add --from api:aws-cloudtrail, or drop the flag (files and S3 prefixes are collected whole)' });
+    throw new UsageError(`--${given[0]} applies only to api: sources`, { hint: 'add --from api:aws-cloudtrail or api:gcp-logging, or drop the flag (files and S3 prefixes are collected whole)' });
   }
   const azureOnly = given.filter((f) => ['tenant', 'hub', 'subscription', 'user'].includes(f));
-  if (azureOnly.length > 0 && !specs.some((s) => s.startsWith('api:') && s !== 'api:aws-cloudtrail')) {
+  if (azureOnly.length > 0 && !specs.some((s) => s.startsWith('api:') && s !== 'api:aws-cloudtrail' && s !== 'api:gcp-logging')) {
     throw new UsageError(`--${azureOnly[0]} applies only to the Azure api: sources`, { hint: 'add --from api:entra-signins (or another Azure source), or drop the flag' });
   }
   return {
@@ -79,6 +81,7 @@ function apiFlags(values: Values, specs: readonly string[]) {
     ...(typeof values.hub === 'string' ? { hub: values.hub } : {}),
     subscriptions: (values.subscription as string[] | undefined) ?? [],
     users: (values.user as string[] | undefined) ?? [],
+    gcp: { logs, allVersions: values['all-versions'] === true, ...(typeof values.project === 'string' ? { project: values.project } : {}), ...(typeof values.filter === 'string' ? { filter: values.filter } : {}) },
   };
 }
 

@@ -26,12 +26,12 @@ export function lockerSpec(flag: string | undefined, io: Io): string {
   return flag ?? io.env.AMBER_LOCKER ?? resolve(io.cwd, DEFAULT_LOCKER);
 }
 
-/** True for a locker or anchor destination in a cloud store (s3://, azblob://) rather than a local path. */
+/** True for a locker or anchor destination in a cloud store (s3://, azblob://, gs://) rather than a local path. */
 export function isCloudStoreUri(spec: string): boolean {
-  return spec.startsWith('s3://') || spec.startsWith('azblob://');
+  return spec.startsWith('s3://') || spec.startsWith('azblob://') || spec.startsWith('gs://');
 }
 
-/** Opens the locker named by `spec` (a folder, s3://bucket[/prefix] or azblob://account/container[/prefix]). */
+/** Opens the locker named by `spec` (a folder, s3://bucket[/prefix], azblob://account/container[/prefix] or gs://bucket[/prefix]). */
 export async function openLocker(spec: string, io: Io, options: { create: boolean }): Promise<ObjectStore> {
   if (spec.startsWith('s3://')) {
     const { openS3Locker } = await import('./aws.ts');
@@ -41,16 +41,24 @@ export async function openLocker(spec: string, io: Io, options: { create: boolea
     const { openBlobLocker } = await import('./azure-blob.ts');
     return openBlobLocker(spec, io);
   }
+  if (spec.startsWith('gs://')) {
+    const { openGcsLocker } = await import('./gcs.ts');
+    return openGcsLocker(spec, io, options);
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw new InvalidInputError(`unsupported locker ${JSON.stringify(spec)}`, { hint: 'use a folder path, s3://bucket or azblob://account/container' });
+    throw new InvalidInputError(`unsupported locker ${JSON.stringify(spec)}`, { hint: 'use a folder path, s3://bucket, azblob://account/container or gs://bucket' });
   }
   return LocalObjectStore.open(resolve(io.cwd, spec), options);
 }
 
-/** Opens a source (a file, a folder, s3://bucket/prefix, azblob://account/container/prefix, or an api: source given its window). */
+/** Opens a source (a file, a folder, s3://bucket/prefix, azblob://account/container/prefix, gs://bucket/prefix, or an api: source given its window). */
 export async function openSource(spec: string, io: Io, api?: ApiSourceOptions & AzureApiOptions & { readonly specs?: readonly string[] }, options: { allVersions?: boolean } = {}): Promise<EvidenceSource> {
   if (spec.startsWith('api:')) {
     if (!api) throw new InvalidInputError(`${spec} cannot be collected here`, { hint: 'use amber collect --from api:aws-cloudtrail --since T --until T' });
+    if (spec === 'api:gcp-logging') {
+      const { openGcpLoggingSource } = await import('./gcp-logging-api.ts');
+      return openGcpLoggingSource(io, api);
+    }
     const azure = await import('./azure-api.ts');
     if (azure.isAzureApiSpec(spec)) return azure.openAzureApiSource(spec, io, api, api.specs ?? [spec]);
     if (spec !== 'api:aws-cloudtrail') throw azure.unknownApiSource(spec);
@@ -64,6 +72,10 @@ export async function openSource(spec: string, io: Io, api?: ApiSourceOptions & 
   if (spec.startsWith('azblob://')) {
     const { openBlobSource } = await import('./azure-blob.ts');
     return openBlobSource(spec, io, options.allVersions === true);
+  }
+  if (spec.startsWith('gs://')) {
+    const { openGcsSource } = await import('./gcs.ts');
+    return openGcsSource(spec, io, options.allVersions === true || api?.gcp?.allVersions === true);
   }
   return LocalEvidenceSource.open(spec, io.cwd);
 }

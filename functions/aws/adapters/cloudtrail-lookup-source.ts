@@ -16,10 +16,12 @@
 import { Readable } from 'node:stream';
 import { CloudTrailClient, LookupEventsCommand, type LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
 import { AcquisitionError } from '../../../shared/errors.ts';
-import { casePrefix } from '../../../shared/evidence/names.ts';
+import { compactTime, MAX_PAGES, pagePath, TokenBucket, type PreservedPages } from '../../../shared/evidence/api-pages.ts';
 import type { EvidenceSource, SourceObject, SourceProblem } from '../../../shared/ports/evidence-source.ts';
-import type { ObjectStore } from '../../../shared/ports/object-store.ts';
 import { sdkClientConfig, type AwsClientConfig } from './aws-client.ts';
+
+// Shared with the other API sources; re-exported where they were first defined.
+export { compactTime, preservedPagesIn, TokenBucket, type PreservedPages } from '../../../shared/evidence/api-pages.ts';
 
 /** The `--from` spec of this source. */
 export const CLOUDTRAIL_API_SPEC = 'api:aws-cloudtrail';
@@ -29,61 +31,6 @@ export const LOOKUP_EVENTS_PER_SECOND = 2;
 
 /** Largest page LookupEvents returns (documented maximum of MaxResults). */
 export const PAGE_SIZE = 50;
-
-/**
- * A token bucket holding one token, refilled `rate` times a second: requests go out at least 1/rate s apart,
- * so no sliding second ever holds more than `rate` of them (a bucket of `rate` tokens would let `rate` + 1
- * through within one second after an idle spell). Clock and sleep injectable for tests.
- */
-export class TokenBucket {
-  private tokens = 1;
-  private last: number;
-
-  constructor(
-    private readonly rate: number,
-    private readonly now: () => number = () => Date.now(),
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-  ) {
-    this.last = now();
-  }
-
-  /** Waits until a request may be sent, then spends its token. */
-  async take(): Promise<void> {
-    for (;;) {
-      const now = this.now();
-      this.tokens = Math.min(1, this.tokens + ((now - this.last) / 1000) * this.rate);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await this.sleep(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
-    }
-  }
-}
-
-/** What is already in the locker under this source's keys (for resuming); paths relative to the case. */
-export interface PreservedPages {
-  /** Relative paths of objects already stored under `relPrefix`. */
-  list(relPrefix: string): Promise<string[]>;
-  /** The stored bytes of one of them. */
-  read(relPath: string): Promise<Buffer>;
-}
-
-/** The pages of a case in a locker, for resuming (what `collect` stores under `cases/<case>/<relPath>`). */
-export function preservedPagesIn(store: ObjectStore, caseName: string): PreservedPages {
-  const prefix = casePrefix(caseName);
-  return {
-    async list(relPrefix) {
-      const out: string[] = [];
-      for await (const object of store.list(`${prefix}${relPrefix}`)) out.push(object.key.slice(prefix.length));
-      return out;
-    },
-    async read(relPath) {
-      return Buffer.from(await readBody(await store.get(`${prefix}${relPath}`)));
-    },
-  };
-}
 
 export interface CloudTrailLookupSourceOptions {
   /** Regions to read, in order; each gets its own pacing and its own failure. */
@@ -118,13 +65,6 @@ export interface CloudTrailLookupSourceOptions {
   /** Clock and sleep for pacing (tests inject a virtual clock). */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-}
-
-/** `2024-03-05T10:00:00.000Z` → `20240305T100000Z`: sortable, no characters a path dislikes. */
-export function compactTime(date: Date): string {
-  const iso = date.toISOString();
-  const ms = iso.slice(20, 23);
-  return `${iso.slice(0, 19).replace(/[-:]/g, '')}${ms === '000' ? '' : `.${ms}`}Z`;
 }
 
 /** CloudTrail event history through LookupEvents, one SourceObject per response page. */
@@ -243,13 +183,6 @@ export class CloudTrailLookupSource implements EvidenceSource {
       token = parsed.NextToken;
     }
   }
-}
-
-/** Page numbers have five digits so keys sort in page order; 99,999 pages of 50 is about 5 million events. */
-const MAX_PAGES = 99_999;
-
-function pagePath(folder: string, page: number): string {
-  return `${folder}/page-${String(page).padStart(5, '0')}.json`;
 }
 
 /** The NextToken of a preserved page, or undefined when it was the last one. */
