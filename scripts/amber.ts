@@ -154,9 +154,17 @@ Example:
   },
   detect: {
     summary: 'run the detection catalogue over a case; every finding cites the evidence object, record and SHA-256',
-    usage: 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--json]',
-    options: { case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    usage: 'amber detect --case C [--locker DIR] [--since T] [--until T] [--param ID.NAME=VALUE ...] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--json]',
+    options: {
+      case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, out: { type: 'string' },
+      since: { type: 'string' }, until: { type: 'string' }, param: { type: 'string', multiple: true },
+      ...signingOption, ...lockerOption, ...jsonOption,
+    },
     help: `  --case C          the case to analyse (on the embedded engine: a local locker)
+  --since T --until T  analyse only the events in [T, T) (ISO-8601 with a zone; either end may be left open):
+                    the detections and analytics never see events outside, so no finding can come from them
+  --param ID.NAME=V override a detection's parameter (a threshold), e.g. --param s3-large-download.min_bytes=2147483648;
+                    repeatable; amber rules lists every parameter with its type and default
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --suppress FILE   YAML/JSON rules for known automation (user agent, principal, detection, each with a
                     reason): matching findings are listed apart as suppressed; the file's SHA-256 is recorded
@@ -166,7 +174,8 @@ Example:
                     its SHA-256 goes into the custody ledger (\`exported\`). The HTML report shows the top 50
                     per detection; this file and --json keep them all
 ${SIGNING_HELP}
-  --json            {"case", "events", "findings": [...]} plus detection errors and unparsed records (streamed)
+  --json            {"case", "events", "chains": [...], "findings": [...]} plus detection errors and unparsed records
+                    (streamed); chains: the findings per identity and per source address in ATT&CK tactic order
 
 Example:
   amber detect --case INC-1 --suppress known-automation.yml --json > findings.json
@@ -175,12 +184,21 @@ Example:
   },
   timeline: {
     summary: 'one normalised row per event (UTC), as CSV, JSON Lines or Timesketch JSONL',
-    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR]',
-    options: { case: { type: 'string' }, format: { type: 'string' }, identity: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption },
+    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--ip ADDR] [--actor TEXT] [--action NAME] [--since T] [--until T] [--out FILE] [--locker DIR]',
+    options: {
+      case: { type: 'string' }, format: { type: 'string' }, identity: { type: 'string' }, out: { type: 'string' },
+      ip: { type: 'string', multiple: true }, actor: { type: 'string', multiple: true }, action: { type: 'string', multiple: true }, since: { type: 'string' }, until: { type: 'string' },
+      ...signingOption, ...lockerOption,
+    },
     help: `  --case C          the case (on the embedded engine: a local locker)
   --format F        csv (default; safe against spreadsheet formula injection), jsonl, or timesketch
   --identity ID     only one identity's events, across every cloud: an e-mail address / UPN (matched in
                     AWS SSO and federated sessions, Entra, M365, GCP) or an actor as shown (an IAM ARN)
+  --ip ADDR         only events from this source address (repeat: any of them)
+  --actor TEXT      only events whose actor or identity contains TEXT, any case (repeat: any of them)
+  --action NAME     only events of this action, e.g. GetObject (repeat: any of them)
+  --since T         only events at or after T (ISO-8601 with a zone, e.g. 2026-03-01T14:00:00Z)
+  --until T         only events before T; different flags combine (all must hold)
   --out FILE        write to FILE instead of standard output (its SHA-256 goes into the custody ledger)
 ${SIGNING_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
