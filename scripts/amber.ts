@@ -20,6 +20,8 @@ interface Command {
   /** Extra help lines (flag descriptions, examples). */
   readonly help: string;
   readonly positionals?: boolean;
+  /** Help computed when asked for (loaded lazily, like `run`): e.g. the tables `amber query` can read. */
+  readonly moreHelp?: () => Promise<string>;
   run(values: Values, positionals: string[], io: Io): Promise<number>;
 }
 
@@ -410,6 +412,29 @@ Example:
   amber anchor --case INC-1 --to ~/INC-1.anchors.jsonl --signing-key ~/.amber/INC-1.key`,
     run: lazy(() => import('./cli/anchor.ts'), (m) => m.runAnchor),
   },
+  query: {
+    summary: 'ask a case one read-only question in Athena SQL (SELECT or WITH only) over its verified tables; recorded in the ledger',
+    usage: 'amber query --case C "SELECT ..." [--format table|csv|json] [--locker DIR]',
+    options: { case: { type: 'string' }, format: { type: 'string' }, ...signingOption, ...lockerOption },
+    positionals: true,
+    help: `  --case C          the case to query (on the embedded engine: a local locker); its objects are verified first
+                    (exit 3 on any mismatch, before the query runs)
+  --format F        table (default; cells cut at 60 characters), csv (safe against formula injection) or json
+${SIGNING_HELP}
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+
+One statement, SELECT or WITH, in Athena (Trino) SQL through the compatibility layer. Anything else (COPY,
+ATTACH, INSTALL, SET, PRAGMA, CREATE...) is refused, and the engine is locked before the query is prepared: no
+file outside the case's verified tables (read_text, read_csv...), no extensions, no settings. The query's
+SHA-256, its text, the row count and the output's SHA-256 are recorded in the ledger (accessed). Rows come in
+the engine's order unless the query says ORDER BY: give one for output that is the same on every run.
+
+Example:
+  amber query --case INC-1 "SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY n DESC, 1" --format csv
+`,
+    moreHelp: async () => (await import('./cli/query.ts')).queryTablesHelp(),
+    run: lazy(() => import('./cli/query.ts'), (m) => m.runQuery),
+  },
   rules: {
     summary: 'list every detection (the catalogue, and Sigma rules with --sigma) with its ATT&CK ids, and why a rule cannot run',
     usage: 'amber rules [--sigma DIR] [--json]',
@@ -462,7 +487,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return name === undefined ? ExitCode.usage : ExitCode.ok;
     }
     if (name === 'help') {
-      io.out(commandHelp(findCommand(rest[0]!)));
+      const asked = findCommand(rest[0]!);
+      io.out(`${commandHelp(asked)}${asked.moreHelp ? `\n${await asked.moreHelp()}\n` : ''}`);
       return ExitCode.ok;
     }
     if (name === '--version' || name === '-V') {
@@ -474,7 +500,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
     const command = findCommand(name);
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(commandHelp(command));
+      io.out(`${commandHelp(command)}${command.moreHelp ? `\n${await command.moreHelp()}\n` : ''}`);
       return ExitCode.ok;
     }
     let parsed;

@@ -175,7 +175,12 @@ export function parseParameterOverrides(flags: readonly string[], detections: re
         hint: guess ? `did you mean ${id}.${guess}?` : names.length ? `its parameters: ${names.join(', ')}` : `${id} declares no parameters`,
       });
     }
-    sqlLiteral(p, value);
+    try {
+      sqlLiteral(p, value);
+    } catch (error) {
+      const e = error as UsageError;
+      throw new UsageError(`--param ${id}.${name}: ${e.message}`, e.hint === undefined ? {} : { hint: e.hint });
+    }
     if (out.has(`${id}.${name}`) && out.get(`${id}.${name}`) !== value) throw new UsageError(`--param ${id}.${name} is given twice with different values`, { hint: 'give each parameter once' });
     out.set(`${id}.${name}`, value);
   }
