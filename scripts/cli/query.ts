@@ -34,7 +34,7 @@ export function queryTablesHelp(): string {
       line += line ? `, ${n}` : n;
     }
     if (line) lines.push(line);
-    return lines.map((l) => `      ${l}`).join('\n');
+    return lines.map((l) => `      ${l}`).join(',\n');
   };
   const tables: Array<[string, string, readonly string[]]> = [
     ['cloudtrail', 'AWS CloudTrail, as the AWS-documented Athena table', CLOUDTRAIL_COLUMNS.map((c) => c.name)],
