@@ -144,6 +144,31 @@ export function withParameters<D extends Parameterised>(d: D, overrides: Readonl
 }
 
 /**
+ * The catalogue with the overrides of a JSON object `{"detection-id.name": value}` applied (a deployment's
+ * configuration); '' or `{}` leaves it as it is. Every key and value is checked as `--param` checks them.
+ */
+export function withParameterJson<D extends Parameterised>(catalogue: readonly D[], json: string, where: string): D[] {
+  if (json.trim() === '') return [...catalogue];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string' || typeof v === 'number')) {
+    throw new InvalidInputError(`${where} is not a JSON object of parameter values: ${JSON.stringify(json.slice(0, 200))}`, { hint: 'e.g. {"s3-large-download.min_bytes": 2147483648}' });
+  }
+  let overrides: Map<string, string>;
+  try {
+    overrides = parseParameterOverrides(Object.entries(parsed as Record<string, string | number>).map(([k, v]) => `${k}=${String(v)}`), catalogue);
+  } catch (error) {
+    const e = error as UsageError;
+    throw new InvalidInputError(`${where}: ${e.message.replace(/^--param /, '')}`, e.hint === undefined ? {} : { hint: e.hint });
+  }
+  return catalogue.map((d) => withParameters(d, overrides));
+}
+
+/**
  * `--param id.name=value` flags as a map, each checked against the catalogue: an unknown detection or parameter
  * gets "did you mean", a bad value what its type wants; nothing runs until all are valid.
  */

@@ -1,6 +1,6 @@
 /**
  * The report's activity plot, sized to the incident: the bucket width is the smallest of a fixed ladder (10
- * seconds up to 30 days) that draws the case's whole span in at most MAX_BARS bars, so a 55-minute intrusion is
+ * seconds up to 30 days) that draws the case's whole span in at most MAX_BARS (100) bars, so a 55-minute intrusion is
  * drawn per minute, a three-day one per hour, a quarter per day. Buckets start at whole multiples of their width
  * (UTC), so the same events always fall in the same buckets; axis labels are UTC, written as precisely as the
  * width needs (12:05, 11-20 14:00, 2026-11-20).
@@ -21,7 +21,7 @@ export interface ActivityBucket {
 }
 
 /** Most bars the plot draws. */
-export const MAX_BARS = 120;
+export const MAX_BARS = 100;
 
 const MINUTE = 60;
 const HOUR = 3600;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, chmod, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bucketName, bucketSeconds } from '../../shared/reports/activity-plot.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -171,8 +172,11 @@ describe('CLI: attack chains', () => {
     const sections = [...html.matchAll(/<section id="([a-z]+)"/g)].map((m) => m[1]);
     expect(sections[0]).toBe('chains');
     expect(sections.indexOf('chains')).toBeLessThan(sections.indexOf('findings'));
-    // The demo spans about two and a half hours: 15-minute bars, not hours.
-    expect(html).toContain('one bar per 15 minutes');
+    // Bars as wide as the case's span needs: computed here from the timeline's first and last event.
+    const times = all.map((r) => Date.parse(r.time) / 1000).sort((x, y) => x - y);
+    const step = bucketSeconds(times[0]!, times.at(-1)!);
+    expect(step).toBeLessThan(3600);
+    expect(html).toContain(`one bar per ${bucketName(step)}`);
   });
 });
 
