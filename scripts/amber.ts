@@ -20,6 +20,8 @@ interface Command {
   /** Extra help lines (flag descriptions, examples). */
   readonly help: string;
   readonly positionals?: boolean;
+  /** Help computed when asked for (loaded lazily, like `run`): e.g. the tables `amber query` can read. */
+  readonly moreHelp?: () => Promise<string>;
   run(values: Values, positionals: string[], io: Io): Promise<number>;
 }
 
@@ -181,9 +183,17 @@ Example:
   },
   detect: {
     summary: 'run the detection catalogue over a case; every finding cites the evidence object, record and SHA-256',
-    usage: 'amber detect --case C [--locker DIR|s3://B] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--json]',
-    options: { case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    usage: 'amber detect --case C [--locker DIR|s3://B] [--since T] [--until T] [--param ID.NAME=VALUE ...] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--json]',
+    options: {
+      case: { type: 'string' }, suppress: { type: 'string' }, sigma: { type: 'string' }, out: { type: 'string' },
+      since: { type: 'string' }, until: { type: 'string' }, param: { type: 'string', multiple: true },
+      ...signingOption, ...lockerOption, ...jsonOption,
+    },
     help: `  --case C          the case to analyse (embedded engine; an s3:// locker is read through the local cache)
+  --since T --until T  analyse only the events in [T, T) (ISO-8601 with a zone; either end may be left open):
+                    the detections and analytics never see events outside, so no finding can come from them
+  --param ID.NAME=V override a detection's parameter (a threshold), e.g. --param s3-large-download.min_bytes=2147483648;
+                    repeatable; amber rules lists every parameter with its type and default
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
   --suppress FILE   YAML/JSON rules for known automation (user agent, principal, detection, each with a
                     reason): matching findings are listed apart as suppressed; the file's SHA-256 is recorded
@@ -193,7 +203,8 @@ Example:
                     its SHA-256 goes into the custody ledger (\`exported\`). The HTML report shows the top 50
                     per detection; this file and --json keep them all
 ${SIGNING_HELP}
-  --json            {"case", "events", "findings": [...]} plus detection errors and unparsed records (streamed)
+  --json            {"case", "events", "chains": [...], "findings": [...]} plus detection errors and unparsed records
+                    (streamed); chains: the findings per identity and per source address in ATT&CK tactic order
 
 Example:
   amber detect --case INC-1 --suppress known-automation.yml --json > findings.json
@@ -202,12 +213,21 @@ Example:
   },
   timeline: {
     summary: 'one normalised row per event (UTC), as CSV, JSON Lines or Timesketch JSONL',
-    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--out FILE] [--locker DIR|s3://B]',
-    options: { case: { type: 'string' }, format: { type: 'string' }, identity: { type: 'string' }, out: { type: 'string' }, ...signingOption, ...lockerOption },
+    usage: 'amber timeline --case C --format csv|jsonl|timesketch [--identity ID] [--ip ADDR] [--actor TEXT] [--action NAME] [--since T] [--until T] [--out FILE] [--locker DIR|s3://B]',
+    options: {
+      case: { type: 'string' }, format: { type: 'string' }, identity: { type: 'string' }, out: { type: 'string' },
+      ip: { type: 'string', multiple: true }, actor: { type: 'string', multiple: true }, action: { type: 'string', multiple: true }, since: { type: 'string' }, until: { type: 'string' },
+      ...signingOption, ...lockerOption,
+    },
     help: `  --case C          the case (embedded engine; an s3:// locker is read through the local cache)
   --format F        csv (default; safe against spreadsheet formula injection), jsonl, or timesketch
   --identity ID     only one identity's events, across every cloud: an e-mail address / UPN (matched in
                     AWS SSO and federated sessions, Entra, M365, GCP) or an actor as shown (an IAM ARN)
+  --ip ADDR         only events from this source address (repeat: any of them)
+  --actor TEXT      only events whose actor or identity contains TEXT, any case (repeat: any of them)
+  --action NAME     only events of this action, e.g. GetObject (repeat: any of them)
+  --since T         only events at or after T (ISO-8601 with a zone, e.g. 2026-03-01T14:00:00Z)
+  --until T         only events before T; different flags combine (all must hold)
   --out FILE        write to FILE instead of standard output (its SHA-256 goes into the custody ledger)
 ${SIGNING_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
@@ -441,6 +461,29 @@ Example:
   amber inventory --case INC-1 --format csv --out inventory.csv`,
     run: lazy(() => import('./cli/inventory.ts'), (m) => m.runInventory),
   },
+  query: {
+    summary: 'ask a case one read-only question in Athena SQL (SELECT or WITH only) over its verified tables; recorded in the ledger',
+    usage: 'amber query --case C "SELECT ..." [--format table|csv|json] [--locker DIR|s3://B]',
+    options: { case: { type: 'string' }, format: { type: 'string' }, ...signingOption, ...lockerOption },
+    positionals: true,
+    help: `  --case C          the case to query (embedded engine; an s3:// locker is read through the local cache); objects verified first
+                    (exit 3 on any mismatch, before the query runs)
+  --format F        table (default; cells cut at 60 characters), csv (safe against formula injection) or json
+${SIGNING_HELP}
+  --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
+
+One statement, SELECT or WITH, in Athena (Trino) SQL through the compatibility layer. Anything else (COPY,
+ATTACH, INSTALL, SET, PRAGMA, CREATE...) is refused, and the engine is locked before the query is prepared: no
+file outside the case's verified tables (read_text, read_csv...), no extensions, no settings. The query's
+SHA-256, its text, the row count and the output's SHA-256 are recorded in the ledger (accessed). Rows come in
+the engine's order unless the query says ORDER BY: give one for output that is the same on every run.
+
+Example:
+  amber query --case INC-1 "SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY n DESC, 1" --format csv
+`,
+    moreHelp: async () => (await import('./cli/query.ts')).queryTablesHelp(),
+    run: lazy(() => import('./cli/query.ts'), (m) => m.runQuery),
+  },
   rules: {
     summary: 'list every detection (the catalogue, and Sigma rules with --sigma) with its ATT&CK ids, and why a rule cannot run',
     usage: 'amber rules [--sigma DIR] [--json]',
@@ -493,7 +536,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return name === undefined ? ExitCode.usage : ExitCode.ok;
     }
     if (name === 'help') {
-      io.out(commandHelp(findCommand(rest[0]!)));
+      const asked = findCommand(rest[0]!);
+      io.out(`${commandHelp(asked)}${asked.moreHelp ? `\n${await asked.moreHelp()}\n` : ''}`);
       return ExitCode.ok;
     }
     if (name === '--version' || name === '-V') {
@@ -505,7 +549,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
     const command = findCommand(name);
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(commandHelp(command));
+      io.out(`${commandHelp(command)}${command.moreHelp ? `\n${await command.moreHelp()}\n` : ''}`);
       return ExitCode.ok;
     }
     let parsed;

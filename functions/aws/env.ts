@@ -10,7 +10,7 @@ import { HANDLER_ENV, type HandlerName } from './handlers/contracts.ts';
 export type HandlerEnv<N extends HandlerName> = { readonly [K in (typeof HANDLER_ENV)[N][number]]: string };
 
 /** Variables that may be set to '' (a trail without a key prefix; an account trail, not an organization's). */
-const MAY_BE_EMPTY: ReadonlySet<string> = new Set(['TRAIL_PREFIX', 'ORGANIZATION_ID']);
+const MAY_BE_EMPTY: ReadonlySet<string> = new Set(['TRAIL_PREFIX', 'ORGANIZATION_ID', 'DETECTION_PARAMETERS']);
 
 /** Reads a handler's variables; throws one error naming every missing or empty one. */
 export function readEnv<N extends HandlerName>(name: N, env: NodeJS.ProcessEnv = process.env): HandlerEnv<N> {

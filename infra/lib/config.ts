@@ -48,6 +48,8 @@ export interface AmberConfig {
   readonly defaultLogWindowHours: number;
   /** Retention of the functions' and state machines' log groups, in days (a CloudWatch Logs retention value). */
   readonly logRetentionDays: number;
+  /** Detection threshold overrides, `detection-id.name` -> value (checked against the catalogue when the stack is built). */
+  readonly detectionParameters: Readonly<Record<string, string>>;
 }
 
 /** The defaults, as written in cdk.json. */
@@ -72,6 +74,7 @@ export const CONFIG_DEFAULTS = {
   'amber:collectorRoleName': 'amber-collector',
   'amber:defaultLogWindowHours': 24,
   'amber:logRetentionDays': 365,
+  'amber:detectionParameters': {} as Record<string, string | number>,
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_DEFAULTS;
@@ -175,6 +178,22 @@ export function readConfig(context: ContextReader): AmberConfig {
   const collectorRoleName = str('amber:collectorRoleName', ROLE_NAME, 'an IAM role name');
   const defaultLogWindowHours = int('amber:defaultLogWindowHours', 1, 24 * 90, 'hours');
   const logRetentionDays = int('amber:logRetentionDays', 1, 3653, 'days');
+  const detectionParameters = ((): Record<string, string> => {
+    const v = raw('amber:detectionParameters');
+    let o: unknown = v;
+    if (typeof v === 'string') {
+      try {
+        o = v.trim() === '' ? {} : JSON.parse(v);
+      } catch {
+        o = undefined;
+      }
+    }
+    if (o === null || typeof o !== 'object' || Array.isArray(o) || !Object.values(o).every((x) => typeof x === 'string' || typeof x === 'number')) {
+      problems.push(`amber:detectionParameters must map "detection-id.name" to a value, e.g. {"s3-large-download.min_bytes": 2147483648}, got ${show(v)}`);
+      return {};
+    }
+    return Object.fromEntries(Object.entries(o as Record<string, string | number>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, String(x)]));
+  })();
 
   // Conflicts between keys, reported with the single-key problems.
   if (!trailBucket) problems.push('amber:trailBucket is required: the bucket your CloudTrail trail writes to');
@@ -218,5 +237,6 @@ export function readConfig(context: ContextReader): AmberConfig {
     collectorRoleName: collectorRoleName as string,
     defaultLogWindowHours,
     logRetentionDays,
+    detectionParameters,
   };
 }

@@ -12,7 +12,9 @@ import type { Signer } from '../../shared/ports/signer.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { assertCaseExists } from '../../shared/evidence/verify.ts';
 import { sha256Hex } from '../../shared/evidence/hashing.ts';
-import { loadCatalogue, type Detection } from '../../shared/detections/catalogue.ts';
+import { loadCatalogue, type Detection, type TimeWindow } from '../../shared/detections/catalogue.ts';
+import { withParameters } from '../../shared/detections/parameters.ts';
+import { timelineCondition } from '../../shared/timeline/filters.ts';
 import { enrichFindings, findingsSha256, groupRepeats, runCatalogue, type CatalogueRun } from '../../shared/detections/run.ts';
 import { applySuppressions, parseSuppressions, type SuppressedFinding, type Suppressions } from '../../shared/detections/suppress.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
@@ -110,11 +112,21 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
 }
 
 /** Materialises the cross-source timeline once per session (analytics and reports read it). */
-export async function timelineTable(session: CaseSession): Promise<string | undefined> {
+export async function timelineTable(session: CaseSession, window?: TimeWindow): Promise<string | undefined> {
   const sql = timelineSql(session.tables.sources);
   if (!sql) return undefined;
-  await session.engine.exec(`CREATE OR REPLACE TABLE timeline AS ${sql}`);
+  // A windowed run's analytics see only the window's events, as its detections do.
+  const within = window ? timelineCondition({ since: window.since, until: window.until }) : undefined;
+  await session.engine.exec(`CREATE OR REPLACE TABLE timeline AS ${within ? `SELECT * FROM (${sql}) WHERE ${within.sql}` : sql}`, within?.params ?? []);
   return 'main.timeline';
+}
+
+/** What part of the case a run analyses, and with which detection parameters. */
+export interface DetectScope {
+  /** Only events in [since, until): findings outside it cannot appear. */
+  readonly window?: TimeWindow;
+  /** Parameter overrides, `detection-id.name` -> value as given (checked by withParameters). */
+  readonly parameters?: ReadonlyMap<string, string>;
 }
 
 /** A detection run as `detect` and `report` show it: kept findings, and those a suppression rule left out. */
@@ -125,11 +137,12 @@ export type SessionRun = CatalogueRun & { detections: number; suppressed: readon
  * says (account, region, user agent, outcome), groups repeats, applies the responder's suppressions, and
  * records the access (with the suppression file's SHA-256) in the ledger. `extra` adds compiled Sigma rules.
  */
-export async function detectInSession(session: CaseSession, suppressions?: Suppressions, extra: readonly Detection[] = []): Promise<SessionRun> {
+export async function detectInSession(session: CaseSession, suppressions?: Suppressions, extra: readonly Detection[] = [], scope: DetectScope = {}): Promise<SessionRun> {
   // `extra`: compiled Sigma rules (amber detect --sigma), run exactly like the catalogue's own detections.
-  const detections = [...(await loadCatalogue()), ...extra];
-  const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey });
-  const timeline = await timelineTable(session);
+  const detections = [...(await loadCatalogue()), ...extra].map((d) => (scope.parameters ? withParameters(d, scope.parameters) : d));
+  const { window } = scope;
+  const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey, ...(window ? { window } : {}) });
+  const timeline = await timelineTable(session, window);
   const analytics = timeline
     ? await runAnalytics(ANALYTICS, { engine: session.engine, timeline, geo: new MmdbGeoLocator() }, session.tables.sha256ByKey)
     : { findings: [], errors: [] };
@@ -154,6 +167,8 @@ export async function detectInSession(session: CaseSession, suppressions?: Suppr
       findingsSha256: findingsSha256(run.findings),
       errors: run.errors.length,
       skipped: run.skipped.length,
+      ...(window ? { since: window.since.toISOString(), until: window.until.toISOString() } : {}),
+      ...(scope.parameters && scope.parameters.size > 0 ? { parameters: Object.fromEntries([...scope.parameters].sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
       // What the responder's rules left out is as much a part of the run as what they kept.
       ...(suppressions
         ? { suppressionFile: suppressions.file, suppressionSha256: suppressions.sha256, suppressed: suppressed.length, suppressedSha256: findingsSha256(suppressed) }

@@ -12,13 +12,33 @@ import { writeExport } from './export.ts';
 import { safeOutputPath } from './output-path.ts';
 import type { CaseCoverage } from '../../shared/sources/case-tables.ts';
 import { loadSigmaRules, type SigmaRuleSet } from '../../shared/sigma/rules.ts';
+import { loadCatalogue, type TimeWindow } from '../../shared/detections/catalogue.ts';
+import { parseParameterOverrides } from '../../shared/detections/parameters.ts';
+import { attackChains, describeChains } from '../../shared/detections/chains.ts';
+import { checkWindow, parseInstant } from '../../shared/timeline/filters.ts';
 
 /** How many of the Sigma rules compiled; the reasons for the rest are `amber rules --sigma DIR`'s job. */
 function sigmaSummary(set: SigmaRuleSet): { compiled: number; unsupported: number } {
   return { compiled: set.detections.length, unsupported: set.entries.length - set.detections.length };
 }
 
-const USAGE = 'amber detect --case C [--locker DIR] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--signing-key FILE] [--json]';
+const USAGE = 'amber detect --case C [--locker DIR] [--since T] [--until T] [--param ID.NAME=VALUE ...] [--suppress FILE] [--sigma DIR] [--out FILE.jsonl] [--signing-key FILE] [--json]';
+
+/** The values of a repeatable flag. */
+function many(values: Values, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+/** --since/--until as the run's window (an open end reaches the earliest or latest possible time). */
+export function detectWindow(values: Values): TimeWindow | undefined {
+  const since = optionalString(values, 'since');
+  const until = optionalString(values, 'until');
+  if (since === undefined && until === undefined) return undefined;
+  const window = { since: since === undefined ? new Date(0) : parseInstant('since', since), until: until === undefined ? new Date(Date.UTC(9999, 11, 31, 23, 59, 59)) : parseInstant('until', until) };
+  checkWindow(window.since, window.until);
+  return window;
+}
 
 /** `JSON.stringify(value, null, 2)` with every line after the first indented by `pad`. */
 function indented(value: unknown, pad: string): string {
@@ -60,13 +80,17 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
   // Sigma rules are read and compiled before the case opens: a bad --sigma folder fails fast, touching no ledger.
   const sigmaDir = optionalString(values, 'sigma');
   const sigma = sigmaDir === undefined ? undefined : await loadSigmaRules(sigmaDir);
+  // The window and every --param are checked before the case opens: a typo records nothing.
+  const window = detectWindow(values);
+  const parameters = parseParameterOverrides(many(values, 'param'), [...(await loadCatalogue()), ...(sigma?.detections ?? [])]);
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   const session = await openCaseSession(caseName, optionalString(values, 'locker'), io, {}, signer);
   try {
     const out = optionalString(values, 'out');
     // Refused before the run is recorded (writeExport checks again at the moment of writing).
     if (out !== undefined) await safeOutputPath(out, io.cwd, session.localRoot);
-    const run = await detectInSession(session, suppressions, sigma?.detections ?? []);
+    const run = await detectInSession(session, suppressions, sigma?.detections ?? [], { ...(window ? { window } : {}), parameters });
+    const chains = attackChains(run.findings);
     // Every finding, one per line, hashed as written and recorded in the ledger (`exported`).
     const exported = out === undefined ? undefined : await writeExport(session, io, findingsJsonl(run.findings), out, { what: 'findings', format: 'jsonl', findings: run.findings.length });
     if (values.json) {
@@ -74,6 +98,9 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
       const document = {
         case: session.caseName,
         events: eventCount(session.tables),
+        ...(window ? { window: { since: window.since.toISOString(), until: window.until.toISOString() } } : {}),
+        ...(parameters.size > 0 ? { parameters: Object.fromEntries([...parameters].sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
+        chains,
         findings: run.findings,
         suppressed: run.suppressed,
         ...(suppressions ? { suppressionSha256: suppressions.sha256 } : {}),
@@ -89,6 +116,8 @@ export async function runDetect(values: Values, _positionals: string[], io: Io):
         io.out(chunk);
       io.out('\n');
     } else {
+      if (window) io.out(`Only events from ${window.since.toISOString()} up to ${window.until.toISOString()} were analysed.\n`);
+      io.out(describeChains(chains));
       io.out(describeFindings(session, run.findings, run.detections, run.suppressed));
       for (const e of run.errors) io.out(`  detection ${t(e.detection)} could not run: ${t(e.error)}\n`);
       if (sigma) {

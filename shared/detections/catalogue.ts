@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError } from '../errors.ts';
+import { bindParameters, parseParameterDeclarations, type DetectionParameter } from './parameters.ts';
 
 export const SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -41,8 +42,14 @@ export interface Detection {
   readonly runbook: string;
   /** Findings expected on the detection's `match` fixture (the table-driven test asserts it). */
   readonly expectedMatches: number;
-  /** The Athena SQL, as written. */
+  /** The Athena SQL, ready to run: as written, with every `{{parameter}}` replaced by its value (parameters.ts). */
   readonly sql: string;
+  /** query.sql as written, placeholders and all (only when the detection declares parameters). */
+  readonly template?: string;
+  /** Thresholds the detection declares (`parameters:` in detection.yml), sorted by name. */
+  readonly parameters?: readonly DetectionParameter[];
+  /** The values `sql` was built with, by parameter name. */
+  readonly parameterValues?: Readonly<Record<string, string>>;
   /** Folder holding the detection. */
   readonly dir: string;
 }
@@ -85,7 +92,10 @@ export async function loadDetection(folder: string): Promise<Detection> {
   if (!Array.isArray(fps) || !fps.every((f) => typeof f === 'string')) bad('falsePositives', 'must be a list of strings');
   const tests = meta.tests as { match?: unknown } | undefined;
   if (!Number.isInteger(tests?.match) || (tests!.match as number) < 1) bad('tests', 'must give `match: N`, the findings expected on fixtures/match.json');
-  const sql = await readFile(join(folder, 'query.sql'), 'utf8');
+  const template = await readFile(join(folder, 'query.sql'), 'utf8');
+  const parameters = parseParameterDeclarations(meta.parameters, file);
+  const parameterValues = Object.fromEntries(parameters.map((p) => [p.name, String(p.default)]));
+  const sql = parameters.length > 0 ? bindParameters(template, parameters, parameterValues, join(folder, 'query.sql')) : template;
   return {
     id,
     title: str('title'),
@@ -99,6 +109,7 @@ export async function loadDetection(folder: string): Promise<Detection> {
     runbook: str('runbook'),
     expectedMatches: tests!.match as number,
     sql,
+    ...(parameters.length > 0 ? { template, parameters, parameterValues } : {}),
     dir: folder,
   };
 }

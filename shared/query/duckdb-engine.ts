@@ -26,6 +26,7 @@ import {
   DuckDBTimeValue,
   DuckDBUnionValue,
   DuckDBUUIDValue,
+  StatementType,
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
@@ -165,6 +166,42 @@ export class DuckDbQueryEngine implements QueryEngine {
   /** Runs a DuckDB-dialect statement for its effect (DDL, loads); for adapters and loaders, not detections. */
   async exec(sql: string, params: readonly QueryParam[] = []): Promise<void> {
     await this.serialised(() => this.connection.run(sql, params.map(toDuckDbParam)), sql);
+  }
+
+  /**
+   * Whether `sql` is exactly one statement DuckDB itself types as SELECT (a WITH ... SELECT is one), prepared but
+   * not run: its column names when it is, else what it is (`2 statements`, `COPY`, `ATTACH`...). A statement that
+   * cannot be prepared throws a QueryError.
+   */
+  async selectColumns(sql: string): Promise<{ columns: string[] } | { refused: string }> {
+    return this.serialised(async () => {
+      const extracted = await this.connection.extractStatements(sql);
+      if (extracted.count !== 1) return { refused: `${extracted.count} statements` };
+      const prepared = await extracted.prepare(0);
+      const type = prepared.statementType;
+      if (type !== StatementType.SELECT) return { refused: `a ${StatementType[type] ?? `type ${type}`} statement` };
+      return { columns: Array.from({ length: prepared.columnCount }, (_, i) => prepared.columnName(i)) };
+    }, sql);
+  }
+
+  /**
+   * From now on the engine touches no file but `readable` (read only: DuckDB's allowed_paths with external
+   * access off), loads and installs nothing, and its settings cannot be changed back (lock_configuration).
+   */
+  async lockDown(readable: readonly string[]): Promise<void> {
+    const lit = (v: string): string => `'${v.replaceAll("'", "''")}'`;
+    await this.exec(`SET allowed_paths = [${readable.map(lit).join(', ')}]`);
+    await this.exec('SET enable_external_access = false');
+    await this.exec('SET lock_configuration = true');
+  }
+
+  /** Files the database's views read (the verified copies they were made over), sorted. */
+  async viewFiles(): Promise<string[]> {
+    const rows = await this.query<{ sql: string }>('SELECT sql FROM duckdb_views() WHERE NOT internal ORDER BY view_name');
+    const files = new Set<string>();
+    // Views are Amber's own (CREATE VIEW ... read_parquet([...])): their path literals are the files they read.
+    for (const r of rows) for (const m of r.sql.matchAll(/'((?:[^']|'')+)'/g)) if (m[1]!.startsWith('/')) files.add(m[1]!.replaceAll("''", "'"));
+    return [...files].sort();
   }
 
   /** Closes the connection and the database, then removes what `onClose` registered. Idempotent. */

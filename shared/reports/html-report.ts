@@ -12,14 +12,10 @@ import { escapeHtml as h } from '../text/escape.ts';
 import { counted } from '../text/plural.ts';
 import { identityOf } from '../timeline/timeline.ts';
 import { inventorySection, type InventorySummary } from './inventory-section.ts';
+import { activityPlot, type ActivityBucket } from './activity-plot.ts';
+import { chainsSection } from './chains-section.ts';
 
-/** Events per hour, for the timeline plot. */
-export interface ActivityBucket {
-  /** Start of the hour, ISO-8601 UTC. */
-  readonly hour: string;
-  readonly events: number;
-  readonly errors: number;
-}
+export type { ActivityBucket } from './activity-plot.ts';
 
 /** One identity's activity across the case. */
 export interface IdentityActivity {
@@ -184,6 +180,7 @@ export function renderHtmlReport(r: ReportInput): string {
   </div>
 </header>
 <main>
+${chainsSection(r.case, r.findings)}
 ${coverageSection(r.coverage, r.unrecognised ?? [], r.parseProblems.length)}
 <section id="findings">
   <h2>Findings by severity</h2>
@@ -306,35 +303,6 @@ ${shown.html}
 </tbody></table>${shown.left > 0 ? `\n<p class="more">and ${shown.left} less busy identities not shown here: <code>amber timeline --case ${h(caseName)}</code> has every event of each.</p>` : ''}`;
 }
 
-/** Events per hour as SVG bars, errors in a second colour, findings as markers above their hour. */
-function activityPlot(buckets: readonly ActivityBucket[], findings: readonly Finding[]): string {
-  if (buckets.length === 0) return '<p>No events.</p>';
-  const width = 960;
-  const height = 220;
-  const pad = 30;
-  const max = Math.max(...buckets.map((b) => b.events), 1);
-  const bw = (width - 2 * pad) / buckets.length;
-  const hourOf = (t: string | null): string => (t ? `${t.slice(0, 13)}` : '');
-  const marks = new Map<string, number>();
-  for (const f of findings) marks.set(hourOf(f.event_time), (marks.get(hourOf(f.event_time)) ?? 0) + 1);
-  const bars = buckets
-    .map((b, i) => {
-      const x = pad + i * bw;
-      const hAll = ((height - 2 * pad) * b.events) / max;
-      const hErr = ((height - 2 * pad) * b.errors) / max;
-      const m = marks.get(b.hour.slice(0, 13));
-      return `<g><title>${h(b.hour)}: ${b.events} events, ${b.errors} errors${m ? `, ${m} findings` : ''}</title><rect x="${x.toFixed(1)}" y="${(height - pad - hAll).toFixed(1)}" width="${Math.max(bw - 1, 1).toFixed(1)}" height="${hAll.toFixed(1)}" class="ev"/><rect x="${x.toFixed(1)}" y="${(height - pad - hErr).toFixed(1)}" width="${Math.max(bw - 1, 1).toFixed(1)}" height="${hErr.toFixed(1)}" class="err"/>${m ? `<circle cx="${(x + bw / 2).toFixed(1)}" cy="${pad / 2}" r="${Math.min(4 + m, 10)}" class="finding"/>` : ''}</g>`;
-    })
-    .join('');
-  const first = buckets[0]!.hour;
-  const last = buckets.at(-1)!.hour;
-  return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="events per hour">
-<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" class="axis"/>${bars}
-<text x="${pad}" y="${height - 8}" class="lbl">${h(first)}</text><text x="${width - pad}" y="${height - 8}" text-anchor="end" class="lbl">${h(last)}</text><text x="${pad - 4}" y="${pad + 4}" text-anchor="end" class="lbl">${max}</text>
-</svg>
-<p class="legend"><span class="sw ev"></span> events per hour <span class="sw err"></span> failed calls (errorCode) <span class="sw finding"></span> hours with findings</p>`;
-}
-
 /** The ledger's first and most recent entries, and how many lie between (the ledger file holds them all). */
 function ledgerRows(ledger: readonly LedgerEntry[]): string {
   const { ledgerFirst, ledgerLast } = REPORT_LIMITS;
@@ -374,4 +342,5 @@ table.findings tbody.finding{border-top:2px solid #d8d2c4}tr.sub td{background:#
 svg .ev{fill:#e0a43a}svg .err{fill:#c0392b}svg .finding{fill:#8b0000}svg .axis{stroke:#999}svg .lbl{font-size:11px;fill:#555}
 .legend .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}.sw.ev{background:#e0a43a}.sw.err{background:#c0392b}.sw.finding{background:#8b0000;border-radius:5px}
 .meta-dark{color:#555;margin:4px 0}.more{color:#555;font-style:italic}.cut{color:#777;font-size:11px}h4.detection{margin:12px 0 2px}
+.chain{border-left:3px solid #ffbf47;padding-left:12px;margin:12px 0}ol.stages{list-style:none;padding-left:0}li.stage h4{margin:8px 0 2px;text-transform:capitalize}ol.steps li{margin:4px 0}.when{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}.evidence{font-size:12px;color:#555}
 footer{padding:16px 32px;color:#777;font-size:12px}`;

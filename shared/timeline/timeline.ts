@@ -6,6 +6,7 @@
 import type { QueryEngine } from '../ports/query-engine.ts';
 import { csvCell } from '../text/escape.ts';
 import { LOG_SOURCES } from '../sources/registry.ts';
+import { timelineCondition, type TimelineFilter } from './filters.ts';
 
 export interface TimelineRow {
   /** ISO-8601 UTC. */
@@ -93,13 +94,19 @@ export function identityOf(actor: string | null): string | null {
 export const IDENTITY_SQL = `coalesce(lower(regexp_extract(actor, '([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,})', 1)), actor)`;
 
 /** The ordered timeline statement and its parameters (undefined when the case has no table). */
-function orderedTimeline(sources: Readonly<Record<string, string>>, identity?: string): { sql: string; params: string[] } | undefined {
+function orderedTimeline(sources: Readonly<Record<string, string>>, identity?: string, filter: TimelineFilter = {}): { sql: string; params: string[] } | undefined {
   const sql = timelineSql(sources);
   if (!sql) return undefined;
-  const filter = identity === undefined ? '' : ' WHERE identity = ?';
+  const conditions = identity === undefined ? [] : ['identity = ?'];
+  const params = identity === undefined ? [] : [identity.toLowerCase().includes('@') ? identity.toLowerCase() : identity];
+  const narrowed = timelineCondition(filter);
+  if (narrowed) {
+    conditions.push(narrowed.sql);
+    params.push(...narrowed.params);
+  }
   return {
-    sql: `SELECT * FROM (${sql})${filter} ORDER BY time, evidence_key, evidence_record`,
-    params: identity === undefined ? [] : [identity.toLowerCase().includes('@') ? identity.toLowerCase() : identity],
+    sql: `SELECT * FROM (${sql})${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY time, evidence_key, evidence_record`,
+    params,
   };
 }
 
@@ -107,8 +114,8 @@ function orderedTimeline(sources: Readonly<Record<string, string>>, identity?: s
  * Every event of the case in time order (ties broken by evidence position, so the order is stable),
  * optionally only one identity's, across every cloud.
  */
-export async function queryTimeline(engine: QueryEngine, sources: Readonly<Record<string, string>>, identity?: string): Promise<TimelineRow[]> {
-  const q = orderedTimeline(sources, identity);
+export async function queryTimeline(engine: QueryEngine, sources: Readonly<Record<string, string>>, identity?: string, filter?: TimelineFilter): Promise<TimelineRow[]> {
+  const q = orderedTimeline(sources, identity, filter);
   return q ? engine.query<TimelineRow>(q.sql, q.params) : [];
 }
 
@@ -121,8 +128,8 @@ export interface StreamingQueryEngine extends QueryEngine {
  * The same rows as queryTimeline, in the same order, a chunk at a time: an export of millions of events keeps
  * one chunk (about 2,000 rows) in memory, while DuckDB sorts (and spills) on its side.
  */
-export async function* streamTimeline(engine: StreamingQueryEngine, sources: Readonly<Record<string, string>>, identity?: string): AsyncGenerator<TimelineRow[]> {
-  const q = orderedTimeline(sources, identity);
+export async function* streamTimeline(engine: StreamingQueryEngine, sources: Readonly<Record<string, string>>, identity?: string, filter?: TimelineFilter): AsyncGenerator<TimelineRow[]> {
+  const q = orderedTimeline(sources, identity, filter);
   if (q) yield* engine.stream<TimelineRow>(q.sql, q.params);
 }
 

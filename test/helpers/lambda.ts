@@ -36,6 +36,7 @@ export const LAMBDA_ENV: Record<string, string | undefined> = {
   ATHENA_DATABASE: 'amber',
   FINDINGS_TOPIC_ARN: `arn:aws:sns:eu-west-1:${EVIDENCE_ACCOUNT}:amber-findings`,
   SECURITY_HUB_FINDINGS: 'true',
+  DETECTION_PARAMETERS: '{}',
 };
 
 /** Sets the environment for handlers imported afterwards (vi.unstubAllEnvs undoes it). */

@@ -5,6 +5,7 @@
  * records an `accessed` entry in each case the findings cite, publishes a plain-text summary to the findings
  * topic and, when SECURITY_HUB_FINDINGS=true, imports the findings into Security Hub (ASFF). Those ledger
  * entries' checkpoints are signed with the KMS key SIGNING_KEY_ARN names, opened only when findings cite a case.
+ * DETECTION_PARAMETERS (JSON, `{"detection-id.name": value}`, '' or {} for none) overrides detection thresholds.
  */
 import { AthenaQueryEngine } from '../adapters/athena-query-engine.ts';
 import { lazyKmsSigner } from '../adapters/kms-signer.ts';
@@ -17,6 +18,7 @@ import { booleanVar, readEnv } from '../env.ts';
 import { actorOf, createLogger, placeOf, withInvocation, type LambdaContext } from '../runtime.ts';
 import { InvalidInputError } from '../../../shared/errors.ts';
 import { runScheduledDetections } from '../../../shared/detections/scheduled-run.ts';
+import { withParameterJson } from '../../../shared/detections/parameters.ts';
 import type { FindingsNotifier } from '../../../shared/ports/findings-notifier.ts';
 import type { DetectionRunInput, DetectionRunOutput } from './contracts.ts';
 
@@ -26,7 +28,8 @@ if (!/^[a-z0-9_]{1,255}$/.test(env.ATHENA_DATABASE)) {
   throw new InvalidInputError(`ATHENA_DATABASE ${JSON.stringify(env.ATHENA_DATABASE)} is not a Glue database name`, { hint: 'lowercase letters, digits and underscores' });
 }
 const logger = createLogger('run-detections');
-const catalogue = bundledCatalogue();
+// Thresholds the deployment overrides (CDK context amber:detectionParameters), checked at cold start.
+const catalogue = withParameterJson(bundledCatalogue(), env.DETECTION_PARAMETERS, 'DETECTION_PARAMETERS');
 const store = new S3ObjectStore({ bucket: env.EVIDENCE_BUCKET, client: createS3Client(s3ConfigFromEnv()) });
 const engine = new AthenaQueryEngine({ workgroup: env.ATHENA_WORKGROUP, database: env.ATHENA_DATABASE });
 const sns = new SnsFindingsNotifier({ topicArn: env.FINDINGS_TOPIC_ARN });

@@ -36,6 +36,11 @@ export interface ScheduledDetectionsProps {
   readonly logRetentionDays: number;
   /** @default false */
   readonly securityHubFindings?: boolean;
+  /**
+   * Detection threshold overrides as JSON, `{"detection-id.name": "value"}`, for the run-detections function.
+   * @default '{}' - every detection runs with the defaults its detection.yml declares
+   */
+  readonly detectionParameters?: string;
 }
 
 /** A group of detections sharing a schedule expression and a window. */
@@ -95,6 +100,7 @@ export class ScheduledDetections extends Construct {
         FINDINGS_TOPIC_ARN: this.topic.topicArn,
         SECURITY_HUB_FINDINGS: String(props.securityHubFindings ?? false),
         SIGNING_KEY_ARN: props.signingKey.key.keyArn,
+        DETECTION_PARAMETERS: props.detectionParameters ?? '{}',
       },
       logRetentionDays: props.logRetentionDays,
       memorySize: 1024,

@@ -2,6 +2,7 @@
  * The evidence account: the evidence bucket and its key, the seal-signing key, the Athena tables and workgroup,
  * the scheduled detections, the two preservation state machines with their functions, and the rules that start them.
  */
+import { withParameterJson } from '../../../shared/detections/parameters.ts';
 import { Annotations, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -83,9 +84,13 @@ export class EvidenceStack extends Stack {
 
     // Every detection on an Athena table is saved as named queries; those on a table with a live location
     // (the trail) are also scheduled. Say which are not scheduled, and why.
-    const inAws = props.detections.filter((d) => ATHENA_TABLES.includes(d.table));
-    const scheduled = props.detections.filter((d) => SCHEDULED_TABLES.includes(d.table));
-    const notScheduled = props.detections.filter((d) => !SCHEDULED_TABLES.includes(d.table));
+    // amber:detectionParameters: checked against the catalogue here (a typo fails the synth), applied to the named
+    // queries, and handed to the scheduled runs through DETECTION_PARAMETERS.
+    const parameterJson = JSON.stringify(config.detectionParameters);
+    const detections = withParameterJson(props.detections, parameterJson, 'amber:detectionParameters');
+    const inAws = detections.filter((d) => ATHENA_TABLES.includes(d.table));
+    const scheduled = detections.filter((d) => SCHEDULED_TABLES.includes(d.table));
+    const notScheduled = detections.filter((d) => !SCHEDULED_TABLES.includes(d.table));
     if (notScheduled.length > 0) {
       const byReason = new Map<string, string[]>();
       for (const d of notScheduled) {
@@ -122,6 +127,7 @@ export class EvidenceStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
       logRetentionDays,
       securityHubFindings: config.securityHubFindings,
+      detectionParameters: parameterJson,
     });
 
     this.instancePreservation = new InstancePreservation(this, 'InstancePreservation', {

@@ -1,7 +1,8 @@
 -- Reconnaissance by trial and error: one principal refused many times across several different actions,
 -- as enumeration tools (Pacu, ScoutSuite, enumerate-iam) and stolen credentials probing their reach do.
 -- Errors counted: AccessDenied, AccessDeniedException, UnauthorizedOperation, Client.UnauthorizedOperation.
--- Threshold: 10 or more refusals and 5 or more distinct actions by one principal in a 10-minute bucket.
+-- Threshold: min_refusals (default 10) or more refusals and min_actions (default 5) or more distinct actions
+-- by one principal in a 10-minute bucket.
 -- Buckets are cut from the eventtime text (`YYYY-MM-DDTHH:M` is a 10-minute bucket): CloudTrail writes it as
 -- fixed-width UTC, and one malformed time then cannot fail the whole query as a parse would.
 -- One action failing over and over is a misconfigured application, not reconnaissance, and stays below the
@@ -42,5 +43,5 @@ SELECT
   count(*) AS records
 FROM denied
 GROUP BY bucket, actor
-HAVING count(*) >= 10 AND count(DISTINCT eventname) >= 5
+HAVING count(*) >= {{min_refusals}} AND count(DISTINCT eventname) >= {{min_actions}}
 ORDER BY event_time, actor

@@ -1,5 +1,5 @@
 -- Console password guessing or spraying: failed ConsoleLogin events from one source address.
--- Threshold: 5 or more failures from one address inside a 10-minute bucket (CrowdSec's aws-bf scenario
+-- Threshold: min_failures (default 5) or more failures from one address inside a 10-minute bucket (CrowdSec's aws-bf scenario
 -- uses the same 5). Several user names from one address is spraying; the detail says how many users were
 -- tried. The bucket is cut from the eventtime text (`YYYY-MM-DDTHH:M`): CloudTrail writes it as fixed-width
 -- UTC, and one malformed time then cannot fail the whole query as a timestamp parse would. A burst that
@@ -38,5 +38,5 @@ SELECT
   count(*) AS records
 FROM failures
 GROUP BY bucket, sourceipaddress
-HAVING count(*) >= 5
+HAVING count(*) >= {{min_failures}}
 ORDER BY event_time, source_ip

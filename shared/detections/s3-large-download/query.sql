@@ -1,6 +1,6 @@
 -- Bulk reads from S3 (S3 data events must be enabled on the trail): bytes sent out by successful GetObject
 -- calls, summed per principal and hour from additionalEventData.bytesTransferredOut.
--- Threshold: more than 1 GiB (1073741824 bytes) in one hour by one principal. Tune it per environment:
+-- Threshold: more than min_bytes (default 1 GiB, 1073741824 bytes) in one hour by one principal. Tune it per environment:
 -- backup, analytics and CDN-origin roles move far more and belong on an allow list.
 -- Hour buckets are cut from the eventtime text (`YYYY-MM-DDTHH`): CloudTrail writes it as fixed-width UTC,
 -- and one malformed time then cannot fail the whole query as a timestamp parse would.
@@ -38,5 +38,5 @@ SELECT
   count(*) AS records
 FROM reads
 GROUP BY bucket_hour, actor
-HAVING sum(bytes_out) > 1073741824
+HAVING sum(bytes_out) > {{min_bytes}}
 ORDER BY event_time, actor

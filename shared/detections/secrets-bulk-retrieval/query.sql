@@ -3,7 +3,7 @@
 -- clear), and EC2 GetPasswordData (Windows administrator passwords). Each call is split into the secrets it
 -- names (secretId, secretIdList, name, names, path, instanceId); distinct names are counted per principal
 -- and hour. Failed calls count as attempts: trying every secret matters even when some are denied.
--- Threshold: 10 or more distinct secrets in one hour. A BatchGetSecretValue by filters (no list) is
+-- Threshold: min_secrets (default 10) or more distinct secrets in one hour. A BatchGetSecretValue by filters (no list) is
 -- reported by itself: one call returns up to 20 secrets matched by tag or name.
 -- Hour buckets are cut from the eventtime text (`YYYY-MM-DDTHH`): CloudTrail writes it as fixed-width UTC,
 -- and one malformed time then cannot fail the whole query as a timestamp parse would.
@@ -63,5 +63,5 @@ SELECT
   count(DISTINCT pick) AS records
 FROM secrets
 GROUP BY bucket, actor
-HAVING count(DISTINCT secret_name) >= 10 OR bool_or(by_filter)
+HAVING count(DISTINCT secret_name) >= {{min_secrets}} OR bool_or(by_filter)
 ORDER BY event_time, actor

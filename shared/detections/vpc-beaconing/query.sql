@@ -15,7 +15,7 @@
 --   dur score  = when 6+ bins are busy: max(coverage = (last - first start) / window span, longest run of
 --                consecutive busy bins, wrapping around, / 12), each capped at 1; else 0.
 --   score      = 0.25 ts + 0.25 ds + 0.25 hist + 0.25 dur, rounded to 3 decimals.
--- Threshold: score >= 0.70, RITA's default "low" threshold (its bands: base 0.50, low 0.70, medium 0.90,
+-- Threshold: score >= min_score (default 0.70), RITA's default "low" threshold (its bands: base 0.50, low 0.70, medium 0.90,
 -- high 1.00); the detail gives the band and every subscore.
 -- Quartiles and medians are approx_percentile: exact nearest-rank values on the embedded engine, Athena's
 -- approximation in AWS; RITA interpolates quartiles (median of halves), so scores can differ from RITA's by a
@@ -204,5 +204,5 @@ SELECT
   last_time,
   connections AS records
 FROM scored
-WHERE score >= 0.7
+WHERE score >= {{min_score}}
 ORDER BY event_time, actor, target
