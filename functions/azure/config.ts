@@ -34,7 +34,7 @@ export const AZURE_SETTINGS = {
   AMBER_DEFENDER_MIN_SEVERITY: `lowest Defender alert severity that starts preservation (${DEFENDER_SEVERITIES.join(', ')})`,
   AMBER_DEFAULT_LOG_WINDOW_HOURS: 'hours of logs before an alert a request covers (whole number, at least 1)',
   AMBER_DETECTION_WINDOW: 'ISO-8601 duration each scheduled detection run looks back, e.g. PT1H',
-  AMBER_PRINCIPAL: 'principal recorded in the custody ledger: the managed identity\'s principal id',
+  AMBER_PRINCIPAL: 'principal recorded in the custody ledger: the function app (whose system-assigned identity acts)',
 } as const;
 
 /** Reads and checks every setting; one error lists every problem. */
