@@ -4,7 +4,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const DIR = resolve(import.meta.dirname, '../../infra/azure');
@@ -16,6 +15,10 @@ interface Module {
   files: string[];
 }
 let tf: Module;
+
+// Loaded by name, untyped: the package's declarations pull the DOM library into the whole program's types.
+const HCL2JSON = '@cdktf/hcl2json';
+const { parse } = (await import(HCL2JSON)) as { parse: (file: string, text: string) => Promise<unknown> };
 
 beforeAll(async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.tf')).sort();
