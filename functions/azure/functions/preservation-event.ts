@@ -1,8 +1,8 @@
 /** Azure Function `preservation-event`: the Event Grid trigger of preservation (handlers/preservation.ts). */
 import { app } from '@azure/functions';
 import { eventGridHandler } from '../handlers/preservation.ts';
-import { azureRuntime } from '../runtime.ts';
+import { preservationRuntime } from '../runtime.ts';
 
-const runtime = azureRuntime();
+const deps = preservationRuntime();
 
-app.eventGrid('preservation-event', { handler: eventGridHandler(runtime.preservation) });
+app.eventGrid('preservation-event', { handler: eventGridHandler(deps) });

@@ -1,8 +1,8 @@
 /** Azure Function `preserve`: `POST /api/preserve`, what `amber preserve --cloud azure` calls (function key). */
 import { app } from '@azure/functions';
 import { preserveHttpHandler } from '../handlers/preservation.ts';
-import { azureRuntime } from '../runtime.ts';
+import { preservationRuntime } from '../runtime.ts';
 
-const runtime = azureRuntime();
+const deps = preservationRuntime();
 
-app.http('preserve', { methods: ['POST'], authLevel: 'function', route: 'preserve', handler: preserveHttpHandler(runtime.preservation) });
+app.http('preserve', { methods: ['POST'], authLevel: 'function', route: 'preserve', handler: preserveHttpHandler(deps) });

@@ -4,8 +4,8 @@
  */
 import { app } from '@azure/functions';
 import { runDetectionsHandler } from '../handlers/run-detections.ts';
-import { azureRuntime } from '../runtime.ts';
+import { detectionRuntime } from '../detection-runtime.ts';
 
-const runtime = azureRuntime();
+const options = detectionRuntime();
 
-app.timer('run-detections', { schedule: '%AMBER_DETECTION_SCHEDULE%', handler: runDetectionsHandler(runtime.detections) });
+app.timer('run-detections', { schedule: '%AMBER_DETECTION_SCHEDULE%', handler: runDetectionsHandler(options) });

@@ -60,7 +60,7 @@ describe('Azure timer: detections over the preserved objects of the window', () 
     const [second] = await detectCases(options(store));
 
     expect(first!.status === 'analysed' && second!.status === 'analysed').toBe(true);
-    if (first!.status !== 'analysed' || second!.status !== 'analysed') return;
+    if (first?.status !== 'analysed' || second?.status !== 'analysed') return;
     expect(second.result.runId).toBe(first.result.runId);
     expect(second.result.findingsSha256).toBe(first.result.findingsSha256);
     expect(second.result.created).toBe(false);
