@@ -10,7 +10,7 @@
  * error is logged, and recorded as a `failed` step in the ledger of the case it names when that name is valid.
  */
 import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { InvalidInputError, isAmberError } from '../../../shared/errors.ts';
+import { isAmberError, type InvalidInputError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/evidence/hashing.ts';
 import { validateCaseName } from '../../../shared/evidence/names.ts';
 import { recordCustody } from '../../../shared/preservation/custody.ts';

@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { HttpRequest, InvocationContext, type EventGridEvent } from '@azure/functions';
 import '../../helpers/promise-with-resolvers.ts';
 import nock from 'nock';
