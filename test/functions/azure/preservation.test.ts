@@ -127,6 +127,8 @@ describe('Azure preservation: Event Grid "Amber.PreservationRequested"', () => {
     const result = await eventGridHandler(async () => deps)(event({ case: 'INC-7', instanceIds: ['rg-web:vm-web-1'], accountId: SUB, region: LOC, requestId: 'req-7' }), context());
 
     expect(result.requests[0]!.vms[0]!.status).toBe('preserved');
+    // Both 429s on the VM read were answered and retried (the capture reads the VM, then the snapshot step again).
+    expect(arm.calls.filter((c) => c.endsWith('/virtualMachines/vm-web-1')).length).toBeGreaterThanOrEqual(2 + 2);
     expect(arm.calls.filter((c) => c.startsWith('PUT') && c.includes('/snapshots/'))).toHaveLength(2);
     expect(arm.puts.filter((p) => p.path.includes('/snapshots/'))).toHaveLength(1);
   });
