@@ -378,9 +378,13 @@ Example:
       since: { type: 'string' },
       until: { type: 'string' },
       'event-bus': { type: 'string' },
+      cloud: { type: 'string' },
+      'function-url': { type: 'string' },
       ...jsonOption,
     },
-    help: `  --instance ID     EC2 instance to preserve (i-0123456789abcdef0); repeat for several
+    help: `  --cloud aws|azure azure: POST the request to the Azure deployment's preserve function (default: aws)
+  --function-url U  azure: the function's URL (default: $AMBER_AZURE_FUNCTION_URL); key in $AMBER_AZURE_FUNCTION_KEY
+  --instance ID     EC2 instance to preserve (i-0123456789abcdef0); with --cloud azure a VM resource id or <group>:<vm>; repeat for several
   --case C          case the evidence goes into
   --isolate         also quarantine the instance (security groups, termination protection, out of its Auto Scaling group)
   --account A       account of the instance (default: the account of the default credentials)

@@ -1,0 +1,86 @@
+/**
+ * The function app's settings, read once at module scope into a typed object: exactly the variables the
+ * Terraform module (infra/azure) sets. A missing or malformed one fails the cold start at once, naming every
+ * problem, instead of failing later mid-preservation.
+ */
+import { InvalidInputError } from '../../shared/errors.ts';
+import { durationMs } from '../../shared/detections/catalogue.ts';
+import { DEFENDER_SEVERITIES, type DefenderSeverity } from './triggers.ts';
+
+/** What the Azure functions read from their app settings. */
+export interface AzureConfig {
+  /** The evidence locker: `azblob://<account>/<container>`, or a folder (local runs). */
+  readonly locker: string;
+  /** Resource group the snapshots are made in. */
+  readonly snapshotResourceGroup: string;
+  /** Retention of preserved objects, in days. */
+  readonly retentionDays: number;
+  readonly defenderMinSeverity: DefenderSeverity;
+  /** Log window, in hours before a Defender alert. */
+  readonly defaultWindowHours: number;
+  /** ISO-8601 duration the timer's detection run looks back (PT1H). */
+  readonly detectionWindow: string;
+  /** The principal recorded in the ledger (the function app's managed identity). */
+  readonly principal: string;
+  /** ARM endpoint (sovereign clouds). */
+  readonly armEndpoint?: string;
+}
+
+/** App settings the functions need, with what each is for (the Terraform module sets each one). */
+export const AZURE_SETTINGS = {
+  AMBER_LOCKER: 'the evidence locker, azblob://<account>/<container>',
+  AMBER_SNAPSHOT_RESOURCE_GROUP: 'resource group the snapshots are created in',
+  AMBER_RETENTION_DAYS: 'days preserved objects are retained (whole number, at least 1)',
+  AMBER_DEFENDER_MIN_SEVERITY: `lowest Defender alert severity that starts preservation (${DEFENDER_SEVERITIES.join(', ')})`,
+  AMBER_DEFAULT_LOG_WINDOW_HOURS: 'hours of logs before an alert a request covers (whole number, at least 1)',
+  AMBER_DETECTION_WINDOW: 'ISO-8601 duration each scheduled detection run looks back, e.g. PT1H',
+  AMBER_PRINCIPAL: 'principal recorded in the custody ledger: the function app (whose system-assigned identity acts)',
+} as const;
+
+/** Reads and checks every setting; one error lists every problem. */
+export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConfig {
+  const problems: string[] = [];
+  const get = (name: keyof typeof AZURE_SETTINGS): string => {
+    const v = env[name];
+    if (v === undefined || v.trim() === '') {
+      problems.push(`${name} is not set (${AZURE_SETTINGS[name]})`);
+      return '';
+    }
+    return v.trim();
+  };
+  const whole = (name: keyof typeof AZURE_SETTINGS): number => {
+    const v = get(name);
+    if (v !== '' && (!/^\d+$/.test(v) || Number(v) < 1)) problems.push(`${name} must be a whole number of at least 1, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  const locker = get('AMBER_LOCKER');
+  const snapshotResourceGroup = get('AMBER_SNAPSHOT_RESOURCE_GROUP');
+  const retentionDays = whole('AMBER_RETENTION_DAYS');
+  const severity = get('AMBER_DEFENDER_MIN_SEVERITY');
+  if (severity !== '' && !DEFENDER_SEVERITIES.includes(severity as DefenderSeverity)) problems.push(`AMBER_DEFENDER_MIN_SEVERITY must be one of ${DEFENDER_SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
+  const defaultWindowHours = whole('AMBER_DEFAULT_LOG_WINDOW_HOURS');
+  const detectionWindow = get('AMBER_DETECTION_WINDOW');
+  if (detectionWindow !== '') {
+    try {
+      if (durationMs(detectionWindow) <= 0) problems.push(`AMBER_DETECTION_WINDOW must be longer than zero, got ${JSON.stringify(detectionWindow)}`);
+    } catch {
+      problems.push(`AMBER_DETECTION_WINDOW must be an ISO-8601 duration such as PT1H or P1D, got ${JSON.stringify(detectionWindow)}`);
+    }
+  }
+  const principal = get('AMBER_PRINCIPAL');
+  if (problems.length > 0) {
+    throw new InvalidInputError(`the Amber function app's settings are incomplete: ${problems.join('; ')}`, {
+      hint: 'deploy with the Terraform module in infra/azure, which sets every AMBER_* setting, or set them on the function app',
+    });
+  }
+  return {
+    locker,
+    snapshotResourceGroup,
+    retentionDays,
+    defenderMinSeverity: severity as DefenderSeverity,
+    defaultWindowHours,
+    detectionWindow,
+    principal,
+    ...(env.AMBER_ARM_ENDPOINT ? { armEndpoint: env.AMBER_ARM_ENDPOINT } : {}),
+  };
+}

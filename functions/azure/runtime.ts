@@ -1,0 +1,33 @@
+/**
+ * What the preservation functions build once per instance, at module scope: the settings, the managed identity's
+ * credential, the evidence store, the managed-disk snapshot provider and the actor recorded in the ledger.
+ * (The detection timer builds its own, detection-runtime.ts, so its bundle carries no ARM client.)
+ */
+import { DefaultAzureCredential } from '@azure/identity';
+import { actorOf, once } from './actor.ts';
+import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import { ManagedDiskSnapshotProvider } from './adapters/managed-disk-snapshot-provider.ts';
+import { parseVmRef } from './adapters/arm.ts';
+import { readAzureConfig } from './config.ts';
+import { openEvidenceStore } from './evidence-store.ts';
+import type { PreservationDeps } from './handlers/preservation.ts';
+
+/** Builds the dependencies of the preservation functions from the app settings. */
+export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () => Promise<PreservationDeps> {
+  const config = readAzureConfig(env);
+  const credential = new DefaultAzureCredential();
+  const provider = new ManagedDiskSnapshotProvider({ credential, snapshotResourceGroup: config.snapshotResourceGroup, ...(config.armEndpoint ? { endpoint: config.armEndpoint } : {}) });
+  const store = once<ObjectStore>(() => openEvidenceStore(config.locker));
+  const actor = actorOf(config);
+  return once(async () => ({
+      provider,
+      store: await store(),
+      actor,
+      retainUntil: () => new Date(Date.now() + config.retentionDays * 86_400_000),
+      triggers: {
+        defenderMinSeverity: config.defenderMinSeverity,
+        defaultWindowHours: config.defaultWindowHours,
+        locate: (subscriptionId, vm) => provider.locationOf(subscriptionId, parseVmRef(vm)),
+      },
+    }));
+}

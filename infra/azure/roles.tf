@@ -1,0 +1,115 @@
+# --- What the function's managed identity may do: least privilege ---------------------------------------------
+# Never Owner, Contributor or User Access Administrator. Built-in data roles are scoped to single containers;
+# control-plane actions come from custom roles listing exactly the ARM operations the adapters call
+# (functions/azure/adapters/managed-disk-snapshot-provider.ts).
+
+locals {
+  function_principal = azurerm_function_app_flex_consumption.amber.identity[0].principal_id
+}
+
+# Read-only view of the VMs to preserve: metadata, disks, network, boot diagnostics.
+resource "azurerm_role_definition" "collector" {
+  name        = "Amber VM evidence reader (${local.suffix})"
+  scope       = data.azurerm_subscription.current.id
+  description = "Reads what Amber preserves about a VM. No write to any VM, disk or network resource."
+  permissions {
+    actions = [
+      "Microsoft.Compute/virtualMachines/read",
+      "Microsoft.Compute/virtualMachines/instanceView/read",
+      "Microsoft.Compute/virtualMachines/extensions/read",
+      # Returns short-lived SAS URLs of the screenshot and serial log; Amber keeps the log, never the tokens.
+      "Microsoft.Compute/virtualMachines/retrieveBootDiagnosticsData/action",
+      "Microsoft.Compute/disks/read",
+      "Microsoft.Network/networkInterfaces/read",
+      # A read, despite the name: ARM computes the effective rules of a NIC (a POST).
+      "Microsoft.Network/networkInterfaces/effectiveNetworkSecurityGroups/action",
+      "Microsoft.Network/networkSecurityGroups/read",
+      "Microsoft.Network/publicIPAddresses/read",
+    ]
+    not_actions = []
+  }
+  assignable_scopes = [data.azurerm_subscription.current.id]
+}
+
+# Snapshots are written only into the evidence resource group.
+resource "azurerm_role_definition" "snapshots" {
+  name        = "Amber snapshot writer (${local.suffix})"
+  scope       = azurerm_resource_group.amber.id
+  description = "Creates and reads incremental snapshots in the evidence resource group. No delete."
+  permissions {
+    actions = [
+      "Microsoft.Compute/snapshots/read",
+      "Microsoft.Compute/snapshots/write",
+    ]
+    not_actions = []
+  }
+  assignable_scopes = [azurerm_resource_group.amber.id]
+}
+
+# Only with enable_isolation: the quarantine NSG and its attachment to the VMs' NICs.
+resource "azurerm_role_definition" "isolation" {
+  count       = var.enable_isolation ? 1 : 0
+  name        = "Amber VM isolation (${local.suffix})"
+  scope       = data.azurerm_subscription.current.id
+  description = "Creates the deny-all quarantine NSG and attaches it to a VM's network interfaces."
+  permissions {
+    actions = [
+      "Microsoft.Network/networkSecurityGroups/write",
+      "Microsoft.Network/networkSecurityGroups/join/action",
+      "Microsoft.Network/networkInterfaces/write",
+    ]
+    not_actions = []
+  }
+  assignable_scopes = [data.azurerm_subscription.current.id]
+}
+
+resource "azurerm_role_assignment" "collector" {
+  for_each           = toset(local.collector_scopes)
+  scope              = each.value
+  role_definition_id = azurerm_role_definition.collector.role_definition_resource_id
+  principal_id       = local.function_principal
+}
+
+resource "azurerm_role_assignment" "snapshots" {
+  scope              = azurerm_resource_group.amber.id
+  role_definition_id = azurerm_role_definition.snapshots.role_definition_resource_id
+  principal_id       = local.function_principal
+}
+
+# Exception: isolation acts on VMs wherever they are, so it is assigned on the collector scopes (off by default).
+resource "azurerm_role_assignment" "isolation" {
+  for_each           = var.enable_isolation ? toset(local.collector_scopes) : toset([])
+  scope              = each.value
+  role_definition_id = azurerm_role_definition.isolation[0].role_definition_resource_id
+  principal_id       = local.function_principal
+}
+
+# Evidence data: the evidence container only (write-once is enforced by the account's immutability policy).
+resource "azurerm_role_assignment" "evidence_data" {
+  scope                = azurerm_storage_container.evidence.id
+  role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = local.function_principal
+}
+
+# Ledger anchors: the ledger container only.
+resource "azurerm_role_assignment" "ledger_data" {
+  scope                = azurerm_storage_container.ledger.id
+  role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = local.function_principal
+}
+
+# Exception: the Functions host keeps its state (leases, timers, keys) in its own storage account through
+# identity-based AzureWebJobsStorage, which Microsoft documents as needing Storage Blob Data Owner on that account.
+# It holds no evidence.
+resource "azurerm_role_assignment" "host_storage" {
+  scope                = azurerm_storage_account.functions.id
+  role_definition_name = "Storage Blob Data Owner"
+  principal_id         = local.function_principal
+}
+
+# Telemetry with Entra ID authentication (local auth is disabled on Application Insights).
+resource "azurerm_role_assignment" "telemetry" {
+  scope                = azurerm_application_insights.amber.id
+  role_definition_name = "Monitoring Metrics Publisher"
+  principal_id         = local.function_principal
+}

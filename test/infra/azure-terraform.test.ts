@@ -1,0 +1,152 @@
+/**
+ * The Azure Terraform module (infra/azure), parsed file by file with @cdktf/hcl2json (a strict HCL parser; terraform
+ * itself is not installable here), and each security property of the deployment asserted on the parsed blocks.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const DIR = resolve(import.meta.dirname, '../../infra/azure');
+type Block = Record<string, unknown>;
+interface Module {
+  resource: Record<string, Record<string, Block[]>>;
+  variable: Record<string, Block[]>;
+  output: Record<string, Block[]>;
+  files: string[];
+}
+let tf: Module;
+
+// Loaded by name, untyped: the package's declarations pull the DOM library into the whole program's types.
+const HCL2JSON = '@cdktf/hcl2json';
+const { parse } = (await import(HCL2JSON)) as { parse: (file: string, text: string) => Promise<unknown> };
+
+beforeAll(async () => {
+  const files = (await readdir(DIR)).filter((f) => f.endsWith('.tf')).sort();
+  tf = { resource: {}, variable: {}, output: {}, files };
+  for (const f of files) {
+    const json = (await parse(f, await readFile(join(DIR, f), 'utf8'))) as { resource?: Module['resource']; variable?: Module['variable']; output?: Module['output'] };
+    for (const [type, byName] of Object.entries(json.resource ?? {})) tf.resource[type] = { ...tf.resource[type], ...byName };
+    Object.assign(tf.variable, json.variable ?? {});
+    Object.assign(tf.output, json.output ?? {});
+  }
+});
+
+const one = (type: string, name: string): Block => {
+  const b = tf.resource[type]?.[name]?.[0];
+  if (!b) throw new Error(`infra/azure has no ${type}.${name}`);
+  return b;
+};
+const sub = (b: Block, key: string): Block => ((b[key] as Block[] | undefined) ?? [])[0] ?? {};
+
+describe('infra/azure: the evidence storage account', () => {
+  it('every .tf file parses', () => {
+    expect(tf.files).toEqual(expect.arrayContaining(['main.tf', 'storage.tf', 'function.tf', 'roles.tf', 'eventgrid.tf', 'variables.tf', 'outputs.tf', 'versions.tf']));
+  });
+
+  it('keeps every blob version immutable with a locked time-based retention of retention_days', () => {
+    const sa = one('azurerm_storage_account', 'evidence');
+    const policy = sub(sa, 'immutability_policy');
+    expect(policy).toMatchObject({ state: '${var.immutability_state}', period_since_creation_in_days: '${var.retention_days}', allow_protected_append_writes: false });
+    const state = tf.variable.immutability_state![0]!;
+    expect(state.default).toBe('Locked');
+    // Disabled is refused by the variable's validation.
+    expect(JSON.stringify(state.validation)).toContain('contains([\\"Unlocked\\", \\"Locked\\"]');
+    expect(sub(sa, 'blob_properties')).toMatchObject({ versioning_enabled: true });
+  });
+
+  it('allows no shared key, no public blobs, nothing below TLS 1.2', () => {
+    for (const name of ['evidence', 'functions']) {
+      const sa = one('azurerm_storage_account', name);
+      expect(sa, name).toMatchObject({ shared_access_key_enabled: false, allow_nested_items_to_be_public: false, min_tls_version: 'TLS1_2', https_traffic_only_enabled: true });
+    }
+    for (const [name, c] of Object.entries(tf.resource.azurerm_storage_container ?? {})) expect(c[0]!.container_access_type, name).toBe('private');
+  });
+
+  it('encrypts with a customer-managed key from a purge-protected Key Vault', () => {
+    const sa = one('azurerm_storage_account', 'evidence');
+    expect(sub(sa, 'customer_managed_key').key_vault_key_id).toBe('${azurerm_key_vault_key.evidence.versionless_id}');
+    expect(one('azurerm_key_vault', 'amber')).toMatchObject({ purge_protection_enabled: true, enable_rbac_authorization: true });
+    expect(one('azurerm_role_assignment', 'storage_cmk').scope).toBe('${azurerm_key_vault_key.evidence.resource_versionless_id}');
+  });
+
+  it('has the evidence and the ledger containers', () => {
+    expect(one('azurerm_storage_container', 'evidence').storage_account_id).toBe('${azurerm_storage_account.evidence.id}');
+    expect(one('azurerm_storage_container', 'ledger').storage_account_id).toBe('${azurerm_storage_account.evidence.id}');
+  });
+});
+
+describe('infra/azure: the function app', () => {
+  it('runs Node.js 22 on Flex Consumption with a system-assigned managed identity', () => {
+    const fn = one('azurerm_function_app_flex_consumption', 'amber');
+    expect(fn).toMatchObject({ runtime_name: 'node', runtime_version: '22', storage_authentication_type: 'SystemAssignedIdentity', https_only: true });
+    expect(sub(fn, 'identity').type).toBe('SystemAssigned');
+    expect(one('azurerm_service_plan', 'amber').sku_name).toBe('FC1');
+  });
+
+  it('sets every app setting the functions read (functions/azure/config.ts)', async () => {
+    const { AZURE_SETTINGS } = await import('../../functions/azure/config.ts');
+    const settings = one('azurerm_function_app_flex_consumption', 'amber').app_settings as Record<string, string>;
+    for (const name of Object.keys(AZURE_SETTINGS)) expect(settings, name).toHaveProperty(name);
+    expect(settings).toHaveProperty('AMBER_DETECTION_SCHEDULE');
+  });
+
+  it('subscribes the preservation function to the Amber topic, which takes no access keys', () => {
+    expect(one('azurerm_eventgrid_topic', 'amber').local_auth_enabled).toBe(false);
+    const subn = one('azurerm_eventgrid_event_subscription', 'preservation');
+    expect(sub(subn, 'azure_function_endpoint').function_id).toContain('/functions/preservation-event');
+    expect(subn.included_event_types).toEqual(['Amber.PreservationRequested', 'Amber.DefenderAlert']);
+  });
+});
+
+describe('infra/azure: role assignments of the function identity', () => {
+  const assignments = (): [string, Block][] => Object.entries(tf.resource.azurerm_role_assignment ?? {}).map(([n, b]) => [n, b[0]!]);
+
+  it('never grants Owner, Contributor or User Access Administrator', () => {
+    for (const [name, a] of assignments()) {
+      expect(['Owner', 'Contributor', 'User Access Administrator', 'Role Based Access Control Administrator'], name).not.toContain(a.role_definition_name);
+    }
+  });
+
+  it('scopes Storage Blob Data Contributor to single containers, never the account or wider', () => {
+    const data = assignments().filter(([, a]) => a.role_definition_name === 'Storage Blob Data Contributor');
+    expect(data.map(([, a]) => a.scope).sort()).toEqual(['${azurerm_storage_container.evidence.id}', '${azurerm_storage_container.ledger.id}']);
+  });
+
+  it('grants the function no role on the whole evidence account, and no data role on its resource group', () => {
+    for (const [name, a] of assignments()) {
+      if (a.principal_id !== '${local.function_principal}') continue;
+      expect(a.scope, name).not.toBe('${azurerm_storage_account.evidence.id}');
+      if (a.scope === '${azurerm_resource_group.amber.id}') expect(a.role_definition_name, name).toBeUndefined();
+    }
+  });
+
+  it('custom roles list exact actions: no wildcard, no delete, no role or lock management', () => {
+    for (const [name, defs] of Object.entries(tf.resource.azurerm_role_definition ?? {})) {
+      const actions = (sub(defs[0]!, 'permissions').actions as string[]) ?? [];
+      expect(actions.length, name).toBeGreaterThan(0);
+      for (const action of actions) {
+        expect(action, name).not.toContain('*');
+        expect(action, name).not.toMatch(/\/delete$/i);
+        expect(action, name).not.toMatch(/^Microsoft\.Authorization\//i);
+      }
+    }
+  });
+
+  it('reads VMs through the collector role, writes snapshots only into the evidence resource group, isolates only when enabled', () => {
+    const collector = sub(one('azurerm_role_definition', 'collector'), 'permissions').actions as string[];
+    expect(collector.every((a) => a.endsWith('/read') || a.endsWith('/action'))).toBe(true);
+    expect(collector).toEqual(expect.arrayContaining(['Microsoft.Compute/virtualMachines/read', 'Microsoft.Compute/disks/read', 'Microsoft.Network/networkInterfaces/read']));
+    const snapshots = one('azurerm_role_definition', 'snapshots');
+    expect(sub(snapshots, 'permissions').actions).toEqual(['Microsoft.Compute/snapshots/read', 'Microsoft.Compute/snapshots/write']);
+    expect(one('azurerm_role_assignment', 'snapshots').scope).toBe('${azurerm_resource_group.amber.id}');
+    expect(one('azurerm_role_definition', 'isolation').count).toBe('${var.enable_isolation ? 1 : 0}');
+    expect(tf.variable.enable_isolation![0]!.default).toBe(false);
+  });
+
+  it('publishes the app registration\'s Graph and Management API permissions as variables and outputs', () => {
+    expect(tf.variable.graph_application_permissions![0]!.default).toEqual(['AuditLog.Read.All', 'Directory.Read.All']);
+    expect(tf.variable.management_api_application_permissions![0]!.default).toEqual(['ActivityFeed.Read']);
+    expect(tf.output).toHaveProperty('graph_application_permissions');
+    expect(tf.output).toHaveProperty('management_api_application_permissions');
+  });
+});
