@@ -43,6 +43,8 @@ export interface Detection {
   readonly expectedMatches: number;
   /** The Athena SQL, as written. */
   readonly sql: string;
+  /** The BigQuery Standard SQL twin (`query.bigquery.sql`), when the detection has one. */
+  readonly bigquerySql?: string;
   /** Folder holding the detection. */
   readonly dir: string;
 }
@@ -86,6 +88,10 @@ export async function loadDetection(folder: string): Promise<Detection> {
   const tests = meta.tests as { match?: unknown } | undefined;
   if (!Number.isInteger(tests?.match) || (tests!.match as number) < 1) bad('tests', 'must give `match: N`, the findings expected on fixtures/match.json');
   const sql = await readFile(join(folder, 'query.sql'), 'utf8');
+  const bigquerySql = await readFile(join(folder, 'query.bigquery.sql'), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
   return {
     id,
     title: str('title'),
@@ -99,6 +105,7 @@ export async function loadDetection(folder: string): Promise<Detection> {
     runbook: str('runbook'),
     expectedMatches: tests!.match as number,
     sql,
+    ...(bigquerySql === undefined ? {} : { bigquerySql }),
     dir: folder,
   };
 }
