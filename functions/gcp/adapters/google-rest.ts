@@ -123,7 +123,8 @@ export class GoogleRest {
     const e = body.error ?? {};
     const reason = e.errors?.[0]?.reason;
     const said = e.message ?? `HTTP ${status}`;
-    const permission = /[Pp]ermission '?([a-z]+\.[A-Za-z.]+)'?/.exec(said)?.[1];
+    // Compute says "Required 'compute.instances.get' permission for ...", IAM-style APIs "Permission 'x.y.z' denied".
+    const permission = /'([a-z]+\.[A-Za-z]+\.[A-Za-z.]+)' permission|[Pp]ermission '?([a-z]+\.[A-Za-z]+\.[A-Za-z.]+)'?/.exec(said)?.slice(1).find(Boolean);
     const hint =
       status === 403
         ? `grant the service account the permission${permission ? ` ${permission}` : ''} on ${options.resource} (infra/gcp assigns the roles each function needs)`
