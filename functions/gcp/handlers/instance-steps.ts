@@ -118,7 +118,8 @@ export function createSnapshotsHandler(deps: InstanceStepDeps): HttpFunction {
     const failures = created.uncoveredVolumes.map((disk) => ({ origin: `gce:projects/${task.accountId}/zones/${task.region}/disks/${disk}`, reason: `disk ${disk} of ${task.instanceId} could not be snapshotted (see the function's log for Google's answer)` }));
     return {
       action: 'accessed',
-      batch: { ...(failures.length > 0 ? { failures } : {}), detail: { snapshots: created.snapshots.map((s) => ({ ...s })), reused: created.reused } },
+      // `reused` stays out of the ledger batch: a rerun must produce the same batch (and idempotency key) as the first.
+      batch: { ...(failures.length > 0 ? { failures } : {}), detail: { snapshots: created.snapshots.map((s) => ({ ...s })) } },
       output: { snapshots: created.snapshots, reused: created.reused, uncoveredVolumes: created.uncoveredVolumes },
     };
   });
