@@ -64,6 +64,8 @@ export interface FakeGceOptions {
 export interface FakeGce {
   readonly snapshots: Map<string, { name: string; sourceDisk: string; labels: Record<string, string>; description: string }>;
   readonly calls: string[];
+  /** The Authorization header of every call. */
+  readonly auth: string[];
   readonly firewalls: Map<string, Record<string, unknown>>;
   tags: string[];
   deletionProtection: boolean;
@@ -71,7 +73,7 @@ export interface FakeGce {
 
 /** Installs the fake on compute.googleapis.com (call nock.cleanAll() after each test). */
 export function fakeGce(options: FakeGceOptions = {}): FakeGce {
-  const state: FakeGce = { snapshots: new Map(), calls: [], firewalls: new Map(), tags: [...FAKE_INSTANCE.tags.items], deletionProtection: false };
+  const state: FakeGce = { snapshots: new Map(), calls: [], auth: [], firewalls: new Map(), tags: [...FAKE_INSTANCE.tags.items], deletionProtection: false };
   let throttled = 0;
   const error = (code: number, status: string, message: string, reason: string): [number, unknown] => [code, { error: { code, message, status, errors: [{ message, domain: 'global', reason }] } }];
   const gate = (): [number, unknown] | undefined => {
@@ -88,6 +90,7 @@ export function fakeGce(options: FakeGceOptions = {}): FakeGce {
     const url = new URL(req.url);
     const uri = `${url.pathname}${url.search}`;
     state.calls.push(`GET ${uri}`);
+    state.auth.push(req.headers.get('authorization') ?? '');
     const g = gate();
     if (g) return g;
     const path = uri.split('?')[0]!;
@@ -111,6 +114,7 @@ export function fakeGce(options: FakeGceOptions = {}): FakeGce {
     const url = new URL(req.url);
     const uri = `${url.pathname}${url.search}`;
     state.calls.push(`POST ${uri}`);
+    state.auth.push(req.headers.get('authorization') ?? '');
     const g = gate();
     if (g) return g;
     const path = url.pathname;

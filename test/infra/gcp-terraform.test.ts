@@ -2,13 +2,15 @@
  * The Google Cloud Terraform modules (infra/gcp), parsed with the strict offline HCL parser (@cdktf/hcl2json;
  * terraform itself is not installable here) and asserted property by property, as CDK assertions do for AWS.
  */
-import { parse } from '@cdktf/hcl2json';
+import { createRequire } from 'node:module';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { GCP_AUDIT_COLUMNS } from '../../shared/sources/gcp-audit/index.ts';
 
+// Loaded untyped: the package's declarations pull in lib "dom", which changes Uint8Array typing for the whole project.
+const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as { parse(fileName: string, text: string): Promise<unknown> };
 const ROOT = join(import.meta.dirname, '../../infra/gcp/modules');
 type Block = Record<string, unknown>;
 type Resources = Record<string, Record<string, Block[]>>;

@@ -30,7 +30,7 @@ import type {
   SnapshotSetResult,
   SnapshotStatus,
 } from '../../../shared/ports/snapshot-provider.ts';
-import { GoogleCallError, GoogleRest, type GoogleRestOptions } from './google-rest.ts';
+import { GoogleCallError, GoogleRest, defaultAccessToken, impersonatedAccessToken, type GoogleRestOptions } from './google-rest.ts';
 
 const COMPUTE = 'https://compute.googleapis.com/compute/v1';
 
@@ -75,6 +75,12 @@ export interface ComputeSnapshotProviderOptions extends GoogleRestOptions {
   readonly rest?: GoogleRest;
   /** Serial port read as console output. @default 1 */
   readonly serialPort?: number;
+  /**
+   * Collector service account per project, impersonated for calls into that project (the member module creates
+   * it). A project without one is called with the function's own identity.
+   * @default {}
+   */
+  readonly collectors?: Readonly<Record<string, string>>;
 }
 
 /** Compute Engine label keys and values: lowercase letters, digits, `_` and `-`, at most 63 characters. */
@@ -93,12 +99,32 @@ const lastSegment = (url: string): string => url.slice(url.lastIndexOf('/') + 1)
 
 /** Compute Engine instances, disks and snapshots for instance preservation. */
 export class ComputeSnapshotProvider implements SnapshotProvider {
-  private readonly rest: GoogleRest;
+  private readonly own: GoogleRest;
   private readonly serialPort: number;
+  private readonly byProject = new Map<string, GoogleRest>();
+  private current: GoogleRest;
 
-  constructor(options: ComputeSnapshotProviderOptions = {}) {
-    this.rest = options.rest ?? new GoogleRest(options);
+  constructor(private readonly options: ComputeSnapshotProviderOptions = {}) {
+    this.own = options.rest ?? new GoogleRest(options);
+    this.current = this.own;
     this.serialPort = options.serialPort ?? 1;
+  }
+
+  /** The client for a project: the collector's impersonated identity when one is configured for it. */
+  private restFor(project: string): GoogleRest {
+    const collector = this.options.collectors?.[project];
+    if (!collector) return this.own;
+    let rest = this.byProject.get(project);
+    if (!rest) {
+      const base = this.options.token ?? defaultAccessToken();
+      rest = new GoogleRest({ ...this.options, token: impersonatedAccessToken(collector, base, this.options) });
+      this.byProject.set(project, rest);
+    }
+    return rest;
+  }
+
+  private get rest(): GoogleRest {
+    return this.current;
   }
 
   /** Instance, disks, network interfaces, applicable firewall rules, service account and scopes, labels, serial output. */
@@ -168,6 +194,7 @@ export class ComputeSnapshotProvider implements SnapshotProvider {
   async getSnapshots(snapshots: readonly SnapshotRef[]): Promise<SnapshotStatus[]> {
     const out: SnapshotStatus[] = [];
     for (const ref of snapshots) {
+      this.current = this.restFor(ref.accountId);
       const resource = `projects/${ref.accountId}/global/snapshots/${ref.snapshotId}`;
       const got = await this.rest.call<GceSnapshot>(`${COMPUTE}/${resource}`, { call: 'compute.snapshots.get', resource, accept: [404] });
       if (got.status === 404) {
@@ -239,6 +266,7 @@ export class ComputeSnapshotProvider implements SnapshotProvider {
 
   private where(target: InstanceTarget): { project: string; zone: string; name: string; path: string } {
     const project = target.accountId;
+    this.current = this.restFor(project);
     const zone = target.region;
     const name = target.instanceId;
     return { project, zone, name, path: `projects/${project}/zones/${zone}/instances/${name}` };

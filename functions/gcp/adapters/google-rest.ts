@@ -76,6 +76,29 @@ export function defaultAccessToken(): AccessTokenProvider {
   };
 }
 
+/**
+ * Short-lived access tokens of another service account (the member project's collector), minted with the IAM
+ * Credentials API (generateAccessToken) using `base`'s token: no key exists anywhere. A token is reused until five
+ * minutes before it expires.
+ */
+export function impersonatedAccessToken(serviceAccount: string, base: AccessTokenProvider, options: Omit<GoogleRestOptions, 'token'> = {}): AccessTokenProvider {
+  const rest = new GoogleRest({ ...options, token: base });
+  let cached: { token: string; until: number } | undefined;
+  return async () => {
+    if (cached && cached.until > Date.now()) return cached.token;
+    const resource = `projects/-/serviceAccounts/${serviceAccount}`;
+    const got = await rest.call<{ accessToken?: string; expireTime?: string }>(`https://iamcredentials.googleapis.com/v1/${resource}:generateAccessToken`, {
+      call: 'iamcredentials.serviceAccounts.generateAccessToken',
+      resource,
+      method: 'POST',
+      body: { scope: ['https://www.googleapis.com/auth/cloud-platform'], lifetime: '900s' },
+    });
+    if (!got.body.accessToken) throw new CloudCallError(`generateAccessToken for ${serviceAccount} returned no token`, 'iamcredentials.generateAccessToken', true);
+    cached = { token: got.body.accessToken, until: Date.parse(got.body.expireTime ?? '') - 300_000 || Date.now() + 600_000 };
+    return cached.token;
+  };
+}
+
 /** JSON over HTTPS to Google APIs, with retries and errors that name the call and the resource. */
 export class GoogleRest {
   private readonly token: AccessTokenProvider;

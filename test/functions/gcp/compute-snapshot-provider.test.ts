@@ -78,6 +78,28 @@ describe('Class: ComputeSnapshotProvider', () => {
     });
   });
 
+  describe('Option: collectors', () => {
+    it('calls a member project as its collector service account, with a token minted by generateAccessToken', async () => {
+      // Prepare
+      const gce = fakeGce();
+      const minted: string[] = [];
+      nock('https://iamcredentials.googleapis.com')
+        .post(`/v1/projects/-/serviceAccounts/amber-collector@${PROJECT}.iam.gserviceaccount.com:generateAccessToken`)
+        .reply(((req: Request) => {
+          minted.push(req.headers.get('authorization') ?? '');
+          return [200, { accessToken: 'collector-token', expireTime: '2099-01-01T00:00:00Z' }];
+        }) as never);
+      const member = new ComputeSnapshotProvider({ token: async () => 'function-token', sleep: async () => {}, collectors: { [PROJECT]: `amber-collector@${PROJECT}.iam.gserviceaccount.com` } });
+
+      // Act
+      await member.describeInstance(target);
+
+      // Assess
+      expect(minted).toEqual(['Bearer function-token']);
+      expect(new Set(gce.auth)).toEqual(new Set(['Bearer collector-token']));
+    });
+  });
+
   describe('Method: createSnapshots', () => {
     it('snapshots every attached disk, labelled with case, request and evidence id', async () => {
       // Prepare
