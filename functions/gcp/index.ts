@@ -56,7 +56,7 @@ const stepDeps = (handler: string): (() => InstanceStepDeps) =>
     const env = readGcpEnv(handler, ['EVIDENCE_LOCKER', 'RETENTION_DAYS']);
     const days = Number(env.RETENTION_DAYS);
     if (!Number.isInteger(days) || days < 1) throw new InvalidInputError(`RETENTION_DAYS must be a whole number of at least 1, got ${JSON.stringify(env.RETENTION_DAYS)}`);
-    let collectors: Record<string, string> = {};
+    let collectors: Record<string, string>;
     try {
       collectors = JSON.parse(process.env.COLLECTOR_SERVICE_ACCOUNTS ?? '{}') as Record<string, string>;
     } catch (error) {
