@@ -331,9 +331,12 @@ Example:
       since: { type: 'string' },
       until: { type: 'string' },
       'event-bus': { type: 'string' },
+      cloud: { type: 'string' },
       ...jsonOption,
     },
-    help: `  --instance ID     EC2 instance to preserve (i-0123456789abcdef0); repeat for several
+    help: `  --cloud aws|gcp   aws (default): the event bus; gcp: the preserveHttp function at $AMBER_GCP_PRESERVE_URL
+                    (--account is the project id, --region the zone, --instance the instance name)
+  --instance ID     EC2 instance to preserve (i-0123456789abcdef0); repeat for several
   --case C          case the evidence goes into
   --isolate         also quarantine the instance (security groups, termination protection, out of its Auto Scaling group)
   --account A       account of the instance (default: the account of the default credentials)

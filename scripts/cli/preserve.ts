@@ -14,7 +14,7 @@ import { optionalString, requireString } from './args.ts';
 import { t, type Io } from './io.ts';
 
 export const PRESERVE_USAGE =
-  'amber preserve --instance ID [--instance ID ...] --case C [--isolate] [--account A] [--region R] [--since T --until T] [--event-bus NAME] [--json]';
+  'amber preserve --instance ID [--instance ID ...] --case C [--cloud aws|gcp] [--isolate] [--account A] [--region R] [--since T --until T] [--event-bus NAME] [--json]';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -25,6 +25,12 @@ export async function runPreserve(values: Values, _positionals: string[], io: Io
   const caseName = validateCaseName(requireString(values, 'case', PRESERVE_USAGE));
   const instances = (values.instance as string[] | undefined) ?? [];
   if (instances.length === 0) throw new UsageError('missing --instance', { hint: `usage: ${PRESERVE_USAGE}` });
+  const cloud = optionalString(values, 'cloud') ?? 'aws';
+  if (cloud === 'gcp') {
+    const gcp = await import('./gcp-preserve.ts');
+    return gcp.runGcpPreserve(values, caseName, parseWindow(optionalString(values, 'since'), optionalString(values, 'until')), io);
+  }
+  if (cloud !== 'aws') throw new UsageError(`--cloud takes aws or gcp, got ${JSON.stringify(cloud)}`, { hint: `usage: ${PRESERVE_USAGE}` });
   const bad = instances.filter((i) => !INSTANCE_ID.test(i));
   if (bad.length > 0) {
     throw new InvalidInputError(`not an EC2 instance id: ${bad.map((b) => JSON.stringify(b)).join(', ')}`, { hint: 'instance ids look like i-0123456789abcdef0' });
