@@ -382,9 +382,12 @@ Example:
       'function-url': { type: 'string' },
       ...jsonOption,
     },
-    help: `  --cloud aws|azure azure: POST the request to the Azure deployment's preserve function (default: aws)
+    help: `  --cloud aws|azure|gcp  aws (default): the event bus; azure: POST the request to the Azure deployment's preserve
+                    function; gcp: the preserveHttp function at $AMBER_GCP_PRESERVE_URL (--account is the project id,
+                    --region the zone, --instance the instance name)
   --function-url U  azure: the function's URL (default: $AMBER_AZURE_FUNCTION_URL); key in $AMBER_AZURE_FUNCTION_KEY
-  --instance ID     EC2 instance to preserve (i-0123456789abcdef0); with --cloud azure a VM resource id or <group>:<vm>; repeat for several
+  --instance ID     EC2 instance to preserve (i-0123456789abcdef0); with --cloud azure a VM resource id or <group>:<vm>;
+                    with --cloud gcp the instance name; repeat for several
   --case C          case the evidence goes into
   --isolate         also quarantine the instance (security groups, termination protection, out of its Auto Scaling group)
   --account A       account of the instance (default: the account of the default credentials)

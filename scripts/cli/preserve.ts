@@ -14,7 +14,7 @@ import { optionalString, requireString } from './args.ts';
 import { t, type Io } from './io.ts';
 
 export const PRESERVE_USAGE =
-  'amber preserve --instance ID [--instance ID ...] --case C [--isolate] [--account A] [--region R] [--since T --until T] [--event-bus NAME] [--json]\n       amber preserve --cloud azure --instance VM --case C --region LOCATION [--account SUBSCRIPTION] [--isolate] [--since T --until T] [--function-url URL] [--json]';
+  'amber preserve --instance ID [--instance ID ...] --case C [--isolate] [--account A] [--region R] [--since T --until T] [--event-bus NAME] [--json]\n       amber preserve --cloud azure --instance VM --case C --region LOCATION [--account SUBSCRIPTION] [--isolate] [--since T --until T] [--function-url URL] [--json]\n       amber preserve --cloud gcp --instance NAME --case C --account PROJECT --region ZONE [--isolate] [--since T --until T] [--json]';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -24,10 +24,14 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 export async function runPreserve(values: Values, _positionals: string[], io: Io): Promise<number> {
   const cloud = optionalString(values, 'cloud') ?? 'aws';
   if (cloud === 'azure') return (await import('./azure-preserve.ts')).runAzurePreserve(values, io, parseWindow(optionalString(values, 'since'), optionalString(values, 'until')));
-  if (cloud !== 'aws') throw new UsageError(`--cloud must be aws or azure, got ${JSON.stringify(cloud)}`, { hint: `usage: ${PRESERVE_USAGE}` });
+  if (cloud !== 'aws' && cloud !== 'gcp') throw new UsageError(`--cloud takes aws, azure or gcp, got ${JSON.stringify(cloud)}`, { hint: `usage: ${PRESERVE_USAGE}` });
   const caseName = validateCaseName(requireString(values, 'case', PRESERVE_USAGE));
   const instances = (values.instance as string[] | undefined) ?? [];
   if (instances.length === 0) throw new UsageError('missing --instance', { hint: `usage: ${PRESERVE_USAGE}` });
+  if (cloud === 'gcp') {
+    const gcp = await import('./gcp-preserve.ts');
+    return gcp.runGcpPreserve(values, caseName, parseWindow(optionalString(values, 'since'), optionalString(values, 'until')), io);
+  }
   const bad = instances.filter((i) => !INSTANCE_ID.test(i));
   if (bad.length > 0) {
     throw new InvalidInputError(`not an EC2 instance id: ${bad.map((b) => JSON.stringify(b)).join(', ')}`, { hint: 'instance ids look like i-0123456789abcdef0' });

@@ -50,6 +50,8 @@ export interface Detection {
   readonly parameters?: readonly DetectionParameter[];
   /** The values `sql` was built with, by parameter name. */
   readonly parameterValues?: Readonly<Record<string, string>>;
+  /** The BigQuery Standard SQL twin (`query.bigquery.sql`), when the detection has one. */
+  readonly bigquerySql?: string;
   /** Folder holding the detection. */
   readonly dir: string;
 }
@@ -96,6 +98,10 @@ export async function loadDetection(folder: string): Promise<Detection> {
   const parameters = parseParameterDeclarations(meta.parameters, file);
   const parameterValues = Object.fromEntries(parameters.map((p) => [p.name, String(p.default)]));
   const sql = parameters.length > 0 ? bindParameters(template, parameters, parameterValues, join(folder, 'query.sql')) : template;
+  const bigquerySql = await readFile(join(folder, 'query.bigquery.sql'), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
   return {
     id,
     title: str('title'),
@@ -110,6 +116,7 @@ export async function loadDetection(folder: string): Promise<Detection> {
     expectedMatches: tests!.match as number,
     sql,
     ...(parameters.length > 0 ? { template, parameters, parameterValues } : {}),
+    ...(bigquerySql === undefined ? {} : { bigquerySql }),
     dir: folder,
   };
 }

@@ -19,7 +19,7 @@ export interface PreservationRequest {
   readonly isolate: boolean;
   /** Deterministic id of the triggering event: the same event twice yields one execution. */
   readonly requestId: string;
-  readonly trigger: 'custom' | 'guardduty' | 'securityhub' | 'defender';
+  readonly trigger: 'custom' | 'guardduty' | 'securityhub' | 'defender' | 'scc';
 }
 
 /** Input of one instance's preservation. */

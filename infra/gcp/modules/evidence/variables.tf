@@ -1,0 +1,70 @@
+variable "project_id" {
+  description = "The evidence project: locker bucket, BigQuery dataset, functions, workflows."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, workflows, scheduler jobs and key ring (e.g. europe-west1)."
+  type        = string
+}
+
+variable "location" {
+  description = "Location of the evidence bucket and the BigQuery dataset (a region, or EU / US)."
+  type        = string
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "amber"
+}
+
+variable "retention_days" {
+  description = "Retention of every preserved object: Amber creates each with a LOCKED object retention until this many days after its preservation; it can never be shortened, and the object cannot be deleted or replaced before then."
+  type        = number
+  default     = 365
+}
+
+variable "function_source_bucket" {
+  description = "Bucket holding the functions' source archive (npm run build:functions-gcp, then upload dist/functions-gcp.zip)."
+  type        = string
+}
+
+variable "function_source_object" {
+  description = "Object name of the functions' source archive in function_source_bucket."
+  type        = string
+}
+
+variable "collector_service_accounts" {
+  description = "Collector service account per member project (the member module's output), impersonated by the instance steps."
+  type        = map(string)
+  default     = {}
+}
+
+variable "scc_min_severity" {
+  description = "Security Command Center findings below this severity are ignored (LOW, MEDIUM, HIGH, CRITICAL)."
+  type        = string
+  default     = "HIGH"
+}
+
+variable "detection_schedules" {
+  description = "Scheduled detection runs: cron (Cloud Scheduler syntax, UTC), ISO-8601 window and detection ids (each needs a query.bigquery.sql)."
+  type = map(object({
+    schedule   = string
+    window     = string
+    detections = list(string)
+  }))
+  default = {
+    hourly = {
+      schedule = "5 * * * *"
+      window   = "PT1H"
+      detections = [
+        "gcp-bucket-made-public",
+        "gcp-firewall-open-to-internet",
+        "gcp-iam-powerful-role-granted",
+        "gcp-logging-sink-disabled-or-deleted",
+        "gcp-service-account-key-or-token-by-other",
+      ]
+    }
+  }
+}

@@ -1,0 +1,25 @@
+# Long work runs in Workflows: the instance workflow calls the step functions with OIDC tokens and sleeps between
+# snapshot checks (sys.sleep), so no function waits. Log preservation in Google Cloud is not built yet: its
+# workflow fails at once saying so.
+resource "google_workflows_workflow" "instance" {
+  project         = var.project_id
+  region          = var.region
+  name            = "${var.name_prefix}-instance"
+  service_account = google_service_account.workflow.id
+  call_log_level  = "LOG_ERRORS_ONLY"
+  source_contents = templatefile("${path.module}/workflows/instance.yaml", {
+    capture_url  = google_cloudfunctions2_function.fn["captureInstance"].service_config[0].uri
+    snapshot_url = google_cloudfunctions2_function.fn["createSnapshots"].service_config[0].uri
+    check_url    = google_cloudfunctions2_function.fn["checkSnapshots"].service_config[0].uri
+    isolate_url  = google_cloudfunctions2_function.fn["isolateInstance"].service_config[0].uri
+  })
+}
+
+resource "google_workflows_workflow" "logs" {
+  project         = var.project_id
+  region          = var.region
+  name            = "${var.name_prefix}-logs"
+  service_account = google_service_account.workflow.id
+  call_log_level  = "LOG_ERRORS_ONLY"
+  source_contents = file("${path.module}/workflows/logs.yaml")
+}

@@ -1,0 +1,90 @@
+# The member module, applied in each customer project: a collector service account that the evidence project's
+# instance steps impersonate (short-lived tokens through iam.serviceAccountTokenCreator on this account only; no
+# keys exist), with two custom roles: read and snapshot, and (only when allowed) isolate.
+
+variable "project_id" {
+  description = "The customer (member) project."
+  type        = string
+}
+
+variable "evidence_step_service_account" {
+  description = "The evidence project's step functions' service account (the evidence module's step_service_account output)."
+  type        = string
+}
+
+variable "allow_isolation" {
+  description = "Grant the collector the permissions isolation needs (firewall rules, network tags, deletion protection)."
+  type        = bool
+  default     = false
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "amber"
+}
+
+resource "google_service_account" "collector" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-collector"
+  display_name = "Amber collector (impersonated by the evidence project; no keys)"
+}
+
+# Reading an instance's metadata and snapshotting its disks: nothing else.
+resource "google_project_iam_custom_role" "collector" {
+  project = var.project_id
+  role_id = "${replace(var.name_prefix, "-", "_")}_collector"
+  title   = "Amber collector"
+  permissions = [
+    "compute.instances.get",
+    "compute.instances.getSerialPortOutput",
+    "compute.disks.get",
+    "compute.disks.createSnapshot",
+    "compute.firewalls.list",
+    "compute.snapshots.create",
+    "compute.snapshots.get",
+    "compute.snapshots.setLabels",
+    "compute.globalOperations.get",
+  ]
+}
+
+# Isolation changes the instance and the network, so it is a separate role granted only when asked for.
+resource "google_project_iam_custom_role" "isolator" {
+  count   = var.allow_isolation ? 1 : 0
+  project = var.project_id
+  role_id = "${replace(var.name_prefix, "-", "_")}_isolator"
+  title   = "Amber isolator"
+  permissions = [
+    "compute.firewalls.create",
+    "compute.networks.updatePolicy",
+    "compute.instances.setTags",
+    "compute.instances.setDeletionProtection",
+    "compute.zoneOperations.get",
+  ]
+}
+
+# Custom roles are granted at project level: Compute has no per-instance IAM for these permissions.
+resource "google_project_iam_member" "collector" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.collector.id
+  member  = "serviceAccount:${google_service_account.collector.email}"
+}
+
+resource "google_project_iam_member" "isolator" {
+  count   = var.allow_isolation ? 1 : 0
+  project = var.project_id
+  role    = google_project_iam_custom_role.isolator[0].id
+  member  = "serviceAccount:${google_service_account.collector.email}"
+}
+
+# Only the evidence project's step functions may mint tokens for the collector, on this one account.
+resource "google_service_account_iam_member" "impersonation" {
+  service_account_id = google_service_account.collector.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${var.evidence_step_service_account}"
+}
+
+output "collector_service_account" {
+  description = "Give it to the evidence module (collector_service_accounts[<project>])."
+  value       = google_service_account.collector.email
+}

@@ -1,0 +1,169 @@
+/**
+ * The Google Cloud Terraform modules (infra/gcp), parsed with the strict offline HCL parser (@cdktf/hcl2json;
+ * terraform itself is not installable here) and asserted property by property, as CDK assertions do for AWS.
+ */
+import { createRequire } from 'node:module';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { GCP_AUDIT_COLUMNS } from '../../shared/sources/gcp-audit/index.ts';
+
+// Loaded untyped: the package's declarations pull in lib "dom", which changes Uint8Array typing for the whole project.
+const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as { parse(fileName: string, text: string): Promise<unknown> };
+const ROOT = join(import.meta.dirname, '../../infra/gcp/modules');
+type Block = Record<string, unknown>;
+type Resources = Record<string, Record<string, Block[]>>;
+
+/** Every resource of a module, by type and name. */
+async function moduleResources(name: string): Promise<{ resources: Resources; files: string[] }> {
+  const dir = join(ROOT, name);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.tf')).sort();
+  const resources: Resources = {};
+  for (const file of files) {
+    const parsed = (await parse(file, await readFile(join(dir, file), 'utf8'))) as { resource?: Resources };
+    for (const [type, byName] of Object.entries(parsed.resource ?? {})) Object.assign((resources[type] ??= {}), byName);
+  }
+  return { resources, files };
+}
+
+const one = (r: Resources, type: string, name: string): Block => {
+  const block = r[type]?.[name]?.[0];
+  if (!block) throw new Error(`no ${type}.${name}`);
+  return block;
+};
+const nested = (block: Block, key: string): Block => ((block[key] as Block[] | undefined)?.[0] ?? {}) as Block;
+const allIamRoles = (r: Resources): string[] =>
+  Object.entries(r).filter(([type]) => /_iam_(member|binding|policy)$/.test(type)).flatMap(([, byName]) => Object.values(byName).map((b) => String(b[0]?.role)));
+
+const evidence = await moduleResources('evidence');
+const member = await moduleResources('member');
+
+describe('Terraform: infra/gcp', () => {
+  it('parses every .tf file of both modules', () => {
+    // Assess
+    expect(evidence.files).toEqual(expect.arrayContaining(['bucket.tf', 'bigquery.tf', 'functions.tf', 'iam.tf', 'kms.tf', 'pubsub.tf', 'scheduler.tf', 'workflows.tf']));
+    expect(member.files).toContain('main.tf');
+  });
+
+  describe('Module: evidence', () => {
+    it('keeps evidence in a bucket with Object Retention Lock (Amber locks each object), UBLA, public access prevention, versioning and CMEK', () => {
+      // Prepare
+      const bucket = one(evidence.resources, 'google_storage_bucket', 'evidence');
+
+      // Assess
+      expect(bucket.enable_object_retention).toBe(true);
+      // A bucket retention policy would forbid every append to the custody ledger (the GCS locker refuses such a bucket).
+      expect(bucket.retention_policy).toBeUndefined();
+      expect(bucket.uniform_bucket_level_access).toBe(true);
+      expect(bucket.public_access_prevention).toBe('enforced');
+      expect(bucket.force_destroy).toBe(false);
+      expect(nested(bucket, 'versioning')).toEqual({ enabled: true });
+      expect(nested(bucket, 'encryption').default_kms_key_name).toBe('${google_kms_crypto_key.evidence.id}');
+    });
+
+    it('rotates the customer-managed key every 90 days and protects it from destruction', () => {
+      // Prepare
+      const key = one(evidence.resources, 'google_kms_crypto_key', 'evidence');
+
+      // Assess
+      expect(key.rotation_period).toBe('7776000s');
+      expect(nested(key, 'lifecycle').prevent_destroy).toBe(true);
+    });
+
+    it('exposes gcp_audit as a hive-partitioned external table with exactly the columns the detections read', async () => {
+      // Prepare
+      const table = one(evidence.resources, 'google_bigquery_table', 'sources');
+      const external = nested(table, 'external_data_configuration');
+      const schema = JSON.parse(await readFile(join(ROOT, 'evidence/schemas/gcp_audit.json'), 'utf8')) as { name: string; type: string }[];
+
+      // Assess
+      expect(external.source_format).toBe('NEWLINE_DELIMITED_JSON');
+      expect(nested(external, 'hive_partitioning_options').mode).toBe('CUSTOM');
+      expect(String(nested(external, 'hive_partitioning_options').source_uri_prefix)).toMatch(/\{case:STRING\}$/);
+      expect(schema.map((c) => c.name)).toEqual(['evidence_key', 'evidence_record', ...GCP_AUDIT_COLUMNS.map((c) => c.name)]);
+      expect(schema.find((c) => c.name === 'status_code')?.type).toBe('INT64');
+      expect(nested(one(evidence.resources, 'google_bigquery_dataset', 'amber'), 'default_encryption_configuration').kms_key_name).toBe('${google_kms_crypto_key.evidence.id}');
+    });
+
+    it('runs gen2 functions on Node.js 22 with internal ingress only and a service account per role', () => {
+      // Prepare
+      const fn = one(evidence.resources, 'google_cloudfunctions2_function', 'fn');
+      const service = nested(fn, 'service_config');
+
+      // Assess
+      expect(nested(fn, 'build_config').runtime).toBe('nodejs22');
+      expect(service.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
+      expect(service.service_account_email).toBe('${google_service_account.fn[each.value.sa].email}');
+      expect(Object.keys(evidence.resources.google_service_account ?? {}).sort()).toEqual(['fn', 'scheduler', 'trigger', 'workflow']);
+    });
+
+    it('grants no primitive role and no service account key anywhere', () => {
+      // Assess
+      for (const r of [evidence.resources, member.resources]) {
+        expect(allIamRoles(r).filter((role) => /^roles\/(owner|editor|viewer)$/.test(role))).toEqual([]);
+        expect(r.google_service_account_key).toBeUndefined();
+        expect(r.google_project_iam_binding).toBeUndefined();
+        expect(r.google_project_iam_policy).toBeUndefined();
+      }
+    });
+
+    it('gives each function service account only its own roles, on the narrowest resource', () => {
+      // Prepare
+      const iam = Object.entries(evidence.resources)
+        .filter(([type]) => type.endsWith('_iam_member'))
+        .flatMap(([type, byName]) => Object.entries(byName).map(([name, b]) => ({ type, name, role: String(b[0]?.role), member: String(b[0]?.member) })));
+      const of = (sa: string): string[] => iam.filter((g) => g.member.includes(sa)).map((g) => `${g.type}:${g.role}`).sort();
+
+      // Assess
+      expect(of('fn["start"]')).toEqual(['google_project_iam_member:${google_project_iam_custom_role.workflow_starter.id}']);
+      expect(one(evidence.resources, 'google_project_iam_custom_role', 'workflow_starter').permissions).toEqual(['workflows.executions.create', 'workflows.executions.list']);
+      const locker = 'google_storage_bucket_iam_member:${google_project_iam_custom_role.locker_writer.id}';
+      expect(of('fn["steps"]')).toEqual([locker]);
+      expect(of('fn["detect"]')).toEqual(['google_bigquery_dataset_iam_member:roles/bigquery.dataViewer', 'google_project_iam_member:roles/bigquery.jobUser', locker]);
+      // Exactly what the GCS locker calls (functions/gcp/adapters/gcs-object-store.ts), nothing that changes IAM or buckets.
+      expect(one(evidence.resources, 'google_project_iam_custom_role', 'locker_writer').permissions).toEqual([
+        'storage.buckets.get', 'storage.objects.create', 'storage.objects.delete', 'storage.objects.get', 'storage.objects.list', 'storage.objects.setRetention', 'storage.objects.update',
+      ]);
+      expect(of('google_service_account.scheduler')).toEqual(['google_cloud_run_v2_service_iam_member:roles/run.invoker']);
+      expect(of('google_service_account.workflow')).toEqual(['google_cloud_run_v2_service_iam_member:roles/run.invoker']);
+    });
+
+    it('calls runDetections from Cloud Scheduler with an OIDC token for the function', () => {
+      // Prepare
+      const job = one(evidence.resources, 'google_cloud_scheduler_job', 'detections');
+      const target = nested(job, 'http_target');
+
+      // Assess
+      expect(target.uri).toBe('${google_cloudfunctions2_function.fn["runDetections"].service_config[0].uri}');
+      expect(nested(target, 'oidc_token')).toEqual({ service_account_email: '${google_service_account.scheduler.email}', audience: target.uri });
+      expect(job.time_zone).toBe('Etc/UTC');
+    });
+
+    it('waits for snapshots in the workflow (sys.sleep), calling each step with OIDC', async () => {
+      // Prepare
+      const text = (await readFile(join(ROOT, 'evidence/workflows/instance.yaml'), 'utf8')).replace(/\$\{(\w+)_url\}/g, 'https://$1.example').replace(/\$\$\{/g, '${');
+      const steps = (parseYaml(text) as { main: { steps: Record<string, { call?: string; args?: { auth?: { type?: string } } }>[] } }).main.steps;
+      const calls = steps.map((s) => Object.values(s)[0]!).filter((s) => s.call === 'http.post');
+
+      // Assess
+      expect(calls).toHaveLength(4);
+      expect(calls.every((c) => c.args?.auth?.type === 'OIDC')).toBe(true);
+      expect(steps.some((s) => Object.values(s)[0]?.call === 'sys.sleep')).toBe(true);
+    });
+  });
+
+  describe('Module: member', () => {
+    it('lets only the evidence steps impersonate a keyless collector with compute read and snapshot permissions', () => {
+      // Prepare
+      const role = one(member.resources, 'google_project_iam_custom_role', 'collector');
+      const impersonation = one(member.resources, 'google_service_account_iam_member', 'impersonation');
+
+      // Assess
+      expect(impersonation).toMatchObject({ role: 'roles/iam.serviceAccountTokenCreator', member: 'serviceAccount:${var.evidence_step_service_account}', service_account_id: '${google_service_account.collector.name}' });
+      expect(role.permissions as string[]).toContain('compute.snapshots.create');
+      expect((role.permissions as string[]).every((p) => /^compute\.[a-zA-Z]+\.(get|getSerialPortOutput|list|create|createSnapshot|setLabels)$/.test(p))).toBe(true);
+      expect(one(member.resources, 'google_project_iam_custom_role', 'isolator').count).toBe('${var.allow_isolation ? 1 : 0}');
+    });
+  });
+});
