@@ -46,7 +46,7 @@ ${TSA_HELP}`;
 const COMMANDS: Record<string, Command> = {
   collect: {
     summary: 'preserve files, folders, S3 prefixes or CloudTrail event history into a case (hashed, write-once, recorded in the ledger)',
-    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:aws-cloudtrail [--from ...] [PATH ...] [--since T --until T [--region R ...|--all-regions] [--insights]] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    usage: 'amber collect --case C --from PATH|s3://bucket/prefix|api:aws-cloudtrail [--from ...] [PATH ...] [--all-versions] [--since T --until T [--region R ...|--all-regions] [--insights]] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
     options: {
       case: { type: 'string' },
       from: { type: 'string', multiple: true },
@@ -57,6 +57,7 @@ const COMMANDS: Record<string, Command> = {
       region: { type: 'string', multiple: true },
       'all-regions': { type: 'boolean' },
       insights: { type: 'boolean' },
+      'all-versions': { type: 'boolean' },
       ...signingOption,
       ...lockerOption,
       ...jsonOption,
@@ -70,6 +71,8 @@ const COMMANDS: Record<string, Command> = {
   --region R        api: sources: a region to read (repeat; default: AWS_REGION or the profile's region)
   --all-regions     api: sources: every region enabled for the account (ec2:DescribeRegions)
   --insights        api:aws-cloudtrail: Insights events instead of management events
+  --all-versions    s3:// sources: every object version and delete marker (under aws/s3/<bucket>/versions/<id>/
+                    and delete-markers/<id>/), the ListObjectVersions pages and the bucket's configuration
   --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
   --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each object (default 365)
   --source ID       the log format of every object collected in this run, when recognition by content

@@ -29,7 +29,11 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   const openStore = (): Promise<ObjectStore> => (opening ??= openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true }));
   // Every source is checked before anything is stored: a typo fails fast instead of half-collecting.
   const sources = [];
-  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, openStore, caseName }));
+  const allVersions = values['all-versions'] === true;
+  if (allVersions && !specs.some((s) => s.startsWith('s3://'))) {
+    throw new UsageError('--all-versions applies only to s3:// sources', { hint: 'add --from s3://bucket/prefix, or drop the flag' });
+  }
+  for (const spec of specs) sources.push(await openSource(spec, io, { ...api, openStore, caseName }, { allVersions }));
   const store = await openStore();
   const progress = new ProgressBar(io, 'collecting');
   const summary = await collectEvidence({

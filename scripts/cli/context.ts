@@ -38,7 +38,7 @@ export async function openLocker(spec: string, io: Io, options: { create: boolea
 }
 
 /** Opens a source (a file, a folder, s3://bucket/prefix, or an api: source given its window). */
-export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): Promise<EvidenceSource> {
+export async function openSource(spec: string, io: Io, api?: ApiSourceOptions, s3?: { readonly allVersions?: boolean }): Promise<EvidenceSource> {
   if (spec.startsWith('api:')) {
     if (!api) throw new InvalidInputError(`${spec} cannot be collected here`, { hint: 'use amber collect --from api:aws-cloudtrail --since T --until T' });
     const { openApiSource } = await import('./cloudtrail-api.ts');
@@ -46,7 +46,7 @@ export async function openSource(spec: string, io: Io, api?: ApiSourceOptions): 
   }
   if (spec.startsWith('s3://')) {
     const { openS3Source } = await import('./aws.ts');
-    return openS3Source(spec, io);
+    return openS3Source(spec, io, s3);
   }
   return LocalEvidenceSource.open(spec, io.cwd);
 }
