@@ -3,31 +3,36 @@
  * port (EBS direct APIs) and written into the evidence store without a forensic instance. Layout, relative to the
  * case:
  *
- *   aws/ebs/<snapshot>/chunks/000000.raw          the image's bytes, in order, `chunkBlocks` blocks per object
- *   aws/ebs/<snapshot>/chunks/000000.raw.sha256   the chunk's SHA-256 (sha256sum format), written once it is stored
- *   aws/ebs/<snapshot>/image.json                 geometry, every chunk's offset, size and SHA-256, and the SHA-256
- *                                                 of the whole image; written only when every chunk is preserved
+ *   aws/ebs/<snapshot>/chunks/000000.raw   the image's bytes, in order, `chunkBlocks` blocks per object
+ *   aws/ebs/<snapshot>/image.json          geometry, every chunk's offset, size and SHA-256, and the SHA-256 of the
+ *                                          whole image; written only when every chunk is preserved
  *
  * Concatenating the chunks in name order gives the raw image (`cat chunks/*.raw > image.raw`), whose SHA-256 is the
  * one in image.json. Every block's bytes are checked against the SHA-256 checksum the service sent with them before
  * they are kept; a block that does not match is refused and named, and its chunk is not preserved. Blocks the
  * listing does not name were never written and are zeros in the image, as on the volume.
  *
- * Resumable: a chunk already stored with its `.sha256` is read back from the locker and re-hashed; when it matches,
- * it is kept and not read from the service again. Chunks are stored one at a time, in order, so the image's
- * SHA-256 is computed in the same pass that stores it (resumed chunks are hashed as they are read back).
+ * Resumable: a chunk the custody ledger already records is read back from the locker and re-hashed; when it matches
+ * the recorded SHA-256 it is kept and not read from the service again (a chunk stored but not yet recorded is read
+ * again, and the write-once locker accepts only the same bytes). Chunks are stored one at a time, in order, so the
+ * image's SHA-256 is computed in the same pass that stores them (resumed chunks as they are read back).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AcquisitionError, InvalidInputError } from '../errors.ts';
 import { collectEvidence, type CollectOptions, type CollectSummary } from '../evidence/collect.ts';
+import { CustodyLedger } from '../evidence/ledger.ts';
+import type { EvidenceItem } from '../evidence/model.ts';
 import { evidenceKey } from '../evidence/names.ts';
 import type { EvidenceSource, SourceObject, SourceProblem } from '../ports/evidence-source.ts';
-import type { ObjectStore } from '../ports/object-store.ts';
 import type { ListedBlock, SnapshotBlocks, SnapshotGeometry } from '../ports/snapshot-blocks.ts';
 
-/** Blocks per chunk object when the caller does not say: 128 EBS blocks of 512 KiB, 64 MiB. */
-export const DEFAULT_CHUNK_BLOCKS = 128;
+/**
+ * Blocks per chunk object when the caller does not say: 512 EBS blocks of 512 KiB, 256 MiB. Larger chunks spend
+ * less of the run waiting for one chunk's last multipart parts before the next starts; smaller ones lose less
+ * to an interruption.
+ */
+export const DEFAULT_CHUNK_BLOCKS = 512;
 
 /** Blocks fetched at once inside a chunk when the caller does not say. */
 export const DEFAULT_PARALLEL_BLOCKS = 8;
@@ -56,6 +61,14 @@ export interface ImageRecord {
   readonly chunks: readonly ImageChunk[];
 }
 
+/** A chunk an earlier run stored and recorded. */
+export interface PreservedChunk {
+  /** The SHA-256 the custody ledger recorded for it. */
+  readonly sha256: string;
+  /** Its bytes as the locker holds them now. */
+  open(): Promise<AsyncIterable<Uint8Array>>;
+}
+
 export interface SnapshotImageSourceOptions {
   readonly blocks: SnapshotBlocks;
   /**
@@ -68,8 +81,8 @@ export interface SnapshotImageSourceOptions {
    * @default DEFAULT_PARALLEL_BLOCKS
    */
   readonly parallel?: number;
-  /** Reads an object already preserved in the case (relative path); undefined when absent. Without it nothing is resumed. */
-  readonly preserved?: (relPath: string) => Promise<Buffer | undefined>;
+  /** An object the case's ledger records (relative path): its recorded SHA-256 and its stored bytes. Without it nothing is resumed. */
+  readonly preserved?: (relPath: string) => Promise<PreservedChunk | undefined>;
 }
 
 /** The chunks of a snapshot's raw image as an EvidenceSource, then image.json once all are stored. */
@@ -82,7 +95,7 @@ export class SnapshotImageSource implements EvidenceSource {
   private readonly blocks: SnapshotBlocks;
   private readonly chunkBlocks: number;
   private readonly parallel: number;
-  private readonly preserved: ((relPath: string) => Promise<Buffer | undefined>) | undefined;
+  private readonly preserved: ((relPath: string) => Promise<PreservedChunk | undefined>) | undefined;
 
   constructor(options: SnapshotImageSourceOptions) {
     this.blocks = options.blocks;
@@ -127,16 +140,14 @@ export class SnapshotImageSource implements EvidenceSource {
       }
       blocksWithData += listed.length;
 
-      const resumed = await this.resume(relPath, size, origin, onProblem);
+      const resumed = await this.resume(relPath, size, origin, whole, onProblem);
       if (resumed === 'damaged') {
         missing.push(c);
         continue;
       }
       if (resumed !== undefined) {
-        whole.update(resumed.bytes);
-        chunks.push({ key: relPath, offset: first * geometry.blockBytes, size, sha256: resumed.sha256, blocksWithData: listed.length });
-        yield inMemory(origin, relPath, resumed.bytes);
-        yield inMemory(origin, `${relPath}.sha256`, resumed.record);
+        // Recorded already (and in every manifest sealed from now on): nothing to store again.
+        chunks.push({ key: relPath, offset: first * geometry.blockBytes, size, sha256: resumed, blocksWithData: listed.length });
         continue;
       }
 
@@ -158,7 +169,6 @@ export class SnapshotImageSource implements EvidenceSource {
         continue;
       }
       const sha256 = hash.digest('hex');
-      yield inMemory(origin, `${relPath}.sha256`, Buffer.from(`${sha256}  ${relPath.slice(relPath.lastIndexOf('/') + 1)}\n`));
       chunks.push({ key: relPath, offset: first * geometry.blockBytes, size, sha256, blocksWithData: listed.length });
     }
     if (missing.length > 0) {
@@ -182,27 +192,28 @@ export class SnapshotImageSource implements EvidenceSource {
     yield inMemory(this.spec, `${this.folder()}/image.json`, Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
   }
 
-  /** A chunk stored by an earlier run with its `.sha256`: its bytes when they still hash to it, 'damaged' when not. */
-  private async resume(
-    relPath: string,
-    size: number,
-    origin: string,
-    onProblem: (p: SourceProblem) => void,
-  ): Promise<{ bytes: Buffer; record: Buffer; sha256: string } | 'damaged' | undefined> {
-    if (!this.preserved) return undefined;
-    const record = await this.preserved(`${relPath}.sha256`);
-    if (record === undefined) return undefined; // not stored, or stored without its hash: read it from the service again
-    const bytes = await this.preserved(relPath);
-    if (bytes === undefined) return undefined;
-    const expected = /^([0-9a-f]{64}) /.exec(record.toString('utf8'))?.[1];
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (expected === actual && bytes.length === size) return { bytes, record, sha256: actual };
+  /**
+   * A chunk an earlier run stored and recorded: read back once, hashed (feeding the image's hash), and its SHA-256
+   * returned when it matches the record; 'damaged' when it does not; undefined when there is none to resume.
+   */
+  private async resume(relPath: string, size: number, origin: string, whole: Hash, onProblem: (p: SourceProblem) => void): Promise<string | 'damaged' | undefined> {
+    const preserved = await this.preserved?.(relPath);
+    if (preserved === undefined) return undefined;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const part of await preserved.open()) {
+      hash.update(part);
+      whole.update(part);
+      bytes += part.length;
+    }
+    const actual = hash.digest('hex');
+    if (actual === preserved.sha256 && bytes === size) return actual;
     onProblem({
       origin,
       reason:
-        bytes.length === size
-          ? `the preserved chunk ${relPath} hashes to ${actual}, but its recorded SHA-256 is ${expected ?? 'unreadable'}: it was altered after it was stored; it is not read again (run amber verify on the case)`
-          : `the preserved chunk ${relPath} is ${bytes.length} bytes, not ${size}: it was stored with another chunk size (use the same --chunk-mib as the first run) or altered (run amber verify)`,
+        bytes === size
+          ? `the preserved chunk ${relPath} hashes to ${actual}, but the custody ledger recorded ${preserved.sha256}: it was altered after it was stored; it is not read again (run amber verify on the case)`
+          : `the preserved chunk ${relPath} is ${bytes} bytes, not ${size}: it was stored with another chunk size (use the same --chunk-mib as the first run) or altered (run amber verify)`,
     });
     return 'damaged';
   }
@@ -334,25 +345,17 @@ export interface ImageSnapshotOptions extends Omit<CollectOptions, 'sources' | '
 /** Preserves a snapshot's raw image into a case, resuming from the chunks already stored there. */
 export async function imageSnapshot(options: ImageSnapshotOptions): Promise<ImageSummary> {
   const { blocks, chunkBlocks, parallel, ...collect } = options;
+  let recorded: Map<string, EvidenceItem> | undefined;
   const source = new SnapshotImageSource({
     blocks,
     ...(chunkBlocks === undefined ? {} : { chunkBlocks }),
     ...(parallel === undefined ? {} : { parallel }),
-    preserved: (relPath) => readIfPresent(options.store, evidenceKey(options.caseName, relPath)),
+    preserved: async (relPath) => {
+      const key = evidenceKey(options.caseName, relPath);
+      const item = (recorded ??= (await CustodyLedger.open(options.store, options.caseName)).items()).get(key);
+      return item === undefined ? undefined : { sha256: item.sha256, open: () => options.store.get(key) };
+    },
   });
   const summary = await collectEvidence({ ...collect, sources: [source] });
   return { ...summary, image: source.image };
-}
-
-async function readIfPresent(store: ObjectStore, key: string): Promise<Buffer | undefined> {
-  let stream: Readable;
-  try {
-    stream = await store.get(key);
-  } catch (error) {
-    if ((error as { code?: string }).code === 'OBJECT_NOT_FOUND') return undefined;
-    throw error;
-  }
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array));
-  return Buffer.concat(parts);
 }
