@@ -92,6 +92,15 @@ describe('amber image', () => {
     expect(run.stdout).toMatch(/block 1000 of snap-0fedcba9876543210 .* does not match the checksum sent with it/);
   });
 
+  it('`amber help image` explains every flag of its usage line and gives an example', async () => {
+    const run = await runCli(['help', 'image'], { cwd });
+    expect(run.code).toBe(0);
+    const [usageLine, ...body] = run.stdout.split('\n');
+    expect(usageLine).toMatch(/^Usage: amber image --case C --snapshot snap-/);
+    for (const flag of new Set(usageLine!.match(/--[a-z-]+/g) ?? [])) expect(body.join('\n'), flag).toContain(flag);
+    expect(run.stdout).toMatch(/\nExample:\n {2}amber image /);
+  });
+
   it('refuses what is not a snapshot id (exit 2) before calling EBS', async () => {
     const run = await runCli(['image', '--case', 'IMG-3', '--snapshot', 'vol-0123456789abcdef0', '--locker', 'ev'], { cwd });
     expect(run.code).toBe(2);
