@@ -84,8 +84,10 @@ const COMMANDS: Record<string, Command> = {
   --locker L        evidence locker: a folder, s3://bucket, azblob://account/container[/prefix] or gs://bucket[/prefix]
                     (default: $AMBER_LOCKER, else ./evidence); azblob:// signs in with AZURE_STORAGE_CONNECTION_STRING,
                     else Entra ID; gs:// with $AMBER_GCP_TOKEN, else Application Default Credentials
-  --all-versions    azblob:// and gs:// sources: every version (earlier blob versions kept under
-                    _versions/<version id>/, noncurrent generations under noncurrent/<generation>/)
+  --all-versions    s3://, azblob:// and gs:// sources: every version. s3://: every object version and delete
+                    marker (under aws/s3/<bucket>/versions/<id>/ and delete-markers/<id>/), the ListObjectVersions
+                    pages and the bucket's configuration; azblob://: earlier blob versions under _versions/<id>/;
+                    gs://: noncurrent generations under noncurrent/<generation>/
   --from api:azure-activity|entra-signins|entra-audits|entra-risk|m365-audit   Azure Activity Log, Entra ID
                     sign-ins / directory audits / risk, Microsoft 365 audit (24 h slices, last 7 days only);
                     api:azure-state (grants, apps, service principals, conditional access, MFA registration,
@@ -399,6 +401,27 @@ Example:
 Example:
   amber preserve --instance i-0123456789abcdef0 --case INC-7 --since 2026-03-01T00:00:00Z --until 2026-03-02T00:00:00Z`,
     run: lazy(() => import('./cli/preserve.ts'), (m) => m.runPreserve),
+  },
+  image: {
+    summary: 'a raw disk image of an EBS snapshot through the EBS direct APIs (no forensic instance): every block checked, hashed, resumable',
+    usage: 'amber image --case C --snapshot snap-... [--region R] [--chunk-mib N] [--locker DIR|s3://bucket] [--retain-days N] [--json]',
+    options: { case: { type: 'string' }, snapshot: { type: 'string' }, region: { type: 'string' }, 'chunk-mib': { type: 'string' }, 'retain-days': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    help: `  --case C          case the image goes into
+  --snapshot ID     the EBS snapshot (snap-...); needs ebs:ListSnapshotBlocks and ebs:GetSnapshotBlock on it
+  --region R        region of the snapshot (default: AWS_REGION or the profile's region)
+  --chunk-mib N     size of each stored chunk of the image in MiB (default 64); a resumed run must use the same
+  --locker L        evidence locker: a folder or s3://bucket (default: $AMBER_LOCKER, else ./evidence)
+  --retain-days N   retention recorded for (and, in S3 with Object Lock, enforced on) each chunk (default 365)
+${SIGNING_HELP}
+  --json            print the summary and the image record as JSON
+
+The image is kept as chunks under aws/ebs/<snapshot>/chunks/ (000000.raw, ... each with a .sha256), and
+aws/ebs/<snapshot>/image.json holds every chunk's SHA-256 and the whole image's. Run the same command again after
+an interruption: stored chunks are re-hashed and kept, only the missing ones are read.
+
+Example:
+  amber image --case INC-1 --snapshot snap-0123456789abcdef0 --region eu-west-1 --locker s3://evidence-bucket`,
+    run: lazy(() => import('./cli/image.ts'), (m) => m.runImage),
   },
   demo: {
     summary: 'a synthetic intrusion preserved, verified, detected and reported end to end (what `npm start` runs)',

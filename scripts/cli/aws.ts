@@ -16,10 +16,14 @@ export async function openS3Locker(uri: string, io: Io): Promise<ObjectStore> {
   return S3ObjectStore.open({ bucket, client, ...(prefix ? { prefix } : {}) });
 }
 
-/** Opens an S3 prefix as a source with the default credential chain. */
-export async function openS3Source(uri: string, io: Io): Promise<EvidenceSource> {
+/** Opens an S3 prefix as a source with the default credential chain; `allVersions`: every version, delete marker and the bucket's configuration. */
+export async function openS3Source(uri: string, io: Io, options: { readonly allVersions?: boolean } = {}): Promise<EvidenceSource> {
   const client = createS3Client(s3ConfigFromEnv(io.env));
   await checkAwsSetup(client, uri, io);
+  if (options.allVersions) {
+    const { S3VersionsSource } = await import('../../functions/aws/adapters/s3-versions-source.ts');
+    return new S3VersionsSource({ uri, client });
+  }
   return new S3EvidenceSource({ uri, client });
 }
 

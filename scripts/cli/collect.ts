@@ -24,8 +24,8 @@ export async function runCollect(values: Values, positionals: string[], io: Io):
   if (source !== undefined && source !== 'cloudtrail') sourceById(source); // fails fast, listing the valid ids
   const api = apiFlags(values, specs);
   const allVersions = values['all-versions'] === true;
-  if (allVersions && !specs.some((s) => s.startsWith('azblob://') || s.startsWith('gs://'))) {
-    throw new UsageError('--all-versions applies only to azblob:// and gs:// sources', { hint: 'add --from azblob://account/container/prefix or gs://bucket/prefix, or drop the flag' });
+  if (allVersions && !specs.some((s) => s.startsWith('s3://') || s.startsWith('azblob://') || s.startsWith('gs://'))) {
+    throw new UsageError('--all-versions applies only to s3://, azblob:// and gs:// sources', { hint: 'add --from s3://bucket/prefix, azblob://account/container/prefix or gs://bucket/prefix, or drop the flag' });
   }
   // Read before anything else: a wrong or unreadable key fails before a source is opened.
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);

@@ -67,7 +67,7 @@ export async function openSource(spec: string, io: Io, api?: ApiSourceOptions & 
   }
   if (spec.startsWith('s3://')) {
     const { openS3Source } = await import('./aws.ts');
-    return openS3Source(spec, io);
+    return openS3Source(spec, io, options);
   }
   if (spec.startsWith('azblob://')) {
     const { openBlobSource } = await import('./azure-blob.ts');

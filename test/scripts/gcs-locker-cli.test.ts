@@ -92,7 +92,7 @@ describe('amber with a gs:// locker', () => {
     expect(locked.stderr).toMatch(/gs:\/\/bucket-locked has a bucket retention policy[\s\S]*--enable-per-object-retention/);
     expect(fake.requests.filter((r) => r.url.startsWith('/upload/'))).toEqual([]);
     expect(noGs.code).toBe(2);
-    expect(noGs.stderr).toContain('--all-versions applies only to azblob:// and gs:// sources');
+    expect(noGs.stderr).toContain('--all-versions applies only to s3://, azblob:// and gs:// sources');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('gs://no-such-bucket does not exist');
   });

@@ -297,7 +297,7 @@ describe('CLI: azblob:// flags', () => {
     const locker = await runCli(['cases', '--locker', 'azblob://Evidence/x'], { cwd });
 
     expect(versions.code).toBe(2);
-    expect(versions.stderr).toContain('--all-versions applies only to azblob:// and gs:// sources');
+    expect(versions.stderr).toContain('--all-versions applies only to s3://, azblob:// and gs:// sources');
     expect(locker.code).toBe(2);
     expect(locker.stderr).toContain('azblob://account/container');
   });
