@@ -3,14 +3,11 @@
  * only when an api: source is named (keeps the AWS SDK out of start-up). Validates the window, resolves the
  * regions and the account, and builds the source that reads the pages.
  */
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CloudTrailLookupSource, CLOUDTRAIL_API_SPEC, preservedPagesIn } from '../../functions/aws/adapters/cloudtrail-lookup-source.ts';
-import { AcquisitionError, InvalidInputError, UsageError } from '../../shared/errors.ts';
+import { UsageError } from '../../shared/errors.ts';
 import type { EvidenceSource } from '../../shared/ports/evidence-source.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
-import { noCredentialsError, noRegionError } from './aws-setup.ts';
+import { callerAccount, checkRegionNames, enabledRegions, homeRegion } from './aws-account.ts';
 import type { Io } from './io.ts';
 
 /** What `collect` passes to an api: source: the flags that shape the request, and where pages are kept. */
@@ -33,7 +30,6 @@ export const EVENT_HISTORY_DAYS = 90;
 export const SETTLE_MINUTES = 15;
 const DAY_MS = 86_400_000;
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /**
  * Checks `--since/--until` for event history: both present, ISO-8601 with a zone, in order, closed (`until`
@@ -88,58 +84,11 @@ export async function openApiSource(spec: string, io: Io, api: ApiSourceOptions)
   if (api.allRegions && api.regions.length > 0) {
     throw new UsageError('--region and --all-regions were both given', { hint: 'name the regions with --region, or read every enabled region with --all-regions' });
   }
-  for (const region of api.regions) {
-    if (!REGION.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`, { hint: 'write it like eu-west-1 or us-east-1' });
-  }
+  checkRegionNames(api.regions);
   // A named region is enough to call STS and CloudTrail in; the configured one is needed only without one.
-  const home = api.regions[0] ?? (await homeRegion(io));
-  const account = await callerAccount(home, io);
-  const regions = api.allRegions ? await enabledRegions(home) : api.regions.length > 0 ? [...new Set(api.regions)] : [home];
+  const home = api.regions[0] ?? (await homeRegion(CLOUDTRAIL_API_SPEC, io));
+  const account = await callerAccount(CLOUDTRAIL_API_SPEC, home, io);
+  const regions = api.allRegions ? await enabledRegions(CLOUDTRAIL_API_SPEC, home) : api.regions.length > 0 ? [...new Set(api.regions)] : [home];
   return new CloudTrailLookupSource({ regions, since, until, insights: api.insights, account, preserved: preservedPagesIn(await api.openStore(), api.caseName) });
 }
 
-async function homeRegion(io: Io): Promise<string> {
-  try {
-    const region = await new CloudTrailClient({}).config.region();
-    if (!region) throw new Error('empty region');
-    return region;
-  } catch (cause) {
-    throw noRegionError(CLOUDTRAIL_API_SPEC, io.env, cause);
-  }
-}
-
-/** The account of the credentials, named in the keys so two accounts' pages never collide in one case. */
-async function callerAccount(region: string, io: Io): Promise<string> {
-  let out;
-  try {
-    out = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
-  } catch (err) {
-    if ((err as Error).name === 'CredentialsProviderError') throw noCredentialsError(CLOUDTRAIL_API_SPEC, io.env, err);
-    throw new AcquisitionError(`cannot tell which account the credentials belong to (sts:GetCallerIdentity): ${(err as Error).name}: ${(err as Error).message}`, CLOUDTRAIL_API_SPEC, {
-      hint: 'check the credentials (aws sts get-caller-identity) and run again',
-      cause: err,
-    });
-  }
-  if (!out.Account || !/^\d{12}$/.test(out.Account)) {
-    throw new AcquisitionError(`sts:GetCallerIdentity returned no account id (got ${JSON.stringify(out.Account)})`, CLOUDTRAIL_API_SPEC, { hint: 'check the credentials (aws sts get-caller-identity) and run again' });
-  }
-  return out.Account;
-}
-
-/** The regions enabled for the account (EC2 DescribeRegions without opt-in regions not opted into). */
-async function enabledRegions(home: string): Promise<string[]> {
-  let out;
-  try {
-    out = await new EC2Client({ region: home }).send(new DescribeRegionsCommand({ AllRegions: false }));
-  } catch (err) {
-    throw new AcquisitionError(`cannot list the enabled regions (ec2:DescribeRegions): ${(err as Error).name}: ${(err as Error).message}`, CLOUDTRAIL_API_SPEC, {
-      hint: 'grant ec2:DescribeRegions, or name the regions with --region R (repeat it)',
-      cause: err,
-    });
-  }
-  const names = (out.Regions ?? []).map((r) => r.RegionName).filter((n): n is string => typeof n === 'string' && REGION.test(n));
-  if (names.length === 0) {
-    throw new InvalidInputError('ec2:DescribeRegions listed no enabled region', { hint: 'name the regions with --region R (repeat it)' });
-  }
-  return names.sort();
-}

@@ -3,10 +3,8 @@
  * collect machinery as any other source) and exports the normalised `inventory` rows. Exposure is checked by
  * the catalogue's inventory detections (`amber detect`, `amber report`), like any other table.
  */
-import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsInventorySource, INVENTORY_API_SPEC, type InventoryProblem } from '../../functions/aws/adapters/inventory-source.ts';
-import { AcquisitionError, InvalidInputError, NotImplementedError, UsageError } from '../../shared/errors.ts';
+import { InvalidInputError, NotImplementedError, UsageError } from '../../shared/errors.ts';
 import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { recogniseSource } from '../../shared/sources/recognise.ts';
@@ -14,14 +12,13 @@ import { INVENTORY_COLUMNS } from '../../shared/sources/inventory/index.ts';
 import { csvCell } from '../../shared/text/escape.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt, requireString } from './args.ts';
-import { noCredentialsError, noRegionError } from './aws-setup.ts';
+import { callerAccount, checkRegionNames, enabledRegions, homeRegion } from './aws-account.ts';
 import { openCaseSession } from './case-session.ts';
 import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { writeExport } from './export.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
 export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] [--format json|csv [--out FILE]] [--locker DIR] [--json]';
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const DAY_MS = 86_400_000;
 const FORMATS = ['json', 'csv'] as const;
 
@@ -52,12 +49,12 @@ async function takeInventory(caseName: string, cloud: string, values: Values, io
   const regions = (values.region as string[] | undefined) ?? [];
   const all = values['all-regions'] === true;
   if (all && regions.length > 0) throw new UsageError('--region and --all-regions were both given', { hint: 'name the regions with --region, or read every enabled region with --all-regions' });
-  for (const region of regions) if (!REGION.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`, { hint: 'write it like eu-west-1 or us-east-1' });
+  checkRegionNames(regions);
   const retainDays = positiveInt(values, 'retain-days', 365);
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);
-  const home = regions[0] ?? (await homeRegion(io));
-  const account = await callerAccount(home, io);
-  const read = all ? await enabledRegions(home) : regions.length > 0 ? [...new Set(regions)] : [home];
+  const home = regions[0] ?? (await homeRegion(INVENTORY_API_SPEC, io));
+  const account = await callerAccount(INVENTORY_API_SPEC, home, io);
+  const read = all ? await enabledRegions(INVENTORY_API_SPEC, home) : regions.length > 0 ? [...new Set(regions)] : [home];
   const source = new AwsInventorySource({ regions: read, homeRegion: home, account, observedAt: new Date() });
   const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true });
   const progress = new ProgressBar(io, 'inventory');
@@ -130,44 +127,3 @@ async function exportInventory(caseName: string, format: 'json' | 'csv', values:
   }
 }
 
-async function homeRegion(io: Io): Promise<string> {
-  try {
-    const region = await new STSClient({}).config.region();
-    if (!region) throw new Error('empty region');
-    return region;
-  } catch (cause) {
-    throw noRegionError(INVENTORY_API_SPEC, io.env, cause);
-  }
-}
-
-async function callerAccount(region: string, io: Io): Promise<string> {
-  let out;
-  try {
-    out = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
-  } catch (err) {
-    if ((err as Error).name === 'CredentialsProviderError') throw noCredentialsError(INVENTORY_API_SPEC, io.env, err);
-    throw new AcquisitionError(`cannot tell which account the credentials belong to (sts:GetCallerIdentity): ${(err as Error).name}: ${(err as Error).message}`, INVENTORY_API_SPEC, {
-      hint: 'check the credentials (aws sts get-caller-identity) and run again',
-      cause: err,
-    });
-  }
-  if (!out.Account || !/^\d{12}$/.test(out.Account)) {
-    throw new AcquisitionError(`sts:GetCallerIdentity returned no account id (got ${JSON.stringify(out.Account)})`, INVENTORY_API_SPEC, { hint: 'check the credentials (aws sts get-caller-identity) and run again' });
-  }
-  return out.Account;
-}
-
-async function enabledRegions(home: string): Promise<string[]> {
-  let out;
-  try {
-    out = await new EC2Client({ region: home }).send(new DescribeRegionsCommand({ AllRegions: false }));
-  } catch (err) {
-    throw new AcquisitionError(`cannot list the enabled regions (ec2:DescribeRegions): ${(err as Error).name}: ${(err as Error).message}`, INVENTORY_API_SPEC, {
-      hint: 'grant ec2:DescribeRegions, or name the regions with --region R (repeat it)',
-      cause: err,
-    });
-  }
-  const names = (out.Regions ?? []).map((r) => r.RegionName).filter((n): n is string => typeof n === 'string' && REGION.test(n));
-  if (names.length === 0) throw new InvalidInputError('ec2:DescribeRegions listed no enabled region', { hint: 'name the regions with --region R (repeat it)' });
-  return names.sort();
-}
