@@ -15,37 +15,12 @@
  */
 import { Readable } from 'node:stream';
 import { AcquisitionError } from '../../../shared/errors.ts';
-import { casePrefix } from '../../../shared/evidence/names.ts';
+import type { PreservedPages } from '../../../shared/evidence/api-pages.ts';
 import type { SourceObject } from '../../../shared/ports/evidence-source.ts';
-import type { ObjectStore } from '../../../shared/ports/object-store.ts';
 import { publicUrl, type AzureHttp, type AzureRequest } from './azure-http.ts';
 
-/** What is already in the locker under a source's keys (for resuming); paths relative to the case. */
-export interface PreservedPages {
-  list(relPrefix: string): Promise<string[]>;
-  read(relPath: string): Promise<Buffer>;
-}
-
-/**
- * The objects of a case in a locker, for resuming. (The CloudTrail source has the same helper, in a module that
- * loads the AWS SDK, which the Azure sources must not pull in.)
- */
-export function preservedPagesIn(store: ObjectStore, caseName: string): PreservedPages {
-  const prefix = casePrefix(caseName);
-  return {
-    async list(relPrefix) {
-      const out: string[] = [];
-      for await (const object of store.list(`${prefix}${relPrefix}`)) out.push(object.key.slice(prefix.length));
-      return out;
-    },
-    async read(relPath) {
-      const body = await store.get(`${prefix}${relPath}`);
-      const chunks: Buffer[] = [];
-      for await (const chunk of body as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      return Buffer.concat(chunks);
-    },
-  };
-}
+/** Shared with the other api: sources (shared/evidence/api-pages.ts). */
+export { preservedPagesIn, type PreservedPages } from '../../../shared/evidence/api-pages.ts';
 
 /** How a stream finds its next request. */
 export type Continuation =
