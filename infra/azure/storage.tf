@@ -28,11 +28,13 @@ resource "azurerm_storage_account" "evidence" {
 
   # Version-level immutability (WORM) for every blob version of the account: a preserved object can be
   # neither changed nor deleted before retention_days have passed, by anyone, Amber's identity included.
-  # The custody ledger grows by new versions; each earlier version stays retained.
+  # Protected append writes: the custody ledger is an append blob (functions/azure/adapters/blob-object-store.ts),
+  # and this lets new blocks be appended to it while every byte already written stays immutable; block blobs
+  # (the evidence itself) are not affected by it.
   immutability_policy {
     state                         = var.immutability_state
     period_since_creation_in_days = var.retention_days
-    allow_protected_append_writes = false
+    allow_protected_append_writes = true
   }
 
   blob_properties {

@@ -43,10 +43,10 @@ describe('infra/azure: the evidence storage account', () => {
     expect(tf.files).toEqual(expect.arrayContaining(['main.tf', 'storage.tf', 'function.tf', 'roles.tf', 'eventgrid.tf', 'variables.tf', 'outputs.tf', 'versions.tf']));
   });
 
-  it('keeps every blob version immutable with a locked time-based retention of retention_days', () => {
+  it('keeps every blob version immutable with a locked time-based retention of retention_days, the ledger append blob appendable only', () => {
     const sa = one('azurerm_storage_account', 'evidence');
     const policy = sub(sa, 'immutability_policy');
-    expect(policy).toMatchObject({ state: '${var.immutability_state}', period_since_creation_in_days: '${var.retention_days}', allow_protected_append_writes: false });
+    expect(policy).toMatchObject({ state: '${var.immutability_state}', period_since_creation_in_days: '${var.retention_days}', allow_protected_append_writes: true });
     const state = tf.variable.immutability_state![0]!;
     expect(state.default).toBe('Locked');
     // Disabled is refused by the variable's validation.
