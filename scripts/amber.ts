@@ -369,7 +369,7 @@ Example:
     run: lazy(() => import('./cli/note.ts'), (m) => m.runNote),
   },
   preserve: {
-    summary: 'ask the AWS deployment to snapshot instances (and copy a log window): puts the preservation event on the event bus',
+    summary: 'ask a deployment (AWS, Azure or Google Cloud) to snapshot instances and copy a log window: the AWS event bus, or the Azure or GCP preserve function',
     usage: PRESERVE_USAGE,
     options: {
       instance: { type: 'string', multiple: true },
