@@ -7,6 +7,11 @@ import { InvalidInputError } from '../../shared/errors.ts';
 import { durationMs } from '../../shared/detections/catalogue.ts';
 import { DEFENDER_SEVERITIES, type DefenderSeverity } from './triggers.ts';
 
+/** Log reading per invocation when AMBER_LOG_BUDGET_SECONDS is not set: well inside the default 10-minute host limit, after the VMs. */
+export const DEFAULT_LOG_BUDGET_SECONDS = 240;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** What the Azure functions read from their app settings. */
 export interface AzureConfig {
   /** The evidence locker: `azblob://<account>/<container>`, or a folder (local runs). */
@@ -24,7 +29,18 @@ export interface AzureConfig {
   readonly principal: string;
   /** ARM endpoint (sovereign clouds). */
   readonly armEndpoint?: string;
+  /** Log preservation of requests with a window (preserve-logs.ts). */
+  readonly logs: { readonly tenant?: string; readonly budgetMs: number; readonly graphUrl?: string; readonly m365Url?: string };
 }
+
+/** Optional app settings, with what each is for and its default. */
+export const OPTIONAL_AZURE_SETTINGS = {
+  AMBER_LOG_TENANT_ID: 'Entra tenant (directory) id: when set, a request with a window also preserves Entra sign-ins and audits (Graph) and the Microsoft 365 audit log (Management Activity API); unset: the Activity Log only',
+  AMBER_LOG_BUDGET_SECONDS: `seconds of log reading per invocation, below the host's functionTimeout (default ${DEFAULT_LOG_BUDGET_SECONDS}); what is not read by then is reported incomplete and the redelivered request resumes`,
+  AMBER_ARM_ENDPOINT: 'Azure Resource Manager URL (sovereign clouds; default https://management.azure.com)',
+  AMBER_GRAPH_URL: 'Microsoft Graph URL (sovereign clouds; default https://graph.microsoft.com)',
+  AMBER_M365_URL: 'Office 365 Management API URL (sovereign clouds; default https://manage.office.com)',
+} as const;
 
 /** App settings the functions need, with what each is for (the Terraform module sets each one). */
 export const AZURE_SETTINGS = {
@@ -68,6 +84,14 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     }
   }
   const principal = get('AMBER_PRINCIPAL');
+  const tenant = env.AMBER_LOG_TENANT_ID?.trim() || undefined;
+  if (tenant !== undefined && !GUID.test(tenant)) problems.push(`AMBER_LOG_TENANT_ID must be a tenant id (a GUID), got ${JSON.stringify(tenant)}`);
+  const budget = env.AMBER_LOG_BUDGET_SECONDS?.trim() || String(DEFAULT_LOG_BUDGET_SECONDS);
+  if (!/^\d+$/.test(budget) || Number(budget) < 1) problems.push(`AMBER_LOG_BUDGET_SECONDS must be a whole number of at least 1, got ${JSON.stringify(budget)}`);
+  for (const name of ['AMBER_GRAPH_URL', 'AMBER_M365_URL'] as const) {
+    const v = env[name]?.trim();
+    if (v && !/^https:\/\/[^\s/]+/.test(v)) problems.push(`${name} must be an https URL, got ${JSON.stringify(v)}`);
+  }
   if (problems.length > 0) {
     throw new InvalidInputError(`the Amber function app's settings are incomplete: ${problems.join('; ')}`, {
       hint: 'deploy with the Terraform module in infra/azure, which sets every AMBER_* setting, or set them on the function app',
@@ -82,5 +106,11 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     detectionWindow,
     principal,
     ...(env.AMBER_ARM_ENDPOINT ? { armEndpoint: env.AMBER_ARM_ENDPOINT } : {}),
+    logs: {
+      ...(tenant ? { tenant: tenant.toLowerCase() } : {}),
+      budgetMs: Number(budget) * 1000,
+      ...(env.AMBER_GRAPH_URL?.trim() ? { graphUrl: env.AMBER_GRAPH_URL.trim() } : {}),
+      ...(env.AMBER_M365_URL?.trim() ? { m365Url: env.AMBER_M365_URL.trim() } : {}),
+    },
   };
 }

@@ -6,6 +6,8 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { actorOf, once } from './actor.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
+import { credentialTokens } from './adapters/azure-auth.ts';
+import { AzureHttp } from './adapters/azure-http.ts';
 import { ManagedDiskSnapshotProvider } from './adapters/managed-disk-snapshot-provider.ts';
 import { parseVmRef } from './adapters/arm.ts';
 import { readAzureConfig } from './config.ts';
@@ -19,7 +21,10 @@ export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () =>
   const provider = new ManagedDiskSnapshotProvider({ credential, snapshotResourceGroup: config.snapshotResourceGroup, ...(config.armEndpoint ? { endpoint: config.armEndpoint } : {}) });
   const store = once<ObjectStore>(() => openEvidenceStore(config.locker));
   const actor = actorOf(config);
+  const http = new AzureHttp({ tokens: credentialTokens(credential, 'the function app\'s managed identity') });
+  const logs = { http, settings: { ...config.logs, ...(config.armEndpoint ? { armUrl: config.armEndpoint } : {}) } };
   return once(async () => ({
+      logs,
       provider,
       store: await store(),
       actor,

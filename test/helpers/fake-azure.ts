@@ -15,6 +15,8 @@
  * - IoT Hub `POST /devices/query`: JSON array of twins, `pageSize` a page, `x-ms-continuation` header both ways.
  * - `fault(match, status, times, headers)`: the next `times` requests whose `METHOD path?query` contains `match`
  *   answer `status` with an error body (and the headers given, e.g. Retry-After) instead.
+ *   A 403 answers as the API does: ARM `AuthorizationFailed` naming the action and scope, Graph
+ *   `Authorization_RequestDenied`, the Management Activity API `AF20021`-style `{"error":{"code","message"}}`.
  * - `damage(match, times)`: the next `times` such requests answer a body that is not JSON.
  * Every request is recorded in `requests`; every 200 body in `served` (by `METHOD path?query`).
  */
@@ -114,6 +116,7 @@ export class FakeAzure {
     const fault = this.faults.find((f) => f.times > 0 && line.includes(f.match));
     if (fault) {
       fault.times -= 1;
+      if (fault.status === 403) return forbidden(line, fault.headers);
       return error(fault.status, fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', 'the fake was told to fail here', fault.headers);
     }
     const damage = this.damaged.find((d) => d.times > 0 && line.includes(d.match));
@@ -224,4 +227,14 @@ export class FakeAzure {
 
 function error(status: number, code: string, message: string, headers: Record<string, string> = {}): { status: number; body: string; headers: Record<string, string> } {
   return { status, body: JSON.stringify({ error: { code, message } }), headers };
+}
+
+/** The 403 body of the API a request line is for (ARM, Graph or the Management Activity API). */
+function forbidden(line: string, headers: Record<string, string>): { status: number; body: string; headers: Record<string, string> } {
+  const arm = /\/subscriptions\/([^/]+)\/providers\/Microsoft\.Insights\/eventtypes/.exec(line);
+  if (arm) {
+    return error(403, 'AuthorizationFailed', `The client '00000000-0000-4000-8000-0000000000aa' with object id '00000000-0000-4000-8000-0000000000aa' does not have authorization to perform action 'Microsoft.Insights/eventtypes/values/read' over scope '/subscriptions/${arm[1]}' or the scope is invalid. If access was recently granted, please refresh your credentials.`, headers);
+  }
+  if (/ \/(v1\.0|beta)\//.test(line)) return error(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', headers);
+  return error(403, 'AF10001', 'The permission set () sent in the request does not include the expected permission.', headers);
 }

@@ -14,15 +14,23 @@ import { isAmberError, type InvalidInputError } from '../../../shared/errors.ts'
 import { sha256Hex } from '../../../shared/evidence/hashing.ts';
 import { validateCaseName } from '../../../shared/evidence/names.ts';
 import { recordCustody } from '../../../shared/preservation/custody.ts';
+import { preserveRequestLogs, type LogsOutcome, type PreserveLogsDeps } from '../preserve-logs.ts';
 import { preserveRequest, type PreserveDeps, type RequestOutcome } from '../preserve-vm.ts';
 import { isDefenderAlert, normaliseAzureTrigger, PRESERVATION_EVENT_TYPE, type AzureTriggerConfig } from '../triggers.ts';
 
 /** Everything the preservation handlers need, built once per instance by the entry point. */
-export type PreservationDeps = PreserveDeps & { readonly triggers: AzureTriggerConfig };
+export type PreservationDeps = PreserveDeps & {
+  readonly triggers: AzureTriggerConfig;
+  /** Log preservation for requests with a window (preserve-logs.ts); absent: the window is only logged. */
+  readonly logs?: Pick<PreserveLogsDeps, 'http' | 'settings' | 'now'>;
+};
+
+/** A request's outcome, with what its log window's preservation did (when the request had one and logs are configured). */
+export type RequestWithLogs = RequestOutcome & { readonly logs?: LogsOutcome };
 
 /** What an invocation did. */
 export interface PreservationResult {
-  readonly requests: readonly RequestOutcome[];
+  readonly requests: readonly RequestWithLogs[];
   readonly ignored: readonly { readonly id: string; readonly reason: string }[];
   /** The event could not be used: why, and whether the failure was recorded in the named case's ledger. */
   readonly rejected?: { readonly code: string; readonly message: string; readonly hint?: string; readonly recordedIn?: string };
@@ -31,7 +39,7 @@ export interface PreservationResult {
 /** Thrown after every VM was tried when some failed in a way a redelivery may fix. */
 export class RetryablePreservationError extends Error {
   constructor(readonly result: PreservationResult) {
-    super(`preservation incomplete, to be retried: ${result.requests.flatMap((r) => r.vms.filter((v) => v.error?.retryable).map((v) => `${v.instanceId}: ${v.error!.message}`)).join('; ')}`);
+    super(`preservation incomplete, to be retried: ${result.requests.flatMap((r) => [...r.vms.filter((v) => v.error?.retryable).map((v) => `${v.instanceId}: ${v.error!.message}`), ...(r.logs?.retryable ? [`logs of ${r.case}: not every stream was read within the budget`] : [])]).join('; ')}`);
     this.name = 'RetryablePreservationError';
   }
 }
@@ -50,19 +58,28 @@ export async function handlePreservationEvent(deps: PreservationDeps, event: unk
     return { requests: [], ignored: [], rejected };
   }
   for (const i of normalised.ignored) context.log(JSON.stringify({ message: 'ignored', id: i.id, reason: i.reason }));
-  const requests: RequestOutcome[] = [];
+  const requests: RequestWithLogs[] = [];
   for (const request of normalised.requests) {
-    if (request.window) context.log(JSON.stringify({ message: 'log window noted; Azure log preservation runs through amber collect --from api:azure-activity, not this function', case: request.case, window: request.window }));
     const outcome = await preserveRequest(deps, request);
     for (const vm of outcome.vms) {
       const line = JSON.stringify({ message: vm.status === 'preserved' ? 'vm preserved' : 'vm preservation failed', case: outcome.case, requestId: outcome.requestId, trigger: outcome.trigger, ...vm });
       if (vm.status === 'preserved') context.log(line);
       else context.error(line);
     }
-    requests.push(outcome);
+    // Logs after the VMs: the disks change by the minute, the logs are kept for days; a log failure never stops a snapshot.
+    let logs: LogsOutcome | undefined;
+    if (request.window && deps.logs) {
+      logs = await preserveRequestLogs({ ...deps, ...deps.logs }, request);
+      const line = JSON.stringify({ message: `logs ${logs.status}`, case: outcome.case, requestId: outcome.requestId, ...logs });
+      if (logs.status === 'failed') context.error(line);
+      else context.log(line);
+    } else if (request.window) {
+      context.log(JSON.stringify({ message: 'log window noted; log preservation is not configured in this function app', case: request.case, window: request.window }));
+    }
+    requests.push({ ...outcome, ...(logs ? { logs } : {}) });
   }
   const result = { requests, ignored: normalised.ignored };
-  if (requests.some((r) => r.vms.some((v) => v.error?.retryable))) throw new RetryablePreservationError(result);
+  if (requests.some((r) => r.vms.some((v) => v.error?.retryable) || r.logs?.retryable)) throw new RetryablePreservationError(result);
   return result;
 }
 
