@@ -7,8 +7,11 @@ import { InvalidInputError } from '../../shared/errors.ts';
 import { durationMs } from '../../shared/detections/catalogue.ts';
 import { DEFENDER_SEVERITIES, type DefenderSeverity } from './triggers.ts';
 
-/** Log reading per invocation when AMBER_LOG_BUDGET_SECONDS is not set: well inside the default 10-minute host limit, after the VMs. */
-export const DEFAULT_LOG_BUDGET_SECONDS = 240;
+/**
+ * Log reading per invocation when AMBER_LOG_BUDGET_SECONDS is not set: the HTTP triggers must answer within the
+ * 230 s Azure's front end waits, and the VMs of the request are preserved first.
+ */
+export const DEFAULT_LOG_BUDGET_SECONDS = 120;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -64,6 +64,8 @@ resource "azurerm_function_app_flex_consumption" "amber" {
     AMBER_DETECTION_SCHEDULE                   = var.detection_schedule
     AMBER_DETECTION_WINDOW                     = var.detection_window
     AMBER_PRINCIPAL                            = "func-${var.name_prefix}-${local.suffix}"
+    AMBER_LOG_TENANT_ID                        = var.log_tenant_id
+    AMBER_LOG_BUDGET_SECONDS                   = tostring(var.log_budget_seconds)
   }
 
   tags = local.tags

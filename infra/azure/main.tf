@@ -1,7 +1,9 @@
 locals {
-  tags             = merge({ "amber:component" = "evidence" }, var.tags)
-  suffix           = substr(sha256("${data.azurerm_subscription.current.id}/${var.name_prefix}"), 0, 8)
-  collector_scopes = length(var.collector_scopes) > 0 ? var.collector_scopes : [data.azurerm_subscription.current.id]
+  tags                = merge({ "amber:component" = "evidence" }, var.tags)
+  suffix              = substr(sha256("${data.azurerm_subscription.current.id}/${var.name_prefix}"), 0, 8)
+  collector_scopes    = length(var.collector_scopes) > 0 ? var.collector_scopes : [data.azurerm_subscription.current.id]
+  # The Activity Log is read per subscription: the subscriptions of the collector scopes.
+  activity_log_scopes = distinct([for s in local.collector_scopes : regex("^/subscriptions/[^/]+", s)])
 }
 
 # The evidence resource group: the evidence store, the key vault, the function app, and the VM snapshots.

@@ -63,6 +63,27 @@ resource "azurerm_role_definition" "isolation" {
   assignable_scopes = [data.azurerm_subscription.current.id]
 }
 
+# The Activity Log of a request's window: one read action, instead of Reader (which reads every resource).
+resource "azurerm_role_definition" "activity_log" {
+  name        = "Amber Activity Log reader (${local.suffix})"
+  scope       = data.azurerm_subscription.current.id
+  description = "Reads the subscription's Activity Log (Azure Monitor event types). Nothing else."
+  permissions {
+    actions     = ["Microsoft.Insights/eventtypes/values/read"]
+    not_actions = []
+  }
+  assignable_scopes = local.activity_log_scopes
+}
+
+# Exception: assigned at subscription scope even when collector_scopes are resource groups, because the
+# Activity Log API (/subscriptions/{id}/providers/Microsoft.Insights/eventtypes/management/values) is per subscription.
+resource "azurerm_role_assignment" "activity_log" {
+  for_each           = toset(local.activity_log_scopes)
+  scope              = each.value
+  role_definition_id = azurerm_role_definition.activity_log.role_definition_resource_id
+  principal_id       = local.function_principal
+}
+
 resource "azurerm_role_assignment" "collector" {
   for_each           = toset(local.collector_scopes)
   scope              = each.value

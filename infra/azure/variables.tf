@@ -85,6 +85,26 @@ variable "management_api_application_permissions" {
   default     = ["ActivityFeed.Read"]
 }
 
+variable "log_tenant_id" {
+  description = "Entra tenant (directory) id whose sign-ins, directory audits and Microsoft 365 audit log a request's window also preserves (AMBER_LOG_TENANT_ID). Empty: the Activity Log only. Needs the Graph and Management API application permissions granted to the function's managed identity (README.md)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.log_tenant_id == "" || can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.log_tenant_id))
+    error_message = "log_tenant_id must be a tenant id (a GUID) or empty."
+  }
+}
+
+variable "log_budget_seconds" {
+  description = "Seconds of log reading per invocation (AMBER_LOG_BUDGET_SECONDS); what is not read by then is reported incomplete and the redelivered event resumes. Keep it under 230 s minus the VM preservation time: HTTP triggers must answer within 230 s."
+  type        = number
+  default     = 120
+  validation {
+    condition     = var.log_budget_seconds >= 1 && floor(var.log_budget_seconds) == var.log_budget_seconds
+    error_message = "log_budget_seconds must be a whole number of at least 1."
+  }
+}
+
 variable "tags" {
   description = "Tags on every resource."
   type        = map(string)

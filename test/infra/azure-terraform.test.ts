@@ -90,6 +90,21 @@ describe('infra/azure: the function app', () => {
     expect(settings).toHaveProperty('AMBER_DETECTION_SCHEDULE');
   });
 
+  it('sets the log preservation settings from variables: no tenant (Activity Log only) and a budget under the HTTP limit by default', async () => {
+    const { OPTIONAL_AZURE_SETTINGS, readAzureConfig } = await import('../../functions/azure/config.ts');
+    const settings = one('azurerm_function_app_flex_consumption', 'amber').app_settings as Record<string, string>;
+    for (const name of ['AMBER_LOG_TENANT_ID', 'AMBER_LOG_BUDGET_SECONDS'] as const) expect(Object.keys(OPTIONAL_AZURE_SETTINGS)).toContain(name);
+    expect(settings.AMBER_LOG_TENANT_ID).toBe('${var.log_tenant_id}');
+    expect(settings.AMBER_LOG_BUDGET_SECONDS).toBe('${tostring(var.log_budget_seconds)}');
+    expect(tf.variable.log_tenant_id![0]!.default).toBe('');
+    const budget = tf.variable.log_budget_seconds![0]!.default as number;
+    expect(budget).toBeLessThan(230);
+    // The defaults, as the app reads them: no tenant, the budget in milliseconds.
+    const base = { AMBER_LOCKER: '/tmp/x', AMBER_SNAPSHOT_RESOURCE_GROUP: 'rg', AMBER_RETENTION_DAYS: '1', AMBER_DEFENDER_MIN_SEVERITY: 'High', AMBER_DEFAULT_LOG_WINDOW_HOURS: '1', AMBER_DETECTION_WINDOW: 'PT1H', AMBER_PRINCIPAL: 'p' };
+    expect(readAzureConfig({ ...base, AMBER_LOG_TENANT_ID: '', AMBER_LOG_BUDGET_SECONDS: String(budget) }).logs).toEqual({ budgetMs: budget * 1000 });
+    expect(() => readAzureConfig({ ...base, AMBER_LOG_TENANT_ID: 'contoso', AMBER_LOG_BUDGET_SECONDS: '0' })).toThrow(/AMBER_LOG_TENANT_ID must be a tenant id.*AMBER_LOG_BUDGET_SECONDS must be a whole number/);
+  });
+
   it('subscribes the preservation function to the Amber topic, which takes no access keys', () => {
     expect(one('azurerm_eventgrid_topic', 'amber').local_auth_enabled).toBe(false);
     const subn = one('azurerm_eventgrid_event_subscription', 'preservation');
@@ -141,6 +156,15 @@ describe('infra/azure: role assignments of the function identity', () => {
     expect(one('azurerm_role_assignment', 'snapshots').scope).toBe('${azurerm_resource_group.amber.id}');
     expect(one('azurerm_role_definition', 'isolation').count).toBe('${var.enable_isolation ? 1 : 0}');
     expect(tf.variable.enable_isolation![0]!.default).toBe(false);
+  });
+
+  it('reads the Activity Log through a custom role with the one read action, assigned per subscription of the collector scopes, never Reader', () => {
+    const role = one('azurerm_role_definition', 'activity_log');
+    expect(sub(role, 'permissions').actions).toEqual(['Microsoft.Insights/eventtypes/values/read']);
+    expect(role.assignable_scopes).toBe('${local.activity_log_scopes}');
+    const assignment = one('azurerm_role_assignment', 'activity_log');
+    expect(assignment).toMatchObject({ for_each: '${toset(local.activity_log_scopes)}', role_definition_id: '${azurerm_role_definition.activity_log.role_definition_resource_id}', principal_id: '${local.function_principal}' });
+    for (const [name, a] of assignments()) expect(a.role_definition_name, name).not.toBe('Reader');
   });
 
   it('publishes the app registration\'s Graph and Management API permissions as variables and outputs', () => {
