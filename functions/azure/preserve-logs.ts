@@ -77,6 +77,8 @@ export interface LogsOutcome {
   readonly created: number;
   /** The budget ran out before every stream was read: a redelivery resumes. */
   readonly retryable: boolean;
+  /** What the reader of the case must know that is not a failure (a window read before its records settled). */
+  readonly notes?: readonly string[];
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -89,6 +91,8 @@ export const LOG_PERMISSIONS: Readonly<Record<string, string>> = {
 };
 
 const STEP = 'preserve-logs';
+/** Minutes after which the APIs hold a window's records (the CLI's AZURE_SETTLE_MINUTES). */
+const SETTLE_MINUTES = 15;
 
 /** A source that stops before asking for another object once the budget is spent, and says how it ended. */
 class Tracked implements EvidenceSource {
@@ -199,15 +203,19 @@ export async function preserveRequestLogs(deps: PreserveLogsDeps, request: Prese
     if (!nothingNew) error = { code: isAmberError(e) ? e.code : 'UNEXPECTED', message: (e as Error).message };
   }
   const streams = sources.map((t) => t.status());
+  const notes =
+    until.getTime() > clock().getTime() - SETTLE_MINUTES * 60_000
+      ? [`the window ends less than ${SETTLE_MINUTES} minutes before it was read: records still arriving may be missing from its last pages; preserve a later window (amber collect --from api:azure-activity ...) for them`]
+      : [];
   const status: LogsOutcome['status'] = error ? 'failed' : streams.every((x) => x.status === 'complete') ? 'complete' : streams.some((x) => x.status === 'failed') ? 'failed' : 'incomplete';
   const retryable = error === undefined && sources.some((t) => t.stopped);
   const failures = [...streams.flatMap((x) => (x.reasons ?? []).map((reason) => ({ origin: x.source, reason }))), ...(error ? [{ origin: `request:${request.requestId}`, reason: error.message }] : [])];
   try {
-    await record({ detail: { status, window, tenant: s.tenant ?? null, streams: streams.map(({ reasons: _r, ...rest }) => rest) }, ...(failures.length > 0 ? { failures } : {}) });
+    await record({ detail: { status, window, tenant: s.tenant ?? null, streams: streams.map(({ reasons: _r, ...rest }) => rest), ...(notes.length > 0 ? { notes } : {}) }, ...(failures.length > 0 ? { failures } : {}) });
   } catch (e) {
     error ??= { code: isAmberError(e) ? e.code : 'UNEXPECTED', message: `the ${STEP} step could not be recorded: ${(e as Error).message}` };
   }
-  return { status: error ? 'failed' : status, window, streams, created, retryable, ...(error ? { error } : {}) };
+  return { status: error ? 'failed' : status, window, streams, created, retryable, ...(notes.length > 0 ? { notes } : {}), ...(error ? { error } : {}) };
 }
 
 /** True when the ledger records this request's logs as complete. */

@@ -217,6 +217,14 @@ describe('Azure preservation: the log window of a request', () => {
     expect((response.jsonBody as { requests: Array<{ logs: { status: string } }> }).requests[0]!.logs.status).toBe('complete');
   });
 
+  it('notes in the ledger when the window ended too recently for every record to have arrived', async () => {
+    const recent = { ...request, window: { since: '2026-12-07T23:00:00Z', until: '2026-12-07T23:55:00Z' } };
+    const result = await eventGridHandler(async () => withLogs({}))(event(recent), context());
+    expect(result.requests[0]!.logs?.notes?.join(' ')).toMatch(/less than 15 minutes/);
+    const step = logStep(await CustodyLedger.open(store, 'INC-7'))[0] as unknown as { notes?: string[] };
+    expect(step.notes?.join(' ')).toMatch(/less than 15 minutes/);
+  });
+
   it('without log settings, a window is only noted and nothing is read', async () => {
     const result = await eventGridHandler(async () => deps)(event(request), context());
     expect(result.requests[0]!.logs).toBeUndefined();
