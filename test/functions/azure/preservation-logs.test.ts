@@ -14,7 +14,7 @@ import { fixedToken } from '../../../functions/azure/adapters/azure-auth.ts';
 import { AzureHttp } from '../../../functions/azure/adapters/azure-http.ts';
 import { ManagedDiskSnapshotProvider } from '../../../functions/azure/adapters/managed-disk-snapshot-provider.ts';
 import { parseVmRef } from '../../../functions/azure/adapters/arm.ts';
-import { eventGridHandler, preserveHttpHandler, RetryablePreservationError, type PreservationDeps } from '../../../functions/azure/handlers/preservation.ts';
+import { defenderAlertHttpHandler, eventGridHandler, preserveHttpHandler, RetryablePreservationError, type PreservationDeps } from '../../../functions/azure/handlers/preservation.ts';
 import type { LogStreamStatus } from '../../../functions/azure/preserve-logs.ts';
 import { CustodyLedger } from '../../../shared/evidence/ledger.ts';
 import { LocalObjectStore } from '../../../shared/evidence/local-object-store.ts';
@@ -223,6 +223,28 @@ describe('Azure preservation: the log window of a request', () => {
     expect(result.requests[0]!.logs?.notes?.join(' ')).toMatch(/less than 15 minutes/);
     const step = logStep(await CustodyLedger.open(store, 'INC-7'))[0] as unknown as { notes?: string[] };
     expect(step.notes?.join(' ')).toMatch(/less than 15 minutes/);
+  });
+
+  it('a Defender alert preserves the Activity Log of the default window before the alert, in the alert\'s case', async () => {
+    const alert = {
+      SystemAlertId: '2517538088322968242_d4e5f6',
+      AlertType: 'VM_SuspiciousCommandLine',
+      Severity: 'High',
+      StartTimeUtc: '2026-12-07T05:30:00.000Z',
+      ResourceIdentifiers: [{ $id: '2', AzureResourceId: `/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-1`, Type: 'AzureResource' }],
+    };
+    fake.activity.set(SUB, [1, 2, 3, 4, 5, 6].map(activityEvent));
+    const response = await defenderAlertHttpHandler(async () => withLogs({}))(new HttpRequest({ method: 'POST', url: 'https://func.example/api/defender-alert', body: { string: JSON.stringify(alert) }, headers: { 'content-type': 'application/json' } }), context());
+
+    expect(response.status).toBe(200);
+    const out = (response.jsonBody as { requests: Array<{ case: string; logs: { status: string; window: { since: string; until: string } } }> }).requests[0]!;
+    // 24 hours (defaultWindowHours) up to the alert's start.
+    expect(out.logs).toMatchObject({ status: 'complete', window: { since: '2026-12-06T05:30:00Z', until: '2026-12-07T05:30:00Z' } });
+    const l = await CustodyLedger.open(store, out.case);
+    const texts = await Promise.all([...l.items().values()].filter((i) => i.key.includes('/azure/activity-log/')).map(async (i) => (await readFile(store.pathOf(i.key))).toString('utf8')));
+    const ids = texts.flatMap((t) => (JSON.parse(t) as { value: Array<{ eventDataId: string }> }).value.map((v) => v.eventDataId));
+    // Events at 01:10 to 05:10 are inside the window; none after the alert.
+    expect(ids).toEqual(['ev-1', 'ev-2', 'ev-3', 'ev-4', 'ev-5']);
   });
 
   it('without log settings, a window is only noted and nothing is read', async () => {
