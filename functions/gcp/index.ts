@@ -8,6 +8,7 @@
  *   sccFinding             CloudEvent (Pub/Sub)  INSTANCE_WORKFLOW, LOG_WORKFLOW, SCC_MIN_SEVERITY, DEFAULT_LOG_WINDOW_HOURS
  *   preserveHttp           HTTP                  INSTANCE_WORKFLOW, LOG_WORKFLOW
  *   captureInstance, createSnapshots, checkSnapshots, isolateInstance   HTTP (Workflows)  EVIDENCE_LOCKER, RETENTION_DAYS
+ *   preserveLogs           HTTP (Workflows)     EVIDENCE_LOCKER, RETENTION_DAYS, COLLECTOR_SERVICE_ACCOUNTS
  *   runDetections          HTTP (Scheduler)      EVIDENCE_LOCKER, BIGQUERY_PROJECT, BIGQUERY_DATASET, BIGQUERY_LOCATION
  */
 import * as ff from '@google-cloud/functions-framework';
@@ -20,6 +21,8 @@ import { ComputeSnapshotProvider } from './adapters/compute-snapshot-provider.ts
 import { WorkflowsStarter } from './adapters/workflows-starter.ts';
 import { captureInstanceHandler, checkSnapshotsHandler, createSnapshotsHandler, isolateInstanceHandler, type InstanceStepDeps } from './handlers/instance-steps.ts';
 import { runDetectionsHandler } from './handlers/run-detections.ts';
+import { collectorTokens, preserveLogsHandler } from './handlers/log-steps.ts';
+import { defaultAccessToken } from './adapters/google-rest.ts';
 import { preservationRequestedHandler, preserveHttpHandler, sccFindingHandler, type StartPreservationDeps } from './handlers/start-preservation.ts';
 import { actorOf, createLogger, readGcpEnv } from './runtime.ts';
 import { SCC_SEVERITIES, type SccSeverity } from './triggers.ts';
@@ -87,6 +90,11 @@ ff.http('captureInstance', lazy(() => captureInstanceHandler(stepDeps('captureIn
 ff.http('createSnapshots', lazy(() => createSnapshotsHandler(stepDeps('createSnapshots')())));
 ff.http('checkSnapshots', lazy(() => checkSnapshotsHandler(stepDeps('checkSnapshots')())));
 ff.http('isolateInstance', lazy(() => isolateInstanceHandler(stepDeps('isolateInstance')())));
+ff.http('preserveLogs', lazy(() => {
+  const steps = stepDeps('preserveLogs')();
+  const collectors = JSON.parse(process.env.COLLECTOR_SERVICE_ACCOUNTS ?? '{}') as Record<string, string>; // checked by stepDeps
+  return preserveLogsHandler({ ...steps, tokenFor: collectorTokens(collectors, defaultAccessToken()) });
+}));
 ff.http('runDetections', lazy(() => {
   const env = readGcpEnv('runDetections', ['EVIDENCE_LOCKER', 'BIGQUERY_PROJECT', 'BIGQUERY_DATASET', 'BIGQUERY_LOCATION']);
   return runDetectionsHandler({

@@ -34,7 +34,7 @@ const median = times[Math.floor(times.length / 2)]!;
 const row = (k: string, v: string): string => `${k.padEnd(22)}${v}`;
 process.stdout.write(
   [
-    'Google Cloud Functions bundle (functions/gcp/index.ts, 8 entry points)',
+    'Google Cloud Functions bundle (functions/gcp/index.ts, 9 entry points)',
     row('size', `${(bytes.length / 1e6).toFixed(3)} MB (target <= 1 MB)`),
     row('size gzip', `${(gzipSync(bytes).length / 1e6).toFixed(3)} MB`),
     row('cold init (median)', `${median.toFixed(0)} ms over ${runs} runs (target <= 300 ms); min ${times[0]!.toFixed(0)}, max ${times[times.length - 1]!.toFixed(0)}`),

@@ -153,7 +153,54 @@ describe('Terraform: infra/gcp', () => {
     });
   });
 
+  describe('Workflow: logs', () => {
+    it('calls preserveLogs with OIDC again while it answers done: false, sleeping while the window settles', async () => {
+      // Prepare
+      const text = (await readFile(join(ROOT, 'evidence/workflows/logs.yaml'), 'utf8')).replace(/\$\{(\w+)_url\}/g, 'https://$1.example').replace(/\$\$\{/g, '${');
+      type Step = { call?: string; args?: { url?: string; auth?: { type?: string } }; switch?: { condition: string; next: string }[]; next?: string; raise?: unknown };
+      const steps = (parseYaml(text) as { main: { steps: Record<string, Step>[] } }).main.steps;
+      const byName = Object.fromEntries(steps.map((s) => Object.entries(s)[0]!));
+      const workflow = one(evidence.resources, 'google_workflows_workflow', 'logs');
+
+      // Assess
+      expect(String(workflow.source_contents)).toContain('google_cloudfunctions2_function.fn["preserveLogs"].service_config[0].uri');
+      expect(byName.preserve).toMatchObject({ call: 'http.post', args: { url: 'https://preserve.example', auth: { type: 'OIDC' } } });
+      expect(byName.more_or_done!.switch).toEqual([
+        { condition: '${"waitSeconds" in preserved.body}', next: 'wait' },
+        { condition: '${preserved.body.done}', next: 'done' },
+      ]);
+      expect(byName.more_or_done!.next).toBe('preserve');
+      expect(byName.wait).toMatchObject({ call: 'sys.sleep', next: 'preserve' });
+      expect(text).not.toContain('not built');
+    });
+
+    it('runs preserveLogs as the steps service account, invoked only by the workflow', async () => {
+      // Prepare
+      const parsed = (await parse('functions.tf', await readFile(join(ROOT, 'evidence/functions.tf'), 'utf8'))) as { locals: { functions: Record<string, unknown> }[] };
+      const functions = parsed.locals[0]!.functions;
+      const invokes = one(evidence.resources, 'google_cloud_run_v2_service_iam_member', 'workflow_invokes');
+
+      // Assess
+      expect(functions.preserveLogs).toEqual({ sa: 'steps', trigger: null });
+      expect(String(invokes.for_each)).toContain('"preserveLogs"');
+    });
+  });
+
   describe('Module: member', () => {
+    it('lets the collector read Cloud Audit Logs (Data Access included) on its own project only, and a named sink bucket only', () => {
+      // Prepare
+      const logs = one(member.resources, 'google_project_iam_member', 'collector_logs');
+      const sink = one(member.resources, 'google_storage_bucket_iam_member', 'collector_sink');
+      const logRoles = allIamRoles(member.resources).filter((r) => r.startsWith('roles/logging.'));
+
+      // Assess
+      expect(logs).toMatchObject({ project: '${var.project_id}', role: 'roles/logging.privateLogViewer', member: 'serviceAccount:${google_service_account.collector.email}' });
+      expect(logRoles).toEqual(['roles/logging.privateLogViewer']);
+      expect(sink).toMatchObject({ bucket: '${var.log_sink_bucket}', role: 'roles/storage.objectViewer', count: '${var.log_sink_bucket == null ? 0 : 1}' });
+      // The evidence project's own functions get no Logging role: they read member logs only as the collector.
+      expect(allIamRoles(evidence.resources).filter((r) => r.startsWith('roles/logging.'))).toEqual([]);
+    });
+
     it('lets only the evidence steps impersonate a keyless collector with compute read and snapshot permissions', () => {
       // Prepare
       const role = one(member.resources, 'google_project_iam_custom_role', 'collector');

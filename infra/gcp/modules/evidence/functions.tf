@@ -10,6 +10,7 @@ locals {
     createSnapshots       = { sa = "steps", trigger = null }
     checkSnapshots        = { sa = "steps", trigger = null }
     isolateInstance       = { sa = "steps", trigger = null }
+    preserveLogs          = { sa = "steps", trigger = null }
     runDetections         = { sa = "detect", trigger = null }
   }
   topics = {

@@ -100,7 +100,7 @@ resource "google_cloud_run_v2_service_iam_member" "trigger_invokes" {
 }
 
 resource "google_cloud_run_v2_service_iam_member" "workflow_invokes" {
-  for_each = toset(["captureInstance", "createSnapshots", "checkSnapshots", "isolateInstance"])
+  for_each = toset(["captureInstance", "createSnapshots", "checkSnapshots", "isolateInstance", "preserveLogs"])
   project  = var.project_id
   location = var.region
   name     = google_cloudfunctions2_function.fn[each.key].service_config[0].service

@@ -1,6 +1,6 @@
 # Long work runs in Workflows: the instance workflow calls the step functions with OIDC tokens and sleeps between
-# snapshot checks (sys.sleep), so no function waits. Log preservation in Google Cloud is not built yet: its
-# workflow fails at once saying so.
+# snapshot checks (sys.sleep), so no function waits. The logs workflow calls preserveLogs again while it answers
+# done: false (a bounded number of pages per call) and sleeps while the window has not settled.
 resource "google_workflows_workflow" "instance" {
   project         = var.project_id
   region          = var.region
@@ -21,5 +21,7 @@ resource "google_workflows_workflow" "logs" {
   name            = "${var.name_prefix}-logs"
   service_account = google_service_account.workflow.id
   call_log_level  = "LOG_ERRORS_ONLY"
-  source_contents = file("${path.module}/workflows/logs.yaml")
+  source_contents = templatefile("${path.module}/workflows/logs.yaml", {
+    preserve_url = google_cloudfunctions2_function.fn["preserveLogs"].service_config[0].uri
+  })
 }

@@ -1,6 +1,7 @@
 # The member module, applied in each customer project: a collector service account that the evidence project's
 # instance steps impersonate (short-lived tokens through iam.serviceAccountTokenCreator on this account only; no
-# keys exist), with two custom roles: read and snapshot, and (only when allowed) isolate.
+# keys exist), with two custom roles: read and snapshot, and (only when allowed) isolate; it reads the project's
+# Cloud Audit Logs (and, when named, a log sink bucket's objects) for log preservation.
 
 variable "project_id" {
   description = "The customer (member) project."
@@ -16,6 +17,12 @@ variable "allow_isolation" {
   description = "Grant the collector the permissions isolation needs (firewall rules, network tags, deletion protection)."
   type        = bool
   default     = false
+}
+
+variable "log_sink_bucket" {
+  description = "An existing log sink bucket (name, no gs://) whose objects log preservation may read; null: none."
+  type        = string
+  default     = null
 }
 
 variable "name_prefix" {
@@ -75,6 +82,24 @@ resource "google_project_iam_member" "isolator" {
   project = var.project_id
   role    = google_project_iam_custom_role.isolator[0].id
   member  = "serviceAccount:${google_service_account.collector.email}"
+}
+
+# Reading Cloud Audit Logs through entries.list. Exception to custom roles: Data Access logs are private logs,
+# readable only with logging.privateLogEntries.list, which roles/logging.privateLogViewer carries (with the
+# logging.viewer read permissions for Admin Activity, System Event and Policy Denied); it writes nothing. Logs
+# have no narrower resource than the project, so it is granted here, on this member project only.
+resource "google_project_iam_member" "collector_logs" {
+  project = var.project_id
+  role    = "roles/logging.privateLogViewer"
+  member  = "serviceAccount:${google_service_account.collector.email}"
+}
+
+# A named log sink: list and read its objects, on that one bucket only (nothing is written to it).
+resource "google_storage_bucket_iam_member" "collector_sink" {
+  count  = var.log_sink_bucket == null ? 0 : 1
+  bucket = var.log_sink_bucket
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.collector.email}"
 }
 
 # Only the evidence project's step functions may mint tokens for the collector, on this one account.
