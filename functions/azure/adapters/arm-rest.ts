@@ -3,7 +3,8 @@
  * makes: the ARM SDK clients would add megabytes to each function bundle for them, and the raw response body is
  * what Amber keeps as evidence anyway.
  *
- * - Tokens: the credential's `https://management.azure.com/.default` token, asked again when it is near expiry.
+ * - Tokens: the credential's `https://management.azure.com/.default` token, asked again when it is near expiry
+ *   or when ARM answers 401 for an expired or invalid token (once per request).
  * - Throttling and server errors (429, 500, 502, 503, 504, no answer): retried up to `maxAttempts`, waiting what
  *   `Retry-After` says (seconds or an HTTP date), else 1 s, 2 s, 4 s.
  * - Long-running operations (201/202 with `Azure-AsyncOperation` or `Location`): the operation is polled until
@@ -94,23 +95,32 @@ export class ArmRest {
   /** One request, retried on throttling and server errors; 2xx answers returned (with their headers), others thrown. */
   async send(method: string, url: string, body?: unknown): Promise<ArmResponse & { headers: Headers }> {
     const maxAttempts = this.options.maxAttempts ?? 4;
+    let renewed = false;
     for (let attempt = 1; ; attempt++) {
+      // A credential that cannot sign in fails here, once, with its own message (no retry would change it).
+      const token = await this.bearer();
       let res: Response;
       try {
         res = await fetch(url, {
           method,
-          headers: { authorization: `Bearer ${await this.bearer()}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          signal: AbortSignal.timeout(120_000),
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           redirect: 'error', // a redirect would carry the bearer token to a host nobody named
         });
       } catch (cause) {
-        if (cause instanceof ArmRequestError) throw cause;
         if (attempt >= maxAttempts) throw new ArmRequestError(`${method} ${url}: no answer after ${attempt} attempts (${(cause as Error).message})`, undefined, undefined, { cause });
         await this.sleep(1000 * 2 ** (attempt - 1));
         continue;
       }
       const text = await res.text();
       if (res.ok) return { status: res.status, bodyAsText: text, headers: res.headers, request: { method, url } };
+      if (res.status === 401 && !renewed && /InvalidAuthenticationToken|ExpiredAuthenticationToken|invalid_token/i.test(`${text} ${res.headers.get('www-authenticate') ?? ''}`)) {
+        renewed = true;
+        this.token = undefined;
+        attempt -= 1; // a renewed token is not a retry of a throttled request
+        continue;
+      }
       if (RETRIED.has(res.status) && attempt < maxAttempts) {
         await this.sleep(retryAfterMs(res.headers.get('retry-after')) ?? 1000 * 2 ** (attempt - 1));
         continue;
@@ -142,7 +152,12 @@ export class ArmRest {
       for (;;) {
         await this.sleep(wait ?? this.options.pollIntervalMs ?? 2000);
         const op = await this.send('GET', asyncOp);
-        const doc = JSON.parse(op.bodyAsText || '{}') as { status?: unknown; error?: { code?: unknown; message?: unknown } };
+        let doc: { status?: unknown; error?: { code?: unknown; message?: unknown } };
+        try {
+          doc = JSON.parse(op.bodyAsText || '{}') as typeof doc;
+        } catch (cause) {
+          throw new ArmRequestError(`the operation status of ${method} ${url} is not JSON: ${op.bodyAsText.slice(0, 200)}`, op.status, 'InvalidOperationStatus', { cause });
+        }
         const status = typeof doc.status === 'string' ? doc.status : '';
         if (TERMINAL.test(status)) {
           if (!/^succeeded$/i.test(status)) {

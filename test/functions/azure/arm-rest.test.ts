@@ -120,3 +120,18 @@ describe('Function: lazyCredential', () => {
     expect(made).toBe(1);
   });
 });
+
+describe('Class: ArmRest, expired tokens', () => {
+  it('asks the credential for a new token once when ARM says the token expired, and sends it', async () => {
+    let n = 0;
+    const credential = { getToken: async () => ({ token: `tok-${++n}`, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    nock(ARM, { reqheaders: { authorization: 'Bearer tok-1' } }).get(NIC).query(true).reply(401, { error: { code: 'ExpiredAuthenticationToken', message: 'The access token expiry UTC time is earlier than current UTC time.' } });
+    nock(ARM, { reqheaders: { authorization: 'Bearer tok-2' } }).get(NIC).query(true).reply(200, '{"id":"nic"}');
+    const arm = new ArmRest({ credential, sleep: async () => undefined });
+
+    const res = await arm.call('GET', arm.url(NIC, '2025-05-01'));
+
+    expect(res.bodyAsText).toBe('{"id":"nic"}');
+    expect(n).toBe(2);
+  });
+});
