@@ -5,8 +5,8 @@
 import { InvalidInputError } from '../../shared/errors.ts';
 import { LocalObjectStore } from '../../shared/evidence/local-object-store.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
-import { blobServiceFromEnv, parseAzblobUri, type BlobEnv } from './adapters/blob-client.ts';
-import { BlobObjectStore } from './adapters/blob-object-store.ts';
+// The Blob adapters (and @azure/storage-blob) are loaded only for an azblob:// locker, on first use.
+import type { BlobEnv } from './adapters/blob-client.ts';
 
 /**
  * Opens the locker the AMBER_LOCKER setting names. In Azure the function app's managed identity signs in
@@ -14,6 +14,7 @@ import { BlobObjectStore } from './adapters/blob-object-store.ts';
  */
 export async function openEvidenceStore(locker: string, env: BlobEnv = process.env): Promise<ObjectStore> {
   if (locker.startsWith('azblob://')) {
+    const [{ blobServiceFromEnv, parseAzblobUri }, { BlobObjectStore }] = await Promise.all([import('./adapters/blob-client.ts'), import('./adapters/blob-object-store.ts')]);
     const { account, container, prefix } = parseAzblobUri(locker);
     return BlobObjectStore.open({ service: await blobServiceFromEnv(account, env), account, container, ...(prefix ? { prefix } : {}) });
   }

@@ -2,8 +2,10 @@
  * What the preservation functions build once per instance, at module scope: the settings, the managed identity's
  * credential, the evidence store, the managed-disk snapshot provider and the actor recorded in the ledger.
  * (The detection timer builds its own, detection-runtime.ts, so its bundle carries no ARM client.)
+ * Nothing here reaches Azure or loads @azure/identity at cold start: the credential is made on the first token
+ * asked for (lazyCredential), the store opened on the first invocation.
  */
-import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/core-auth';
 import { actorOf, once } from './actor.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import { credentialTokens } from './adapters/azure-auth.ts';
@@ -14,10 +16,19 @@ import { readAzureConfig } from './config.ts';
 import { openEvidenceStore } from './evidence-store.ts';
 import type { PreservationDeps } from './handlers/preservation.ts';
 
+/**
+ * DefaultAzureCredential, made (and @azure/identity with MSAL loaded) when the first token is asked for: a
+ * large module set a cold start would otherwise evaluate before the function could answer anything.
+ */
+export function lazyCredential(make: () => Promise<TokenCredential> = async () => new (await import('@azure/identity')).DefaultAzureCredential()): TokenCredential {
+  const credential = once(make);
+  return { getToken: async (scopes, options) => (await credential()).getToken(scopes, options) };
+}
+
 /** Builds the dependencies of the preservation functions from the app settings. */
 export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () => Promise<PreservationDeps> {
   const config = readAzureConfig(env);
-  const credential = new DefaultAzureCredential();
+  const credential = lazyCredential();
   const provider = new ManagedDiskSnapshotProvider({ credential, snapshotResourceGroup: config.snapshotResourceGroup, ...(config.armEndpoint ? { endpoint: config.armEndpoint } : {}) });
   const store = once<ObjectStore>(() => openEvidenceStore(config.locker));
   const actor = actorOf(config);

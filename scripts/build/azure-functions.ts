@@ -1,7 +1,10 @@
 /**
- * Bundles the Azure Functions (functions/azure/functions/<name>.ts, one registration each) into one ESM file each,
- * `dist/azure/<name>/index.mjs`, for Node.js 22: what the function app's package holds (its package.json `main`
- * lists them) and what `npm run bench:functions` measures.
+ * Bundles the Azure Functions (functions/azure/functions/<name>.ts, one registration each) into ESM for Node.js 22,
+ * `dist/azure/<name>/index.mjs` and the chunks beside it: what the function app's package holds (its package.json
+ * `main` lists the index files) and what `npm run bench:functions` measures. Code split: what an entry imports
+ * statically is in index.mjs (and the shared chunks it imports); what it imports with `import()` (the Blob store,
+ * @azure/identity, PKI.js for timestamp tokens) is in chunks loaded on the first invocation that needs them, so a
+ * cold start evaluates only the registration and the handler.
  *
  *   npx tsx scripts/build/azure-functions.ts                 every function into dist/azure/<name>/index.mjs
  *   npx tsx scripts/build/azure-functions.ts --out DIR       into DIR/<name>/index.mjs
@@ -28,11 +31,14 @@ export async function azureFunctionNames(): Promise<string[]> {
   return (await readdir(ENTRIES)).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
 }
 
-/** The esbuild options of one function's bundle. */
-export function azureBuildOptions(name: string, outfile: string): BuildOptions {
+/** The esbuild options of one function's bundle: `<outdir>/index.mjs` and its `chunk-*.mjs`. */
+export function azureBuildOptions(name: string, outdir: string): BuildOptions {
   return {
-    entryPoints: [join(ENTRIES, `${name}.ts`)],
-    outfile,
+    entryPoints: [{ in: join(ENTRIES, `${name}.ts`), out: 'index' }],
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -49,12 +55,31 @@ export function azureBuildOptions(name: string, outfile: string): BuildOptions {
   };
 }
 
-/** Bundles one function into `<outDir>/index.mjs`. */
+/** Bundles one function into `<outDir>/index.mjs` (and its chunks). */
 export async function bundleAzureFunction(name: string, outDir: string): Promise<{ file: string; metafile: Metafile }> {
   await mkdir(outDir, { recursive: true });
   const file = join(outDir, 'index.mjs');
-  const result = await build(azureBuildOptions(name, file));
+  const result = await build(azureBuildOptions(name, outDir));
   return { file, metafile: result.metafile! };
+}
+
+/**
+ * The output files of a bundle split into what a cold start loads (the entry and the chunks it imports
+ * statically, transitively) and what only a dynamic import() loads.
+ */
+export function startupOutputs(metafile: Metafile): { atStart: string[]; onDemand: string[] } {
+  const outputs = metafile.outputs;
+  const entry = Object.keys(outputs).find((f) => outputs[f]!.entryPoint !== undefined);
+  if (!entry) throw new Error('the bundle has no entry point output');
+  const atStart = new Set<string>();
+  const visit = (f: string): void => {
+    if (atStart.has(f) || !outputs[f]) return;
+    atStart.add(f);
+    for (const i of outputs[f]!.imports) if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  visit(entry);
+  const all = Object.keys(outputs).filter((f) => f.endsWith('.mjs')).sort();
+  return { atStart: all.filter((f) => atStart.has(f)), onDemand: all.filter((f) => !atStart.has(f)) };
 }
 
 async function main(): Promise<void> {

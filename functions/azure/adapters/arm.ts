@@ -1,6 +1,6 @@
 /**
  * What every Azure Resource Manager adapter shares: resource ids (parsed, and Amber's short VM reference),
- * the raw response of a call (preserved byte for byte, not the SDK's deserialised copy), and ARM errors turned
+ * the raw response of a call (preserved byte for byte, never a deserialised copy), and ARM errors turned
  * into CloudCallError naming the call, the subscription and the resource.
  */
 import { InvalidInputError } from '../../../shared/errors.ts';
@@ -69,20 +69,11 @@ export function vmFromInput(input: string): { subscriptionId?: string; ref: stri
   return { ref: input };
 }
 
-/** The raw response an SDK call reported through `onResponse`. */
+/** The raw response of an ARM call (arm-rest.ts): the final one, for long-running operations. */
 export interface RawResponse {
   readonly status: number;
   readonly bodyAsText?: string | null;
   readonly request: { readonly method: string; readonly url: string };
-}
-
-/** Runs an SDK call and keeps the last raw response it saw (the final one, for long-running operations). */
-export async function withRaw<T>(call: (onResponse: (raw: RawResponse) => void) => Promise<T>): Promise<{ value: T; raw: RawResponse | undefined }> {
-  let raw: RawResponse | undefined;
-  const value = await call((r) => {
-    raw = r;
-  });
-  return { value, raw };
 }
 
 /** The evidence origin of an ARM call: `api:azure-arm:<METHOD>:<url with its exact query>`. */
@@ -90,7 +81,7 @@ export function armOrigin(raw: RawResponse | undefined, fallback: string): strin
   return raw ? `api:azure-arm:${raw.request.method}:${raw.request.url}` : fallback;
 }
 
-/** HTTP status and ARM error code of a thrown SDK error. */
+/** HTTP status and ARM error code of a thrown ARM error (ArmRequestError, or any error with `statusCode` and `code`). */
 export function armErrorInfo(err: unknown): { status?: number; code?: string; message: string } {
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown };
   return {
@@ -114,7 +105,7 @@ export function toCloudCallError(err: unknown, call: string, where: string): Clo
   if (info.status === 401 || info.status === 403 || info.code === 'AuthorizationFailed') {
     hint = `the function's managed identity may not call ${call} on ${where}: check the Amber collector role assignment (infra/azure)`;
   } else if (info.status === 429) {
-    hint = `Azure kept throttling ${call} after the SDK's retries: the request is safe to send again (names and tags make it idempotent)`;
+    hint = `Azure kept throttling ${call} after Amber's retries: the request is safe to send again (names and tags make it idempotent)`;
   }
   return new CloudCallError(`${call} failed on ${where}: ${info.code ? `${info.code}: ` : ''}${info.message}`, call, retryable, { cause: err, hint });
 }

@@ -1,6 +1,7 @@
 /**
  * The SnapshotProvider port on Azure: a virtual machine's metadata and incremental snapshots of its managed
- * disks, through Azure Resource Manager (@azure/arm-compute, @azure/arm-network).
+ * disks, through the Azure Resource Manager REST API (arm-rest.ts: fetch, the managed identity's token, the
+ * documented api-versions below, long-running operations followed to their end).
  *
  * - Instance ids are Amber's VM references `<resource group>:<vm name>`; the account is the subscription id and
  *   the region the VM's location.
@@ -18,8 +19,6 @@
  * - Copies into another subscription (`shareAndCopy`) are not built yet: snapshots are made in the evidence
  *   resource group directly.
  */
-import { ComputeManagementClient, type Snapshot } from '@azure/arm-compute';
-import { NetworkManagementClient, type NetworkInterface, type NetworkSecurityGroup } from '@azure/arm-network';
 import type { TokenCredential } from '@azure/core-auth';
 import { InvalidInputError, NotImplementedError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/evidence/hashing.ts';
@@ -38,7 +37,18 @@ import type {
   SnapshotSetResult,
   SnapshotStatus,
 } from '../../../shared/ports/snapshot-provider.ts';
-import { armErrorInfo, armOrigin, isNotFound, parseArmId, parseVmRef, toCloudCallError, withRaw, type RawResponse } from './arm.ts';
+import { armErrorInfo, armOrigin, isNotFound, parseArmId, parseVmRef, toCloudCallError, type RawResponse } from './arm.ts';
+import { ArmRest } from './arm-rest.ts';
+
+/** The api-versions Amber calls (the ones @azure/arm-compute 24 and @azure/arm-network 36 used). */
+export const API_VERSIONS = {
+  /** virtualMachines, their extensions, retrieveBootDiagnosticsData */
+  vm: '2026-03-01',
+  /** disks and snapshots */
+  disk: '2025-01-02',
+  /** networkInterfaces, networkSecurityGroups, publicIPAddresses */
+  network: '2025-05-01',
+} as const;
 
 export interface ManagedDiskSnapshotProviderOptions {
   /** Credential of the function's managed identity (DefaultAzureCredential in the function app). */
@@ -52,7 +62,7 @@ export interface ManagedDiskSnapshotProviderOptions {
   readonly endpoint?: string;
   /**
    * Delay between polls of a long-running operation when ARM gives no Retry-After.
-   * @default the SDK's (2 s)
+   * @default 2000
    */
   readonly pollIntervalMs?: number;
   /** Reads the serial console log from its (short-lived SAS) blob URL. @default fetch */
@@ -95,32 +105,21 @@ function prop<T>(obj: unknown, ...path: string[]): T | undefined {
 
 /** Managed disks, NICs and NSGs of a VM, and snapshots of its disks, through ARM. */
 export class ManagedDiskSnapshotProvider implements SnapshotProvider {
-  private readonly compute = new Map<string, ComputeManagementClient>();
-  private readonly network = new Map<string, NetworkManagementClient>();
+  private readonly arm: ArmRest;
   /** Why a snapshot creation failed, by snapshot id, for the state check that follows in the same run. */
   private readonly failures = new Map<string, string>();
-  private readonly poll: { updateIntervalInMs?: number };
 
   constructor(private readonly options: ManagedDiskSnapshotProviderOptions) {
-    this.poll = options.pollIntervalMs === undefined ? {} : { updateIntervalInMs: options.pollIntervalMs };
+    this.arm = new ArmRest({ credential: options.credential, ...(options.endpoint ? { endpoint: options.endpoint } : {}), ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }) });
   }
 
-  private computeFor(subscriptionId: string): ComputeManagementClient {
-    let c = this.compute.get(subscriptionId);
-    if (!c) {
-      c = new ComputeManagementClient(this.options.credential, subscriptionId, this.options.endpoint ? { endpoint: this.options.endpoint } : {});
-      this.compute.set(subscriptionId, c);
-    }
-    return c;
+  /** GET of a resource (or list) by its ARM id or path. */
+  private get(path: string, apiVersion: string, query?: Record<string, string>): Promise<RawResponse> {
+    return this.arm.call('GET', this.arm.url(path, apiVersion, query));
   }
 
-  private networkFor(subscriptionId: string): NetworkManagementClient {
-    let c = this.network.get(subscriptionId);
-    if (!c) {
-      c = new NetworkManagementClient(this.options.credential, subscriptionId, this.options.endpoint ? { endpoint: this.options.endpoint } : {});
-      this.network.set(subscriptionId, c);
-    }
-    return c;
+  private vmPath(subscriptionId: string, resourceGroup: string, vmName: string): string {
+    return `/subscriptions/${encodeURIComponent(subscriptionId)}/resourceGroups/${encodeURIComponent(resourceGroup)}/providers/Microsoft.Compute/virtualMachines/${encodeURIComponent(vmName)}`;
   }
 
   /** The VM as ARM returns it (raw), or InstanceNotFoundError. */
@@ -128,7 +127,7 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
     const { resourceGroup, vmName } = parseVmRef(target.instanceId);
     const where = `VM ${target.instanceId} in subscription ${target.accountId}`;
     try {
-      const { raw } = await withRaw((onResponse) => this.computeFor(target.accountId).virtualMachines.get(resourceGroup, vmName, { expand: 'instanceView', onResponse }));
+      const raw = await this.get(this.vmPath(target.accountId, resourceGroup, vmName), API_VERSIONS.vm, { $expand: 'instanceView' });
       const body = parseBody(raw, `the VM ${target.instanceId}`);
       const location = String(body.location ?? '');
       if (location !== target.region) {
@@ -147,7 +146,7 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
   /** The location of a VM, or undefined when ARM does not find it (for triggers that name no region). */
   async locationOf(subscriptionId: string, vm: { resourceGroup: string; vmName: string }): Promise<string | undefined> {
     try {
-      const { raw } = await withRaw((onResponse) => this.computeFor(subscriptionId).virtualMachines.get(vm.resourceGroup, vm.vmName, { onResponse }));
+      const raw = await this.get(this.vmPath(subscriptionId, vm.resourceGroup, vm.vmName), API_VERSIONS.vm);
       const location = parseBody(raw, `the VM ${vm.resourceGroup}:${vm.vmName}`).location;
       return typeof location === 'string' ? location : undefined;
     } catch (err) {
@@ -171,8 +170,6 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
   async describeInstance(target: InstanceTarget): Promise<InstanceMetadata> {
     const vm = await this.getVm(target);
     const { resourceGroup, vmName } = vm;
-    const compute = this.computeFor(target.accountId);
-    const network = this.networkFor(target.accountId);
     const docs: MetadataDocument[] = [];
     const text = (name: string, raw: RawResponse | undefined, fallback: string): void => {
       docs.push({ name, origin: armOrigin(raw, fallback), kind: 'text', text: raw?.bodyAsText ?? '' });
@@ -190,7 +187,7 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
       const id = parseArmId(diskId);
       if (!id) continue;
       try {
-        const { raw } = await withRaw((onResponse) => compute.disks.get(id.resourceGroup, id.name, { onResponse }));
+        const raw = await this.get(diskId, API_VERSIONS.disk);
         text(`disk-${fileSafe(id.name)}.json`, raw, `api:azure-arm:GET:${diskId}`);
       } catch (err) {
         throw toCloudCallError(err, 'Microsoft.Compute/disks/read', `disk ${diskId}`);
@@ -198,7 +195,7 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
     }
 
     try {
-      const { raw } = await withRaw((onResponse) => compute.virtualMachineExtensions.list(resourceGroup, vmName, { onResponse }));
+      const raw = await this.get(`${this.vmPath(target.accountId, resourceGroup, vmName)}/extensions`, API_VERSIONS.vm);
       text('extensions.json', raw, `api:azure-arm:GET:virtualMachines/${target.instanceId}/extensions`);
     } catch (err) {
       throw toCloudCallError(err, 'Microsoft.Compute/virtualMachines/extensions/read', `VM ${target.instanceId}`);
@@ -206,7 +203,9 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
 
     const bootOrigin = `api:azure-arm:POST:virtualMachines/${target.instanceId}/retrieveBootDiagnosticsData`;
     try {
-      const { value, raw } = await withRaw((onResponse) => compute.virtualMachines.retrieveBootDiagnosticsData(resourceGroup, vmName, { sasUriExpirationTimeInMinutes: 5, onResponse }));
+      const raw = await this.arm.call('POST', this.arm.url(`${this.vmPath(target.accountId, resourceGroup, vmName)}/retrieveBootDiagnosticsData`, API_VERSIONS.vm, { sasUriExpirationTimeInMinutes: '5' }));
+      const answer = parseBody(raw, `the boot diagnostics of ${target.instanceId}`);
+      const value = { consoleScreenshotBlobUri: typeof answer.consoleScreenshotBlobUri === 'string' ? answer.consoleScreenshotBlobUri : undefined, serialConsoleLogBlobUri: typeof answer.serialConsoleLogBlobUri === 'string' ? answer.serialConsoleLogBlobUri : undefined };
       // The answer holds SAS URLs (short-lived credentials): the record keeps the blobs' addresses, never the tokens.
       const strip = (u: string | undefined): string | null => (u ? u.split('?')[0]! : null);
       docs.push({
@@ -231,7 +230,7 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
       if (!id) continue;
       let nic: Json;
       try {
-        const { raw } = await withRaw((onResponse) => network.networkInterfaces.get(id.resourceGroup, id.name, { onResponse }));
+        const raw = await this.get(nicId, API_VERSIONS.network);
         text(`nic-${fileSafe(id.name)}.json`, raw, `api:azure-arm:GET:${nicId}`);
         nic = parseBody(raw, `network interface ${nicId}`);
       } catch (err) {
@@ -244,7 +243,7 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
         const nsg = parseArmId(nsgId);
         if (nsg) {
           try {
-            const { raw } = await withRaw((onResponse) => network.networkSecurityGroups.get(nsg.resourceGroup, nsg.name, { onResponse }));
+            const raw = await this.get(nsgId, API_VERSIONS.network);
             text(`nsg-${fileSafe(nsg.name)}.json`, raw, `api:azure-arm:GET:${nsgId}`);
           } catch (err) {
             throw toCloudCallError(err, 'Microsoft.Network/networkSecurityGroups/read', `network security group ${nsgId}`);
@@ -258,7 +257,7 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
         const pip = pipId ? parseArmId(pipId) : undefined;
         if (pip) {
           try {
-            const { raw } = await withRaw((onResponse) => network.publicIPAddresses.get(pip.resourceGroup, pip.name, { onResponse }));
+            const raw = await this.get(pipId!, API_VERSIONS.network);
             text(`public-ip-${fileSafe(pip.name)}.json`, raw, `api:azure-arm:GET:${pipId}`);
           } catch (err) {
             throw toCloudCallError(err, 'Microsoft.Network/publicIPAddresses/read', `public IP ${pipId}`);
@@ -267,7 +266,7 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
       }
       const effectiveOrigin = `api:azure-arm:POST:${nicId}/effectiveNetworkSecurityGroups`;
       try {
-        const { raw } = await withRaw((onResponse) => network.networkInterfaces.beginListEffectiveNetworkSecurityGroupsAndWait(id.resourceGroup, id.name, { ...this.poll, onResponse }));
+        const raw = await this.arm.lro('POST', this.arm.url(`${nicId}/effectiveNetworkSecurityGroups`, API_VERSIONS.network));
         text(`effective-security-rules-${fileSafe(id.name)}.json`, raw, effectiveOrigin);
       } catch (err) {
         // ARM computes effective rules only for a running VM: a stopped one still gets its other records.
@@ -286,7 +285,6 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
 
   async createSnapshots(target: InstanceTarget, options: CreateSnapshotsOptions): Promise<SnapshotSetResult> {
     const vm = await this.getVm(target);
-    const compute = this.computeFor(target.accountId);
     const caseName = options.tags[TAGS.case] ?? '';
     const group = this.options.snapshotResourceGroup;
     const results = await Promise.all(
@@ -295,22 +293,21 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
         const snapshotId = `/subscriptions/${target.accountId}/resourceGroups/${group}/providers/Microsoft.Compute/snapshots/${name}`;
         const ref: SnapshotRef = { snapshotId, volumeId: diskId, accountId: target.accountId, region: target.region };
         try {
-          const existing = await compute.snapshots.get(group, name);
-          if (existing.tags?.[TAGS.requestId] === options.requestId.slice(0, 256)) return { ref, reused: true };
+          const existing = parseBody(await this.get(snapshotId, API_VERSIONS.disk), `snapshot ${snapshotId}`);
+          if (prop<string>(existing, 'tags', TAGS.requestId) === options.requestId.slice(0, 256)) return { ref, reused: true };
           throw new SnapshotError(`snapshot ${snapshotId} exists but is not tagged with request ${options.requestId}`, {
             hint: 'another request made a snapshot under this name (a hash of case, request and disk); leave it in place and check its tags',
           });
         } catch (err) {
           if (!isNotFound(err)) throw err instanceof SnapshotError ? err : toCloudCallError(err, 'Microsoft.Compute/snapshots/read', `snapshot ${snapshotId}`);
         }
-        const snapshot: Snapshot = {
+        const snapshot = {
           location: target.region,
           tags: { ...options.tags, ...(options.tagsFor?.(diskId) ?? {}), 'amber:disk-id': diskId.slice(0, 256) },
-          incremental: true,
-          creationData: { createOption: 'Copy', sourceResourceId: diskId },
+          properties: { incremental: true, creationData: { createOption: 'Copy', sourceResourceId: diskId } },
         };
         try {
-          await compute.snapshots.createOrUpdate(group, name, snapshot, this.poll);
+          await this.arm.lro('PUT', this.arm.url(snapshotId, API_VERSIONS.disk), snapshot);
         } catch (err) {
           // Kept for the state check: the snapshot set still names this disk, and the check reports it failed.
           const info = armErrorInfo(err);
@@ -329,21 +326,25 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
         const id = parseArmId(ref.snapshotId);
         if (!id) throw new InvalidInputError(`not a snapshot resource id: ${JSON.stringify(ref.snapshotId)}`);
         const failure = this.failures.get(ref.snapshotId.toLowerCase());
-        let snap: Snapshot;
+        let snap: Json;
         try {
-          snap = await this.computeFor(ref.accountId).snapshots.get(id.resourceGroup, id.name);
+          snap = parseBody(await this.get(ref.snapshotId, API_VERSIONS.disk), `snapshot ${ref.snapshotId}`);
         } catch (err) {
           if (isNotFound(err)) return { ...ref, state: failure ? 'error' : 'missing', reason: failure ?? 'the snapshot no longer exists' };
+          if (err instanceof SnapshotError) throw err;
           throw toCloudCallError(err, 'Microsoft.Compute/snapshots/read', `snapshot ${ref.snapshotId}`);
         }
-        const state = snap.provisioningState ?? '';
-        const pct = snap.completionPercent;
+        const state = prop<string>(snap, 'properties', 'provisioningState') ?? '';
+        const pct = prop<number>(snap, 'properties', 'completionPercent');
+        const desId = prop<string>(snap, 'properties', 'encryption', 'diskEncryptionSetId');
+        const sizeGiB = prop<number>(snap, 'properties', 'diskSizeGB');
+        const timeCreated = prop<string>(snap, 'properties', 'timeCreated');
         const base = {
           ...ref,
-          ...(snap.encryption?.diskEncryptionSetId ? { kmsKeyId: snap.encryption.diskEncryptionSetId } : {}),
+          ...(desId ? { kmsKeyId: desId } : {}),
           encrypted: true,
-          ...(snap.diskSizeGB !== undefined ? { sizeGiB: snap.diskSizeGB } : {}),
-          ...(snap.timeCreated ? { startedAt: new Date(snap.timeCreated).toISOString() } : {}),
+          ...(typeof sizeGiB === 'number' ? { sizeGiB } : {}),
+          ...(timeCreated ? { startedAt: new Date(timeCreated).toISOString() } : {}),
           ...(pct !== undefined ? { progress: `${pct}%` } : {}),
         };
         if (state === 'Failed' || failure) return { ...base, state: 'error', reason: failure ?? 'ARM reports the snapshot\'s provisioning state as Failed' };
@@ -364,54 +365,55 @@ export class ManagedDiskSnapshotProvider implements SnapshotProvider {
 
   async isolate(target: InstanceTarget, options: IsolateOptions): Promise<IsolationOutcome> {
     const vm = await this.getVm(target);
-    const network = this.networkFor(target.accountId);
     const nsgName = `${options.quarantineGroupName}-${target.region}`;
     const where = `resource group ${vm.resourceGroup}`;
-    let quarantine: NetworkSecurityGroup;
+    const nsgPath = `/subscriptions/${encodeURIComponent(target.accountId)}/resourceGroups/${encodeURIComponent(vm.resourceGroup)}/providers/Microsoft.Network/networkSecurityGroups/${encodeURIComponent(nsgName)}`;
+    let quarantine: Json;
     try {
-      quarantine = await network.networkSecurityGroups.get(vm.resourceGroup, nsgName);
+      quarantine = parseBody(await this.get(nsgPath, API_VERSIONS.network), `network security group ${nsgPath}`);
     } catch (err) {
+      if (err instanceof SnapshotError) throw err;
       if (!isNotFound(err)) throw toCloudCallError(err, 'Microsoft.Network/networkSecurityGroups/read', where);
       const rule = (direction: 'Inbound' | 'Outbound') => ({
         name: `amber-deny-all-${direction.toLowerCase()}`,
-        protocol: '*',
-        sourcePortRange: '*',
-        destinationPortRange: '*',
-        sourceAddressPrefix: '*',
-        destinationAddressPrefix: '*',
-        access: 'Deny',
-        priority: 100,
-        direction,
-        description: 'Amber quarantine: no traffic in or out (the default rules would allow the virtual network and the load balancer)',
+        properties: {
+          protocol: '*',
+          sourcePortRange: '*',
+          destinationPortRange: '*',
+          sourceAddressPrefix: '*',
+          destinationAddressPrefix: '*',
+          access: 'Deny',
+          priority: 100,
+          direction,
+          description: 'Amber quarantine: no traffic in or out (the default rules would allow the virtual network and the load balancer)',
+        },
       });
       try {
-        quarantine = await network.networkSecurityGroups.beginCreateOrUpdateAndWait(
-          vm.resourceGroup,
-          nsgName,
-          { location: target.region, tags: { ...options.tags }, securityRules: [rule('Inbound'), rule('Outbound')] },
-          this.poll,
-        );
+        const body = { location: target.region, tags: { ...options.tags }, properties: { securityRules: [rule('Inbound'), rule('Outbound')] } };
+        quarantine = parseBody(await this.arm.lro('PUT', this.arm.url(nsgPath, API_VERSIONS.network), body), `network security group ${nsgPath}`);
       } catch (e) {
         throw toCloudCallError(e, 'Microsoft.Network/networkSecurityGroups/write', where);
       }
     }
-    const quarantineId = quarantine.id ?? `/subscriptions/${target.accountId}/resourceGroups/${vm.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/${nsgName}`;
+    const quarantineId = typeof quarantine.id === 'string' ? quarantine.id : `/subscriptions/${target.accountId}/resourceGroups/${vm.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/${nsgName}`;
     const previousGroups: Record<string, string[]> = {};
     const nicIds = (prop<Json[]>(vm.body, 'properties', 'networkProfile', 'networkInterfaces') ?? []).map((n) => String(n.id ?? '')).filter((s) => s !== '');
     for (const nicId of nicIds) {
       const id = parseArmId(nicId);
       if (!id) continue;
-      let nic: NetworkInterface;
+      let nic: Json;
       try {
-        nic = await network.networkInterfaces.get(id.resourceGroup, id.name);
+        nic = parseBody(await this.get(nicId, API_VERSIONS.network), `network interface ${nicId}`);
       } catch (err) {
+        if (err instanceof SnapshotError) throw err;
         throw toCloudCallError(err, 'Microsoft.Network/networkInterfaces/read', `network interface ${nicId}`);
       }
-      const current = nic.networkSecurityGroup?.id;
+      const current = prop<string>(nic, 'properties', 'networkSecurityGroup', 'id');
       previousGroups[nicId] = current ? [current] : [];
       if (current?.toLowerCase() === quarantineId.toLowerCase()) continue;
       try {
-        await network.networkInterfaces.beginCreateOrUpdateAndWait(id.resourceGroup, id.name, { ...nic, networkSecurityGroup: { id: quarantineId } }, this.poll);
+        // The NIC as ARM gave it, with only its security group changed (ARM ignores the read-only properties).
+        await this.arm.lro('PUT', this.arm.url(nicId, API_VERSIONS.network), { ...nic, properties: { ...((nic.properties as Json | undefined) ?? {}), networkSecurityGroup: { id: quarantineId } } });
       } catch (err) {
         throw toCloudCallError(err, 'Microsoft.Network/networkInterfaces/write', `network interface ${nicId}`);
       }

@@ -6,12 +6,14 @@
  */
 import type { InvocationContext, Timer } from '@azure/functions';
 import { IntegrityError } from '../../../shared/errors.ts';
-import { detectCases, type CaseRun, type DetectCasesOptions } from '../detect-cases.ts';
+// detect-cases.ts (DuckDB's native binding, the SQL layer and the parsers) is loaded on the first run, not at cold start.
+import type { CaseRun, DetectCasesOptions } from '../detect-cases.ts';
 
 /** The timer handler over the given options (built once by the entry point). */
 export function runDetectionsHandler(options: () => Promise<DetectCasesOptions>): (timer: Timer, context: InvocationContext) => Promise<CaseRun[]> {
   return async (timer, context) => {
     if (timer?.isPastDue) context.warn(JSON.stringify({ message: 'the detection run is late (past due); it covers the window before its own start' }));
+    const { detectCases } = await import('../detect-cases.ts');
     const runs = await detectCases(await options());
     for (const run of runs) {
       if (run.status === 'analysed') {
