@@ -23,12 +23,25 @@ processes() {
   ps -eo pid=,ppid=,user=,lstart=,args= 2>/dev/null || ps -ef
 }
 process_executables() {
+  # pid, SHA-256, path. Each path is hashed once (many processes share a binary); a deleted binary is hashed
+  # through /proc/PID/exe, which still reads it.
+  seen=$(mktemp 2>/dev/null) || seen=''
   for d in /proc/[0-9]*; do
     pid="${d#/proc/}"
     exe=$(readlink "$d/exe" 2>/dev/null) || continue
-    sum=$(sha256sum "$d/exe" 2>/dev/null | cut -d' ' -f1)
+    sum=''
+    case "$exe" in
+      *' (deleted)') ;;
+      *) [ -n "$seen" ] && sum=$(awk -F '\t' -v e="$exe" '$2 == e { print $1; exit }' "$seen") ;;
+    esac
+    if [ -z "$sum" ]; then
+      sum=$(sha256sum "$d/exe" 2>/dev/null | cut -d' ' -f1)
+      [ -n "$seen" ] && [ -n "$sum" ] && printf '%s\t%s\n' "$sum" "$exe" >> "$seen"
+    fi
     printf '%s\t%s\t%s\n' "$pid" "${sum:--}" "$exe"
   done
+  [ -n "$seen" ] && rm -f "$seen"
+  return 0
 }
 network() {
   if command -v ss >/dev/null 2>&1; then ss -tunap; else netstat -tunap; fi
