@@ -25,7 +25,7 @@ export interface RemoteRunOptions {
   /** The case's locker. */
   readonly store: ObjectStore;
   /** Opens an output object the service wrote; throws ObjectNotFoundError when it is not there. */
-  readonly openOutput: (location: OutputLocation) => Promise<Readable>;
+  readonly openOutput: (location: Pick<OutputLocation, 'bucket' | 'key'>) => Promise<Readable>;
   /** Bucket and key prefix the service writes outputs to (a staging prefix of the evidence bucket). */
   readonly outputBucket: string;
   readonly outputPrefix: string;
@@ -149,6 +149,11 @@ const MAX_PARSED_BYTES = 64 * 1024 * 1024;
  * objects under `cases/<case>/aws/ssm/<instance>/<request>/<purpose>/<command id>/` from whatever state it ended in: a failed or
  * timed-out script's partial output is evidence too.
  */
+/** Where a run's outputs are staged in the evidence bucket (the service appends command and instance ids). */
+export function stagingPrefix(options: Pick<RemoteRunOptions, 'outputPrefix'>, caseName: string, requestId: string, purpose: string): string {
+  return `${options.outputPrefix.replace(/\/+$/, '')}/${caseName}/${requestSlug(requestId)}/${purpose}`;
+}
+
 export async function runOnInstances(
   options: RemoteRunOptions,
   caseName: string,
@@ -171,7 +176,7 @@ export async function runOnInstances(
           platform: t.platform,
           script: t.script,
           outputBucket: options.outputBucket,
-          outputPrefix: `${options.outputPrefix.replace(/\/+$/, '')}/${caseName}/${requestSlug(requestId)}/${purpose}`,
+          outputPrefix: stagingPrefix(options, caseName, requestId, purpose),
           executionTimeoutSeconds: options.executionTimeoutSeconds ?? 600,
           comment: `amber ${caseName} ${purpose}`,
         }),
@@ -231,13 +236,14 @@ function failed(instanceId: string, error: unknown): RunOutcome {
   return { instanceId, outcome: 'failed', reason, message, items: [] };
 }
 
-async function preserveOutput(
+/** Streams one object the instance wrote into the case (hashed while stored), retrying a not-yet-written object `attempts` times. */
+export async function preserveOutput(
   options: RemoteRunOptions,
   caseName: string,
   requestId: string,
   purpose: string,
   instanceId: string,
-  location: OutputLocation,
+  location: Pick<OutputLocation, 'bucket' | 'key'> & { readonly stream: string },
   clock: () => Date,
   sleep: (ms: number) => Promise<void>,
   interval: number,
@@ -257,13 +263,14 @@ async function preserveOutput(
       continue;
     }
     const key = evidenceKey(caseName, `aws/ssm/${instanceId}/${requestSlug(requestId)}/${purpose}/${location.stream}`);
-    const mediaType = 'text/plain; charset=utf-8';
+    const mediaType = location.stream.endsWith('.lime') ? 'application/octet-stream' : 'text/plain; charset=utf-8';
     const stored = await options.store.putImmutable(key, body, { mediaType, ...(options.retainUntil ? { retainUntil: options.retainUntil } : {}) });
     return { item: itemOf(caseName, origin, stored, clock(), options.actor, mediaType) };
   }
 }
 
-function itemOf(caseName: string, origin: string, stored: { key: string; size: number; sha256: string; versionId?: string; retainUntil?: string }, at: Date, actor: Actor, mediaType: string): EvidenceItem {
+/** The evidence item of an object Amber stored. */
+export function itemOf(caseName: string, origin: string, stored: { key: string; size: number; sha256: string; versionId?: string; retainUntil?: string }, at: Date, actor: Actor, mediaType: string): EvidenceItem {
   return {
     id: itemId(stored.key),
     case: caseName,
