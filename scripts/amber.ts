@@ -423,6 +423,28 @@ Example:
   amber image --case INC-1 --snapshot snap-0123456789abcdef0 --region eu-west-1 --locker s3://evidence-bucket`,
     run: lazy(() => import('./cli/image.ts'), (m) => m.runImage),
   },
+  capture: {
+    summary: 'volatile data (and with --memory a memory image) of a running instance through SSM Run Command, into an s3:// locker',
+    usage: 'amber capture --case C --instance i-... [--platform linux|windows] [--memory --avml s3://tools/avml --avml-sha256 HEX] [--region R] --locker s3://bucket [--json]',
+    options: { case: { type: 'string' }, instance: { type: 'string' }, platform: { type: 'string' }, memory: { type: 'boolean' }, avml: { type: 'string' }, 'avml-sha256': { type: 'string' }, region: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    help: `  --case C          case the output goes into
+  --instance ID     a managed instance (SSM agent running, instance profile allowing Systems Manager)
+  --platform P      linux (triage with sh) or windows (PowerShell); default linux
+  --memory          also a memory image with AVML (Linux only; Windows/WinPmem is not built yet)
+  --avml URI        s3:// location of the AVML binary the instance fetches
+  --avml-sha256 H   the SHA-256 AVML must have; the instance refuses to run anything else
+  --region R        region of the instance (default: AWS_REGION or the profile's region)
+  --locker L        s3://bucket: SSM writes output there (amber-staging/ssm/), Amber stores it into the case
+${SIGNING_HELP}
+  --json            print every outcome and preserved item as JSON
+
+Exit 0 when everything was captured, 1 when a step failed (the reason is in the ledger), 3 when a memory image
+Amber stored does not have the SHA-256 the instance computed.
+
+Example:
+  amber capture --case INC-1 --instance i-0123456789abcdef0 --region eu-west-1 --locker s3://evidence-bucket`,
+    run: lazy(() => import('./cli/capture.ts'), (m) => m.runCapture),
+  },
   demo: {
     summary: 'a synthetic intrusion preserved, verified, detected and reported end to end (what `npm start` runs)',
     usage: 'amber demo [--locker DIR] [--out FILE] [--json]',

@@ -45,3 +45,17 @@ export class SnapshotError extends AmberError {
 export class IsolationError extends AmberError {
   override readonly code = 'ISOLATION_FAILED';
 }
+
+/** The remote-command service refused a command (no SSM agent, access denied, unknown instance). */
+export class RemoteCommandRefusedError extends AmberError {
+  override readonly code = 'REMOTE_COMMAND_REFUSED';
+  constructor(
+    message: string,
+    readonly instanceId: string,
+    /** `no-agent`, `access-denied`, `unknown-instance` or `invalid-request`. */
+    readonly reason: string,
+    options: AmberErrorOptions = {},
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `captureMemory`: a memory image of each Linux instance with AVML through SSM Run Command. The instance fetches
+ * AVML from the tools bucket and refuses to run it unless its SHA-256 is the one pinned in configuration; the image
+ * is streamed to a staging prefix of the evidence bucket (nothing written to the instance's disks) and hashed on
+ * the instance as it goes. Amber then stores the image into the case, computing its own SHA-256 in that pass, and
+ * compares: a mismatch is an integrity failure, recorded with both hashes (the bytes are kept as they arrived).
+ * Windows (WinPmem) is not built yet: such instances are recorded as refused with that reason.
+ */
+import { readFile } from 'node:fs/promises';
+import { InvalidInputError } from '../errors.ts';
+import { sha256Hex } from '../evidence/hashing.ts';
+import type { EvidenceItem } from '../evidence/model.ts';
+import { validateCaseName } from '../evidence/names.ts';
+import type { SealFailure } from '../evidence/seal.ts';
+import { recordCustody, type CustodyBatch, type CustodyRecorded } from './custody.ts';
+import { preserveOutput, runOnInstances, stagingPrefix, type InstanceOutcome, type RemoteRunOptions, type VolatileRequest } from './volatile.ts';
+
+/** A memory tool kept in the tools bucket, with the SHA-256 it must have. */
+export interface PinnedTool {
+  readonly bucket: string;
+  readonly key: string;
+  readonly sha256: string;
+}
+
+export interface MemoryOptions extends RemoteRunOptions {
+  /** AVML for Linux instances. */
+  readonly avml: PinnedTool;
+}
+
+export interface MemoryOutcome extends InstanceOutcome {
+  /** The image's SHA-256 as the instance computed it while streaming, and as Amber computed it while storing. */
+  readonly instanceSha256?: string;
+  readonly amberSha256?: string;
+  /** True when the two differ: the image is kept but does not hold up. */
+  readonly integrityFailure?: boolean;
+}
+
+export interface MemorySummary {
+  readonly case: string;
+  readonly instances: readonly MemoryOutcome[];
+  readonly script: { readonly sha256: string };
+  readonly custody: CustodyRecorded;
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const SAFE_KEY = /^[A-Za-z0-9!_.*()/-]{1,1024}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Checks a pinned tool before it goes into a script (the values end up in shell quotes). */
+export function checkPinnedTool(tool: PinnedTool, what: string): PinnedTool {
+  const problems: string[] = [];
+  if (!BUCKET.test(tool.bucket)) problems.push(`bucket ${JSON.stringify(tool.bucket)} is not an S3 bucket name`);
+  if (!SAFE_KEY.test(tool.key) || tool.key.includes('..')) problems.push(`key ${JSON.stringify(tool.key)} must be letters, digits and !_.*()/- only`);
+  if (!HEX64.test(tool.sha256)) problems.push(`sha256 ${JSON.stringify(tool.sha256)} is not 64 lowercase hex digits`);
+  if (problems.length > 0) throw new InvalidInputError(`${what}: ${problems.join('; ')}`, { hint: 'pin the tool as s3://tools-bucket/path/avml with the SHA-256 of the exact binary you vetted (sha256sum avml)' });
+  return tool;
+}
+
+/** The AVML script for one instance (the template beside triage/, values checked and substituted). */
+export async function avmlScript(tool: PinnedTool, imageUri: string): Promise<string> {
+  checkPinnedTool(tool, 'AVML');
+  if (!/^s3:\/\/[a-z0-9.-]+\/[A-Za-z0-9!_.*()/-]+$/.test(imageUri)) throw new InvalidInputError(`image location ${JSON.stringify(imageUri)} is not a plain s3:// URI`);
+  const template = (await readFile(new URL('./triage/avml.sh.tmpl', import.meta.url), 'utf8'));
+  return template.replace('@@TOOL_URI@@', `s3://${tool.bucket}/${tool.key}`).replace('@@TOOL_SHA256@@', tool.sha256).replace('@@IMAGE_URI@@', imageUri);
+}
+
+/** Reads the `amber-memory: k=v ...` lines the script printed. */
+export function memoryReport(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const m = /^amber-memory: (.*)$/.exec(line.trimEnd());
+    if (!m) continue;
+    for (const pair of m[1]!.split(' ')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return out;
+}
+
+/** Captures the memory of each instance; every outcome (and each refusal's reason) goes into the ledger. */
+export async function captureMemory(options: MemoryOptions, request: VolatileRequest): Promise<MemorySummary> {
+  const caseName = validateCaseName(request.case);
+  checkPinnedTool(options.avml, 'AVML');
+  const prefix = stagingPrefix(options, caseName, request.requestId, 'memory');
+  const imageKey = (instanceId: string) => `${prefix}/${instanceId}/memory.lime`;
+  const linux = request.instances.filter((t) => t.platform === 'linux');
+  const scripts = new Map<string, string>();
+  for (const t of linux) scripts.set(t.instanceId, await avmlScript(options.avml, `s3://${options.outputBucket}/${imageKey(t.instanceId)}`));
+  const ran = await runOnInstances(options, caseName, request.requestId, 'memory', linux.map((t) => ({ ...t, script: scripts.get(t.instanceId)! })));
+  const outcomes: MemoryOutcome[] = [];
+  for (const t of request.instances) {
+    if (t.platform !== 'linux') {
+      outcomes.push({ instanceId: t.instanceId, outcome: 'failed', reason: 'not-built', message: 'memory capture of Windows instances (WinPmem) is not built yet: only Linux (AVML) is', items: [] });
+      continue;
+    }
+    const run = ran.find((r) => r.instanceId === t.instanceId)!;
+    const { stdoutText, ...base } = run;
+    const report = memoryReport(stdoutText ?? '');
+    if (report.error) {
+      outcomes.push({ ...base, outcome: 'failed', reason: report.error, message: `the instance refused: ${Object.entries(report).map(([k, v]) => `${k}=${v}`).join(' ')}` });
+      continue;
+    }
+    if (run.outcome !== 'captured') {
+      outcomes.push(base);
+      continue;
+    }
+    const reported = report['image-sha256'];
+    if (!reported || !/^[0-9a-f]{64}$/.test(reported)) {
+      outcomes.push({ ...base, outcome: 'failed', reason: 'no-image-hash', message: 'the script ended without reporting the image SHA-256' });
+      continue;
+    }
+    const got = await preserveOutput(options, caseName, request.requestId, `memory/${run.commandId}`, t.instanceId, { stream: 'memory.lime', bucket: options.outputBucket, key: imageKey(t.instanceId) }, options.clock ?? (() => new Date()), options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))), options.pollIntervalMs ?? 5_000, 3);
+    if ('problem' in got) {
+      outcomes.push({ ...base, outcome: 'failed', reason: 'no-image', message: got.problem, instanceSha256: reported });
+      continue;
+    }
+    const items: EvidenceItem[] = [...base.items, got.item];
+    if (got.item.sha256 !== reported) {
+      outcomes.push({
+        ...base,
+        items,
+        outcome: 'failed',
+        reason: 'integrity-mismatch',
+        message: `the image Amber stored (sha256 ${got.item.sha256}, ${got.item.size} bytes) is not the image the instance streamed (sha256 ${reported}): it was altered or cut on the way`,
+        instanceSha256: reported,
+        amberSha256: got.item.sha256,
+        integrityFailure: true,
+      });
+      continue;
+    }
+    outcomes.push({ ...base, items, instanceSha256: reported, amberSha256: got.item.sha256 });
+  }
+  const template = await readFile(new URL('./triage/avml.sh.tmpl', import.meta.url));
+  const batches: CustodyBatch[] = outcomes.map((o) => {
+    const failures: SealFailure[] = o.outcome === 'failed' ? [{ origin: `ssm:${o.instanceId}${o.commandId ? `/${o.commandId}` : ''}`, reason: `${o.reason ?? 'failed'}: ${o.message ?? ''}` }] : [];
+    const script = scripts.get(o.instanceId);
+    return {
+      items: o.items,
+      failures,
+      detail: {
+        instanceId: o.instanceId,
+        outcome: o.outcome,
+        ...(o.reason ? { reason: o.reason } : {}),
+        ...(o.commandId ? { commandId: o.commandId } : {}),
+        ...(o.state ? { state: o.state.state, stateDetail: o.state.detail, responseCode: o.state.responseCode } : {}),
+        ...(script ? { script: { template: 'avml.sh.tmpl', templateSha256: sha256Hex(template), sha256: sha256Hex(script) }, tool: options.avml } : {}),
+        ...(o.instanceSha256 ? { instanceSha256: o.instanceSha256 } : {}),
+        ...(o.amberSha256 ? { amberSha256: o.amberSha256 } : {}),
+        ...(o.integrityFailure ? { integrityFailure: true } : {}),
+      },
+    };
+  });
+  const custody = await recordCustody(
+    { store: options.store, actor: options.actor, ...(options.clock ? { clock: options.clock } : {}), ...(options.signer ? { signer: options.signer } : {}) },
+    { case: caseName, requestId: request.requestId, step: 'memory-capture', action: 'acquired', batches, seal: true },
+  );
+  return { case: caseName, instances: outcomes, script: { sha256: sha256Hex(template) }, custody };
+}
