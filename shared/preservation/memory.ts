@@ -11,9 +11,8 @@ import { InvalidInputError } from '../errors.ts';
 import { sha256Hex } from '../evidence/hashing.ts';
 import type { EvidenceItem } from '../evidence/model.ts';
 import { validateCaseName } from '../evidence/names.ts';
-import type { SealFailure } from '../evidence/seal.ts';
 import { recordCustody, type CustodyBatch, type CustodyRecorded } from './custody.ts';
-import { preserveOutput, runOnInstances, stagingPrefix, type InstanceOutcome, type RemoteRunOptions, type VolatileRequest } from './volatile.ts';
+import { commandBatch, preserveOutput, runOnInstances, stagingPrefix, type InstanceOutcome, type RemoteRunOptions, type VolatileRequest } from './volatile.ts';
 
 /** A memory tool kept in the tools bucket, with the SHA-256 it must have. */
 export interface PinnedTool {
@@ -133,23 +132,13 @@ export async function captureMemory(options: MemoryOptions, request: VolatileReq
   }
   const template = await readFile(new URL('./triage/avml.sh.tmpl', import.meta.url));
   const batches: CustodyBatch[] = outcomes.map((o) => {
-    const failures: SealFailure[] = o.outcome === 'failed' ? [{ origin: `ssm:${o.instanceId}${o.commandId ? `/${o.commandId}` : ''}`, reason: `${o.reason ?? 'failed'}: ${o.message ?? ''}` }] : [];
     const script = scripts.get(o.instanceId);
-    return {
-      items: o.items,
-      failures,
-      detail: {
-        instanceId: o.instanceId,
-        outcome: o.outcome,
-        ...(o.reason ? { reason: o.reason } : {}),
-        ...(o.commandId ? { commandId: o.commandId } : {}),
-        ...(o.state ? { state: o.state.state, stateDetail: o.state.detail, responseCode: o.state.responseCode } : {}),
-        ...(script ? { script: { template: 'avml.sh.tmpl', templateSha256: sha256Hex(template), sha256: sha256Hex(script) }, tool: options.avml } : {}),
-        ...(o.instanceSha256 ? { instanceSha256: o.instanceSha256 } : {}),
-        ...(o.amberSha256 ? { amberSha256: o.amberSha256 } : {}),
-        ...(o.integrityFailure ? { integrityFailure: true } : {}),
-      },
-    };
+    return commandBatch(o, {
+      ...(script ? { script: { template: 'avml.sh.tmpl', templateSha256: sha256Hex(template), sha256: sha256Hex(script) }, tool: options.avml } : {}),
+      ...(o.instanceSha256 ? { instanceSha256: o.instanceSha256 } : {}),
+      ...(o.amberSha256 ? { amberSha256: o.amberSha256 } : {}),
+      ...(o.integrityFailure ? { integrityFailure: true } : {}),
+    });
   });
   const custody = await recordCustody(
     { store: options.store, actor: options.actor, ...(options.clock ? { clock: options.clock } : {}), ...(options.signer ? { signer: options.signer } : {}) },

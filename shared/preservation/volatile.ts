@@ -120,7 +120,8 @@ function strip(o: RunOutcome): InstanceOutcome {
   return rest;
 }
 
-function batchOf(o: InstanceOutcome, script: TriageScript, scriptItems: Map<ScriptPlatform, EvidenceItem>): CustodyBatch {
+/** The custody batch of one instance's command: its items, its failure (when it failed), and what the command did. */
+export function commandBatch(o: InstanceOutcome, detail: Record<string, unknown>): CustodyBatch {
   const failures: SealFailure[] = o.outcome === 'failed' ? [{ origin: `ssm:${o.instanceId}${o.commandId ? `/${o.commandId}` : ''}`, reason: `${o.reason ?? 'failed'}: ${o.message ?? ''}`.trim() }] : [];
   return {
     items: o.items,
@@ -131,10 +132,16 @@ function batchOf(o: InstanceOutcome, script: TriageScript, scriptItems: Map<Scri
       ...(o.reason ? { reason: o.reason } : {}),
       ...(o.commandId ? { commandId: o.commandId } : {}),
       ...(o.state ? { state: o.state.state, stateDetail: o.state.detail, responseCode: o.state.responseCode } : {}),
-      script: { name: script.name, sha256: script.sha256, key: scriptItems.get(script.platform)!.key },
-      ...(o.problems && o.problems.length > 0 ? { outputProblems: o.problems } : {}),
+      ...detail,
     },
   };
+}
+
+function batchOf(o: InstanceOutcome, script: TriageScript, scriptItems: Map<ScriptPlatform, EvidenceItem>): CustodyBatch {
+  return commandBatch(o, {
+    script: { name: script.name, sha256: script.sha256, key: scriptItems.get(script.platform)!.key },
+    ...(o.problems && o.problems.length > 0 ? { outputProblems: o.problems } : {}),
+  });
 }
 
 /** One instance's run, with stdout's text when it was preserved (small outputs only, for parsing). */
