@@ -93,6 +93,6 @@ describe('CLI: amber preserve', () => {
 
   it('is listed in amber --help', async () => {
     const run = await runCli(['--help'], { cwd: process.cwd() });
-    expect(run.stdout).toMatch(/preserve\s+ask the AWS deployment to snapshot instances/);
+    expect(run.stdout).toMatch(/preserve\s+ask a deployment \(AWS, Azure or Google Cloud\) to snapshot instances/);
   });
 });
