@@ -76,18 +76,27 @@ function isTooLarge(error: unknown): boolean {
 
 /**
  * Inflates just the head of a gzip object, for cheap format sniffing. Feeding a few KB of compressed
- * input bounds the work even for a gzip bomb (deflate expands at most ~1032:1).
+ * input bounds the work even for a gzip bomb (deflate expands at most ~1032:1). Text that compresses well
+ * (flow logs, CloudTrail) can inflate past `maxOutputBytes` from the given compressed prefix: the prefix is then
+ * halved until its output fits, so a head is always returned, never nothing because there was too much of it.
  */
 export function inflateHead(bytes: Uint8Array, compressedBytes: number, maxOutputBytes: number): Uint8Array {
-  try {
-    return gunzipSync(bytes.subarray(0, compressedBytes), {
-      finishFlush: zlibConstants.Z_SYNC_FLUSH,
-      maxOutputLength: maxOutputBytes,
-    });
-  } catch {
-    // Trailing garbage or damage inside the head: recover what precedes it (cheap on a few KB). Sniffing
-    // must not throw; an unreadable head yields no text, and the full parse reports why.
-    return inflateGzip(bytes.subarray(0, compressedBytes), maxOutputBytes).data;
+  let length = Math.min(compressedBytes, bytes.length);
+  for (;;) {
+    try {
+      return gunzipSync(bytes.subarray(0, length), {
+        finishFlush: zlibConstants.Z_SYNC_FLUSH,
+        maxOutputLength: maxOutputBytes,
+      });
+    } catch (error) {
+      if (isTooLarge(error) && length > 1) {
+        length = Math.floor(length / 2);
+        continue;
+      }
+      // Trailing garbage or damage inside the head: recover what precedes it (cheap on a few KB). Sniffing
+      // must not throw; an unreadable head yields no text, and the full parse reports why.
+      return inflateGzip(bytes.subarray(0, length), maxOutputBytes).data;
+    }
   }
 }
 
