@@ -5,6 +5,10 @@
  * same preserved files measured in the same run (itself a child, so its peak RSS is comparable).
  *
  *   npm run bench:scale [-- --events 1000000 --flows 100000 --files 500 --dir .bench/scale --keep]
+ *   npm run bench:scale -- --events 10000000 --generate-only   (write the inputs once; later runs reuse them)
+ *
+ * The generated inputs (`<dir>/src`) are kept with the parameters they were made with and reused by a later run
+ * with the same parameters: at 10M events generating them takes far longer than any step measured.
  *
  * Synthetic CloudTrail from the project's generator (test/helpers/cloudtrail-synth.ts) plus VPC flow logs
  * (default format, S3 delivery layout) from a seeded generator here. Prints figures; asserts nothing.
@@ -27,6 +31,7 @@ const { values } = parseArgs({
     files: { type: 'string' },
     dir: { type: 'string', default: '.bench/scale' },
     keep: { type: 'boolean' },
+    'generate-only': { type: 'boolean' },
   },
 });
 const events = Number(values.events);
@@ -116,16 +121,30 @@ async function walk(root: string): Promise<string[]> {
   return out.sort();
 }
 
-await rm(dir, { recursive: true, force: true });
+const srcDir = join(dir, 'src');
+const params = JSON.stringify({ events, flows, files, generator: 1 });
+const paramsFile = join(dir, 'src.params.json');
+const reuse = (await readFile(paramsFile, 'utf8').catch(() => '')) === params;
+// Everything but reusable inputs starts afresh: the locker and the outputs of an earlier run.
+for (const e of await readdir(dir).catch(() => [] as string[])) {
+  if (reuse && (e === 'src' || e === 'src.params.json')) continue;
+  await rm(join(dir, e), { recursive: true, force: true });
+}
 await mkdir(dir, { recursive: true });
 console.log(`bench:scale  ${events} CloudTrail events in ${files} files + ${flows} VPC flow records; peak RSS by ${TIME ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS in each child'}`);
 // The bundle, as `amber` runs it (a stale bundle would run the sources through tsx and measure that instead).
 const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts/build/cli.ts')], { cwd: ROOT, stdio: 'ignore' });
 if (build.status !== 0) console.log('  (the CLI bundle did not build: amber runs the sources through tsx, so times include compiling)');
-const t0 = performance.now();
-const synth = await writeSyntheticCloudTrail({ dir: join(dir, 'src'), events, files });
-const flowBytes = flows > 0 ? await writeFlowLogs(join(dir, 'src'), flows, Math.max(1, Math.round(flows / 5000))) : 0;
-console.log(`  generated ${mb(synth.bytes + flowBytes)} of gzip in ${((performance.now() - t0) / 1000).toFixed(1)} s (CloudTrail ${mb(synth.bytes)}, flow logs ${mb(flowBytes)})`);
+if (reuse) {
+  console.log(`  reusing the inputs generated earlier with the same parameters (${srcDir})`);
+} else {
+  const t0 = performance.now();
+  const synth = await writeSyntheticCloudTrail({ dir: srcDir, events, files });
+  const flowBytes = flows > 0 ? await writeFlowLogs(srcDir, flows, Math.max(1, Math.round(flows / 5000))) : 0;
+  await writeFile(paramsFile, params);
+  console.log(`  generated ${mb(synth.bytes + flowBytes)} of gzip in ${((performance.now() - t0) / 1000).toFixed(1)} s (CloudTrail ${mb(synth.bytes)}, flow logs ${mb(flowBytes)})`);
+}
+if (values['generate-only']) process.exit(0);
 
 const amber = join(ROOT, 'scripts/amber.mjs');
 const steps: Step[] = [];
