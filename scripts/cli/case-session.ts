@@ -81,7 +81,7 @@ export async function openCaseSession(caseName: string, lockerFlag: string | und
     const ledger = await CustodyLedger.openForWriting(store, caseName, actor, new Date(), signer ? { signer } : {});
     // AMBER_DUCKDB_MEMORY bounds DuckDB (default 1GB; past it, DuckDB spills to a private folder).
     const memoryLimit = io.env.AMBER_DUCKDB_MEMORY;
-    engine = await DuckDbQueryEngine.create({ ...(memoryLimit ? { memoryLimit } : {}), ...engineOptions });
+    engine = await DuckDbQueryEngine.create({ scratchFile: true, ...(memoryLimit ? { memoryLimit } : {}), ...engineOptions });
     // Columnar once: the first query of a case writes its rows to derived Parquet; later ones read only that.
     const tables = await loadCaseTables({ store, ledger, engine, actor, limits: inputLimits(io), columnar: true });
     const ready = engine;

@@ -59,6 +59,14 @@ export interface DuckDbQueryEngineOptions {
    * @default a private folder under the OS temp directory
    */
   readonly tempDirectory?: string;
+  /**
+   * Without `path`: keep the tables in a database file in the engine's private spill folder (removed by `close`)
+   * instead of in memory. DuckDB stores a file database compressed and evicts its blocks under `memoryLimit`, so a
+   * case of millions of events (its loaded tables, the timeline) costs disk, not memory; an in-memory database
+   * holds them uncompressed. Case sessions use it; small engines (fixtures, tests) need not.
+   * @default false
+   */
+  readonly scratchFile?: boolean;
 }
 
 /** DuckDB's memory_limit syntax, checked before DuckDB sees it (it would otherwise fail with a parser message). */
@@ -102,12 +110,18 @@ export class DuckDbQueryEngine implements QueryEngine {
     const spill = options.tempDirectory ?? (await mkdtemp(join(tmpdir(), 'amber-spill-')));
     if (options.tempDirectory === undefined) await chmod(spill, 0o700);
     config.temp_directory = spill;
+    // The scratch database lives beside the spilled blocks, in a folder only this process reads (it holds evidence
+    // rows too); a folder made for it when the caller chose where to spill.
+    const scratch = options.path === undefined && options.scratchFile ? (options.tempDirectory === undefined ? spill : await mkdtemp(join(tmpdir(), 'amber-db-'))) : undefined;
+    if (scratch !== undefined && scratch !== spill) await chmod(scratch, 0o700);
+    const path = options.path ?? (scratch !== undefined ? join(scratch, 'case.duckdb') : ':memory:');
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+      instance = await DuckDBInstance.create(path, config);
     } catch (cause) {
       if (options.tempDirectory === undefined) await rm(spill, { recursive: true, force: true });
-      throw new QueryError(`cannot open DuckDB database ${options.path ?? ':memory:'}: ${messageOf(cause)}`, '', {
+      if (scratch !== undefined && scratch !== spill) await rm(scratch, { recursive: true, force: true });
+      throw new QueryError(`cannot open DuckDB database ${path}: ${messageOf(cause)}`, '', {
         cause,
         hint: 'check that the directory exists and no other process holds the database file open',
       });
@@ -115,6 +129,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     const connection = await instance.connect();
     const engine = new DuckDbQueryEngine(instance, connection);
     if (options.tempDirectory === undefined) engine.onClose(() => rm(spill, { recursive: true, force: true }));
+    if (scratch !== undefined && scratch !== spill) engine.onClose(() => rm(scratch, { recursive: true, force: true }));
     for (const statement of athenaCompatStatements()) await engine.exec(statement);
     return engine;
   }

@@ -68,4 +68,22 @@ describe('Class: DuckDbQueryEngine (memory bound)', () => {
     // Assess
     expect(calls).toBe(1);
   });
+  it('keeps a case\'s tables in a database file in its private folder (compressed, evictable), removed on close', async () => {
+    // Prepare
+    const engine = await DuckDbQueryEngine.create({ scratchFile: true, memoryLimit: '64MB', threads: 1 });
+    await engine.exec("CREATE TABLE t AS SELECT i, repeat('evidence row ', 20) || i AS text FROM range(300000) r(i)");
+
+    // Act
+    const [db] = await engine.query<{ path: string | null }>('SELECT path FROM duckdb_databases() WHERE database_name = current_database()');
+    const [{ n }] = (await engine.query<{ n: number }>('SELECT count(DISTINCT text) AS n FROM t')) as [{ n: number }];
+    const folder = db!.path!.slice(0, db!.path!.lastIndexOf('/'));
+    const mode = (await stat(folder)).mode & 0o777;
+    await engine.close();
+
+    // Assess: a file, not memory; only this user can read its folder; nothing left after close
+    expect(db!.path).toMatch(/case\.duckdb$/);
+    expect(Number(n)).toBe(300000);
+    expect(mode).toBe(0o700);
+    expect(existsSync(folder)).toBe(false);
+  });
 });
