@@ -89,6 +89,14 @@ describe('amber inventory --cloud azure', () => {
     expect(open.evidence_sha256).toBe(createHash('sha256').update(cited).digest('hex'));
     // The cited page holds the interface the finding is about
     expect(JSON.parse(cited.toString('utf8')).data.map((r: { name: string }) => r.name)).toContain('nic-web');
+
+    // The report's inventory section counts the Azure rows per type and lists every exposure with its evidence
+    const report = await runCli(['report', '--case', 'AZ-1', '--locker', 'ev', '--out', 'report.html'], { cwd, env });
+    expect(report.code, report.stderr).toBe(0);
+    const section = /<section id="inventory">[\s\S]*?<\/section>/.exec(await readFile(join(cwd, 'report.html'), 'utf8'))?.[0] ?? '';
+    expect(section).toContain('<td>azure:vm</td><td class="num">3</td>');
+    expect(section).toContain(`Exposure findings (${findings.filter((f) => f.detection.startsWith('inventory-')).length})`);
+    expect(section).toContain(open.evidence_key);
   }, 180_000);
 
   it('prints what it read and exports the Azure rows as CSV and JSON, the same bytes every time', async () => {
