@@ -80,6 +80,12 @@ describe('amber inventory --cloud azure', () => {
     expect(targets('inventory-entra-credential-long-lived').map((t) => t.split(' ')[0])).toEqual(['ci-deployer', 'payroll-sync']);
     expect(targets('inventory-azure-activity-log-not-exported')).toEqual([ESTATE_SUBSCRIPTION]);
     expect(findings.filter((f) => f.detection === 'inventory-azure-privileged-role-guest-or-sp').map((f) => f.action).sort()).toEqual(['PrivilegedRoleToGuest', 'PrivilegedRoleToServicePrincipal']);
+    // Only the Azure and Entra detections speak of this estate: none of the AWS ones reads its rows
+    expect([...new Set(findings.filter((f) => f.detection.startsWith('inventory-')).map((f) => f.detection))].sort()).toEqual([
+      'inventory-azure-activity-log-not-exported', 'inventory-azure-disk-exportable', 'inventory-azure-nsg-open-to-internet', 'inventory-azure-privileged-role-guest-or-sp',
+      'inventory-azure-storage-public-blob', 'inventory-azure-vm-public-admin-port', 'inventory-entra-credential-long-lived', 'inventory-entra-user-without-mfa',
+    ]);
+    expect(findings.filter((f) => f.detection.startsWith('inventory-')).every((f) => f.cloud === 'azure')).toBe(true);
     const open = findings.find((f) => f.detection === 'inventory-azure-vm-public-admin-port')!;
     expect(open.cloud).toBe('azure');
     expect(open.detail).toContain('has public address 20.61.0.10');

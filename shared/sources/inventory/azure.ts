@@ -85,7 +85,7 @@ export function parseAzureAnswer(req: AzureInventoryRequest, body: string): Inve
   }
   const error = obj(doc.error);
   if (doc.error !== undefined) {
-    row('api:page', req.query, { attributes: { api: req.api, query: req.query, rows: 0, error: text(error.code) ?? 'Error', truncated: null } });
+    row('api:page', req.query, { attributes: { api: req.api, query: req.query, rows: 0, records: 0, error: text(error.code) ?? 'Error', truncated: null } });
     return rows;
   }
   const page = rows.length;

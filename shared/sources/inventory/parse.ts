@@ -11,6 +11,9 @@
  * Every answer yields first an `api:page` row (what was asked, how many items came back, or the error code of an
  * answer that says something is absent, such as NoSuchBucketPolicy): absence is evidence only when the question
  * was asked. Record indexes number the rows of one object in order, so a finding cites one row of one answer.
+ *
+ * Other clouds' answers are read by their own modules, chosen here by key (or by a capture line's `cloud`):
+ * Azure (`azure/inventory/...`, `"cloud":"azure"`) by azure.ts.
  */
 import { XMLParser } from 'fast-xml-parser';
 import type { SourceParseResult, SourceProblem, SourceRow } from '../log-source.ts';
