@@ -12,6 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixedToken } from '../../../functions/azure/adapters/azure-auth.ts';
 import { AzureHttp } from '../../../functions/azure/adapters/azure-http.ts';
 import { parseVmRef } from '../../../functions/azure/adapters/arm.ts';
+import { readAzureConfig } from '../../../functions/azure/config.ts';
+import { inventorySettings } from '../../../functions/azure/runtime.ts';
 import { ManagedDiskSnapshotProvider } from '../../../functions/azure/adapters/managed-disk-snapshot-provider.ts';
 import { inventoryHttpHandler, type InventoryDeps } from '../../../functions/azure/handlers/inventory.ts';
 import { eventGridHandler, type PreservationDeps } from '../../../functions/azure/handlers/preservation.ts';
@@ -121,5 +123,22 @@ describe('Azure preservation with the inventory as its first step', () => {
     const order = steps(await CustodyLedger.open(store, 'INC-9')).filter((s) => ['inventory', 'capture-instance', 'instance-preserved'].includes(s));
     expect(order).toEqual(['inventory', 'capture-instance', 'instance-preserved']);
     expect(logs.some((l) => l.includes('"message":"inventory partial"'))).toBe(true);
+  });
+});
+
+describe('Azure settings of the inventory', () => {
+  const base = { AMBER_LOCKER: '/tmp/x', AMBER_SNAPSHOT_RESOURCE_GROUP: 'rg', AMBER_RETENTION_DAYS: '1', AMBER_DEFENDER_MIN_SEVERITY: 'High', AMBER_DEFAULT_LOG_WINDOW_HOURS: '1', AMBER_DETECTION_WINDOW: 'PT1H', AMBER_PRINCIPAL: 'p' };
+
+  it('takes the inventory on preservation unless AMBER_INVENTORY_ON_PRESERVE is false, reads Entra ID only with a tenant, and refuses any other value', () => {
+    // Act
+    const byDefault = readAzureConfig(base);
+    const off = readAzureConfig({ ...base, AMBER_INVENTORY_ON_PRESERVE: 'false', AMBER_LOG_TENANT_ID: ESTATE_TENANT, AMBER_ARM_ENDPOINT: 'https://management.usgovcloudapi.net' });
+
+    // Assess
+    expect(byDefault.inventory).toEqual({ onPreserve: true });
+    expect(inventorySettings(byDefault)).toEqual({ entra: false });
+    expect(off.inventory).toEqual({ onPreserve: false });
+    expect(inventorySettings(off)).toEqual({ armUrl: 'https://management.usgovcloudapi.net', tenant: ESTATE_TENANT });
+    expect(() => readAzureConfig({ ...base, AMBER_INVENTORY_ON_PRESERVE: 'yes' })).toThrow(/AMBER_INVENTORY_ON_PRESERVE must be true or false, got "yes"/);
   });
 });
