@@ -34,6 +34,8 @@ export interface AzureConfig {
   readonly armEndpoint?: string;
   /** Log preservation of requests with a window (preserve-logs.ts). */
   readonly logs: { readonly tenant?: string; readonly budgetMs: number; readonly graphUrl?: string; readonly m365Url?: string };
+  /** The estate inventory (preserve-inventory.ts): taken as the first step of every VM preservation unless off. */
+  readonly inventory: { readonly onPreserve: boolean };
 }
 
 /** Optional app settings, with what each is for and its default. */
@@ -43,6 +45,7 @@ export const OPTIONAL_AZURE_SETTINGS = {
   AMBER_ARM_ENDPOINT: 'Azure Resource Manager URL (sovereign clouds; default https://management.azure.com)',
   AMBER_GRAPH_URL: 'Microsoft Graph URL (sovereign clouds; default https://graph.microsoft.com)',
   AMBER_M365_URL: 'Office 365 Management API URL (sovereign clouds; default https://manage.office.com)',
+  AMBER_INVENTORY_ON_PRESERVE: 'true or false: take the inventory of the subscription (Resource Graph, diagnostic settings, and Entra ID when AMBER_LOG_TENANT_ID is set) as the first step of every VM preservation (default true)',
 } as const;
 
 /** App settings the functions need, with what each is for (the Terraform module sets each one). */
@@ -95,6 +98,8 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     const v = env[name]?.trim();
     if (v && !/^https:\/\/[^\s/]+/.test(v)) problems.push(`${name} must be an https URL, got ${JSON.stringify(v)}`);
   }
+  const onPreserve = env.AMBER_INVENTORY_ON_PRESERVE?.trim() || 'true';
+  if (onPreserve !== 'true' && onPreserve !== 'false') problems.push(`AMBER_INVENTORY_ON_PRESERVE must be true or false, got ${JSON.stringify(onPreserve)}`);
   if (problems.length > 0) {
     throw new InvalidInputError(`the Amber function app's settings are incomplete: ${problems.join('; ')}`, {
       hint: 'deploy with the Terraform module in infra/azure, which sets every AMBER_* setting, or set them on the function app',
@@ -115,5 +120,6 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
       ...(env.AMBER_GRAPH_URL?.trim() ? { graphUrl: env.AMBER_GRAPH_URL.trim() } : {}),
       ...(env.AMBER_M365_URL?.trim() ? { m365Url: env.AMBER_M365_URL.trim() } : {}),
     },
+    inventory: { onPreserve: onPreserve === 'true' },
   };
 }

@@ -12,9 +12,11 @@ import { credentialTokens } from './adapters/azure-auth.ts';
 import { AzureHttp } from './adapters/azure-http.ts';
 import { ManagedDiskSnapshotProvider } from './adapters/managed-disk-snapshot-provider.ts';
 import { parseVmRef } from './adapters/arm.ts';
-import { readAzureConfig } from './config.ts';
+import { readAzureConfig, type AzureConfig } from './config.ts';
 import { openEvidenceStore } from './evidence-store.ts';
+import type { InventoryDeps } from './handlers/inventory.ts';
 import type { PreservationDeps } from './handlers/preservation.ts';
+import type { InventorySettings } from './preserve-inventory.ts';
 
 /**
  * DefaultAzureCredential, made (and @azure/identity with MSAL loaded) when the first token is asked for: a
@@ -34,8 +36,10 @@ export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () =>
   const actor = actorOf(config);
   const http = new AzureHttp({ tokens: credentialTokens(credential, 'the function app\'s managed identity') });
   const logs = { http, settings: { ...config.logs, ...(config.armEndpoint ? { armUrl: config.armEndpoint } : {}) } };
+  const inventory = { http, onPreserve: config.inventory.onPreserve, settings: inventorySettings(config) };
   return once(async () => ({
       logs,
+      inventory,
       provider,
       store: await store(),
       actor,
@@ -46,4 +50,26 @@ export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () =>
         locate: (subscriptionId, vm) => provider.locationOf(subscriptionId, parseVmRef(vm)),
       },
     }));
+}
+
+/**
+ * Where the inventory reads: the ARM endpoint, and Entra ID through Graph only when the app names a tenant
+ * (AMBER_LOG_TENANT_ID, which also says the Graph application permissions were granted).
+ */
+export function inventorySettings(config: AzureConfig): InventorySettings {
+  return {
+    ...(config.armEndpoint ? { armUrl: config.armEndpoint } : {}),
+    ...(config.logs.graphUrl ? { graphUrl: config.logs.graphUrl } : {}),
+    ...(config.logs.tenant ? { tenant: config.logs.tenant } : { entra: false }),
+  };
+}
+
+/** Builds the dependencies of the inventory function from the app settings (no snapshot provider). */
+export function inventoryRuntime(env: NodeJS.ProcessEnv = process.env): () => Promise<InventoryDeps> {
+  const config = readAzureConfig(env);
+  const credential = lazyCredential();
+  const store = once<ObjectStore>(() => openEvidenceStore(config.locker));
+  const actor = actorOf(config);
+  const http = new AzureHttp({ tokens: credentialTokens(credential, 'the function app\'s managed identity') });
+  return once(async () => ({ store: await store(), actor, http, settings: inventorySettings(config), retainUntil: () => new Date(Date.now() + config.retentionDays * 86_400_000) }));
 }

@@ -84,6 +84,47 @@ resource "azurerm_role_assignment" "activity_log" {
   principal_id       = local.function_principal
 }
 
+# The estate inventory (functions/azure/adapters/inventory-source.ts): the Resource Graph query action, and a read
+# of exactly the resource types it asks Resource Graph about (Resource Graph returns only what the caller may read),
+# the role assignments and definitions, and the subscription's diagnostic settings; not Reader, which reads
+# everything. No listKeys or any other action that returns a secret.
+resource "azurerm_role_definition" "inventory" {
+  name        = "Amber inventory reader (${local.suffix})"
+  scope       = data.azurerm_subscription.current.id
+  description = "Reads the configuration Amber inventories (Resource Graph). No write, no key or secret."
+  permissions {
+    actions = [
+      "Microsoft.ResourceGraph/resources/read",
+      "Microsoft.Resources/subscriptions/read",
+      "Microsoft.Compute/virtualMachines/read",
+      "Microsoft.Compute/disks/read",
+      "Microsoft.Compute/snapshots/read",
+      "Microsoft.Network/networkInterfaces/read",
+      "Microsoft.Network/publicIPAddresses/read",
+      "Microsoft.Network/networkSecurityGroups/read",
+      "Microsoft.Network/virtualNetworks/read",
+      "Microsoft.Storage/storageAccounts/read",
+      "Microsoft.KeyVault/vaults/read",
+      "Microsoft.Web/sites/read",
+      # Reads only: who holds which role (no role or assignment can be written with these).
+      "Microsoft.Authorization/roleAssignments/read",
+      "Microsoft.Authorization/roleDefinitions/read",
+      "Microsoft.Insights/diagnosticSettings/read",
+    ]
+    not_actions = []
+  }
+  assignable_scopes = local.activity_log_scopes
+}
+
+# Exception: at subscription scope, like the Activity Log reader: Resource Graph and the subscription's diagnostic
+# settings are queried per subscription.
+resource "azurerm_role_assignment" "inventory" {
+  for_each           = toset(local.activity_log_scopes)
+  scope              = each.value
+  role_definition_id = azurerm_role_definition.inventory.role_definition_resource_id
+  principal_id       = local.function_principal
+}
+
 resource "azurerm_role_assignment" "collector" {
   for_each           = toset(local.collector_scopes)
   scope              = each.value

@@ -110,3 +110,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "inventory_on_preserve" {
+  description = "Take the estate inventory of the subscription (Resource Graph, diagnostic settings, and Entra ID when log_tenant_id is set) as the first step of every VM preservation (AMBER_INVENTORY_ON_PRESERVE). The inventory function (POST /api/inventory) is there either way."
+  type        = bool
+  default     = true
+}

@@ -1,10 +1,12 @@
 /**
  * bench:inventory — a synthetic estate of 10,000 EC2 instances (plus the small fixed estate: groups, buckets,
  * users, functions, snapshots) answered by the fake AWS endpoints on 127.0.0.1, inventoried with `amber inventory
- * --cloud aws` (every answer preserved and hashed), then checked with `amber detect`. Prints resources per second
- * for each step and the peak resident set size of this process. Figures only: nothing here passes or fails.
+ * --cloud aws` (every answer preserved and hashed), then checked with `amber detect`; then the same for an Azure
+ * subscription of as many VMs, each with its network interface (Resource Graph, ARM and Graph answered by the
+ * fake Azure APIs), with `amber inventory --cloud azure`. Prints resources per second for each step and the peak
+ * resident set size of this process. Figures only: nothing here passes or fails.
  *
- *   npm run bench:inventory [-- --instances 10000 --page 1000]
+ *   npm run bench:inventory [-- --instances 10000 --page 1000 --cloud aws|azure|all]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,9 +15,12 @@ import { parseArgs } from 'node:util';
 import { main } from '../amber.ts';
 import type { Io } from '../cli/io.ts';
 import { FakeAwsEstate } from '../../test/helpers/fake-aws-estate.ts';
+import { FakeAzure } from '../../test/helpers/fake-azure.ts';
+import { ESTATE_SUBSCRIPTION, seedAzureEstate } from '../../test/helpers/fake-azure-estate.ts';
 
-const { values } = parseArgs({ options: { instances: { type: 'string', default: '10000' }, page: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { instances: { type: 'string', default: '10000' }, page: { type: 'string', default: '1000' }, cloud: { type: 'string', default: 'all' } } });
 const instances = Number(values.instances);
+const clouds = values.cloud === 'all' ? ['aws', 'azure'] : [values.cloud];
 const fake = await new FakeAwsEstate().start();
 fake.estate = { extraInstances: instances, pageSize: Number(values.page) };
 const cwd = await mkdtemp(join(tmpdir(), 'amber-bench-inventory-'));
@@ -40,7 +45,33 @@ async function step(name: string, args: string[]): Promise<number> {
   return seconds;
 }
 
+const azure = await new FakeAzure().start();
+azure.pageSize = Number(values.page);
+seedAzureEstate(azure, ESTATE_SUBSCRIPTION, instances);
+Object.assign(io.env, { AMBER_AZURE_TOKEN: 'bench-token', AMBER_ARM_URL: azure.url, AMBER_GRAPH_URL: azure.url });
+
 try {
+  if (clouds.includes('aws')) await awsBench();
+  if (clouds.includes('azure')) await azureBench();
+} finally {
+  await fake.stop();
+  await azure.stop();
+  await rm(cwd, { recursive: true, force: true });
+}
+
+async function azureBench(): Promise<void> {
+  const taken = await step('inventory', ['inventory', '--case', 'BENCH-AZ', '--cloud', 'azure', '--subscription', ESTATE_SUBSCRIPTION, '--locker', 'ev', '--json']);
+  const summary = JSON.parse(out) as { collect: { items: number; bytes: number } };
+  const checked = await step('detect', ['detect', '--case', 'BENCH-AZ', '--locker', 'ev', '--json']);
+  const findings = (JSON.parse(out) as { findings: unknown[] }).findings.length;
+  const resources = (instances + 3) * 2;
+  console.log(`bench:inventory  Azure: ${instances + 3} VMs and their network interfaces (+ the fixed estate), ${summary.collect.items} answers preserved (${(summary.collect.bytes / 1e6).toFixed(1)} MB)`);
+  console.log(`  inventory (collect, hash, record): ${taken.toFixed(2)} s, ${(resources / taken).toFixed(0)} resources/s`);
+  console.log(`  detect (verify inputs, parse, catalogue):  ${checked.toFixed(2)} s, ${(resources / checked).toFixed(0)} resources/s, ${findings} findings`);
+  console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+}
+
+async function awsBench(): Promise<void> {
   const taken = await step('inventory', ['inventory', '--case', 'BENCH', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev', '--json']);
   const summary = JSON.parse(out) as { collect: { items: number; bytes: number } };
   const checked = await step('detect', ['detect', '--case', 'BENCH', '--locker', 'ev', '--json']);
@@ -50,7 +81,4 @@ try {
   console.log(`  inventory (collect, hash, record): ${taken.toFixed(2)} s, ${(resources / taken).toFixed(0)} resources/s`);
   console.log(`  detect (verify inputs, parse, catalogue):  ${checked.toFixed(2)} s, ${(resources / checked).toFixed(0)} resources/s, ${findings} findings`);
   console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-} finally {
-  await fake.stop();
-  await rm(cwd, { recursive: true, force: true });
 }

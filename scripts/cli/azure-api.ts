@@ -106,7 +106,8 @@ function tenantOf(spec: string, api: AzureApiOptions, io: Io, guidOnly: boolean)
   return tenant.toLowerCase();
 }
 
-function baseUrl(io: Io, name: string, fallback: string): string {
+/** A base URL from the environment variable `name` (https, or http on 127.0.0.1 only), else `fallback`. */
+export function baseUrl(io: Io, name: string, fallback: string): string {
   const value = io.env[name] || fallback;
   try {
     const url = new URL(value);

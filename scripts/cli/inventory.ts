@@ -18,7 +18,7 @@ import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { writeExport } from './export.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
-export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] [--format json|csv [--out FILE]] [--locker DIR] [--json]';
+export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] | --cloud azure --subscription S ... [--tenant T] [--format json|csv [--out FILE]] [--locker DIR] [--json]';
 const DAY_MS = 86_400_000;
 const FORMATS = ['json', 'csv'] as const;
 
@@ -40,12 +40,16 @@ export async function runInventory(values: Values, _positionals: string[], io: I
 }
 
 async function takeInventory(caseName: string, cloud: string, values: Values, io: Io): Promise<number> {
-  if (cloud === 'azure' || cloud === 'gcp') {
-    throw new NotImplementedError(`amber inventory --cloud ${cloud} is not built yet (${cloud === 'azure' ? 'Resource Graph and Entra ID' : 'Cloud Asset Inventory and IAM'})`, {
-      hint: 'this version takes inventories of AWS accounts (--cloud aws)',
+  if (cloud === 'azure') return (await import('./inventory-azure.ts')).takeAzureInventory(caseName, values, io);
+  if (cloud === 'gcp') {
+    throw new NotImplementedError('amber inventory --cloud gcp is not built yet (Cloud Asset Inventory and IAM)', {
+      hint: 'this version takes inventories of AWS accounts (--cloud aws) and Azure subscriptions (--cloud azure)',
     });
   }
-  if (cloud !== 'aws') throw new UsageError(`unknown --cloud ${JSON.stringify(cloud)}`, { hint: 'use aws (azure and gcp are not built yet)' });
+  if (cloud !== 'aws') throw new UsageError(`unknown --cloud ${JSON.stringify(cloud)}`, { hint: 'use aws or azure (gcp is not built yet)' });
+  if ((values.subscription as string[] | undefined)?.length || values.tenant !== undefined) {
+    throw new UsageError('--subscription and --tenant apply to --cloud azure', { hint: 'an AWS inventory reads the account of the credentials; name regions with --region' });
+  }
   const regions = (values.region as string[] | undefined) ?? [];
   const all = values['all-regions'] === true;
   if (all && regions.length > 0) throw new UsageError('--region and --all-regions were both given', { hint: 'name the regions with --region, or read every enabled region with --all-regions' });

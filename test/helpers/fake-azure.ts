@@ -13,7 +13,12 @@
  *   times (400 AF20055), or a content type never started (400 AF20022); lists the blobs created in the span,
  *   `pageSize` a page, paging with the `NextPageUri` header; a blob's `contentUri` answers its records array.
  * - IoT Hub `POST /devices/query`: JSON array of twins, `pageSize` a page, `x-ms-continuation` header both ways.
- * - `fault(match, status, times, headers)`: the next `times` requests whose `METHOD path?query` contains `match`
+ * - Azure Resource Graph `POST /providers/Microsoft.ResourceGraph/resources`: the query's table and type
+ *   (`<Table> | where type =~ '<type>'`) pick the rows of `resourceGraph` (`<table>/<type>`, lower case) of the
+ *   request's `subscriptions`; `pageSize` rows a page as `{"totalRecords","count","data","facets",
+ *   "resultTruncated","$skipToken"}` (objectArray), the next page asked with `options.$skipToken`.
+ * - ARM subscription diagnostic settings: `{"value":[...]}` from `diagnosticSettings` by subscription.
+ * - `fault(match, status, times, headers)`: the next `times` requests whose `METHOD path?query body` contains `match`
  *   answer `status` with an error body (and the headers given, e.g. Retry-After) instead.
  *   A 403 answers as the API does: ARM `AuthorizationFailed` naming the action and scope, Graph
  *   `Authorization_RequestDenied`, the Management Activity API `AF20021`-style `{"error":{"code","message"}}`.
@@ -59,6 +64,10 @@ export class FakeAzure {
   readonly activity = new Map<string, Rec[]>();
   readonly blobs = new Map<string, FakeBlob[]>();
   twins: Rec[] = [];
+  /** Resource Graph rows by `<table>/<type>` in lower case (`resources/microsoft.compute/disks`). */
+  readonly resourceGraph = new Map<string, Rec[]>();
+  /** Subscription diagnostic settings by subscription id. */
+  readonly diagnosticSettings = new Map<string, Rec[]>();
   private readonly started = new Set<string>();
   private readonly faults: Array<{ match: string; status: number; times: number; headers: Record<string, string> }> = [];
   private readonly damaged: Array<{ match: string; times: number }> = [];
@@ -113,7 +122,7 @@ export class FakeAzure {
       return error(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.', { 'www-authenticate': 'Bearer error="invalid_token"' });
     }
     const line = `${method} ${target}`;
-    const fault = this.faults.find((f) => f.times > 0 && line.includes(f.match));
+    const fault = this.faults.find((f) => f.times > 0 && `${line} ${body}`.includes(f.match));
     if (fault) {
       fault.times -= 1;
       if (fault.status === 403) return forbidden(line, fault.headers);
@@ -137,6 +146,9 @@ export class FakeAzure {
     if (activity) return this.page(this.filtered(this.activity.get(activity[1]!) ?? [], 'eventTimestamp', url), url, 'nextLink', {});
     const feed = /^\/api\/v1\.0\/([^/]+)\/activity\/feed\/(.+)$/.exec(path);
     if (feed) return this.feedAnswer(method, feed[1]!, feed[2]!, url);
+    if (method === 'POST' && path === '/providers/Microsoft.ResourceGraph/resources') return this.resourceGraphAnswer(body);
+    const diagnostic = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Insights\/diagnosticSettings$/.exec(path);
+    if (method === 'GET' && diagnostic) return { status: 200, body: JSON.stringify({ value: this.diagnosticSettings.get(diagnostic[1]!) ?? [] }), headers: {} };
     if (method === 'POST' && path === '/devices/query') {
       if (JSON.parse(body || '{}').query !== 'SELECT * FROM devices') return error(400, 'BadRequest', 'unexpected query');
       const from = Number(req.headers['x-ms-continuation'] ?? 0);
@@ -165,6 +177,19 @@ export class FakeAzure {
       next.searchParams.set('$skiptoken', String(from + this.pageSize));
       doc[linkKey] = `${this.url}${next.pathname}${next.search}`;
     }
+    return { status: 200, body: JSON.stringify(doc), headers: {} };
+  }
+
+  private resourceGraphAnswer(body: string): { status: number; body: string; headers: Record<string, string> } {
+    const request = JSON.parse(body || '{}') as { subscriptions?: string[]; query?: string; options?: { resultFormat?: string; $skipToken?: string } };
+    const m = /^(\w+) \| where type =~ '([^']+)'/.exec(request.query ?? '');
+    if (!m || request.options?.resultFormat !== 'objectArray') return error(400, 'BadRequest', 'the fake answers `<Table> | where type =~ ...` queries in objectArray format only');
+    const subscriptions = new Set(request.subscriptions ?? []);
+    const rows = (this.resourceGraph.get(`${m[1]!.toLowerCase()}/${m[2]!.toLowerCase()}`) ?? []).filter((r) => subscriptions.has(String(r.subscriptionId)));
+    const from = request.options.$skipToken === undefined ? 0 : Number(Buffer.from(request.options.$skipToken, 'base64').toString('utf8').replace('offset:', ''));
+    const data = rows.slice(from, from + this.pageSize);
+    const doc: Rec = { totalRecords: rows.length, count: data.length, data, facets: [], resultTruncated: 'false' };
+    if (from + this.pageSize < rows.length) doc.$skipToken = Buffer.from(`offset:${from + this.pageSize}`).toString('base64');
     return { status: 200, body: JSON.stringify(doc), headers: {} };
   }
 
@@ -231,6 +256,9 @@ function error(status: number, code: string, message: string, headers: Record<st
 
 /** The 403 body of the API a request line is for (ARM, Graph or the Management Activity API). */
 function forbidden(line: string, headers: Record<string, string>): { status: number; body: string; headers: Record<string, string> } {
+  if (line.startsWith('POST /providers/Microsoft.ResourceGraph/resources')) {
+    return error(403, 'AuthorizationFailed', "The client '00000000-0000-4000-8000-0000000000aa' with object id '00000000-0000-4000-8000-0000000000aa' does not have authorization to perform action 'Microsoft.ResourceGraph/resources/read' over scope '/providers/Microsoft.ResourceGraph' or the scope is invalid.", headers);
+  }
   const arm = /\/subscriptions\/([^/]+)\/providers\/Microsoft\.Insights\/eventtypes/.exec(line);
   if (arm) {
     return error(403, 'AuthorizationFailed', `The client '00000000-0000-4000-8000-0000000000aa' with object id '00000000-0000-4000-8000-0000000000aa' does not have authorization to perform action 'Microsoft.Insights/eventtypes/values/read' over scope '/subscriptions/${arm[1]}' or the scope is invalid. If access was recently granted, please refresh your credentials.`, headers);

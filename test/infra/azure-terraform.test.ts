@@ -142,7 +142,8 @@ describe('infra/azure: role assignments of the function identity', () => {
       for (const action of actions) {
         expect(action, name).not.toContain('*');
         expect(action, name).not.toMatch(/\/delete$/i);
-        expect(action, name).not.toMatch(/^Microsoft\.Authorization\//i);
+        // Reading who holds which role is allowed (the inventory); nothing else under Microsoft.Authorization.
+        if (!/^Microsoft\.Authorization\/(roleAssignments|roleDefinitions)\/read$/.test(action)) expect(action, name).not.toMatch(/^Microsoft\.Authorization\//i);
       }
     }
   });
@@ -165,6 +166,24 @@ describe('infra/azure: role assignments of the function identity', () => {
     const assignment = one('azurerm_role_assignment', 'activity_log');
     expect(assignment).toMatchObject({ for_each: '${toset(local.activity_log_scopes)}', role_definition_id: '${azurerm_role_definition.activity_log.role_definition_resource_id}', principal_id: '${local.function_principal}' });
     for (const [name, a] of assignments()) expect(a.role_definition_name, name).not.toBe('Reader');
+  });
+
+  it('inventories through a custom role of exact reads per subscription: the Resource Graph query, the types it asks about, role assignments and diagnostic settings, never Reader', async () => {
+    const { RESOURCE_GRAPH_QUERIES } = await import('../../functions/azure/adapters/inventory-source.ts');
+    const role = one('azurerm_role_definition', 'inventory');
+    const actions = sub(role, 'permissions').actions as string[];
+    expect(actions.every((a) => a.endsWith('/read'))).toBe(true);
+    expect(actions).toContain('Microsoft.ResourceGraph/resources/read');
+    expect(actions).toContain('Microsoft.Insights/diagnosticSettings/read');
+    // Every type a Resource Graph query names has its read action (Resource Graph filters results by the caller's reads)
+    const types = Object.values(RESOURCE_GRAPH_QUERIES).map((q) => /type =~ '([^']+)'/.exec(q)![1]!);
+    for (const type of types) expect(actions.map((a) => a.toLowerCase()), type).toContain(`${type}/read`);
+    expect(actions.some((a) => /listKeys|secrets|write|action$/i.test(a))).toBe(false);
+    expect(role.assignable_scopes).toBe('${local.activity_log_scopes}');
+    expect(one('azurerm_role_assignment', 'inventory')).toMatchObject({ for_each: '${toset(local.activity_log_scopes)}', role_definition_id: '${azurerm_role_definition.inventory.role_definition_resource_id}', principal_id: '${local.function_principal}' });
+    const settings = one('azurerm_function_app_flex_consumption', 'amber').app_settings as Record<string, string>;
+    expect(settings.AMBER_INVENTORY_ON_PRESERVE).toBe('${tostring(var.inventory_on_preserve)}');
+    expect(tf.variable.inventory_on_preserve![0]!.default).toBe(true);
   });
 
   it('publishes the app registration\'s Graph and Management API permissions as variables and outputs', () => {

@@ -139,18 +139,19 @@ describe('amber inventory --cloud aws', () => {
     expect(order).toEqual([...order].sort());
   }, 120_000);
 
-  it('refuses --cloud azure and gcp as not built yet, before reading anything', async () => {
+  it('refuses --cloud gcp as not built yet, and Azure flags on an AWS inventory, before reading anything', async () => {
     // Prepare
     const cwd = await tempDir();
 
     // Act
-    const azure = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'azure', '--locker', 'ev'], { cwd });
     const gcp = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'gcp', '--locker', 'ev'], { cwd });
+    const mixed = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'aws', '--subscription', 'aaaaaaaa-1111-4222-8333-444444444444', '--locker', 'ev'], { cwd });
 
     // Assess
-    expect(azure.code).not.toBe(0);
-    expect(azure.stderr).toMatch(/--cloud azure is not built yet/);
+    expect(gcp.code).not.toBe(0);
     expect(gcp.stderr).toMatch(/--cloud gcp is not built yet/);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/--subscription and --tenant apply to --cloud azure/);
     expect(fake.calls).toEqual({});
   });
 });

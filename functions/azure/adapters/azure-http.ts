@@ -20,7 +20,7 @@ export interface AzureRequest {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** A response Amber keeps: status 2xx, the body's bytes and the headers. */
+/** A response Amber keeps: status 2xx (or a status the caller asked to keep), the body's bytes and the headers. */
 export interface AzureResponse {
   readonly status: number;
   readonly headers: Headers;
@@ -78,8 +78,12 @@ export class AzureHttp {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** Sends `request` until it is answered 2xx, or throws an AcquisitionError naming the request and the answer. */
-  async send(request: AzureRequest, origin: string): Promise<AzureResponse> {
+  /**
+   * Sends `request` until it is answered 2xx, or throws an AcquisitionError naming the request and the answer.
+   * `keep` lists statuses that are answers in their own right (a 403 refusal preserved as evidence): they are
+   * returned as they are, never retried.
+   */
+  async send(request: AzureRequest, origin: string, keep: readonly number[] = []): Promise<AzureResponse> {
     const maxAttempts = this.options.maxAttempts ?? 4;
     const maxWait = (this.options.maxRetryAfterSeconds ?? 300) * 1000;
     let refreshed = false;
@@ -106,7 +110,7 @@ export class AzureHttp {
         continue;
       }
       const bytes = Buffer.from(await response.arrayBuffer());
-      if (response.status >= 200 && response.status < 300) return { status: response.status, headers: response.headers, bytes };
+      if ((response.status >= 200 && response.status < 300) || keep.includes(response.status)) return { status: response.status, headers: response.headers, bytes };
       const error = errorOf(bytes);
       said.push(`attempt ${attempt}: HTTP ${response.status}${error ? ` ${error}` : ''}`);
       if (response.status === 401 && !refreshed && (EXPIRED_CODES.test(error) || EXPIRED_CODES.test(response.headers.get('www-authenticate') ?? ''))) {

@@ -14,6 +14,7 @@ import { isAmberError, type InvalidInputError } from '../../../shared/errors.ts'
 import { sha256Hex } from '../../../shared/evidence/hashing.ts';
 import { validateCaseName } from '../../../shared/evidence/names.ts';
 import { recordCustody } from '../../../shared/preservation/custody.ts';
+import { preserveInventory, type InventoryOutcome, type PreserveInventoryDeps } from '../preserve-inventory.ts';
 import { preserveRequestLogs, type LogsOutcome, type PreserveLogsDeps } from '../preserve-logs.ts';
 import { preserveRequest, type PreserveDeps, type RequestOutcome } from '../preserve-vm.ts';
 import { isDefenderAlert, normaliseAzureTrigger, PRESERVATION_EVENT_TYPE, type AzureTriggerConfig } from '../triggers.ts';
@@ -23,10 +24,12 @@ export type PreservationDeps = PreserveDeps & {
   readonly triggers: AzureTriggerConfig;
   /** Log preservation for requests with a window (preserve-logs.ts); absent: the window is only logged. */
   readonly logs?: Pick<PreserveLogsDeps, 'http' | 'settings' | 'now'>;
+  /** The estate inventory (preserve-inventory.ts), taken before the VMs when `onPreserve`; absent: never. */
+  readonly inventory?: Pick<PreserveInventoryDeps, 'http' | 'settings'> & { readonly onPreserve: boolean };
 };
 
-/** A request's outcome, with what its log window's preservation did (when the request had one and logs are configured). */
-export type RequestWithLogs = RequestOutcome & { readonly logs?: LogsOutcome };
+/** A request's outcome, with what its inventory and its log window's preservation did (when configured). */
+export type RequestWithLogs = RequestOutcome & { readonly logs?: LogsOutcome; readonly inventory?: InventoryOutcome };
 
 /** What an invocation did. */
 export interface PreservationResult {
@@ -60,6 +63,14 @@ export async function handlePreservationEvent(deps: PreservationDeps, event: unk
   for (const i of normalised.ignored) context.log(JSON.stringify({ message: 'ignored', id: i.id, reason: i.reason }));
   const requests: RequestWithLogs[] = [];
   for (const request of normalised.requests) {
+    // First the estate as it stands (network rules, public addresses, role assignments): a failure of it never stops the VMs.
+    let inventory: InventoryOutcome | undefined;
+    if (deps.inventory?.onPreserve) {
+      inventory = await preserveInventory({ ...deps, ...deps.inventory }, { case: request.case, requestId: request.requestId, subscriptions: [request.accountId] });
+      const line = JSON.stringify({ message: `inventory ${inventory.status}`, case: request.case, requestId: request.requestId, ...inventory });
+      if (inventory.status === 'failed') context.error(line);
+      else context.log(line);
+    }
     const outcome = await preserveRequest(deps, request);
     for (const vm of outcome.vms) {
       const line = JSON.stringify({ message: vm.status === 'preserved' ? 'vm preserved' : 'vm preservation failed', case: outcome.case, requestId: outcome.requestId, trigger: outcome.trigger, ...vm });
@@ -76,7 +87,7 @@ export async function handlePreservationEvent(deps: PreservationDeps, event: unk
     } else if (request.window) {
       context.log(JSON.stringify({ message: 'log window noted; log preservation is not configured in this function app', case: request.case, window: request.window }));
     }
-    requests.push({ ...outcome, ...(logs ? { logs } : {}) });
+    requests.push({ ...outcome, ...(inventory ? { inventory } : {}), ...(logs ? { logs } : {}) });
   }
   const result = { requests, ignored: normalised.ignored };
   if (requests.some((r) => r.vms.some((v) => v.error?.retryable) || r.logs?.retryable)) throw new RetryablePreservationError(result);

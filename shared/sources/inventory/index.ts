@@ -9,6 +9,7 @@ import type { LogSource, SourceColumn } from '../log-source.ts';
 import { parseInventory, sniffInventory } from './parse.ts';
 
 export { parseInventory, parseAnswer, policyOpenness, requestFromKey, sniffInventory, type InventoryRequest, type InventoryRow } from './parse.ts';
+export { azureRequestFromKey, parseAzureAnswer, PRIVILEGED_ROLES, type AzureInventoryRequest } from './azure.ts';
 
 /** The table's columns (Amber's evidence_key / evidence_record are added by the loader). */
 export const INVENTORY_COLUMNS: readonly SourceColumn[] = [

@@ -11,9 +11,13 @@
  * Every answer yields first an `api:page` row (what was asked, how many items came back, or the error code of an
  * answer that says something is absent, such as NoSuchBucketPolicy): absence is evidence only when the question
  * was asked. Record indexes number the rows of one object in order, so a finding cites one row of one answer.
+ *
+ * Other clouds' answers are read by their own modules, chosen here by key (or by a capture line's `cloud`):
+ * Azure (`azure/inventory/...`, `"cloud":"azure"`) by azure.ts.
  */
 import { XMLParser } from 'fast-xml-parser';
 import type { SourceParseResult, SourceProblem, SourceRow } from '../log-source.ts';
+import { azureRequestFromKey, parseAzureAnswer } from './azure.ts';
 
 /** What was asked: from the preserved key, or from a capture line. */
 export interface InventoryRequest {
@@ -29,7 +33,7 @@ export interface InventoryRequest {
 
 /** One normalised row before Amber's evidence columns. */
 export interface InventoryRow {
-  cloud: 'aws';
+  cloud: string;
   account: string;
   region: string;
   service: string;
@@ -48,7 +52,7 @@ const CAPTURE_HEAD = /^\s*\{\s*"amberInventoryCapture"\s*:\s*1\b/;
 
 /** True for a preserved inventory answer (by its key) or a capture file (by its first bytes). */
 export function sniffInventory(head: string, key: string): boolean {
-  return KEY.test(key) || CAPTURE_HEAD.test(head);
+  return KEY.test(key) || CAPTURE_HEAD.test(head) || azureRequestFromKey(key) !== undefined;
 }
 
 /** The request a preserved key names, or undefined for any other key. */
@@ -85,6 +89,15 @@ export function parseInventory(text: string, key: string): SourceParseResult {
     }
     return { variant: 'api-answer', rows, problems };
   }
+  const azure = azureRequestFromKey(key);
+  if (azure) {
+    try {
+      push(parseAzureAnswer(azure, text));
+    } catch (error) {
+      problems.push({ index: 0, reason: `azure ${azure.api} ${azure.query} answer: ${(error as Error).message}` });
+    }
+    return { variant: 'azure-answer', rows, problems };
+  }
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i]!;
@@ -100,6 +113,10 @@ export function parseInventory(text: string, key: string): SourceParseResult {
         if (typeof v !== 'string' || v === '') throw new Error(`field "${k}" must be non-empty text`);
         return v;
       };
+      if (doc.cloud === 'azure') {
+        push(parseAzureAnswer({ account: str('account'), api: str('service'), query: str('operation'), observedAt: str('observedAt') }, str('body')), i + 1);
+        continue;
+      }
       const capture: InventoryRequest = {
         account: str('account'),
         region: str('region'),
