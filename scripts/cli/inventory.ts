@@ -18,7 +18,7 @@ import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { writeExport } from './export.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
-export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] [--format json|csv [--out FILE]] [--locker DIR] [--json]';
+export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] | --cloud gcp --project P [--project P ...]|--organization O [--format json|csv [--out FILE]] [--locker DIR] [--json]';
 const DAY_MS = 86_400_000;
 const FORMATS = ['json', 'csv'] as const;
 
@@ -40,12 +40,16 @@ export async function runInventory(values: Values, _positionals: string[], io: I
 }
 
 async function takeInventory(caseName: string, cloud: string, values: Values, io: Io): Promise<number> {
-  if (cloud === 'azure' || cloud === 'gcp') {
-    throw new NotImplementedError(`amber inventory --cloud ${cloud} is not built yet (${cloud === 'azure' ? 'Resource Graph and Entra ID' : 'Cloud Asset Inventory and IAM'})`, {
-      hint: 'this version takes inventories of AWS accounts (--cloud aws)',
+  if (cloud === 'gcp') return (await import('./gcp-inventory.ts')).takeGcpInventory(caseName, values, io);
+  if (cloud === 'azure') {
+    throw new NotImplementedError(`amber inventory --cloud ${cloud} is not built yet (Resource Graph and Entra ID)`, {
+      hint: 'this version takes inventories of AWS accounts (--cloud aws) and Google Cloud projects or organizations (--cloud gcp)',
     });
   }
-  if (cloud !== 'aws') throw new UsageError(`unknown --cloud ${JSON.stringify(cloud)}`, { hint: 'use aws (azure and gcp are not built yet)' });
+  if (cloud !== 'aws') throw new UsageError(`unknown --cloud ${JSON.stringify(cloud)}`, { hint: 'use aws or gcp (azure is not built yet)' });
+  if (values.project !== undefined || values.organization !== undefined) {
+    throw new UsageError('--project and --organization apply to --cloud gcp', { hint: 'an AWS inventory reads the account of the credentials: drop the flag' });
+  }
   const regions = (values.region as string[] | undefined) ?? [];
   const all = values['all-regions'] === true;
   if (all && regions.length > 0) throw new UsageError('--region and --all-regions were both given', { hint: 'name the regions with --region, or read every enabled region with --all-regions' });

@@ -9,8 +9,8 @@
  * giving the exact request.
  *
  * - Raw bytes: each body is read whole and handed on unchanged; `nextPageToken` is read from those same bytes.
- * - Pacing and retries: every HTTP attempt first takes a token from a bucket refilled once a second (well inside
- *   Cloud Asset's per-project read quota); 429 RESOURCE_EXHAUSTED, 503 UNAVAILABLE and the other retryable statuses
+ * - Pacing and retries: every HTTP attempt, retries included, counts against a sliding window of 90 requests a
+ *   minute (ListAssets allows 100 a minute per consumer project); 429 RESOURCE_EXHAUSTED, 503 UNAVAILABLE and the other retryable statuses
  *   are retried with exponential backoff (gcp-http.ts), so the page kept is the final attempt's.
  * - One query per asset type, so a refusal costs only that query: a 403 (permission denied, or the Cloud Asset API
  *   not enabled on the project) or any other error answer is preserved like any other page (what Google said is
@@ -20,7 +20,7 @@
  */
 import { Readable } from 'node:stream';
 import { UsageError, type AcquisitionError } from '../../../shared/errors.ts';
-import { compactTime, MAX_PAGES, TokenBucket } from '../../../shared/evidence/api-pages.ts';
+import { compactTime, MAX_PAGES } from '../../../shared/evidence/api-pages.ts';
 import type { EvidenceSource, SourceObject, SourceProblem } from '../../../shared/ports/evidence-source.ts';
 import { describeGoogleError, GcpHttpError, googleErrorOf, sendWithRetry, type RetryPolicy, type TokenProvider } from './gcp-http.ts';
 
@@ -36,8 +36,34 @@ export const ASSET_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 /** Largest pageSize assets.list accepts (documented maximum). */
 export const ASSET_PAGE_SIZE = 1000;
 
-/** Requests a second: Cloud Asset's read quota is per project and minute; one a second stays well inside it. */
-export const ASSET_REQUESTS_PER_SECOND = 1;
+/** Requests in any 60 seconds: ListAssets allows 100 a minute per consumer project; 90 leaves room for other callers. */
+export const ASSET_REQUESTS_PER_MINUTE = 90;
+
+/**
+ * Paces requests to at most `limit` in any 60 seconds (a sliding window): an inventory of a few projects runs at
+ * full speed, a large one waits only when it would pass the quota.
+ */
+export class MinuteWindow {
+  private readonly sent: number[] = [];
+  constructor(
+    private readonly limit: number,
+    private readonly now: () => number = () => Date.now(),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /** Waits until a request may be sent, then counts it. */
+  async take(): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      while (this.sent.length > 0 && this.sent[0]! <= now - 60_000) this.sent.shift();
+      if (this.sent.length < this.limit) {
+        this.sent.push(now);
+        return;
+      }
+      await this.sleep(this.sent[0]! + 60_000 - now);
+    }
+  }
+}
 
 export type AssetContentType = 'RESOURCE' | 'IAM_POLICY';
 
@@ -131,6 +157,8 @@ export interface GcpAssetInventorySourceOptions {
   readonly queries?: readonly AssetQuery[];
   /** Retries of 429/503 (attempts, backoff, sleep). */
   readonly retry?: RetryPolicy;
+  /** Requests in any 60 seconds. @default ASSET_REQUESTS_PER_MINUTE */
+  readonly requestsPerMinute?: number;
   /** Clock and sleep of the pacing (tests inject virtual ones). */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -178,7 +206,7 @@ export class GcpAssetInventorySource implements EvidenceSource {
   }
 
   async *list(onProblem: (problem: SourceProblem) => void): AsyncIterable<SourceObject> {
-    const bucket = new TokenBucket(ASSET_REQUESTS_PER_SECOND, this.options.now, this.options.sleep);
+    const bucket = new MinuteWindow(this.options.requestsPerMinute ?? ASSET_REQUESTS_PER_MINUTE, this.options.now, this.options.sleep);
     for (const scope of [...new Map(this.options.scopes.map((s) => [`${s.kind}/${s.id}`, s])).values()]) {
       const token = this.options.tokenFor(scope);
       for (const query of this.options.queries ?? ASSET_QUERIES) {
@@ -188,7 +216,7 @@ export class GcpAssetInventorySource implements EvidenceSource {
   }
 
   /** Every page of one query; a failure ends that query, reported, never the run. */
-  private async *query(scope: InventoryScope, query: AssetQuery, token: TokenProvider, bucket: TokenBucket, onProblem: (problem: SourceProblem) => void): AsyncGenerator<SourceObject> {
+  private async *query(scope: InventoryScope, query: AssetQuery, token: TokenProvider, bucket: MinuteWindow, onProblem: (problem: SourceProblem) => void): AsyncGenerator<SourceObject> {
     const folder = queryFolder(scope, this.stamp, query);
     const base = `${(this.options.baseUrl ?? ASSET_URL).replace(/\/+$/, '')}/v1/${parentOf(scope)}/assets`;
     let pageToken: string | undefined;
