@@ -139,18 +139,19 @@ describe('amber inventory --cloud aws', () => {
     expect(order).toEqual([...order].sort());
   }, 120_000);
 
-  it('refuses --cloud azure and gcp as not built yet, before reading anything', async () => {
+  it('refuses --cloud azure as not built yet, and gcp flags on aws, before reading anything', async () => {
     // Prepare
     const cwd = await tempDir();
 
     // Act
     const azure = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'azure', '--locker', 'ev'], { cwd });
-    const gcp = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'gcp', '--locker', 'ev'], { cwd });
+    const project = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'aws', '--project', 'acme-prod-1', '--locker', 'ev'], { cwd });
 
     // Assess
     expect(azure.code).not.toBe(0);
     expect(azure.stderr).toMatch(/--cloud azure is not built yet/);
-    expect(gcp.stderr).toMatch(/--cloud gcp is not built yet/);
+    expect(project.code).toBe(2);
+    expect(project.stderr).toMatch(/--project and --organization apply to --cloud gcp/);
     expect(fake.calls).toEqual({});
   });
 });
