@@ -1,10 +1,12 @@
 /**
  * bench:inventory — a synthetic estate of 10,000 EC2 instances (plus the small fixed estate: groups, buckets,
  * users, functions, snapshots) answered by the fake AWS endpoints on 127.0.0.1, inventoried with `amber inventory
- * --cloud aws` (every answer preserved and hashed), then checked with `amber detect`. Prints resources per second
- * for each step and the peak resident set size of this process. Figures only: nothing here passes or fails.
+ * --cloud aws` (every answer preserved and hashed), then checked with `amber detect`. With `--cloud gcp`, the same
+ * for 10,000 Compute Engine instances (plus the small fixed GCP estate) answered by Cloud Asset's assets.list at
+ * the HTTP layer (nock, documented shapes), inventoried with `amber inventory --cloud gcp`. Prints resources per
+ * second for each step and the peak resident set size of this process. Figures only: nothing here passes or fails.
  *
- *   npm run bench:inventory [-- --instances 10000 --page 1000]
+ *   npm run bench:inventory [-- --instances 10000 --page 1000 --cloud aws|gcp]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,8 +16,12 @@ import { main } from '../amber.ts';
 import type { Io } from '../cli/io.ts';
 import { FakeAwsEstate } from '../../test/helpers/fake-aws-estate.ts';
 
-const { values } = parseArgs({ options: { instances: { type: 'string', default: '10000' }, page: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { instances: { type: 'string', default: '10000' }, page: { type: 'string', default: '1000' }, cloud: { type: 'string', default: 'aws' } } });
 const instances = Number(values.instances);
+if (values.cloud === 'gcp') {
+  await benchGcp();
+  process.exit(0);
+}
 const fake = await new FakeAwsEstate().start();
 fake.estate = { extraInstances: instances, pageSize: Number(values.page) };
 const cwd = await mkdtemp(join(tmpdir(), 'amber-bench-inventory-'));
@@ -53,4 +59,41 @@ try {
 } finally {
   await fake.stop();
   await rm(cwd, { recursive: true, force: true });
+}
+
+/** The GCP run: assets.list pages of `--page` assets (1000 at most, as Cloud Asset allows). */
+async function benchGcp(): Promise<void> {
+  const { ESTATE_PROJECT, FakeCloudAsset, instanceAsset, smallEstate } = await import('../../test/helpers/fake-cloud-asset.ts');
+  const { default: nock } = await import('../../test/helpers/nock.ts');
+  const base = 'https://cloudasset.bench.test';
+  nock.disableNetConnect();
+  const fake = smallEstate(new FakeCloudAsset(base), ESTATE_PROJECT, 0);
+  fake.add(`projects/${ESTATE_PROJECT}`, 'RESOURCE', 'compute.googleapis.com/Instance', Array.from({ length: instances }, (_, i) => instanceAsset(ESTATE_PROJECT, 'europe-west1-b', `vm-${i}`, i % 100 === 0 ? { ip: `34.76.${Math.floor(i / 100) % 250}.${(i % 250) + 1}`, tags: ['ssh'] } : {})));
+  fake.install();
+  const dir = await mkdtemp(join(tmpdir(), 'amber-bench-inventory-gcp-'));
+  let text = '';
+  const gio: Io = { out: (t) => void (text += t), err: () => undefined, interactive: false, env: { AMBER_ACTOR: 'bench@local', AMBER_GCP_TOKEN: fake.token, AMBER_GCP_ASSET_URL: base }, cwd: dir };
+  const run = async (name: string, args: string[]): Promise<number> => {
+    text = '';
+    const started = performance.now();
+    const code = await main(args, gio);
+    if (code !== 0) throw new Error(`${name} exited ${code}:\n${text}`);
+    return (performance.now() - started) / 1000;
+  };
+  try {
+    const taken = await run('inventory', ['inventory', '--case', 'BENCH-GCP', '--cloud', 'gcp', '--project', ESTATE_PROJECT, '--locker', 'ev', '--json']);
+    const summary = JSON.parse(text) as { collect: { items: number; bytes: number }; assets: Record<string, number> };
+    const checked = await run('detect', ['detect', '--case', 'BENCH-GCP', '--locker', 'ev', '--json']);
+    const detected = JSON.parse(text) as { findings: unknown[]; errors: unknown[] };
+    const findings = detected.findings.length;
+    if (detected.errors.length > 0) console.log(JSON.stringify(detected.errors).slice(0, 2000));
+    const resources = Object.values(summary.assets).reduce((a, b) => a + b, 0);
+    console.log(`bench:inventory --cloud gcp  ${resources} assets (${instances} Compute Engine instances), ${summary.collect.items} pages preserved (${(summary.collect.bytes / 1e6).toFixed(1)} MB)`);
+    console.log(`  inventory (collect, hash, record): ${taken.toFixed(2)} s, ${(resources / taken).toFixed(0)} assets/s`);
+    console.log(`  detect (verify inputs, parse, catalogue):  ${checked.toFixed(2)} s, ${(resources / checked).toFixed(0)} assets/s, ${findings} findings`);
+    console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  } finally {
+    nock.cleanAll();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ESTATE_PROJECT, FakeCloudAsset, smallEstate } from '../helpers/fake-cloud-asset.ts';
+import { ESTATE_PROJECT, FakeCloudAsset, instanceAsset, smallEstate } from '../helpers/fake-cloud-asset.ts';
 import { runCli } from '../helpers/cli.ts';
 import nock from '../helpers/nock.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -118,6 +118,25 @@ describe('amber inventory --cloud gcp', () => {
     expect(rows.every((r) => r.cloud === 'gcp' && /^[0-9a-f]{64}$/.test(r.evidence_sha256))).toBe(true);
     expect(rows.filter((r) => r.type === 'storage:bucket').map((r) => [r.name, r.region])).toEqual([['acme-evidence', 'eu'], ['acme-public-site', 'eu']]);
     expect(rows.filter((r) => r.type === 'api:page')).toHaveLength(21);
+  }, 120_000);
+
+  it('reads full 1000-asset pages (over the 1 MiB record limit as a whole) asset by asset', async () => {
+    // Prepare: 1200 more instances, every hundredth with an external address and the ssh tag
+    const cwd = await tempDir();
+    fake.add(`projects/${ESTATE_PROJECT}`, 'RESOURCE', 'compute.googleapis.com/Instance', Array.from({ length: 1200 }, (_, i) => instanceAsset(ESTATE_PROJECT, 'europe-west1-c', `bulk-${i}`, i % 100 === 0 ? { ip: `35.10.${i / 100}.1`, tags: ['ssh'] } : {})));
+    await runCli(['inventory', '--case', 'INV-G4', '--cloud', 'gcp', '--project', ESTATE_PROJECT, '--locker', 'ev'], { cwd, env });
+    const base = join(cwd, 'ev', 'cases', 'INV-G4', 'gcp', 'inventory', ESTATE_PROJECT);
+    const [stamp] = await readdir(base);
+    const first = await readFile(join(base, stamp!, 'resource', 'compute.googleapis.com', 'Instance', 'page-00001.json'));
+    expect(first.length).toBeGreaterThan(1024 * 1024);
+
+    // Act
+    const detect = await runCli(['detect', '--case', 'INV-G4', '--locker', 'ev', '--json'], { cwd, env });
+
+    // Assess
+    const { findings } = JSON.parse(detect.stdout) as { findings: Array<{ detection: string; target: string }> };
+    expect(findings.filter((f) => f.detection === 'inventory-gcp-instance-public-admin-port')).toHaveLength(13);
+    expect(detect.stderr).not.toMatch(/set aside|over the limit/i);
   }, 120_000);
 
   it('asks for a project or an organization, refuses both at once, and stops before the locker without credentials', async () => {
