@@ -209,14 +209,29 @@ export class GcpAssetInventorySource implements EvidenceSource {
     const bucket = new MinuteWindow(this.options.requestsPerMinute ?? ASSET_REQUESTS_PER_MINUTE, this.options.now, this.options.sleep);
     for (const scope of [...new Map(this.options.scopes.map((s) => [`${s.kind}/${s.id}`, s])).values()]) {
       const token = this.options.tokenFor(scope);
-      for (const query of this.options.queries ?? ASSET_QUERIES) {
-        yield* this.query(scope, query, token, bucket, onProblem);
+      const queries = this.options.queries ?? ASSET_QUERIES;
+      for (let i = 0; i < queries.length; i += 1) {
+        const state = { scopeDown: false };
+        yield* this.query(scope, queries[i]!, token, bucket, onProblem, state);
+        // No credentials, a refused token or no network: every other query of this scope would fail the same way.
+        if (state.scopeDown) {
+          const rest = queries.slice(i + 1);
+          if (rest.length > 0) {
+            const problem: GcpInventoryProblem = { scope: parentOf(scope), contentType: rest[0]!.contentType, assetType: '*', page: 1, code: 'NotAsked', message: `the other ${rest.length} queries of ${parentOf(scope)} were not asked after the failure above: ${rest.map((q) => `${q.contentType} ${q.assetType}`).join(', ')}` };
+            this.problems.push(problem);
+            onProblem({ origin: this.origin(scope, rest[0]!, 1), reason: `${problem.code}: ${problem.message}` });
+          }
+          break;
+        }
       }
     }
   }
 
-  /** Every page of one query; a failure ends that query, reported, never the run. */
-  private async *query(scope: InventoryScope, query: AssetQuery, token: TokenProvider, bucket: MinuteWindow, onProblem: (problem: SourceProblem) => void): AsyncGenerator<SourceObject> {
+  /**
+   * Every page of one query; a failure ends that query, reported, never the run. A failure that says nothing about
+   * this query (no answer at all, or 401: the token itself refused) sets `state.scopeDown`.
+   */
+  private async *query(scope: InventoryScope, query: AssetQuery, token: TokenProvider, bucket: MinuteWindow, onProblem: (problem: SourceProblem) => void, state: { scopeDown: boolean }): AsyncGenerator<SourceObject> {
     const folder = queryFolder(scope, this.stamp, query);
     const base = `${(this.options.baseUrl ?? ASSET_URL).replace(/\/+$/, '')}/v1/${parentOf(scope)}/assets`;
     let pageToken: string | undefined;
@@ -245,8 +260,10 @@ export class GcpAssetInventorySource implements EvidenceSource {
           yield pageObject(origin, relPath, error.body);
           this.count(query);
           report(`${error.status}${error.googleStatus ? ` ${error.googleStatus}` : ''}`, explain(error, scope, query, page));
+          state.scopeDown = error.status === 401;
         } else {
           report((error as Error).name || 'Error', `${(error as Error).message}; page ${page} was not read (no answer to preserve)${(error as AcquisitionError).hint ? `; ${(error as AcquisitionError).hint}` : ''}`);
+          state.scopeDown = true;
         }
         return;
       }

@@ -110,6 +110,24 @@ describe('Class: GcpAssetInventorySource', () => {
     expect(problems.every((p) => /the Cloud Asset API is not enabled: enable cloudasset\.googleapis\.com \(gcloud services enable cloudasset\.googleapis\.com --project acme-prod-1\)/.test(p.reason))).toBe(true);
   });
 
+  it('stops asking for a project whose token is refused (401), keeping that answer and naming the queries not asked', async () => {
+    // Prepare
+    fake.token = 'rotated';
+
+    // Act
+    const s = source({ scopes: [{ kind: 'project', id: ESTATE_PROJECT }, { kind: 'project', id: 'acme-data-2' }], tokenFor: (scope) => async () => (scope.id === ESTATE_PROJECT ? 'expired' : 'rotated') });
+    const { objects, problems } = await drain(s);
+
+    // Assess: one refused page for the first project, then every query of the second
+    expect(objects[0]!.relPath).toBe(`gcp/inventory/${ESTATE_PROJECT}/20260314T090000Z/resource/cloudresourcemanager.googleapis.com/Project/page-00001.json`);
+    expect(JSON.parse(objects[0]!.bytes)).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    expect(objects).toHaveLength(1 + ASSET_QUERIES.length);
+    expect(s.problems.map((p) => p.code)).toEqual(['401 UNAUTHENTICATED', 'NotAsked']);
+    expect(problems[0]!.reason).toMatch(/the access token was refused \(expired\?\)/);
+    expect(problems[1]!.reason).toMatch(new RegExp(`^NotAsked: the other ${ASSET_QUERIES.length - 1} queries of projects/${ESTATE_PROJECT} were not asked`));
+    expect(fake.requests.filter((r) => r.parent === `projects/${ESTATE_PROJECT}`)).toHaveLength(1);
+  });
+
   it('refuses a project name or an organization that is not a number, naming the flag', () => {
     // Assess
     expect(() => source({ scopes: [{ kind: 'project', id: 'Acme Prod' }] })).toThrow(/--project "Acme Prod" is not a Google Cloud project id/);
