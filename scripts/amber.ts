@@ -493,29 +493,35 @@ Example:
   },
   inventory: {
     summary: 'document a cloud account\'s estate as evidence (every API answer preserved and hashed); export its normalised rows',
-    usage: 'amber inventory --case C --cloud aws [--region R ...|--all-regions] | --cloud azure --subscription S ... [--tenant T] [--format json|csv [--out FILE]] [--locker DIR] [--json]',
-    options: { case: { type: 'string' }, cloud: { type: 'string' }, region: { type: 'string', multiple: true }, 'all-regions': { type: 'boolean' }, subscription: { type: 'string', multiple: true }, tenant: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'retain-days': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    usage: 'amber inventory --case C --cloud aws [--region R ...|--all-regions] | --cloud azure --subscription S ... [--tenant T] | --cloud gcp --project P [--project P ...]|--organization O [--format json|csv [--out FILE]] [--locker DIR] [--json]',
+    options: { case: { type: 'string' }, cloud: { type: 'string' }, region: { type: 'string', multiple: true }, 'all-regions': { type: 'boolean' }, subscription: { type: 'string', multiple: true }, tenant: { type: 'string' }, project: { type: 'string', multiple: true }, organization: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'retain-days': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case the inventory is preserved in
-  --cloud aws|azure the cloud to read (gcp is not built yet). aws: credentials and region from the SDK chain;
-                    azure: AMBER_AZURE_TOKEN, else DefaultAzureCredential (Resource Graph, ARM, Microsoft Graph)
-  --region R        aws: a region to read (repeat; default: AWS_REGION or the profile's region); IAM and S3 are read once
-  --all-regions     aws: every region enabled for the account (ec2:DescribeRegions)
-  --subscription S  azure: a subscription to read with Resource Graph and ARM (repeat), every location
-  --tenant T        azure: the Entra ID tenant read through Graph (default: $AZURE_TENANT_ID, else the
+  --cloud aws|azure|gcp  the cloud to read
+  aws: credentials and region from the SDK chain
+  --region R        a region to read (repeat; default: AWS_REGION or the profile's region); IAM and S3 are read once
+  --all-regions     every region enabled for the account (ec2:DescribeRegions)
+  azure: AMBER_AZURE_TOKEN, else DefaultAzureCredential (Resource Graph, ARM, Microsoft Graph)
+  --subscription S  a subscription to read with Resource Graph and ARM (repeat), every location
+  --tenant T        the Entra ID tenant read through Graph (default: $AZURE_TENANT_ID, else the
                     subscriptions' tenant as Resource Graph names it)
+  gcp: Cloud Asset Inventory (assets.list, resources and IAM policies); credentials: AMBER_GCP_TOKEN, else
+       Application Default Credentials; roles/cloudasset.viewer suffices; AMBER_GCP_ASSET_URL overrides the endpoint
+  --project P       a project id to read (repeat for several)
+  --organization O  an organization number: every project, folder and resource under it, in one inventory
   --format F        json or csv: write the case's normalised inventory rows (after taking it, when --cloud is given)
   --out FILE        with --format: write to FILE instead of standard output (its SHA-256 goes into the ledger)
   --retain-days N   retention recorded for each preserved answer (default 365)
 ${SIGNING_HELP}
   --locker L        evidence locker (default: $AMBER_LOCKER, else ./evidence)
-  --json            print a machine-readable summary (answers per service or API, problems per region and service,
-                    or per subscription/tenant and query)
+  --json            print a machine-readable summary (answers per service or query, problems per region,
+                    subscription/tenant or query)
 
 Exposure findings come from amber detect and amber report (the inventory-* detections).
 
 Example:
   amber inventory --case INC-1 --cloud aws --all-regions
   amber inventory --case INC-1 --cloud azure --subscription 00000000-0000-0000-0000-000000000000
+  amber inventory --case INC-1 --cloud gcp --project acme-prod-1 --project acme-data-2
   amber inventory --case INC-1 --format csv --out inventory.csv`,
     run: lazy(() => import('./cli/inventory.ts'), (m) => m.runInventory),
   },

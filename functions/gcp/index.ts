@@ -10,6 +10,8 @@
  *   captureInstance, createSnapshots, checkSnapshots, isolateInstance   HTTP (Workflows)  EVIDENCE_LOCKER, RETENTION_DAYS
  *   preserveLogs           HTTP (Workflows)     EVIDENCE_LOCKER, RETENTION_DAYS, COLLECTOR_SERVICE_ACCOUNTS
  *   runDetections          HTTP (Scheduler)      EVIDENCE_LOCKER, BIGQUERY_PROJECT, BIGQUERY_DATASET, BIGQUERY_LOCATION
+ *   inventoryProject       HTTP (Workflows, on demand)  EVIDENCE_LOCKER, RETENTION_DAYS, COLLECTOR_SERVICE_ACCOUNTS
+ *   inventoryRequested     CloudEvent (Pub/Sub)  EVIDENCE_LOCKER, RETENTION_DAYS, COLLECTOR_SERVICE_ACCOUNTS
  */
 import * as ff from '@google-cloud/functions-framework';
 import { bundledCatalogue } from '../aws/bundled-catalogue.ts';
@@ -22,6 +24,7 @@ import { WorkflowsStarter } from './adapters/workflows-starter.ts';
 import { captureInstanceHandler, checkSnapshotsHandler, createSnapshotsHandler, isolateInstanceHandler, type InstanceStepDeps } from './handlers/instance-steps.ts';
 import { runDetectionsHandler } from './handlers/run-detections.ts';
 import { collectorTokens, preserveLogsHandler } from './handlers/log-steps.ts';
+import { inventoryProjectHandler, inventoryRequestedHandler, type InventoryStepDeps } from './handlers/inventory-step.ts';
 import { defaultAccessToken } from './adapters/google-rest.ts';
 import { preservationRequestedHandler, preserveHttpHandler, sccFindingHandler, type StartPreservationDeps } from './handlers/start-preservation.ts';
 import { actorOf, createLogger, readGcpEnv } from './runtime.ts';
@@ -106,3 +109,13 @@ ff.http('runDetections', lazy(() => {
     logger: createLogger('runDetections'),
   });
 }));
+
+/** The inventory step: the steps' locker and ledger, each member project read as its collector. */
+const inventoryDeps = (handler: string): (() => InventoryStepDeps) =>
+  once(() => {
+    const steps = stepDeps(handler)();
+    const collectors = JSON.parse(process.env.COLLECTOR_SERVICE_ACCOUNTS ?? '{}') as Record<string, string>; // checked by stepDeps
+    return { store: steps.store, actor: steps.actor, logger: steps.logger, ...(steps.retainUntil ? { retainUntil: steps.retainUntil } : {}), tokenFor: collectorTokens(collectors, defaultAccessToken()) };
+  });
+ff.http('inventoryProject', lazy(() => inventoryProjectHandler(inventoryDeps('inventoryProject')())));
+ff.cloudEvent('inventoryRequested', lazy(() => inventoryRequestedHandler(inventoryDeps('inventoryRequested')())));

@@ -3,10 +3,12 @@
  * users, functions, snapshots) answered by the fake AWS endpoints on 127.0.0.1, inventoried with `amber inventory
  * --cloud aws` (every answer preserved and hashed), then checked with `amber detect`; then the same for an Azure
  * subscription of as many VMs, each with its network interface (Resource Graph, ARM and Graph answered by the
- * fake Azure APIs), with `amber inventory --cloud azure`. Prints resources per second for each step and the peak
+ * fake Azure APIs), with `amber inventory --cloud azure`; then 10,000 Compute Engine instances (plus the small fixed
+ * GCP estate) answered by Cloud Asset's assets.list at the HTTP layer (nock, documented shapes), with
+ * `amber inventory --cloud gcp`. Prints resources per second for each step and the peak
  * resident set size of this process. Figures only: nothing here passes or fails.
  *
- *   npm run bench:inventory [-- --instances 10000 --page 1000 --cloud aws|azure|all]
+ *   npm run bench:inventory [-- --instances 10000 --page 1000 --cloud aws|azure|gcp|all]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,7 @@ import { ESTATE_SUBSCRIPTION, seedAzureEstate } from '../../test/helpers/fake-az
 
 const { values } = parseArgs({ options: { instances: { type: 'string', default: '10000' }, page: { type: 'string', default: '1000' }, cloud: { type: 'string', default: 'all' } } });
 const instances = Number(values.instances);
-const clouds = values.cloud === 'all' ? ['aws', 'azure'] : [values.cloud];
+const clouds = values.cloud === 'all' ? ['aws', 'azure', 'gcp'] : [values.cloud];
 const fake = await new FakeAwsEstate().start();
 fake.estate = { extraInstances: instances, pageSize: Number(values.page) };
 const cwd = await mkdtemp(join(tmpdir(), 'amber-bench-inventory-'));
@@ -53,6 +55,7 @@ Object.assign(io.env, { AMBER_AZURE_TOKEN: 'bench-token', AMBER_ARM_URL: azure.u
 try {
   if (clouds.includes('aws')) await awsBench();
   if (clouds.includes('azure')) await azureBench();
+  if (clouds.includes('gcp')) await benchGcp();
 } finally {
   await fake.stop();
   await azure.stop();
@@ -81,4 +84,41 @@ async function awsBench(): Promise<void> {
   console.log(`  inventory (collect, hash, record): ${taken.toFixed(2)} s, ${(resources / taken).toFixed(0)} resources/s`);
   console.log(`  detect (verify inputs, parse, catalogue):  ${checked.toFixed(2)} s, ${(resources / checked).toFixed(0)} resources/s, ${findings} findings`);
   console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+}
+
+/** The GCP run: assets.list pages of `--page` assets (1000 at most, as Cloud Asset allows). */
+async function benchGcp(): Promise<void> {
+  const { ESTATE_PROJECT, FakeCloudAsset, instanceAsset, smallEstate } = await import('../../test/helpers/fake-cloud-asset.ts');
+  const { default: nock } = await import('../../test/helpers/nock.ts');
+  const base = 'https://cloudasset.bench.test';
+  nock.disableNetConnect();
+  const fake = smallEstate(new FakeCloudAsset(base), ESTATE_PROJECT, 0);
+  fake.add(`projects/${ESTATE_PROJECT}`, 'RESOURCE', 'compute.googleapis.com/Instance', Array.from({ length: instances }, (_, i) => instanceAsset(ESTATE_PROJECT, 'europe-west1-b', `vm-${i}`, i % 100 === 0 ? { ip: `34.76.${Math.floor(i / 100) % 250}.${(i % 250) + 1}`, tags: ['ssh'] } : {})));
+  fake.install();
+  const dir = await mkdtemp(join(tmpdir(), 'amber-bench-inventory-gcp-'));
+  let text = '';
+  const gio: Io = { out: (t) => void (text += t), err: () => undefined, interactive: false, env: { AMBER_ACTOR: 'bench@local', AMBER_GCP_TOKEN: fake.token, AMBER_GCP_ASSET_URL: base }, cwd: dir };
+  const run = async (name: string, args: string[]): Promise<number> => {
+    text = '';
+    const started = performance.now();
+    const code = await main(args, gio);
+    if (code !== 0) throw new Error(`${name} exited ${code}:\n${text}`);
+    return (performance.now() - started) / 1000;
+  };
+  try {
+    const taken = await run('inventory', ['inventory', '--case', 'BENCH-GCP', '--cloud', 'gcp', '--project', ESTATE_PROJECT, '--locker', 'ev', '--json']);
+    const summary = JSON.parse(text) as { collect: { items: number; bytes: number }; assets: Record<string, number> };
+    const checked = await run('detect', ['detect', '--case', 'BENCH-GCP', '--locker', 'ev', '--json']);
+    const detected = JSON.parse(text) as { findings: unknown[]; errors: unknown[] };
+    const findings = detected.findings.length;
+    if (detected.errors.length > 0) console.log(JSON.stringify(detected.errors).slice(0, 2000));
+    const resources = Object.values(summary.assets).reduce((a, b) => a + b, 0);
+    console.log(`bench:inventory --cloud gcp  ${resources} assets (${instances} Compute Engine instances), ${summary.collect.items} pages preserved (${(summary.collect.bytes / 1e6).toFixed(1)} MB)`);
+    console.log(`  inventory (collect, hash, record): ${taken.toFixed(2)} s, ${(resources / taken).toFixed(0)} assets/s`);
+    console.log(`  detect (verify inputs, parse, catalogue):  ${checked.toFixed(2)} s, ${(resources / checked).toFixed(0)} assets/s, ${findings} findings`);
+    console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  } finally {
+    nock.cleanAll();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,7 @@
  * the catalogue's inventory detections (`amber detect`, `amber report`), like any other table.
  */
 import { AwsInventorySource, INVENTORY_API_SPEC, type InventoryProblem } from '../../functions/aws/adapters/inventory-source.ts';
-import { InvalidInputError, NotImplementedError, UsageError } from '../../shared/errors.ts';
+import { InvalidInputError, UsageError } from '../../shared/errors.ts';
 import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { recogniseSource } from '../../shared/sources/recognise.ts';
@@ -18,7 +18,7 @@ import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { writeExport } from './export.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
-export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] | --cloud azure --subscription S ... [--tenant T] [--format json|csv [--out FILE]] [--locker DIR] [--json]';
+export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] | --cloud azure --subscription S ... [--tenant T] | --cloud gcp --project P [--project P ...]|--organization O [--format json|csv [--out FILE]] [--locker DIR] [--json]';
 const DAY_MS = 86_400_000;
 const FORMATS = ['json', 'csv'] as const;
 
@@ -41,14 +41,13 @@ export async function runInventory(values: Values, _positionals: string[], io: I
 
 async function takeInventory(caseName: string, cloud: string, values: Values, io: Io): Promise<number> {
   if (cloud === 'azure') return (await import('./inventory-azure.ts')).takeAzureInventory(caseName, values, io);
-  if (cloud === 'gcp') {
-    throw new NotImplementedError('amber inventory --cloud gcp is not built yet (Cloud Asset Inventory and IAM)', {
-      hint: 'this version takes inventories of AWS accounts (--cloud aws) and Azure subscriptions (--cloud azure)',
-    });
-  }
-  if (cloud !== 'aws') throw new UsageError(`unknown --cloud ${JSON.stringify(cloud)}`, { hint: 'use aws or azure (gcp is not built yet)' });
+  if (cloud === 'gcp') return (await import('./gcp-inventory.ts')).takeGcpInventory(caseName, values, io);
+  if (cloud !== 'aws') throw new UsageError(`unknown --cloud ${JSON.stringify(cloud)}`, { hint: 'use aws, azure or gcp' });
   if ((values.subscription as string[] | undefined)?.length || values.tenant !== undefined) {
     throw new UsageError('--subscription and --tenant apply to --cloud azure', { hint: 'an AWS inventory reads the account of the credentials; name regions with --region' });
+  }
+  if (values.project !== undefined || values.organization !== undefined) {
+    throw new UsageError('--project and --organization apply to --cloud gcp', { hint: 'an AWS inventory reads the account of the credentials: drop the flag' });
   }
   const regions = (values.region as string[] | undefined) ?? [];
   const all = values['all-regions'] === true;

@@ -58,7 +58,7 @@ export interface ScanOutcome {
 }
 
 const VIOLATIONS_KEPT = 1000;
-const CONTAINER_KEYS = new Set(['Records', 'Events', 'QueryResultRows', 'value', 'records', 'events', 'logEvents', 'logFiles', 'entries']);
+const CONTAINER_KEYS = new Set(['Records', 'Events', 'QueryResultRows', 'value', 'records', 'events', 'logEvents', 'logFiles', 'entries', 'assets']);
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;

@@ -151,6 +151,36 @@ describe('Terraform: infra/gcp', () => {
       expect(calls.every((c) => c.args?.auth?.type === 'OIDC')).toBe(true);
       expect(steps.some((s) => Object.values(s)[0]?.call === 'sys.sleep')).toBe(true);
     });
+
+    it('takes the project\'s inventory first, with OIDC, and goes on to the snapshots when it fails', async () => {
+      // Prepare
+      const text = (await readFile(join(ROOT, 'evidence/workflows/instance.yaml'), 'utf8')).replace(/\$\{(\w+)_url\}/g, 'https://$1.example').replace(/\$\$\{/g, '${');
+      type Step = { try?: { call?: string; args?: { url?: string; auth?: { type?: string }; body?: string } }; except?: { as?: string; steps?: unknown[] } };
+      const steps = (parseYaml(text) as { main: { steps: Record<string, Step>[] } }).main.steps;
+      const workflow = one(evidence.resources, 'google_workflows_workflow', 'instance');
+
+      // Assess
+      expect(Object.keys(steps[0]!)).toEqual(['inventory']);
+      expect(steps[0]!.inventory!.try).toMatchObject({ call: 'http.post', args: { url: 'https://inventory.example', auth: { type: 'OIDC' }, body: '${task}' } });
+      expect(steps[0]!.inventory!.except?.steps).toHaveLength(1);
+      expect(Object.keys(steps[1]!)).toEqual(['capture']);
+      expect(String(workflow.source_contents)).toContain('google_cloudfunctions2_function.fn["inventoryProject"].service_config[0].uri');
+    });
+
+    it('runs the inventory functions as the steps service account: invoked by the workflow and by the inventory topic\'s trigger only', async () => {
+      // Prepare
+      const parsed = (await parse('functions.tf', await readFile(join(ROOT, 'evidence/functions.tf'), 'utf8'))) as { locals: { functions: Record<string, unknown>; topics: Record<string, string> }[] };
+      const { functions, topics } = parsed.locals[0]!;
+
+      // Assess
+      expect(functions.inventoryProject).toEqual({ sa: 'steps', trigger: null });
+      expect(functions.inventoryRequested).toEqual({ sa: 'steps', trigger: 'inventory_requests' });
+      expect(topics.inventory_requests).toBe('${google_pubsub_topic.inventory_requests.id}');
+      expect(String(one(evidence.resources, 'google_cloud_run_v2_service_iam_member', 'workflow_invokes').for_each)).toContain('"inventoryProject"');
+      expect(String(one(evidence.resources, 'google_cloud_run_v2_service_iam_member', 'trigger_invokes').for_each)).toContain('"inventoryRequested"');
+      // The evidence project's own accounts get no Cloud Asset role: they read member projects only as the collector.
+      expect(allIamRoles(evidence.resources).filter((r) => r.startsWith('roles/cloudasset.'))).toEqual([]);
+    });
   });
 
   describe('Workflow: logs', () => {
@@ -199,6 +229,24 @@ describe('Terraform: infra/gcp', () => {
       expect(sink).toMatchObject({ bucket: '${var.log_sink_bucket}', role: 'roles/storage.objectViewer', count: '${var.log_sink_bucket == null ? 0 : 1}' });
       // The evidence project's own functions get no Logging role: they read member logs only as the collector.
       expect(allIamRoles(evidence.resources).filter((r) => r.startsWith('roles/logging.'))).toEqual([]);
+    });
+
+    it('lets the collector list its own project\'s Cloud Asset Inventory with roles/cloudasset.viewer only', () => {
+      // Prepare
+      const assets = one(member.resources, 'google_project_iam_member', 'collector_assets');
+      const collectorRoles = Object.entries(member.resources)
+        .filter(([type]) => type.endsWith('_iam_member'))
+        .flatMap(([, byName]) => Object.values(byName).map((b) => b[0]!))
+        .filter((b) => b.member === 'serviceAccount:${google_service_account.collector.email}')
+        .map((b) => String(b.role))
+        .sort();
+
+      // Assess
+      expect(assets).toEqual({ project: '${var.project_id}', role: 'roles/cloudasset.viewer', member: 'serviceAccount:${google_service_account.collector.email}' });
+      // Its only predefined roles: the asset viewer, the log reader and the sink reader (plus its own custom roles)
+      expect(collectorRoles.filter((r) => r.startsWith('roles/'))).toEqual(['roles/cloudasset.viewer', 'roles/logging.privateLogViewer', 'roles/storage.objectViewer']);
+      expect(allIamRoles(member.resources).filter((r) => r.startsWith('roles/cloudasset.'))).toEqual(['roles/cloudasset.viewer']);
+      expect(one(member.resources, 'google_project_service', 'cloudasset')).toMatchObject({ service: 'cloudasset.googleapis.com', disable_on_destroy: false });
     });
 
     it('lets only the evidence steps impersonate a keyless collector with compute read and snapshot permissions', () => {

@@ -139,19 +139,22 @@ describe('amber inventory --cloud aws', () => {
     expect(order).toEqual([...order].sort());
   }, 120_000);
 
-  it('refuses --cloud gcp as not built yet, and Azure flags on an AWS inventory, before reading anything', async () => {
+  it('refuses an unknown cloud, and Azure or GCP flags on an AWS inventory, before reading anything', async () => {
     // Prepare
     const cwd = await tempDir();
 
     // Act
-    const gcp = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'gcp', '--locker', 'ev'], { cwd });
+    const other = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'oci', '--locker', 'ev'], { cwd });
     const mixed = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'aws', '--subscription', 'aaaaaaaa-1111-4222-8333-444444444444', '--locker', 'ev'], { cwd });
+    const project = await runCli(['inventory', '--case', 'INV-3', '--cloud', 'aws', '--project', 'acme-prod-1', '--locker', 'ev'], { cwd });
 
     // Assess
-    expect(gcp.code).not.toBe(0);
-    expect(gcp.stderr).toMatch(/--cloud gcp is not built yet/);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/unknown --cloud "oci"/);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/--subscription and --tenant apply to --cloud azure/);
+    expect(project.code).toBe(2);
+    expect(project.stderr).toMatch(/--project and --organization apply to --cloud gcp/);
     expect(fake.calls).toEqual({});
   });
 });

@@ -18,6 +18,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { SourceParseResult, SourceProblem, SourceRow } from '../log-source.ts';
 import { azureRequestFromKey, parseAzureAnswer } from './azure.ts';
+import { GCP_INVENTORY_KEY, gcpRequestFromCapture, gcpRequestFromKey, parseGcpAnswer } from './gcp.ts';
 
 /** What was asked: from the preserved key, or from a capture line. */
 export interface InventoryRequest {
@@ -52,7 +53,7 @@ const CAPTURE_HEAD = /^\s*\{\s*"amberInventoryCapture"\s*:\s*1\b/;
 
 /** True for a preserved inventory answer (by its key) or a capture file (by its first bytes). */
 export function sniffInventory(head: string, key: string): boolean {
-  return KEY.test(key) || CAPTURE_HEAD.test(head) || azureRequestFromKey(key) !== undefined;
+  return KEY.test(key) || GCP_INVENTORY_KEY.test(key) || CAPTURE_HEAD.test(head) || azureRequestFromKey(key) !== undefined;
 }
 
 /** The request a preserved key names, or undefined for any other key. */
@@ -81,6 +82,16 @@ export function parseInventory(text: string, key: string): SourceParseResult {
   const push = (list: InventoryRow[], line?: number): void => {
     for (const row of list) rows.push({ index: next++, ...(line !== undefined ? { line } : {}), row: row as unknown as Record<string, unknown> });
   };
+  // Google Cloud: gcp.ts reads Cloud Asset Inventory pages (keys and capture lines with "cloud": "gcp").
+  const gcp = gcpRequestFromKey(key);
+  if (gcp) {
+    try {
+      push(parseGcpAnswer(gcp, text) as unknown as InventoryRow[]);
+    } catch (error) {
+      problems.push({ index: 0, reason: `cloudasset assets.list ${gcp.contentType} ${gcp.assetType} answer: ${(error as Error).message}` });
+    }
+    return { variant: 'api-answer', rows, problems };
+  }
   if (request) {
     try {
       push(parseAnswer(request, text));
@@ -108,6 +119,12 @@ export function parseInventory(text: string, key: string): SourceParseResult {
     }
     try {
       const doc = JSON.parse(line) as Record<string, unknown>;
+      if (doc.cloud === 'gcp') {
+        const req = gcpRequestFromCapture(doc);
+        if (typeof doc.body !== 'string') throw new Error('field "body" must be text');
+        push(parseGcpAnswer(req, doc.body) as unknown as InventoryRow[], i + 1);
+        continue;
+      }
       const str = (k: string): string => {
         const v = doc[k];
         if (typeof v !== 'string' || v === '') throw new Error(`field "${k}" must be non-empty text`);

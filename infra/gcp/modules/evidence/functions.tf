@@ -12,10 +12,14 @@ locals {
     isolateInstance       = { sa = "steps", trigger = null }
     preserveLogs          = { sa = "steps", trigger = null }
     runDetections         = { sa = "detect", trigger = null }
+    # Cloud Asset Inventory of member projects: first step of the instance workflow, and on demand.
+    inventoryProject   = { sa = "steps", trigger = null }
+    inventoryRequested = { sa = "steps", trigger = "inventory_requests" }
   }
   topics = {
     preservation_requests = google_pubsub_topic.preservation_requests.id
     scc_findings          = google_pubsub_topic.scc_findings.id
+    inventory_requests    = google_pubsub_topic.inventory_requests.id
   }
   workflow_ids = {
     instance = "projects/${var.project_id}/locations/${var.region}/workflows/${var.name_prefix}-instance"

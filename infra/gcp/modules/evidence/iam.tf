@@ -91,7 +91,7 @@ resource "google_storage_bucket_iam_member" "detect_create" {
 
 # Invokers, per function service: Pub/Sub triggers -> start functions, Workflows -> steps, Scheduler -> detections.
 resource "google_cloud_run_v2_service_iam_member" "trigger_invokes" {
-  for_each = toset(["preservationRequested", "sccFinding"])
+  for_each = toset(["preservationRequested", "sccFinding", "inventoryRequested"])
   project  = var.project_id
   location = var.region
   name     = google_cloudfunctions2_function.fn[each.key].service_config[0].service
@@ -100,7 +100,7 @@ resource "google_cloud_run_v2_service_iam_member" "trigger_invokes" {
 }
 
 resource "google_cloud_run_v2_service_iam_member" "workflow_invokes" {
-  for_each = toset(["captureInstance", "createSnapshots", "checkSnapshots", "isolateInstance", "preserveLogs"])
+  for_each = toset(["inventoryProject", "captureInstance", "createSnapshots", "checkSnapshots", "isolateInstance", "preserveLogs"])
   project  = var.project_id
   location = var.region
   name     = google_cloudfunctions2_function.fn[each.key].service_config[0].service

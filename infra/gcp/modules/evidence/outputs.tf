@@ -27,3 +27,13 @@ output "step_service_account" {
   description = "Service account of the instance steps: give it to each member module (evidence_step_service_account)."
   value       = google_service_account.fn["steps"].email
 }
+
+output "inventory_topic" {
+  description = "Topic of inventory requests ({\"case\",\"requestId\",\"projects\":[...]})."
+  value       = google_pubsub_topic.inventory_requests.id
+}
+
+output "inventory_url" {
+  description = "URL of the inventoryProject function (reachable from inside the VPC, IAM-authenticated)."
+  value       = google_cloudfunctions2_function.fn["inventoryProject"].service_config[0].uri
+}

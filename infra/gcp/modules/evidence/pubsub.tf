@@ -11,3 +11,10 @@ resource "google_pubsub_topic" "scc_findings" {
   name                       = "${var.name_prefix}-scc-findings"
   message_retention_duration = "604800s"
 }
+
+# Inventories on demand: {"case":"C","requestId":"R","projects":["member-project"]} (the inventoryRequested function).
+resource "google_pubsub_topic" "inventory_requests" {
+  project                    = var.project_id
+  name                       = "${var.name_prefix}-inventory-requests"
+  message_retention_duration = "604800s"
+}

@@ -1,7 +1,8 @@
 # The member module, applied in each customer project: a collector service account that the evidence project's
 # instance steps impersonate (short-lived tokens through iam.serviceAccountTokenCreator on this account only; no
 # keys exist), with two custom roles: read and snapshot, and (only when allowed) isolate; it reads the project's
-# Cloud Audit Logs (and, when named, a log sink bucket's objects) for log preservation.
+# Cloud Audit Logs (and, when named, a log sink bucket's objects) for log preservation, and its Cloud Asset
+# Inventory (roles/cloudasset.viewer) for the inventory step.
 
 variable "project_id" {
   description = "The customer (member) project."
@@ -92,6 +93,21 @@ resource "google_project_iam_member" "collector_logs" {
   project = var.project_id
   role    = "roles/logging.privateLogViewer"
   member  = "serviceAccount:${google_service_account.collector.email}"
+}
+
+# The project's inventory through Cloud Asset Inventory (assets.list of resources and IAM policies): the
+# predefined read-only role, on this member project only; it reads no data (objects, secrets, logs) and changes
+# nothing. The API is enabled here, in the project whose quota the collector's calls use.
+resource "google_project_iam_member" "collector_assets" {
+  project = var.project_id
+  role    = "roles/cloudasset.viewer"
+  member  = "serviceAccount:${google_service_account.collector.email}"
+}
+
+resource "google_project_service" "cloudasset" {
+  project            = var.project_id
+  service            = "cloudasset.googleapis.com"
+  disable_on_destroy = false
 }
 
 # A named log sink: list and read its objects, on that one bucket only (nothing is written to it).

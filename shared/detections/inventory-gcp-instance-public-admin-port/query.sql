@@ -1,0 +1,55 @@
+WITH ports AS (
+  SELECT port, service FROM (VALUES (22, 'SSH'), (23, 'Telnet'), (445, 'SMB'), (1433, 'MSSQL'), (1521, 'Oracle'), (3306, 'MySQL'),
+    (3389, 'RDP'), (5432, 'PostgreSQL'), (5900, 'VNC'), (6379, 'Redis'), (9200, 'Elasticsearch'), (11211, 'Memcached'),
+    (27017, 'MongoDB')) AS p (port, service)
+),
+rules AS (
+  SELECT
+    account, region, id, name, observed_at, evidence_key, evidence_record,
+    json_extract_scalar(attributes, '$.network') AS network,
+    json_extract_scalar(attributes, '$.cidr') AS cidr,
+    json_extract_scalar(attributes, '$.protocol') AS protocol,
+    CAST(json_extract_scalar(attributes, '$.fromPort') AS INTEGER) AS from_port,
+    CAST(json_extract_scalar(attributes, '$.toPort') AS INTEGER) AS to_port,
+    json_extract_scalar(attributes, '$.targetKind') AS target_kind,
+    json_extract_scalar(attributes, '$.target') AS target
+  FROM inventory
+  WHERE type = 'compute:firewall-rule'
+    AND json_extract_scalar(attributes, '$.direction') = 'INGRESS'
+    AND json_extract_scalar(attributes, '$.action') = 'allow'
+    AND json_extract_scalar(attributes, '$.disabled') = 'false'
+    AND json_extract_scalar(attributes, '$.cidr') IN ('0.0.0.0/0', '::/0')
+),
+open_rules AS (
+  SELECT r.account, r.region, r.id, r.name, r.observed_at, r.evidence_key, r.evidence_record, r.network, r.cidr, r.protocol,
+    r.target_kind, r.target,
+    array_join(array_agg(p.service || ' ' || CAST(p.port AS varchar) ORDER BY p.port), ', ') AS services
+  FROM rules r
+  JOIN ports p ON (r.protocol = 'all' OR r.protocol IN ('tcp', '6')) AND p.port BETWEEN r.from_port AND r.to_port
+  GROUP BY r.account, r.region, r.id, r.name, r.observed_at, r.evidence_key, r.evidence_record, r.network, r.cidr, r.protocol, r.target_kind, r.target
+),
+exposure AS (
+  SELECT account, region, id, name, observed_at, evidence_key, evidence_record,
+    json_extract_scalar(attributes, '$.network') AS network,
+    json_extract_scalar(attributes, '$.externalIp') AS external_ip,
+    json_extract_scalar(attributes, '$.targetKind') AS target_kind,
+    coalesce(json_extract_scalar(attributes, '$.target'), '') AS target
+  FROM inventory
+  WHERE type = 'compute:instance-exposure'
+)
+SELECT
+  e.observed_at AS event_time,
+  e.account AS actor,
+  CAST(NULL AS varchar) AS source_ip,
+  'PublicInstanceOpenPort' AS action,
+  e.name AS target,
+  'instance ' || e.name || ' in ' || e.region || ' has external address ' || e.external_ip || ' on ' || e.network
+    || ' and firewall rule ' || min(o.name || ' admits ' || o.cidr || ' on ' || o.services)
+    || CASE WHEN count(DISTINCT o.id) > 1 THEN ' (' || CAST(count(DISTINCT o.id) AS varchar) || ' open rules apply)' ELSE '' END AS detail,
+  e.evidence_key,
+  min(e.evidence_record) AS evidence_record
+FROM exposure e
+JOIN open_rules o ON o.account = e.account AND o.observed_at = e.observed_at AND o.network = e.network
+  AND o.target_kind = e.target_kind AND coalesce(o.target, '') = e.target
+GROUP BY e.observed_at, e.account, e.region, e.id, e.name, e.external_ip, e.network, e.evidence_key
+ORDER BY event_time, e.evidence_key, evidence_record
