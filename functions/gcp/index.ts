@@ -5,7 +5,7 @@
  * variables and a missing one fails its first call naming every missing variable.
  *
  *   preservationRequested  CloudEvent (Pub/Sub)  INSTANCE_WORKFLOW, LOG_WORKFLOW
- *   sccFinding             CloudEvent (Pub/Sub)  INSTANCE_WORKFLOW, LOG_WORKFLOW, SCC_MIN_SEVERITY, DEFAULT_LOG_WINDOW_HOURS
+ *   sccFinding             CloudEvent (Pub/Sub)  INSTANCE_WORKFLOW, LOG_WORKFLOW, SCC_MIN_SEVERITY, DEFAULT_LOG_WINDOW_HOURS, LOG_SINK (optional)
  *   preserveHttp           HTTP                  INSTANCE_WORKFLOW, LOG_WORKFLOW
  *   captureInstance, createSnapshots, checkSnapshots, isolateInstance   HTTP (Workflows)  EVIDENCE_LOCKER, RETENTION_DAYS
  *   preserveLogs           HTTP (Workflows)     EVIDENCE_LOCKER, RETENTION_DAYS, COLLECTOR_SERVICE_ACCOUNTS
@@ -50,10 +50,18 @@ const startDeps = (handler: string): (() => StartPreservationDeps) =>
     if (!(SCC_SEVERITIES as readonly string[]).includes(severity)) throw new InvalidInputError(`SCC_MIN_SEVERITY must be one of ${SCC_SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
     const hours = Number(process.env.DEFAULT_LOG_WINDOW_HOURS ?? '24');
     if (!Number.isInteger(hours) || hours < 1) throw new InvalidInputError(`DEFAULT_LOG_WINDOW_HOURS must be a whole number of at least 1, got ${JSON.stringify(process.env.DEFAULT_LOG_WINDOW_HOURS)}`);
+    const logSink = process.env.LOG_SINK ? process.env.LOG_SINK : undefined;
+    if (logSink !== undefined) {
+      try {
+        parseGsUri(logSink);
+      } catch (error) {
+        throw new InvalidInputError(`LOG_SINK: ${(error as Error).message}`, { hint: 'set it to the gs://bucket[/prefix] of the log sink, or leave it empty', cause: error });
+      }
+    }
     return {
       starter: new WorkflowsStarter({ workflows: { instance: env.INSTANCE_WORKFLOW, logs: env.LOG_WORKFLOW } }),
       logger: createLogger(handler),
-      config: { sccMinSeverity: severity as SccSeverity, defaultWindowHours: hours },
+      config: { sccMinSeverity: severity as SccSeverity, defaultWindowHours: hours, ...(logSink === undefined ? {} : { logSink }) },
     };
   });
 

@@ -184,6 +184,17 @@ describe('Terraform: infra/gcp', () => {
       expect(functions.preserveLogs).toEqual({ sa: 'steps', trigger: null });
       expect(String(invokes.for_each)).toContain('"preserveLogs"');
     });
+
+    it('hands the start functions the log sink a Security Command Center finding preserves, none by default', async () => {
+      // Prepare
+      const parsed = (await parse('functions.tf', await readFile(join(ROOT, 'evidence/functions.tf'), 'utf8'))) as { locals: { env: { start: Record<string, string> } }[] };
+      const vars = (await parse('variables.tf', await readFile(join(ROOT, 'evidence/variables.tf'), 'utf8'))) as { variable: Record<string, Block[]> };
+
+      // Assess
+      expect(parsed.locals[0]!.env.start.LOG_SINK).toBe('${var.scc_log_sink == null ? "" : var.scc_log_sink}');
+      expect(vars.variable.scc_log_sink?.[0]?.default).toBeNull();
+      expect(JSON.stringify(vars.variable.scc_log_sink?.[0]?.validation)).toContain('^gs://');
+    });
   });
 
   describe('Module: member', () => {

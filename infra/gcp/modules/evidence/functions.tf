@@ -27,6 +27,7 @@ locals {
       LOG_WORKFLOW             = local.workflow_ids.logs
       SCC_MIN_SEVERITY         = var.scc_min_severity
       DEFAULT_LOG_WINDOW_HOURS = "24"
+      LOG_SINK                 = var.scc_log_sink == null ? "" : var.scc_log_sink
     }
     steps = {
       EVIDENCE_LOCKER = "gs://${google_storage_bucket.evidence.name}"

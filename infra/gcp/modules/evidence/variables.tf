@@ -47,6 +47,16 @@ variable "scc_min_severity" {
   default     = "HIGH"
 }
 
+variable "scc_log_sink" {
+  description = "An existing log sink (gs://bucket[/prefix]) whose objects are preserved with a Security Command Center finding's log window; null: none. The member module of the finding's project must name the same bucket (log_sink_bucket) so its collector may read it. A Preservation Requested message names its own sink (detail.logSink)."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.scc_log_sink == null || can(regex("^gs://[a-z0-9][a-z0-9._-]{1,221}(/.*)?$", var.scc_log_sink))
+    error_message = "scc_log_sink must be gs://bucket or gs://bucket/prefix."
+  }
+}
+
 variable "detection_schedules" {
   description = "Scheduled detection runs: cron (Cloud Scheduler syntax, UTC), ISO-8601 window and detection ids (each needs a query.bigquery.sql)."
   type = map(object({
