@@ -6,7 +6,9 @@
  *
  *   derived/<table>/case=<case>/account=<account>/day=<yyyy-mm-dd>/<item id>.ndjson
  *
- * - Every line is `{evidence_key, evidence_record, ...columns}` (sourceRowLine), as the local loader reads.
+ * - Every line is `{evidence_key, evidence_record, ...columns}` (sourceRowLine), as the local loader reads, holding
+ *   the table's declared columns only, a VARCHAR column's non-text value as its JSON text (what DuckDB's typed
+ *   read makes of it): BigQuery refuses unknown fields and a number or object in a STRING column.
  * - `account` is the project, subscription, tenant or account the row belongs to (the first non-empty of the
  *   table's ACCOUNT_COLUMNS), `unknown` when it has none; `day` is the UTC day of the row's time column, `undated`
  *   when it has none. Characters outside `[A-Za-z0-9._-]` become `_` in the path only; the row keeps its value.
@@ -84,6 +86,17 @@ export function derivedRowsKey(table: string, caseName: string, account: string,
   return `${DERIVED_ROWS_PREFIX}${table}/case=${caseName}/account=${account}/day=${day}/${itemId}.ndjson`;
 }
 
+/** The row as its table declares it: declared columns only, NULLs left out, text columns as text. */
+function typedRow(source: LogSource, row: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of source.columns) {
+    const v = row[c.name];
+    if (v === null || v === undefined) continue;
+    out[c.name] = c.type.toUpperCase() === 'VARCHAR' && typeof v !== 'string' ? (typeof v === 'object' ? JSON.stringify(v) : String(v)) : v;
+  }
+  return out;
+}
+
 /** The partition of a row: its account and its UTC day. */
 function partitionOf(source: LogSource, row: Readonly<Record<string, unknown>>): { account: string; day: string } {
   let account = 'unknown';
@@ -136,7 +149,7 @@ export function deriveRows(bytes: Uint8Array, item: DeriveInput, options: Derive
     const group = `${account}\u0000${day}`;
     let g = groups.get(group);
     if (!g) groups.set(group, (g = { account, day, lines: [] }));
-    g.lines.push(sourceRowLine(item.key, r.index, r.row));
+    g.lines.push(sourceRowLine(item.key, r.index, typedRow(source, r.row)));
     rows += 1;
   }
   const parts = [...groups.values()]

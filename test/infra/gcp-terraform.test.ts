@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { GCP_AUDIT_COLUMNS } from '../../shared/sources/gcp-audit/index.ts';
+import { BIGQUERY_SOURCES, schemaText } from '../../scripts/build/bigquery-schemas.ts';
 
 // Loaded untyped: the package's declarations pull in lib "dom", which changes Uint8Array typing for the whole project.
 const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as { parse(fileName: string, text: string): Promise<unknown> };
@@ -71,19 +72,51 @@ describe('Terraform: infra/gcp', () => {
       expect(nested(key, 'lifecycle').prevent_destroy).toBe(true);
     });
 
-    it('exposes gcp_audit as a hive-partitioned external table with exactly the columns the detections read', async () => {
+    it('exposes a hive-partitioned external table per parsed source, each with exactly the columns the derive function writes', async () => {
       // Prepare
       const table = one(evidence.resources, 'google_bigquery_table', 'sources');
       const external = nested(table, 'external_data_configuration');
-      const schema = JSON.parse(await readFile(join(ROOT, 'evidence/schemas/gcp_audit.json'), 'utf8')) as { name: string; type: string }[];
+      const hive = nested(external, 'hive_partitioning_options');
+      const files = (await readdir(join(ROOT, 'evidence/schemas'))).sort();
 
       // Assess
       expect(external.source_format).toBe('NEWLINE_DELIMITED_JSON');
-      expect(nested(external, 'hive_partitioning_options').mode).toBe('CUSTOM');
-      expect(String(nested(external, 'hive_partitioning_options').source_uri_prefix)).toMatch(/\{case:STRING\}$/);
-      expect(schema.map((c) => c.name)).toEqual(['evidence_key', 'evidence_record', ...GCP_AUDIT_COLUMNS.map((c) => c.name)]);
-      expect(schema.find((c) => c.name === 'status_code')?.type).toBe('INT64');
+      expect(external.ignore_unknown_values).toBe(false);
+      expect(hive.mode).toBe('CUSTOM');
+      expect(String(hive.source_uri_prefix)).toMatch(/\/derived\/\$\{each\.key\}\/\{case:STRING\}\/\{account:STRING\}\/\{day:STRING\}$/);
+      expect(hive.require_partition_filter).toBe(true);
+      // One table per schema file, one schema file per source Amber parses (inventory excepted, see bigquery-schemas.ts).
+      expect(String(one(evidence.resources, 'google_bigquery_table', 'sources').for_each)).toBe('${local.tables}');
+      expect(files).toEqual(BIGQUERY_SOURCES.map((s) => `${s.table}.json`).sort());
+      for (const source of BIGQUERY_SOURCES) {
+        expect(await readFile(join(ROOT, 'evidence/schemas', `${source.table}.json`), 'utf8'), `schemas/${source.table}.json is stale: npm run build:bigquery-schemas`).toBe(schemaText(source));
+      }
+      const audit = JSON.parse(await readFile(join(ROOT, 'evidence/schemas/gcp_audit.json'), 'utf8')) as { name: string; type: string }[];
+      expect(audit.map((c) => c.name)).toEqual(['evidence_key', 'evidence_record', ...GCP_AUDIT_COLUMNS.map((c) => c.name)]);
+      expect(audit.find((c) => c.name === 'status_code')?.type).toBe('INT64');
+      // No source column is shadowed by a partition key.
+      for (const source of BIGQUERY_SOURCES) for (const key of ['case', 'account', 'day']) expect(source.columns.some((c) => c.name === key), `${source.table}.${key}`).toBe(false);
       expect(nested(one(evidence.resources, 'google_bigquery_dataset', 'amber'), 'default_encryption_configuration').kms_key_name).toBe('${google_kms_crypto_key.evidence.id}');
+    });
+
+    it('derives rows from every object finalized in the evidence bucket, as its own service account with the locker writer role only', () => {
+      // Prepare
+      const fn = one(evidence.resources, 'google_cloudfunctions2_function', 'derive');
+      const trigger = nested(fn, 'event_trigger');
+      const service = nested(fn, 'service_config');
+      const grants = Object.entries(evidence.resources)
+        .filter(([type]) => type.endsWith('_iam_member'))
+        .flatMap(([type, byName]) => Object.values(byName).map((b) => ({ type, role: String(b[0]?.role), member: String(b[0]?.member) })))
+        .filter((g) => g.member.includes('google_service_account.derive.'));
+
+      // Assess
+      expect(nested(fn, 'build_config')).toMatchObject({ runtime: 'nodejs22', entry_point: 'deriveObject' });
+      expect(nested(nested(nested(fn, 'build_config'), 'source'), 'storage_source').object).toBe('${var.derive_source_object}');
+      expect(trigger).toMatchObject({ event_type: 'google.cloud.storage.object.v1.finalized', retry_policy: 'RETRY_POLICY_RETRY', service_account_email: '${google_service_account.trigger.email}' });
+      expect(trigger.event_filters).toEqual([{ attribute: 'bucket', value: '${google_storage_bucket.evidence.name}' }]);
+      expect(service).toMatchObject({ ingress_settings: 'ALLOW_INTERNAL_ONLY', service_account_email: '${google_service_account.derive.email}' });
+      expect(grants).toEqual([{ type: 'google_storage_bucket_iam_member', role: '${google_project_iam_custom_role.locker_writer.id}', member: 'serviceAccount:${google_service_account.derive.email}' }]);
+      expect(one(evidence.resources, 'google_cloud_run_v2_service_iam_member', 'trigger_invokes_derive')).toMatchObject({ role: 'roles/run.invoker', member: 'serviceAccount:${google_service_account.trigger.email}' });
     });
 
     it('runs gen2 functions on Node.js 22 with internal ingress only and a service account per role', () => {
@@ -95,7 +128,7 @@ describe('Terraform: infra/gcp', () => {
       expect(nested(fn, 'build_config').runtime).toBe('nodejs22');
       expect(service.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
       expect(service.service_account_email).toBe('${google_service_account.fn[each.value.sa].email}');
-      expect(Object.keys(evidence.resources.google_service_account ?? {}).sort()).toEqual(['fn', 'scheduler', 'trigger', 'workflow']);
+      expect(Object.keys(evidence.resources.google_service_account ?? {}).sort()).toEqual(['derive', 'fn', 'scheduler', 'trigger', 'workflow']);
     });
 
     it('grants no primitive role and no service account key anywhere', () => {

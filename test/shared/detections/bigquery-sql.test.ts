@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodeSqlParser from 'node-sql-parser';
 import { FINDING_COLUMNS, loadCatalogue, windowedSql, type Detection } from '../../../shared/detections/catalogue.ts';
 import { tableTime } from '../../../shared/detections/run.ts';
+import { partitionedTable } from '../../../functions/gcp/handlers/run-detections.ts';
 import { bigqueryCompatStatements, bigqueryToDuckDb } from '../../../shared/query/bigquery-compat.ts';
 import { DuckDbQueryEngine } from '../../../shared/query/duckdb-engine.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -46,7 +47,7 @@ describe('BigQuery detection SQL', () => {
     it('parses as BigQuery SQL, windowed as the scheduled run sends it', () => {
       // Prepare
       const window = { since: new Date('2026-03-14T00:00:00Z'), until: new Date('2026-03-15T00:00:00Z') };
-      const sent = windowedSql(detection.bigquerySql, detection.table, `\`amber-evidence.amber.${detection.table}\``, window, tableTime(detection.table));
+      const sent = windowedSql(detection.bigquerySql, detection.table, partitionedTable('amber-evidence.amber', detection.table, window), window, tableTime(detection.table));
 
       // Act / Assess
       expect(() => parser.astify(detection.bigquerySql, { database: 'bigquery' })).not.toThrow();

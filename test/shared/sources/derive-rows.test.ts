@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { deriveRows, derivedRowsKey } from '../../../shared/sources/derive-rows.ts';
+import { AZURE_ACTIVITY_COLUMNS } from '../../../shared/sources/azure-activity/index.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures');
 const item = (key: string, source?: string) => ({ case: 'C-1', id: 'ev-0123', key, ...(source ? { source } : {}) });
@@ -40,6 +41,13 @@ describe('Function: deriveRows', () => {
       expect(rows).toHaveLength(part.rows);
       for (const r of rows) {
         expect(r.evidence_key).toBe(key);
+        // What a BigQuery table with ignore_unknown_values = false accepts: declared columns, text in STRING columns.
+        for (const [name, value] of Object.entries(r)) {
+          const column = AZURE_ACTIVITY_COLUMNS.find((c) => c.name === name);
+          if (name === 'evidence_key' || name === 'evidence_record') continue;
+          expect(column, `undeclared column ${name}`).toBeDefined();
+          if (column?.type === 'VARCHAR') expect(typeof value).toBe('string');
+        }
         expect(String(r.subscription_id ?? r.tenant_id).replace(/[^A-Za-z0-9._-]/g, '_')).toBe(part.account);
         expect(String(r.time).slice(0, 10)).toBe(part.day);
       }

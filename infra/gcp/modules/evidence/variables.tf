@@ -35,6 +35,11 @@ variable "function_source_object" {
   type        = string
 }
 
+variable "derive_source_object" {
+  description = "Object name of the derive function's source archive (dist/functions-gcp-derive.zip) in function_source_bucket."
+  type        = string
+}
+
 variable "collector_service_accounts" {
   description = "Collector service account per member project (the member module's output), impersonated by the instance steps."
   type        = map(string)
