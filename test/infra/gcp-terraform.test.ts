@@ -152,7 +152,9 @@ describe('Terraform: infra/gcp', () => {
       expect(of('fn["start"]')).toEqual(['google_project_iam_member:${google_project_iam_custom_role.workflow_starter.id}']);
       expect(one(evidence.resources, 'google_project_iam_custom_role', 'workflow_starter').permissions).toEqual(['workflows.executions.create', 'workflows.executions.list']);
       const locker = 'google_storage_bucket_iam_member:${google_project_iam_custom_role.locker_writer.id}';
-      expect(of('fn["steps"]')).toEqual([locker]);
+      expect(of('fn["steps"]')).toEqual(['google_project_iam_member:${google_project_iam_custom_role.evidence_copier.id}', locker]);
+      // Evidence copies: images made from member snapshots and read back, nothing that deletes or changes IAM.
+      expect(one(evidence.resources, 'google_project_iam_custom_role', 'evidence_copier').permissions).toEqual(['compute.images.create', 'compute.images.get', 'compute.globalOperations.get']);
       expect(of('fn["detect"]')).toEqual(['google_bigquery_dataset_iam_member:roles/bigquery.dataViewer', 'google_project_iam_member:roles/bigquery.jobUser', locker]);
       // Exactly what the GCS locker calls (functions/gcp/adapters/gcs-object-store.ts), nothing that changes IAM or buckets.
       expect(one(evidence.resources, 'google_project_iam_custom_role', 'locker_writer').permissions).toEqual([
@@ -180,9 +182,32 @@ describe('Terraform: infra/gcp', () => {
       const calls = steps.map((s) => Object.values(s)[0]!).filter((s) => s.call === 'http.post');
 
       // Assess
-      expect(calls).toHaveLength(4);
+      expect(calls).toHaveLength(6);
       expect(calls.every((c) => c.args?.auth?.type === 'OIDC')).toBe(true);
       expect(steps.some((s) => Object.values(s)[0]?.call === 'sys.sleep')).toBe(true);
+    });
+
+    it('copies the READY snapshots into the evidence project and waits on the copies before isolating', async () => {
+      // Prepare
+      const text = (await readFile(join(ROOT, 'evidence/workflows/instance.yaml'), 'utf8')).replace(/\$\{(\w+)_url\}/g, 'https://$1.example').replace(/\$\$\{/g, '${');
+      type Step = { call?: string; next?: string; args?: { url?: string; body?: string; seconds?: number }; switch?: { condition: string; next?: string; raise?: string }[] };
+      const steps = (parseYaml(text) as { main: { steps: Record<string, Step>[] } }).main.steps;
+      const byName = Object.fromEntries(steps.map((s) => Object.entries(s)[0]!)) as Record<string, Step>;
+      const order = steps.map((s) => Object.keys(s)[0]);
+      const workflow = one(evidence.resources, 'google_workflows_workflow', 'instance');
+
+      // Assess
+      expect(byName.wait_or_go?.next).toBe('copy');
+      expect(byName.copy?.args).toMatchObject({ url: 'https://copy.example', body: '${map.merge(task, {"snapshots": created.body.snapshots})}' });
+      expect(byName.check_copies?.args).toMatchObject({ url: 'https://check.example', body: '${map.merge(task, {"snapshots": copied.body.snapshots})}' });
+      expect(byName.copies_or_wait?.switch).toEqual([
+        { condition: '${copies.body.status == "pending"}', next: 'sleep_copies' },
+        { condition: '${copies.body.status == "error"}', raise: '${copies.body.failed}' },
+      ]);
+      expect(byName.copies_or_wait?.next).toBe('isolate');
+      expect(byName.sleep_copies).toMatchObject({ call: 'sys.sleep', next: 'check_copies' });
+      expect(order.indexOf('copy')).toBeLessThan(order.indexOf('isolate'));
+      expect(String(workflow.source_contents)).toContain('google_cloudfunctions2_function.fn["copySnapshots"].service_config[0].uri');
     });
   });
 
@@ -231,6 +256,20 @@ describe('Terraform: infra/gcp', () => {
   });
 
   describe('Module: member', () => {
+    it('defines a role holding only read-only use of snapshots, bound to nobody at project level, under the id the steps name', async () => {
+      // Prepare
+      const reader = one(member.resources, 'google_project_iam_custom_role', 'snapshot_reader');
+      const functions = (await parse('functions.tf', await readFile(join(ROOT, 'evidence/functions.tf'), 'utf8'))) as { locals: { env: { steps: Record<string, string> } }[] };
+      const projectGrants = Object.values(member.resources.google_project_iam_member ?? {}).map((b) => String(b[0]?.role));
+
+      // Assess
+      expect(reader.permissions).toEqual(['compute.snapshots.useReadOnly']);
+      expect(reader.role_id).toBe('${replace(var.name_prefix, "-", "_")}_snapshot_reader');
+      expect(functions.locals[0]!.env.steps.SNAPSHOT_READER_ROLE).toBe('${replace(var.name_prefix, "-", "_")}_snapshot_reader');
+      expect(functions.locals[0]!.env.steps.EVIDENCE_PROJECT).toBe('${var.project_id}');
+      expect(projectGrants).not.toContain('${google_project_iam_custom_role.snapshot_reader.id}');
+    });
+
     it('lets the collector read Cloud Audit Logs (Data Access included) on its own project only, and a named sink bucket only', () => {
       // Prepare
       const logs = one(member.resources, 'google_project_iam_member', 'collector_logs');
@@ -253,7 +292,7 @@ describe('Terraform: infra/gcp', () => {
       // Assess
       expect(impersonation).toMatchObject({ role: 'roles/iam.serviceAccountTokenCreator', member: 'serviceAccount:${var.evidence_step_service_account}', service_account_id: '${google_service_account.collector.name}' });
       expect(role.permissions as string[]).toContain('compute.snapshots.create');
-      expect((role.permissions as string[]).every((p) => /^compute\.[a-zA-Z]+\.(get|getSerialPortOutput|list|create|createSnapshot|setLabels)$/.test(p))).toBe(true);
+      expect((role.permissions as string[]).every((p) => /^compute\.[a-zA-Z]+\.(get|getSerialPortOutput|list|create|createSnapshot|setLabels)$/.test(p) || /^compute\.snapshots\.(get|set)IamPolicy$/.test(p))).toBe(true);
       expect(one(member.resources, 'google_project_iam_custom_role', 'isolator').count).toBe('${var.allow_isolation ? 1 : 0}');
     });
   });

@@ -10,6 +10,7 @@ locals {
     createSnapshots       = { sa = "steps", trigger = null }
     checkSnapshots        = { sa = "steps", trigger = null }
     isolateInstance       = { sa = "steps", trigger = null }
+    copySnapshots         = { sa = "steps", trigger = null }
     preserveLogs          = { sa = "steps", trigger = null }
     runDetections         = { sa = "detect", trigger = null }
   }
@@ -34,6 +35,9 @@ locals {
       RETENTION_DAYS  = tostring(var.retention_days)
       # Member project -> collector service account the steps impersonate.
       COLLECTOR_SERVICE_ACCOUNTS = jsonencode(var.collector_service_accounts)
+      # Evidence copies of snapshots (images) are made here; the member modules' snapshot_reader role lets them.
+      EVIDENCE_PROJECT     = var.project_id
+      SNAPSHOT_READER_ROLE = "${replace(var.name_prefix, "-", "_")}_snapshot_reader"
     }
     detect = {
       EVIDENCE_LOCKER   = "gs://${google_storage_bucket.evidence.name}"
