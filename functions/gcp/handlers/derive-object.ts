@@ -4,7 +4,8 @@
  * preserved, without the local CLI.
  *
  * - Only evidence: keys `cases/<case>/...` that the case's custody ledger records as an item. Amber's own objects
- *   (`cases/<case>/_amber/...`: ledger, manifests, checkpoints), the derived rows themselves (`derived/...`) and
+ *   (the ledger `cases/<case>/custody-ledger.jsonl`, replaced on every append, and `cases/<case>/_amber/...`:
+ *   manifests, checkpoints, journals), the derived rows themselves (`derived/...`) and
  *   anything outside the locker's prefix are ignored, so the handler never triggers itself.
  * - The object is read once and hashed as it is read; a SHA-256 other than its custody record's is an integrity
  *   failure recorded in the ledger (step `derive-rows`), and nothing is derived from those bytes.
@@ -22,6 +23,7 @@ import { IntegrityError, isAmberError } from '../../../shared/errors.ts';
 import { CustodyLedger } from '../../../shared/evidence/ledger.ts';
 import type { Actor, EvidenceItem } from '../../../shared/evidence/model.ts';
 import { itemId } from '../../../shared/evidence/collect.ts';
+import { ledgerKey } from '../../../shared/evidence/names.ts';
 import type { ObjectStore } from '../../../shared/ports/object-store.ts';
 import { recordCustody } from '../../../shared/preservation/custody.ts';
 import { deriveRows } from '../../../shared/sources/derive-rows.ts';
@@ -78,7 +80,7 @@ export function evidenceObjectOf(name: string, prefix: string): { case: string; 
   const key = name.slice(p.length);
   const m = CASE_KEY.exec(key);
   if (!m) return { ignored: 'not under cases/ (derived rows and other objects are not evidence to derive)' };
-  if (m[2]!.startsWith('_amber/')) return { ignored: "Amber's own record (ledger, manifest, checkpoint)" };
+  if (m[2]!.startsWith('_amber/') || key === ledgerKey(m[1]!)) return { ignored: "Amber's own record (ledger, manifest, checkpoint)" };
   return { case: m[1]!, key };
 }
 

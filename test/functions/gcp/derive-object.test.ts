@@ -181,15 +181,17 @@ describe('Function: deriveObject', () => {
     const objectsBefore = gcs.names('evidence').length;
 
     // Act
-    await finalized(`cases/${caseName}/_amber/ledger.jsonl`);
+    await finalized(`cases/${caseName}/custody-ledger.jsonl`, new Date(NOW).toISOString());
+    await finalized(`cases/${caseName}/_amber/checkpoints/0000000001.json`, new Date(NOW).toISOString());
     await finalized(`derived/gcp_audit/case=${caseName}/account=amber-prod/day=2026-03-14/${item.id}.ndjson`);
     await finalized(item.key, undefined, 'some-other-bucket');
 
     // Assess
     expect(gcs.names('evidence')).toHaveLength(objectsBefore);
     expect((await CustodyLedger.open(store, caseName)).entries).toHaveLength(ledgerBefore);
-    expect(logs.map((l) => l.message)).toEqual(['object ignored', 'object ignored', 'object ignored']);
+    expect(logs.map((l) => l.message)).toEqual(['object ignored', 'object ignored', 'object ignored', 'object ignored']);
     expect(String(logs[0]?.reason)).toContain("Amber's own record");
+    expect(String(logs[1]?.reason)).toContain("Amber's own record");
   });
 
   it('asks for redelivery while the custody record of a new object is not there yet, and gives up on an old unrecorded one', async () => {
