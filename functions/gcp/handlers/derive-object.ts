@@ -59,6 +59,8 @@ export interface DeriveObjectDeps {
   readonly unrecordedGraceMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Retention of derived objects whose input records none, from now. @default the store's default */
+  readonly retainUntil?: () => Date;
 }
 
 /** What one event did (returned for tests and logs). */
@@ -136,7 +138,8 @@ export async function deriveObject(deps: DeriveObjectDeps, data: StorageObjectDa
   if (outcome.kind === 'not-derived') return { status: 'not-derived', key, reason: outcome.reason };
   if (outcome.parts.length === 0) return { status: 'not-derived', key, reason: `no row of ${key} could be read (${outcome.problems.length} problem(s))` };
 
-  const retainUntil = item.retainUntil ? new Date(item.retainUntil) : undefined;
+  // Kept as long as the input is; an input recorded without retention gets the deployment's.
+  const retainUntil = item.retainUntil ? new Date(item.retainUntil) : deps.retainUntil?.();
   const items: EvidenceItem[] = [];
   let created = 0;
   for (const part of outcome.parts) {
@@ -151,7 +154,7 @@ export async function deriveObject(deps: DeriveObjectDeps, data: StorageObjectDa
       sha256: stored.sha256,
       acquiredAt: new Date((deps.now ?? Date.now)()).toISOString(),
       acquiredBy: deps.actor.principal,
-      retainUntil: item.retainUntil,
+      retainUntil: stored.retainUntil ?? item.retainUntil,
       mediaType: 'application/x-ndjson',
       ...(stored.versionId ? { versionId: stored.versionId } : {}),
       derivedFrom: item.id,

@@ -89,7 +89,7 @@ describe('Function: deriveObject', () => {
     gcs = await new FakeGcs().start();
     gcs.bucket('evidence', { versioning: true, objectRetention: true });
     store = new GcsObjectStore({ bucket: 'evidence', baseUrl: gcs.url, token: async () => gcs.token });
-    const deps: DeriveObjectDeps = { store, bucket: 'evidence', prefix: '', actor, logger: createLogger('deriveObject', (line) => logs.push(JSON.parse(line) as Record<string, unknown>)), now: () => NOW };
+    const deps: DeriveObjectDeps = { store, bucket: 'evidence', prefix: '', actor, logger: createLogger('deriveObject', (line) => logs.push(JSON.parse(line) as Record<string, unknown>)), now: () => NOW, retainUntil: () => new Date(NOW + 365 * 86_400_000) };
     ff.cloudEvent('testDeriveObject', deriveObjectHandler(deps));
     const server: Server = getTestServer('testDeriveObject');
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -128,6 +128,8 @@ describe('Function: deriveObject', () => {
     expect(prod14).toEqual([expect.objectContaining({ evidence_key: item.key, evidence_record: 0, project_id: 'amber-prod', insert_id: 'a1', method_name: 'google.iam.admin.v1.CreateServiceAccountKey', time: '2026-03-14T01:00:00Z' })]);
     const dev = JSON.parse(gcs.read('evidence', `${base}account=amber-dev/day=2026-03-14/${item.id}.ndjson`)!.toString('utf8')) as Record<string, unknown>;
     expect(dev).toMatchObject({ evidence_key: item.key, evidence_record: 1, insert_id: 'a2' });
+    // Write-once like any evidence: each derived object is locked until the deployment's retention ends.
+    expect(gcs.generations('evidence', `${base}account=amber-dev/day=2026-03-14/${item.id}.ndjson`)[0]?.retention).toEqual({ mode: 'Locked', retainUntilTime: '2027-03-15T00:00:00.000Z' });
   });
 
   it('records the derived objects as evidence items in one derived entry carrying the input SHA-256, once for an event delivered twice', async () => {

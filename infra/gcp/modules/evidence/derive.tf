@@ -42,6 +42,7 @@ resource "google_cloudfunctions2_function" "derive" {
     max_instance_count = 10
     environment_variables = {
       EVIDENCE_LOCKER       = "gs://${google_storage_bucket.evidence.name}"
+      RETENTION_DAYS        = tostring(var.retention_days)
       AMBER_SERVICE_ACCOUNT = google_service_account.derive.email
     }
   }
