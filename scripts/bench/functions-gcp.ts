@@ -22,7 +22,7 @@ const outDir = resolve(values.dir!);
 
 const row = (k: string, v: string): string => `${k.padEnd(22)}${v}`;
 const labels: Record<string, string> = {
-  'index.ts': 'functions/gcp/index.ts, 9 entry points',
+  'index.ts': 'functions/gcp/index.ts, 10 entry points',
   'derive.ts': 'functions/gcp/derive.ts, deriveObject with the log parsers',
 };
 for (const bundle of GCP_BUNDLES) {
