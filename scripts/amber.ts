@@ -382,6 +382,7 @@ Example:
       'event-bus': { type: 'string' },
       cloud: { type: 'string' },
       'function-url': { type: 'string' },
+      'log-sink': { type: 'string' },
       ...jsonOption,
     },
     help: `  --cloud aws|azure|gcp  aws (default): the event bus; azure: POST the request to the Azure deployment's preserve
@@ -395,6 +396,7 @@ Example:
   --account A       account of the instance (default: the account of the default credentials)
   --region R        region of the instance (default: AWS_REGION or the profile's region)
   --since T --until T  also copy the CloudTrail logs of this window (ISO-8601)
+  --log-sink gs://B[/P]  gcp: also preserve this log sink's objects with the window (needs --since/--until)
   --event-bus NAME  bus the preservation rule listens on (default: default)
   --json            print the event id and request as JSON
 

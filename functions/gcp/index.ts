@@ -5,9 +5,10 @@
  * variables and a missing one fails its first call naming every missing variable.
  *
  *   preservationRequested  CloudEvent (Pub/Sub)  INSTANCE_WORKFLOW, LOG_WORKFLOW
- *   sccFinding             CloudEvent (Pub/Sub)  INSTANCE_WORKFLOW, LOG_WORKFLOW, SCC_MIN_SEVERITY, DEFAULT_LOG_WINDOW_HOURS
+ *   sccFinding             CloudEvent (Pub/Sub)  INSTANCE_WORKFLOW, LOG_WORKFLOW, SCC_MIN_SEVERITY, DEFAULT_LOG_WINDOW_HOURS, LOG_SINK (optional)
  *   preserveHttp           HTTP                  INSTANCE_WORKFLOW, LOG_WORKFLOW
  *   captureInstance, createSnapshots, checkSnapshots, isolateInstance   HTTP (Workflows)  EVIDENCE_LOCKER, RETENTION_DAYS
+ *   copySnapshots          HTTP (Workflows)     EVIDENCE_LOCKER, RETENTION_DAYS, EVIDENCE_PROJECT, AMBER_SERVICE_ACCOUNT, SNAPSHOT_READER_ROLE
  *   preserveLogs           HTTP (Workflows)     EVIDENCE_LOCKER, RETENTION_DAYS, COLLECTOR_SERVICE_ACCOUNTS
  *   runDetections          HTTP (Scheduler)      EVIDENCE_LOCKER, BIGQUERY_PROJECT, BIGQUERY_DATASET, BIGQUERY_LOCATION
  *   inventoryProject       HTTP (Workflows, on demand)  EVIDENCE_LOCKER, RETENTION_DAYS, COLLECTOR_SERVICE_ACCOUNTS
@@ -21,7 +22,7 @@ import { gcpTokenProvider } from './adapters/gcp-http.ts';
 import { GCS_SCOPE, GcsObjectStore, parseGsUri } from './adapters/gcs-object-store.ts';
 import { ComputeSnapshotProvider } from './adapters/compute-snapshot-provider.ts';
 import { WorkflowsStarter } from './adapters/workflows-starter.ts';
-import { captureInstanceHandler, checkSnapshotsHandler, createSnapshotsHandler, isolateInstanceHandler, type InstanceStepDeps } from './handlers/instance-steps.ts';
+import { captureInstanceHandler, checkSnapshotsHandler, copySnapshotsHandler, createSnapshotsHandler, isolateInstanceHandler, type InstanceStepDeps } from './handlers/instance-steps.ts';
 import { runDetectionsHandler } from './handlers/run-detections.ts';
 import { collectorTokens, preserveLogsHandler } from './handlers/log-steps.ts';
 import { inventoryProjectHandler, inventoryRequestedHandler, type InventoryStepDeps } from './handlers/inventory-step.ts';
@@ -53,10 +54,18 @@ const startDeps = (handler: string): (() => StartPreservationDeps) =>
     if (!(SCC_SEVERITIES as readonly string[]).includes(severity)) throw new InvalidInputError(`SCC_MIN_SEVERITY must be one of ${SCC_SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
     const hours = Number(process.env.DEFAULT_LOG_WINDOW_HOURS ?? '24');
     if (!Number.isInteger(hours) || hours < 1) throw new InvalidInputError(`DEFAULT_LOG_WINDOW_HOURS must be a whole number of at least 1, got ${JSON.stringify(process.env.DEFAULT_LOG_WINDOW_HOURS)}`);
+    const logSink = process.env.LOG_SINK ? process.env.LOG_SINK : undefined;
+    if (logSink !== undefined) {
+      try {
+        parseGsUri(logSink);
+      } catch (error) {
+        throw new InvalidInputError(`LOG_SINK: ${(error as Error).message}`, { hint: 'set it to the gs://bucket[/prefix] of the log sink, or leave it empty', cause: error });
+      }
+    }
     return {
       starter: new WorkflowsStarter({ workflows: { instance: env.INSTANCE_WORKFLOW, logs: env.LOG_WORKFLOW } }),
       logger: createLogger(handler),
-      config: { sccMinSeverity: severity as SccSeverity, defaultWindowHours: hours },
+      config: { sccMinSeverity: severity as SccSeverity, defaultWindowHours: hours, ...(logSink === undefined ? {} : { logSink }) },
     };
   });
 
@@ -71,9 +80,15 @@ const stepDeps = (handler: string): (() => InstanceStepDeps) =>
     } catch (error) {
       throw new InvalidInputError(`COLLECTOR_SERVICE_ACCOUNTS is not JSON: ${JSON.stringify(process.env.COLLECTOR_SERVICE_ACCOUNTS)}`, { hint: 'a JSON object of project id -> collector service account email', cause: error });
     }
+    const own = process.env.AMBER_SERVICE_ACCOUNT;
     return {
-      provider: new ComputeSnapshotProvider({ collectors }),
+      provider: new ComputeSnapshotProvider({
+        collectors,
+        ...(own ? { evidenceMember: `serviceAccount:${own}` } : {}),
+        ...(process.env.SNAPSHOT_READER_ROLE ? { snapshotReaderRole: process.env.SNAPSHOT_READER_ROLE } : {}),
+      }),
       store: evidenceStore(env.EVIDENCE_LOCKER),
+      ...(process.env.EVIDENCE_PROJECT ? { evidenceProject: process.env.EVIDENCE_PROJECT } : {}),
       actor: actorOf(),
       logger: createLogger(handler),
       retainUntil: () => new Date(Date.now() + days * 86_400_000),
@@ -93,6 +108,7 @@ ff.http('captureInstance', lazy(() => captureInstanceHandler(stepDeps('captureIn
 ff.http('createSnapshots', lazy(() => createSnapshotsHandler(stepDeps('createSnapshots')())));
 ff.http('checkSnapshots', lazy(() => checkSnapshotsHandler(stepDeps('checkSnapshots')())));
 ff.http('isolateInstance', lazy(() => isolateInstanceHandler(stepDeps('isolateInstance')())));
+ff.http('copySnapshots', lazy(() => copySnapshotsHandler(stepDeps('copySnapshots')())));
 ff.http('preserveLogs', lazy(() => {
   const steps = stepDeps('preserveLogs')();
   const collectors = JSON.parse(process.env.COLLECTOR_SERVICE_ACCOUNTS ?? '{}') as Record<string, string>; // checked by stepDeps

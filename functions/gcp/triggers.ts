@@ -4,15 +4,19 @@
  * - "Preservation Requested" (put by `amber preserve --cloud gcp` or by hand): the message data is the same JSON
  *   as the AWS event, `{"source": "amber", "detail-type": "Preservation Requested", "detail": {...}}`, with a
  *   project id as `accountId`, a zone as `region` and instance names (or numeric ids) as `instanceIds`. Request id:
- *   `detail.requestId`, else the Pub/Sub message id, so a redelivered message yields the same request.
+ *   `detail.requestId`, else the Pub/Sub message id, so a redelivered message yields the same request. An optional
+ *   `detail.logSink` (`gs://bucket[/prefix]`, with a window) names a log sink whose objects are preserved too; the
+ *   AWS functions read the same payload and ignore the field.
  * - Security Command Center finding notifications (`{notificationConfigName, finding: {...}}`) on a Compute
  *   Engine instance, at or above a severity. Case `scc-<finding id>`, request id `scc-<finding id>`: the same
  *   finding notified again (SCC does, on every update) does not snapshot the instance twice. Inactive findings are
- *   ignored. The log window is the hours before the finding's event time.
+ *   ignored. The log window is the hours before the finding's event time; the sink named by the deployment
+ *   (LOG_SINK), if any, is preserved with it.
  */
 import { InvalidInputError } from '../../shared/errors.ts';
 import { caseNameFrom, validatePreservationRequest, type PreservationRequest } from '../../shared/preservation/request.ts';
 import { INSTANCE_NAME, PROJECT_ID, ZONE } from './adapters/compute-snapshot-provider.ts';
+import { parseGsUri } from './adapters/gcs-object-store.ts';
 
 /** The message type and source `amber preserve` publishes. */
 export const PRESERVATION_MESSAGE = { source: 'amber', detailType: 'Preservation Requested' } as const;
@@ -34,6 +38,11 @@ export interface GcpTriggerConfig {
   readonly sccMinSeverity: SccSeverity;
   /** Log window, in hours before the finding, for triggers that give none. */
   readonly defaultWindowHours: number;
+  /**
+   * Log sink (`gs://bucket[/prefix]`) preserved with the window of a finding's request (SCC findings name none).
+   * @default none: Cloud Audit Logs through the Logging API only
+   */
+  readonly logSink?: string;
 }
 
 /** Requests a message yields, and what it held that was deliberately not acted on. */
@@ -77,6 +86,7 @@ export function preservationRequested(message: PubSubMessage): PreservationReque
     region: String(d.region ?? ''),
     instanceIds: Array.isArray(d.instanceIds) ? d.instanceIds.map(String) : [],
     ...(window && typeof window === 'object' ? { window: { since: String(window.since), until: String(window.until) } } : {}),
+    ...(d.logSink === undefined || d.logSink === null || d.logSink === '' ? {} : { logSink: String(d.logSink) }),
     isolate: d.isolate === undefined ? false : (d.isolate as boolean),
     requestId: typeof d.requestId === 'string' && d.requestId !== '' ? d.requestId : id,
     trigger: 'custom',
@@ -121,6 +131,7 @@ export function sccFinding(message: PubSubMessage, config: GcpTriggerConfig): No
         region: instance[2]!,
         instanceIds: [instance[3]!],
         window: { since: iso(time - config.defaultWindowHours * 3_600_000), until: iso(time) },
+        ...(config.logSink === undefined ? {} : { logSink: config.logSink }),
         isolate: false,
         requestId: `scc-${findingId}`,
         trigger: 'scc',
@@ -136,6 +147,13 @@ export function checked(request: PreservationRequest): PreservationRequest {
   if (!PROJECT_ID.test(request.accountId)) problems.push(`not a Google Cloud project id: ${JSON.stringify(request.accountId)}`);
   if (!ZONE.test(request.region)) problems.push(`not a Compute Engine zone: ${JSON.stringify(request.region)}`);
   for (const id of request.instanceIds) if (!INSTANCE_NAME.test(id) && !/^\d{1,20}$/.test(id)) problems.push(`not a Compute Engine instance name or id: ${JSON.stringify(id)}`);
+  if (request.logSink !== undefined) {
+    try {
+      parseGsUri(request.logSink);
+    } catch (error) {
+      problems.push(`logSink: ${(error as Error).message}`);
+    }
+  }
   if (problems.length > 0) {
     throw new InvalidInputError(`invalid preservation request ${request.requestId}: ${problems.join('; ')}`, {
       hint: 'accountId is the project id (my-project-123), region the zone (europe-west1-b), instanceIds the instance names',

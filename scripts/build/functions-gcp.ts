@@ -2,7 +2,11 @@
  * Bundles the Google Cloud Functions (functions/gcp/index.ts, every entry point) into one ESM file for Node.js 22,
  * with a package.json naming it as `main` (what Cloud Functions gen2 builds from), and zips both for upload.
  *
- *   npm run build:functions-gcp            dist/functions-gcp/{index.mjs,package.json} and dist/functions-gcp.zip
+ *   npm run build:functions-gcp            dist/functions-gcp/{index.mjs,package.json} and dist/functions-gcp.zip,
+ *                                          dist/functions-gcp-derive/... and dist/functions-gcp-derive.zip
+ *
+ * Two bundles: the preservation and detection entry points (functions/gcp/index.ts), and the derive function
+ * (functions/gcp/derive.ts), which carries the log parsers; apart, each stays under 1 MB.
  *
  * The Google APIs are called over REST with fetch and google-auth-library (functions/gcp/adapters/google-rest.ts):
  * @google-cloud/compute and @google-cloud/bigquery with their gRPC stacks would not fit the 1 MB budget.
@@ -16,12 +20,18 @@ import { sideEffectFreePlugin } from './lambdas.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** Bundles the GCP functions into `outDir/index.mjs`; returns the bundle's path and esbuild's metafile. */
-export async function bundleGcpFunctions(outDir: string): Promise<{ file: string; metafile: Metafile }> {
+/** The GCP bundles: entry file under functions/gcp and the folder / archive name under dist. */
+export const GCP_BUNDLES = [
+  { entry: 'index.ts', name: 'functions-gcp' },
+  { entry: 'derive.ts', name: 'functions-gcp-derive' },
+] as const;
+
+/** Bundles a GCP entry file (default: every preservation entry point) into `outDir/index.mjs`; returns its path and esbuild's metafile. */
+export async function bundleGcpFunctions(outDir: string, entry = 'index.ts'): Promise<{ file: string; metafile: Metafile }> {
   await mkdir(outDir, { recursive: true });
   const file = join(outDir, 'index.mjs');
   const result = await build({
-    entryPoints: [join(ROOT, 'functions', 'gcp', 'index.ts')],
+    entryPoints: [join(ROOT, 'functions', 'gcp', entry)],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -52,8 +62,10 @@ async function zip(outDir: string, target: string): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outDir = join(ROOT, 'dist', 'functions-gcp');
-  const { file } = await bundleGcpFunctions(outDir);
-  await zip(outDir, join(ROOT, 'dist', 'functions-gcp.zip'));
-  process.stdout.write(`wrote ${file} and dist/functions-gcp.zip\n`);
+  for (const bundle of GCP_BUNDLES) {
+    const outDir = join(ROOT, 'dist', bundle.name);
+    const { file } = await bundleGcpFunctions(outDir, bundle.entry);
+    await zip(outDir, join(ROOT, 'dist', `${bundle.name}.zip`));
+    process.stdout.write(`wrote ${file} and dist/${bundle.name}.zip\n`);
+  }
 }

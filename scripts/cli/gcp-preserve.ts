@@ -31,13 +31,15 @@ export async function runGcpPreserve(values: Values, caseName: string, window: {
   const instances = [...new Set((values.instance as string[] | undefined) ?? [])];
   const project = optionalString(values, 'account');
   const zone = optionalString(values, 'region');
+  const logSink = optionalString(values, 'log-sink');
   const problems = [
     ...(project === undefined ? ['--account (the project id) is required'] : PROJECT_ID.test(project) ? [] : [`--account is not a project id: ${JSON.stringify(project)}`]),
     ...(zone === undefined ? ['--region (the zone) is required'] : ZONE.test(zone) ? [] : [`--region is not a Compute Engine zone: ${JSON.stringify(zone)}`]),
     ...instances.filter((i) => !INSTANCE.test(i)).map((i) => `not a Compute Engine instance name: ${JSON.stringify(i)}`),
+    ...(logSink === undefined ? [] : !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,221}(\/.*)?$/.test(logSink) ? [`--log-sink is not a Cloud Storage location (gs://bucket[/prefix]): ${JSON.stringify(logSink)}`] : window ? [] : ['--log-sink needs --since and --until: the sink\'s objects are preserved with the log window']),
   ];
   if (problems.length > 0) throw new UsageError(problems.join('; '), { hint: 'e.g. amber preserve --cloud gcp --account my-project --region europe-west1-b --instance web-1 --case INC-7' });
-  const detail = { case: caseName, accountId: project!, region: zone!, instanceIds: instances, ...(window ? { window } : {}), isolate: values.isolate === true, requestId: randomUUID() };
+  const detail = { case: caseName, accountId: project!, region: zone!, instanceIds: instances, ...(window ? { window } : {}), ...(logSink ? { logSink } : {}), isolate: values.isolate === true, requestId: randomUUID() };
   const token = io.env.AMBER_GCP_ID_TOKEN ?? (await idToken(url));
   let response: Response;
   try {

@@ -14,7 +14,7 @@ import { optionalString, requireString } from './args.ts';
 import { t, type Io } from './io.ts';
 
 export const PRESERVE_USAGE =
-  'amber preserve --instance ID [--instance ID ...] --case C [--isolate] [--account A] [--region R] [--since T --until T] [--event-bus NAME] [--json]\n       amber preserve --cloud azure --instance VM --case C --region LOCATION [--account SUBSCRIPTION] [--isolate] [--since T --until T] [--function-url URL] [--json]\n       amber preserve --cloud gcp --instance NAME --case C --account PROJECT --region ZONE [--isolate] [--since T --until T] [--json]';
+  'amber preserve --instance ID [--instance ID ...] --case C [--isolate] [--account A] [--region R] [--since T --until T] [--event-bus NAME] [--json]\n       amber preserve --cloud azure --instance VM --case C --region LOCATION [--account SUBSCRIPTION] [--isolate] [--since T --until T] [--function-url URL] [--json]\n       amber preserve --cloud gcp --instance NAME --case C --account PROJECT --region ZONE [--isolate] [--since T --until T [--log-sink gs://B[/P]]] [--json]';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -23,6 +23,7 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 /** Runs `amber preserve`. */
 export async function runPreserve(values: Values, _positionals: string[], io: Io): Promise<number> {
   const cloud = optionalString(values, 'cloud') ?? 'aws';
+  if (cloud !== 'gcp' && optionalString(values, 'log-sink') !== undefined) throw new UsageError('--log-sink is for --cloud gcp (a Cloud Logging sink bucket)', { hint: `usage: ${PRESERVE_USAGE}` });
   if (cloud === 'azure') return (await import('./azure-preserve.ts')).runAzurePreserve(values, io, parseWindow(optionalString(values, 'since'), optionalString(values, 'until')));
   if (cloud !== 'aws' && cloud !== 'gcp') throw new UsageError(`--cloud takes aws, azure or gcp, got ${JSON.stringify(cloud)}`, { hint: `usage: ${PRESERVE_USAGE}` });
   const caseName = validateCaseName(requireString(values, 'case', PRESERVE_USAGE));

@@ -37,8 +37,11 @@ export interface ScheduledRunOptions {
   readonly store: ObjectStore;
   /** The detections available (the bundled catalogue). */
   readonly catalogue: readonly Detection[];
-  /** Qualified table per logical table, e.g. `{ cloudtrail: '"amber"."cloudtrail"' }`. */
-  readonly sources: Readonly<Record<string, string>>;
+  /**
+   * Qualified table per logical table, e.g. `{ cloudtrail: '"amber"."cloudtrail"' }`, or made from the run's window
+   * (a table that requires a partition filter is given as a subquery limited to the window's partitions).
+   */
+  readonly sources: Readonly<Record<string, string>> | ((window: { readonly since: Date; readonly until: Date }) => Readonly<Record<string, string>>);
   readonly actor: Actor;
   readonly notifiers?: readonly FindingsNotifier[];
   /**
@@ -80,7 +83,8 @@ export async function runScheduledDetections(options: ScheduledRunOptions, input
   const since = new Date(until.getTime() - durationMs(input.window));
   const window = { since: since.toISOString(), until: until.toISOString() };
 
-  const run = await runCatalogue(options.engine, selected, { sources: options.sources, sha256ByKey: new Map(), window: { since, until } });
+  const sources = typeof options.sources === 'function' ? options.sources({ since, until }) : options.sources;
+  const run = await runCatalogue(options.engine, selected, { sources, sha256ByKey: new Map(), window: { since, until } });
 
   // Findings cite preserved objects by key: their hashes come from the cited cases' ledgers.
   const byCase = new Map<string, Finding[]>();

@@ -16,6 +16,11 @@ export interface PreservationRequest {
   readonly instanceIds: readonly string[];
   /** Log window to copy, ISO-8601 UTC; absent: no log preservation. */
   readonly window?: { readonly since: string; readonly until: string };
+  /**
+   * An existing log export whose objects the log workflow preserves with the window (`gs://bucket[/prefix]` of a
+   * Cloud Logging sink in Google Cloud). Needs a window. @default none: only the cloud's audit log API is read
+   */
+  readonly logSink?: string;
   readonly isolate: boolean;
   /** Deterministic id of the triggering event: the same event twice yields one execution. */
   readonly requestId: string;
@@ -40,11 +45,15 @@ export interface LogTask {
   readonly regions: readonly string[];
   readonly since: string;
   readonly until: string;
+  /** The request's log sink, when it names one. */
+  readonly logSink?: string;
 }
 
 /** Identifiers that end up in evidence keys, tags and execution names: no separators, no control characters. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const MAX_INSTANCES = 50;
+/** A bucket URI (`gs://`, `s3://`, `azblob://`) of printable characters; each cloud checks its own scheme. */
+const LOG_SINK = /^(gs|s3|azblob):\/\/[a-z0-9][a-z0-9._-]{1,221}(\/[\x21-\x7e]{0,1000})?$/;
 
 /** Reasons a request cannot be used (empty when it can). */
 export function requestProblems(request: PreservationRequest): string[] {
@@ -67,6 +76,10 @@ export function requestProblems(request: PreservationRequest): string[] {
     if (request.instanceIds.length === 0 && request.window === undefined) problems.push('nothing to preserve: no instance and no log window');
   }
   if (request.window !== undefined) problems.push(...windowProblems(request.window.since, request.window.until));
+  if (request.logSink !== undefined) {
+    if (typeof request.logSink !== 'string' || !LOG_SINK.test(request.logSink)) problems.push(`logSink must be a bucket URI such as gs://audit-sink/cloudaudit.googleapis.com/, got ${JSON.stringify(request.logSink)}`);
+    else if (request.window === undefined) problems.push('logSink needs a window: the sink\'s objects are preserved with the log window');
+  }
   if (typeof request.isolate !== 'boolean') problems.push(`isolate must be true or false, got ${JSON.stringify(request.isolate)}`);
   return problems;
 }
@@ -150,6 +163,7 @@ export function logTask(request: PreservationRequest): LogTask | undefined {
     regions: [request.region],
     since: request.window.since,
     until: request.window.until,
+    ...(request.logSink === undefined ? {} : { logSink: request.logSink }),
   };
 }
 

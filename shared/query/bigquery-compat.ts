@@ -74,6 +74,7 @@ export const BIGQUERY_SHIMS: readonly BigQueryShim[] = [
   { name: 'countif', bigquery: 'rows of the group where the condition holds', overloads: ['(x) AS count_if(x)'] },
   { name: 'concat', bigquery: 'NULL when any argument is NULL (DuckDB skips NULLs)', overloads: nullPropagatingConcat(1, 8), caveat: 'up to 8 arguments' },
   { name: 'split', bigquery: 'splits text on a delimiter (default `,`)', overloads: ["(s) AS string_split(s, ',')", '(s, d) AS string_split(s, d)'] },
+  { name: 'format', bigquery: 'printf-style text from a format string (%s, %d, %.2f with two decimals)', overloads: ['(f, a) AS printf(f, a)'], caveat: 'one value after the format only' },
   { name: 'format_timestamp', bigquery: 'formats a timestamp with strftime specifiers, in UTC', overloads: ['(f, t) AS strftime(t, f)', "(f, t, z) AS strftime(timezone(z, t), f)"], caveat: '%E*S and %Ez are not translated' },
 ];
 

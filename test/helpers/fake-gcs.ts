@@ -75,6 +75,11 @@ export class FakeGcs {
     return this.live(bucket, name)?.bytes;
   }
 
+  /** Names of the live objects of a bucket, sorted. */
+  names(bucket: string): string[] {
+    return [...new Set((this.buckets.get(bucket)?.objects ?? []).filter((o) => o.deleted === undefined).map((o) => o.name))].sort();
+  }
+
   /** Every generation of a name, oldest first. */
   generations(bucket: string, name: string): Array<{ generation: string; bytes: Buffer; metadata?: Record<string, string>; retention?: { mode: string; retainUntilTime: string }; live: boolean }> {
     return (this.buckets.get(bucket)?.objects ?? [])

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { GCP_AUDIT_COLUMNS } from '../../shared/sources/gcp-audit/index.ts';
+import { BIGQUERY_SOURCES, schemaText } from '../../scripts/build/bigquery-schemas.ts';
 
 // Loaded untyped: the package's declarations pull in lib "dom", which changes Uint8Array typing for the whole project.
 const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as { parse(fileName: string, text: string): Promise<unknown> };
@@ -71,19 +72,51 @@ describe('Terraform: infra/gcp', () => {
       expect(nested(key, 'lifecycle').prevent_destroy).toBe(true);
     });
 
-    it('exposes gcp_audit as a hive-partitioned external table with exactly the columns the detections read', async () => {
+    it('exposes a hive-partitioned external table per parsed source, each with exactly the columns the derive function writes', async () => {
       // Prepare
       const table = one(evidence.resources, 'google_bigquery_table', 'sources');
       const external = nested(table, 'external_data_configuration');
-      const schema = JSON.parse(await readFile(join(ROOT, 'evidence/schemas/gcp_audit.json'), 'utf8')) as { name: string; type: string }[];
+      const hive = nested(external, 'hive_partitioning_options');
+      const files = (await readdir(join(ROOT, 'evidence/schemas'))).sort();
 
       // Assess
       expect(external.source_format).toBe('NEWLINE_DELIMITED_JSON');
-      expect(nested(external, 'hive_partitioning_options').mode).toBe('CUSTOM');
-      expect(String(nested(external, 'hive_partitioning_options').source_uri_prefix)).toMatch(/\{case:STRING\}$/);
-      expect(schema.map((c) => c.name)).toEqual(['evidence_key', 'evidence_record', ...GCP_AUDIT_COLUMNS.map((c) => c.name)]);
-      expect(schema.find((c) => c.name === 'status_code')?.type).toBe('INT64');
+      expect(external.ignore_unknown_values).toBe(false);
+      expect(hive.mode).toBe('CUSTOM');
+      expect(String(hive.source_uri_prefix)).toMatch(/\/derived\/\$\{each\.key\}\/\{case:STRING\}\/\{account:STRING\}\/\{day:STRING\}$/);
+      expect(hive.require_partition_filter).toBe(true);
+      // One table per schema file, one schema file per source Amber parses (inventory excepted, see bigquery-schemas.ts).
+      expect(String(one(evidence.resources, 'google_bigquery_table', 'sources').for_each)).toBe('${local.tables}');
+      expect(files).toEqual(BIGQUERY_SOURCES.map((s) => `${s.table}.json`).sort());
+      for (const source of BIGQUERY_SOURCES) {
+        expect(await readFile(join(ROOT, 'evidence/schemas', `${source.table}.json`), 'utf8'), `schemas/${source.table}.json is stale: npm run build:bigquery-schemas`).toBe(schemaText(source));
+      }
+      const audit = JSON.parse(await readFile(join(ROOT, 'evidence/schemas/gcp_audit.json'), 'utf8')) as { name: string; type: string }[];
+      expect(audit.map((c) => c.name)).toEqual(['evidence_key', 'evidence_record', ...GCP_AUDIT_COLUMNS.map((c) => c.name)]);
+      expect(audit.find((c) => c.name === 'status_code')?.type).toBe('INT64');
+      // No source column is shadowed by a partition key.
+      for (const source of BIGQUERY_SOURCES) for (const key of ['case', 'account', 'day']) expect(source.columns.some((c) => c.name === key), `${source.table}.${key}`).toBe(false);
       expect(nested(one(evidence.resources, 'google_bigquery_dataset', 'amber'), 'default_encryption_configuration').kms_key_name).toBe('${google_kms_crypto_key.evidence.id}');
+    });
+
+    it('derives rows from every object finalized in the evidence bucket, as its own service account with the locker writer role only', () => {
+      // Prepare
+      const fn = one(evidence.resources, 'google_cloudfunctions2_function', 'derive');
+      const trigger = nested(fn, 'event_trigger');
+      const service = nested(fn, 'service_config');
+      const grants = Object.entries(evidence.resources)
+        .filter(([type]) => type.endsWith('_iam_member'))
+        .flatMap(([type, byName]) => Object.values(byName).map((b) => ({ type, role: String(b[0]?.role), member: String(b[0]?.member) })))
+        .filter((g) => g.member.includes('google_service_account.derive.'));
+
+      // Assess
+      expect(nested(fn, 'build_config')).toMatchObject({ runtime: 'nodejs22', entry_point: 'deriveObject' });
+      expect(nested(nested(nested(fn, 'build_config'), 'source'), 'storage_source').object).toBe('${var.derive_source_object}');
+      expect(trigger).toMatchObject({ event_type: 'google.cloud.storage.object.v1.finalized', retry_policy: 'RETRY_POLICY_RETRY', service_account_email: '${google_service_account.trigger.email}' });
+      expect(trigger.event_filters).toEqual([{ attribute: 'bucket', value: '${google_storage_bucket.evidence.name}' }]);
+      expect(service).toMatchObject({ ingress_settings: 'ALLOW_INTERNAL_ONLY', service_account_email: '${google_service_account.derive.email}' });
+      expect(grants).toEqual([{ type: 'google_storage_bucket_iam_member', role: '${google_project_iam_custom_role.locker_writer.id}', member: 'serviceAccount:${google_service_account.derive.email}' }]);
+      expect(one(evidence.resources, 'google_cloud_run_v2_service_iam_member', 'trigger_invokes_derive')).toMatchObject({ role: 'roles/run.invoker', member: 'serviceAccount:${google_service_account.trigger.email}' });
     });
 
     it('runs gen2 functions on Node.js 22 with internal ingress only and a service account per role', () => {
@@ -95,7 +128,7 @@ describe('Terraform: infra/gcp', () => {
       expect(nested(fn, 'build_config').runtime).toBe('nodejs22');
       expect(service.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
       expect(service.service_account_email).toBe('${google_service_account.fn[each.value.sa].email}');
-      expect(Object.keys(evidence.resources.google_service_account ?? {}).sort()).toEqual(['fn', 'scheduler', 'trigger', 'workflow']);
+      expect(Object.keys(evidence.resources.google_service_account ?? {}).sort()).toEqual(['derive', 'fn', 'scheduler', 'trigger', 'workflow']);
     });
 
     it('grants no primitive role and no service account key anywhere', () => {
@@ -119,7 +152,9 @@ describe('Terraform: infra/gcp', () => {
       expect(of('fn["start"]')).toEqual(['google_project_iam_member:${google_project_iam_custom_role.workflow_starter.id}']);
       expect(one(evidence.resources, 'google_project_iam_custom_role', 'workflow_starter').permissions).toEqual(['workflows.executions.create', 'workflows.executions.list']);
       const locker = 'google_storage_bucket_iam_member:${google_project_iam_custom_role.locker_writer.id}';
-      expect(of('fn["steps"]')).toEqual([locker]);
+      expect(of('fn["steps"]')).toEqual(['google_project_iam_member:${google_project_iam_custom_role.evidence_copier.id}', locker]);
+      // Evidence copies: images made from member snapshots and read back, nothing that deletes or changes IAM.
+      expect(one(evidence.resources, 'google_project_iam_custom_role', 'evidence_copier').permissions).toEqual(['compute.images.create', 'compute.images.get', 'compute.globalOperations.get']);
       expect(of('fn["detect"]')).toEqual(['google_bigquery_dataset_iam_member:roles/bigquery.dataViewer', 'google_project_iam_member:roles/bigquery.jobUser', locker]);
       // Exactly what the GCS locker calls (functions/gcp/adapters/gcs-object-store.ts), nothing that changes IAM or buckets.
       expect(one(evidence.resources, 'google_project_iam_custom_role', 'locker_writer').permissions).toEqual([
@@ -147,7 +182,7 @@ describe('Terraform: infra/gcp', () => {
       const calls = steps.map((s) => Object.values(s)[0]!).filter((s) => s.call === 'http.post');
 
       // Assess
-      expect(calls).toHaveLength(4);
+      expect(calls).toHaveLength(6);
       expect(calls.every((c) => c.args?.auth?.type === 'OIDC')).toBe(true);
       expect(steps.some((s) => Object.values(s)[0]?.call === 'sys.sleep')).toBe(true);
     });
@@ -180,6 +215,29 @@ describe('Terraform: infra/gcp', () => {
       expect(String(one(evidence.resources, 'google_cloud_run_v2_service_iam_member', 'trigger_invokes').for_each)).toContain('"inventoryRequested"');
       // The evidence project's own accounts get no Cloud Asset role: they read member projects only as the collector.
       expect(allIamRoles(evidence.resources).filter((r) => r.startsWith('roles/cloudasset.'))).toEqual([]);
+    });
+
+    it('copies the READY snapshots into the evidence project and waits on the copies before isolating', async () => {
+      // Prepare
+      const text = (await readFile(join(ROOT, 'evidence/workflows/instance.yaml'), 'utf8')).replace(/\$\{(\w+)_url\}/g, 'https://$1.example').replace(/\$\$\{/g, '${');
+      type Step = { call?: string; next?: string; args?: { url?: string; body?: string; seconds?: number }; switch?: { condition: string; next?: string; raise?: string }[] };
+      const steps = (parseYaml(text) as { main: { steps: Record<string, Step>[] } }).main.steps;
+      const byName = Object.fromEntries(steps.map((s) => Object.entries(s)[0]!)) as Record<string, Step>;
+      const order = steps.map((s) => Object.keys(s)[0]);
+      const workflow = one(evidence.resources, 'google_workflows_workflow', 'instance');
+
+      // Assess
+      expect(byName.wait_or_go?.next).toBe('copy');
+      expect(byName.copy?.args).toMatchObject({ url: 'https://copy.example', body: '${map.merge(task, {"snapshots": created.body.snapshots})}' });
+      expect(byName.check_copies?.args).toMatchObject({ url: 'https://check.example', body: '${map.merge(task, {"snapshots": copied.body.snapshots})}' });
+      expect(byName.copies_or_wait?.switch).toEqual([
+        { condition: '${copies.body.status == "pending"}', next: 'sleep_copies' },
+        { condition: '${copies.body.status == "error"}', raise: '${copies.body.failed}' },
+      ]);
+      expect(byName.copies_or_wait?.next).toBe('isolate');
+      expect(byName.sleep_copies).toMatchObject({ call: 'sys.sleep', next: 'check_copies' });
+      expect(order.indexOf('copy')).toBeLessThan(order.indexOf('isolate'));
+      expect(String(workflow.source_contents)).toContain('google_cloudfunctions2_function.fn["copySnapshots"].service_config[0].uri');
     });
   });
 
@@ -214,9 +272,34 @@ describe('Terraform: infra/gcp', () => {
       expect(functions.preserveLogs).toEqual({ sa: 'steps', trigger: null });
       expect(String(invokes.for_each)).toContain('"preserveLogs"');
     });
+
+    it('hands the start functions the log sink a Security Command Center finding preserves, none by default', async () => {
+      // Prepare
+      const parsed = (await parse('functions.tf', await readFile(join(ROOT, 'evidence/functions.tf'), 'utf8'))) as { locals: { env: { start: Record<string, string> } }[] };
+      const vars = (await parse('variables.tf', await readFile(join(ROOT, 'evidence/variables.tf'), 'utf8'))) as { variable: Record<string, Block[]> };
+
+      // Assess
+      expect(parsed.locals[0]!.env.start.LOG_SINK).toBe('${var.scc_log_sink == null ? "" : var.scc_log_sink}');
+      expect(vars.variable.scc_log_sink?.[0]?.default).toBeNull();
+      expect(JSON.stringify(vars.variable.scc_log_sink?.[0]?.validation)).toContain('^gs://');
+    });
   });
 
   describe('Module: member', () => {
+    it('defines a role holding only read-only use of snapshots, bound to nobody at project level, under the id the steps name', async () => {
+      // Prepare
+      const reader = one(member.resources, 'google_project_iam_custom_role', 'snapshot_reader');
+      const functions = (await parse('functions.tf', await readFile(join(ROOT, 'evidence/functions.tf'), 'utf8'))) as { locals: { env: { steps: Record<string, string> } }[] };
+      const projectGrants = Object.values(member.resources.google_project_iam_member ?? {}).map((b) => String(b[0]?.role));
+
+      // Assess
+      expect(reader.permissions).toEqual(['compute.snapshots.useReadOnly']);
+      expect(reader.role_id).toBe('${replace(var.name_prefix, "-", "_")}_snapshot_reader');
+      expect(functions.locals[0]!.env.steps.SNAPSHOT_READER_ROLE).toBe('${replace(var.name_prefix, "-", "_")}_snapshot_reader');
+      expect(functions.locals[0]!.env.steps.EVIDENCE_PROJECT).toBe('${var.project_id}');
+      expect(projectGrants).not.toContain('${google_project_iam_custom_role.snapshot_reader.id}');
+    });
+
     it('lets the collector read Cloud Audit Logs (Data Access included) on its own project only, and a named sink bucket only', () => {
       // Prepare
       const logs = one(member.resources, 'google_project_iam_member', 'collector_logs');
@@ -257,7 +340,7 @@ describe('Terraform: infra/gcp', () => {
       // Assess
       expect(impersonation).toMatchObject({ role: 'roles/iam.serviceAccountTokenCreator', member: 'serviceAccount:${var.evidence_step_service_account}', service_account_id: '${google_service_account.collector.name}' });
       expect(role.permissions as string[]).toContain('compute.snapshots.create');
-      expect((role.permissions as string[]).every((p) => /^compute\.[a-zA-Z]+\.(get|getSerialPortOutput|list|create|createSnapshot|setLabels)$/.test(p))).toBe(true);
+      expect((role.permissions as string[]).every((p) => /^compute\.[a-zA-Z]+\.(get|getSerialPortOutput|list|create|createSnapshot|setLabels)$/.test(p) || /^compute\.snapshots\.(get|set)IamPolicy$/.test(p))).toBe(true);
       expect(one(member.resources, 'google_project_iam_custom_role', 'isolator').count).toBe('${var.allow_isolation ? 1 : 0}');
     });
   });

@@ -44,6 +44,24 @@ describe('CLI: amber preserve --cloud gcp', () => {
     expect(JSON.parse(run.stdout).executions[0].id).toMatch(/workflows\/amber-instance\/executions\/e1$/);
   });
 
+  it('sends the log sink it is given with the window, and refuses one without a window or outside Cloud Storage', async () => {
+    // Act
+    const run = await runCli(['preserve', '--cloud', 'gcp', '--account', 'amber-demo-prod', '--region', 'europe-west1-b', '--instance', 'web-1', '--case', 'INC-G4', '--since', '2026-03-01T00:00:00Z', '--until', '2026-03-01T06:00:00Z', '--log-sink', 'gs://audit-sink/cloudaudit.googleapis.com', '--json'], { cwd: process.cwd(), env: { AMBER_GCP_PRESERVE_URL: url, AMBER_GCP_ID_TOKEN: 'id-token-1' } });
+    const sent = received.length;
+    const noWindow = await runCli(['preserve', '--cloud', 'gcp', '--account', 'amber-demo-prod', '--region', 'europe-west1-b', '--instance', 'web-1', '--case', 'INC-G5', '--log-sink', 'gs://audit-sink'], { cwd: process.cwd(), env: { AMBER_GCP_PRESERVE_URL: url, AMBER_GCP_ID_TOKEN: 'id-token-1' } });
+    const s3 = await runCli(['preserve', '--cloud', 'gcp', '--account', 'amber-demo-prod', '--region', 'europe-west1-b', '--instance', 'web-1', '--case', 'INC-G6', '--since', '2026-03-01T00:00:00Z', '--until', '2026-03-01T06:00:00Z', '--log-sink', 's3://audit-sink'], { cwd: process.cwd(), env: { AMBER_GCP_PRESERVE_URL: url, AMBER_GCP_ID_TOKEN: 'id-token-1' } });
+    const aws = await runCli(['preserve', '--instance', 'i-0123456789abcdef0', '--case', 'INC-G7', '--log-sink', 'gs://audit-sink'], { cwd: process.cwd(), env: {} });
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(received.at(-1)?.body).toMatchObject({ detail: { case: 'INC-G4', window: { since: '2026-03-01T00:00:00Z', until: '2026-03-01T06:00:00Z' }, logSink: 'gs://audit-sink/cloudaudit.googleapis.com' } });
+    expect(received).toHaveLength(sent);
+    expect([noWindow.code, s3.code, aws.code]).toEqual([2, 2, 2]);
+    expect(noWindow.stderr).toContain('--log-sink needs --since and --until');
+    expect(s3.stderr).toContain('--log-sink is not a Cloud Storage location');
+    expect(aws.stderr).toContain('--log-sink is for --cloud gcp');
+  });
+
   it('fails with exit 2 and the fix when AMBER_GCP_PRESERVE_URL is not set', async () => {
     // Act
     const run = await runCli(['preserve', '--cloud', 'gcp', '--account', 'amber-demo-prod', '--region', 'europe-west1-b', '--instance', 'web-1', '--case', 'INC-G2'], { cwd: process.cwd(), env: {} });

@@ -10,10 +10,16 @@
  *   refused does not stop the others; the use case reports it as uncovered.
  * - isolate converges: the deny-all firewall rules are found by name, the quarantine network tag is added only
  *   when missing, deletion protection is set to true (setting it again changes nothing).
- * - shareAndCopy is not built yet: snapshots are global resources of the member project, labelled with the
- *   case and evidence ids; copying them into the evidence project refuses with a clear error.
+ * - shareAndCopy copies each snapshot into the evidence project as an image made from it (images.insert with
+ *   `sourceSnapshot` naming the member project's snapshot: Compute's documented way to copy a snapshot's data into
+ *   another project; the Snapshot resource takes only a disk as its source). First, as the member project's
+ *   collector, it grants the evidence project's identity read-only use of that one snapshot (a binding of a
+ *   custom role holding `compute.snapshots.useReadOnly`, the member module's `snapshot_reader`, in the snapshot's
+ *   own IAM policy, added only when missing). Image names derive from the source snapshot, with a requestId from
+ *   the same: a rerun gets 409 alreadyExists and reuses the image. The copies are refs whose snapshotId is
+ *   `images/<name>`, so getSnapshots follows them through the images API (PENDING, READY, FAILED).
  */
-import { NotImplementedError } from '../../../shared/errors.ts';
+import { InvalidInputError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/evidence/hashing.ts';
 import { InstanceNotFoundError, IsolationError } from '../../../shared/preservation/errors.ts';
 import type {
@@ -24,6 +30,7 @@ import type {
   IsolationOutcome,
   MetadataDocument,
   ResourceTags,
+  ShareAndCopyOptions,
   ShareAndCopyResult,
   SnapshotProvider,
   SnapshotRef,
@@ -63,6 +70,20 @@ interface GceSnapshot {
   readonly snapshotEncryptionKey?: { readonly kmsKeyName?: string };
 }
 
+interface GceImage {
+  readonly name?: string;
+  readonly status?: 'PENDING' | 'READY' | 'FAILED' | 'DELETING';
+  readonly diskSizeGb?: string;
+  readonly creationTimestamp?: string;
+  readonly imageEncryptionKey?: { readonly kmsKeyName?: string };
+}
+
+interface GcePolicy {
+  readonly version?: number;
+  readonly etag?: string;
+  readonly bindings?: readonly { readonly role?: string; readonly members?: readonly string[] }[];
+}
+
 interface GceFirewall {
   readonly name?: string;
   readonly disabled?: boolean;
@@ -81,6 +102,27 @@ export interface ComputeSnapshotProviderOptions extends GoogleRestOptions {
    * @default {}
    */
   readonly collectors?: Readonly<Record<string, string>>;
+  /**
+   * The identity that makes evidence copies (`serviceAccount:<email>` of the steps' service account), granted
+   * read-only use of each source snapshot before it is copied. Required by shareAndCopy.
+   */
+  readonly evidenceMember?: string;
+  /**
+   * Custom role id, in each member project, holding `compute.snapshots.useReadOnly` (the member module's
+   * `snapshot_reader`). @default SNAPSHOT_READER_ROLE
+   */
+  readonly snapshotReaderRole?: string;
+}
+
+/** Role id of the member module's custom role holding only compute.snapshots.useReadOnly. */
+export const SNAPSHOT_READER_ROLE = 'amber_snapshot_reader';
+
+/** Prefix of evidence copy refs: they are images, not snapshots. */
+const IMAGE_REF = 'images/';
+
+/** Deterministic name of the evidence copy (an image) of one source snapshot. */
+export function evidenceImageName(sourceProject: string, snapshot: string): string {
+  return `amber-${sha256Hex(`evidence-copy\n${sourceProject}\n${snapshot}`).slice(0, 40)}`;
 }
 
 /** Compute Engine label keys and values: lowercase letters, digits, `_` and `-`, at most 63 characters. */
@@ -194,6 +236,10 @@ export class ComputeSnapshotProvider implements SnapshotProvider {
   async getSnapshots(snapshots: readonly SnapshotRef[]): Promise<SnapshotStatus[]> {
     const out: SnapshotStatus[] = [];
     for (const ref of snapshots) {
+      if (ref.snapshotId.startsWith(IMAGE_REF)) {
+        out.push(await this.imageStatus(ref));
+        continue;
+      }
       this.current = this.restFor(ref.accountId);
       const resource = `projects/${ref.accountId}/global/snapshots/${ref.snapshotId}`;
       const got = await this.rest.call<GceSnapshot>(`${COMPUTE}/${resource}`, { call: 'compute.snapshots.get', resource, accept: [404] });
@@ -217,11 +263,82 @@ export class ComputeSnapshotProvider implements SnapshotProvider {
     return out;
   }
 
-  /** Not built yet: snapshots stay in the member project (labelled with case and evidence ids). */
-  async shareAndCopy(): Promise<ShareAndCopyResult> {
-    throw new NotImplementedError('copying Compute Engine snapshots into the evidence project is not built yet', {
-      hint: 'the snapshots stay in the instance\'s project, labelled amber-case and amber-evidence-id; leave EVIDENCE_PROJECT unset for GCP instance preservation',
+  /**
+   * Copies each (completed) snapshot into the evidence project as an image, after granting the evidence identity
+   * read-only use of that snapshot as the member project's collector. Labels: the options' tags, the copy's own, and
+   * the source project and snapshot. An image already made for a snapshot (409) is reused.
+   */
+  async shareAndCopy(snapshots: readonly SnapshotRef[], options: ShareAndCopyOptions): Promise<ShareAndCopyResult> {
+    const member = this.options.evidenceMember;
+    if (!member) throw new InvalidInputError('copying snapshots into the evidence project needs the evidence identity (evidenceMember)', { hint: 'set AMBER_SERVICE_ACCOUNT on the step functions (infra/gcp does)' });
+    const evidence = options.evidenceAccountId;
+    if (!PROJECT_ID.test(evidence)) throw new InvalidInputError(`not a Google Cloud project id for the evidence copies: ${JSON.stringify(evidence)}`, { hint: 'set EVIDENCE_PROJECT to the evidence project id' });
+    const copies: SnapshotRef[] = [];
+    const reused: string[] = [];
+    for (const ref of snapshots) {
+      const source = `projects/${ref.accountId}/global/snapshots/${ref.snapshotId}`;
+      await this.grantReadOnlyUse(ref, member);
+      const image = evidenceImageName(ref.accountId, ref.snapshotId);
+      const labels = gceLabels({ ...options.tags, ...(options.tagsFor?.(ref) ?? {}), 'amber:source-project': ref.accountId, 'amber:source-snapshot': ref.snapshotId });
+      this.current = this.own;
+      const created = await this.rest.call<unknown>(`${COMPUTE}/projects/${evidence}/global/images?requestId=${requestUuid(image)}`, {
+        call: 'compute.images.insert',
+        resource: `projects/${evidence}/global/images/${image}`,
+        method: 'POST',
+        body: {
+          name: image,
+          sourceSnapshot: source,
+          labels,
+          description: options.description,
+          ...(options.kmsKeyArn ? { imageEncryptionKey: { kmsKeyName: options.kmsKeyArn } } : {}),
+        },
+        accept: [409],
+      });
+      if (created.status === 409) reused.push(ref.snapshotId);
+      copies.push({ snapshotId: `${IMAGE_REF}${image}`, volumeId: ref.volumeId, accountId: evidence, region: 'global' });
+    }
+    return { stage: 'evidence', snapshots: copies, reused };
+  }
+
+  /** Adds the evidence identity to the snapshot's IAM policy with the read-only role, unless it is there already. */
+  private async grantReadOnlyUse(ref: SnapshotRef, member: string): Promise<void> {
+    this.current = this.restFor(ref.accountId);
+    const resource = `projects/${ref.accountId}/global/snapshots/${ref.snapshotId}`;
+    const role = `projects/${ref.accountId}/roles/${this.options.snapshotReaderRole ?? SNAPSHOT_READER_ROLE}`;
+    const policy = (await this.rest.call<GcePolicy>(`${COMPUTE}/${resource}/getIamPolicy?optionsRequestedPolicyVersion=3`, { call: 'compute.snapshots.getIamPolicy', resource })).body;
+    const bindings = policy.bindings ?? [];
+    if (bindings.some((b) => b.role === role && (b.members ?? []).includes(member))) return;
+    const others = bindings.filter((b) => b.role !== role);
+    const current = bindings.find((b) => b.role === role);
+    const next = [...others, { ...(current ?? {}), role, members: [...(current?.members ?? []), member].sort() }];
+    // The etag makes the update conditional: another writer in between gets 412 and the step is retried.
+    await this.rest.call(`${COMPUTE}/${resource}/setIamPolicy`, {
+      call: 'compute.snapshots.setIamPolicy',
+      resource,
+      method: 'POST',
+      body: { policy: { ...policy, bindings: next } },
     });
+  }
+
+  /** An evidence copy's state: READY completed, FAILED error, PENDING pending, 404 or DELETING missing. */
+  private async imageStatus(ref: SnapshotRef): Promise<SnapshotStatus> {
+    this.current = this.own;
+    const name = ref.snapshotId.slice(IMAGE_REF.length);
+    const resource = `projects/${ref.accountId}/global/images/${name}`;
+    const got = await this.rest.call<GceImage>(`${COMPUTE}/${resource}`, { call: 'compute.images.get', resource, accept: [404] });
+    if (got.status === 404) return { ...ref, state: 'missing', reason: `evidence image ${name} of disk ${ref.volumeId} no longer exists in project ${ref.accountId}` };
+    const i = got.body;
+    const state = i.status === 'READY' ? 'completed' : i.status === 'FAILED' ? 'error' : i.status === 'DELETING' ? 'missing' : 'pending';
+    return {
+      ...ref,
+      state,
+      ...(state === 'error' ? { reason: `evidence image ${name} of disk ${ref.volumeId} failed (status FAILED)` } : {}),
+      ...(i.status ? { progress: i.status } : {}),
+      encrypted: true,
+      ...(i.imageEncryptionKey?.kmsKeyName ? { kmsKeyId: i.imageEncryptionKey.kmsKeyName } : {}),
+      ...(i.diskSizeGb ? { sizeGiB: Number(i.diskSizeGb) } : {}),
+      ...(i.creationTimestamp ? { startedAt: new Date(i.creationTimestamp).toISOString() } : {}),
+    };
   }
 
   /** Deny-all ingress and egress firewall rules by network tag on the instance's network, the tag, deletion protection. */

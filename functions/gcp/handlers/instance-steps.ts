@@ -2,7 +2,8 @@
  * The instance preservation steps Cloud Workflows calls over HTTP (OIDC-authenticated, internal ingress), one use
  * case each, in order: `captureInstance` (metadata as evidence), `createSnapshots` (every attached disk, labelled
  * with case and evidence ids), `checkSnapshots` (one look: the workflow sleeps between looks, no function waits),
- * `isolateInstance` (only when the request asked). Each step records what it did in the case's custody ledger
+ * `copySnapshots` (the completed set into the evidence project, as images; `checkSnapshots` then follows the copies
+ * the same way), `isolateInstance` (only when the request asked). Each step records what it did in the case's custody ledger
  * (idempotency keys: a retried step records nothing twice), and a step that fails records the failure there too,
  * naming the instance and the reason, before answering 500 (retryable) or 400 (it will not pass by retrying).
  */
@@ -14,7 +15,7 @@ import type { SnapshotProvider, SnapshotRef } from '../../../shared/ports/snapsh
 import { recordCustody, type CustodyBatch } from '../../../shared/preservation/custody.ts';
 import { CloudCallError } from '../../../shared/preservation/errors.ts';
 import type { InstanceTask } from '../../../shared/preservation/request.ts';
-import { captureInstance, checkSnapshots, createInstanceSnapshots, isolateInstance } from '../../../shared/preservation/snapshot-instance.ts';
+import { captureInstance, checkSnapshots, copySnapshotsToEvidence, createInstanceSnapshots, isolateInstance } from '../../../shared/preservation/snapshot-instance.ts';
 import { errorFields, type GcpLogger } from '../runtime.ts';
 import { checked } from '../triggers.ts';
 
@@ -25,13 +26,17 @@ export interface InstanceStepDeps {
   readonly logger: GcpLogger;
   /** Retention of metadata objects, from now. @default the store's default */
   readonly retainUntil?: () => Date;
+  /** The project evidence copies of snapshots are made in (copySnapshots). */
+  readonly evidenceProject?: string;
+  /** Cloud KMS key of the evidence copies. @default Google-managed encryption */
+  readonly evidenceKmsKey?: string;
 }
 
 /** What a step hands back for the ledger and the workflow's next step. */
 interface StepOutcome {
   readonly output: Record<string, unknown>;
   readonly batch: CustodyBatch;
-  readonly action: 'acquired' | 'accessed';
+  readonly action: 'acquired' | 'accessed' | 'copied';
 }
 
 /** The task in a Workflows call body; the same checks as a Pub/Sub request, one instance. */
@@ -136,6 +141,26 @@ export function checkSnapshotsHandler(deps: InstanceStepDeps): HttpFunction {
         detail: { status: checked.status, snapshots: checked.snapshots.map((s) => ({ snapshotId: s.snapshotId, volumeId: s.volumeId, state: s.state })) },
       },
       output: { status: checked.status, failed: checked.failed, snapshots: checked.snapshots },
+    };
+  });
+}
+
+/**
+ * HTTP handler: copy the completed snapshot set into the evidence project (one image per snapshot); answers the
+ * copies, which the workflow checks with checkSnapshots until they are READY. Recorded as `copied`, with every
+ * source snapshot and its copy.
+ */
+export function copySnapshotsHandler(deps: InstanceStepDeps): HttpFunction {
+  return step('copy-snapshots', deps, async (task, body) => {
+    if (!deps.evidenceProject) throw new InvalidInputError('the copySnapshots step has no evidence project', { hint: 'set EVIDENCE_PROJECT on the step functions (infra/gcp sets it to the evidence project)' });
+    const sources = snapshotsOf(body);
+    const copied = await copySnapshotsToEvidence({ provider: deps.provider }, { ...task, snapshots: sources }, { accountId: deps.evidenceProject, region: 'global', kmsKeyArn: deps.evidenceKmsKey ?? '' });
+    const pairs = sources.map((s, i) => ({ source: `projects/${s.accountId}/global/snapshots/${s.snapshotId}`, volumeId: s.volumeId, copy: copied.snapshots[i] ? `projects/${copied.snapshots[i].accountId}/global/${copied.snapshots[i].snapshotId}` : null }));
+    return {
+      action: 'copied',
+      // `reused` stays out of the ledger batch, as in createSnapshots: a rerun records the same batch.
+      batch: { detail: { evidenceProject: deps.evidenceProject, copies: pairs } },
+      output: { snapshots: copied.snapshots, reused: copied.reused, sources },
     };
   });
 }

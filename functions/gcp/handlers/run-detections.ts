@@ -29,6 +29,16 @@ export function bigqueryCatalogue(catalogue: readonly Detection[]): Detection[] 
   return catalogue.flatMap((d) => (d.bigquerySql === undefined ? [] : [{ ...d, sql: d.bigquerySql }]));
 }
 
+/**
+ * A table limited to the hive partitions (`day`, the UTC day of each row's time) its window can touch: the external
+ * tables require a partition filter, and it keeps BigQuery from reading (and billing) the other days' objects.
+ * Rows without a readable time (`day=undated`) have no place in a window and are left out with the rest.
+ */
+export function partitionedTable(dataset: string, table: string, window: { readonly since: Date; readonly until: Date }): string {
+  const day = (d: Date): string => d.toISOString().slice(0, 10);
+  return `(SELECT * FROM \`${dataset}.${table}\` WHERE day BETWEEN '${day(window.since)}' AND '${day(window.until)}')`;
+}
+
 /** HTTP handler of the scheduled run: 200 with the run's summary, 400 naming a bad request. */
 export function runDetectionsHandler(deps: RunDetectionsDeps): HttpFunction {
   const catalogue = bigqueryCatalogue(deps.catalogue);
@@ -48,7 +58,7 @@ export function runDetectionsHandler(deps: RunDetectionsDeps): HttpFunction {
           engine: deps.engine,
           store: deps.store,
           catalogue,
-          sources: Object.fromEntries(tables.map((t) => [t, `\`${deps.dataset}.${t}\``])),
+          sources: (window) => Object.fromEntries(tables.map((t) => [t, partitionedTable(deps.dataset, t, window)])),
           actor: deps.actor,
           ...(deps.clock ? { clock: deps.clock } : {}),
         },

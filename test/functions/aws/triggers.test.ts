@@ -37,6 +37,15 @@ describe('Function: normaliseTrigger', () => {
       expect(request).toMatchObject({ requestId: event.id, isolate: false });
     });
 
+    it('reads a request that names a Google Cloud log sink (the GCP start functions\' field) and ignores the field', () => {
+      // Act
+      const [request] = normaliseTrigger(customEvent({ logSink: 'gs://audit-sink/cloudaudit.googleapis.com/' }), CONFIG).requests;
+
+      // Assess
+      expect(request).toMatchObject({ case: 'INC-7', requestId: 'req-cli-1' });
+      expect(request).not.toHaveProperty('logSink');
+    });
+
     it('refuses a detail with a bad instance id, naming it', () => {
       expect(() => normaliseTrigger(customEvent({ instanceIds: ['i-1; rm'] }), CONFIG)).toThrow(/not an EC2 instance id: "i-1; rm"/);
     });

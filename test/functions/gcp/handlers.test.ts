@@ -64,10 +64,11 @@ describe('GCP functions', () => {
     const provider = new ComputeSnapshotProvider({ rest });
     ff.cloudEvent('testPreservationRequested', preservationRequestedHandler(startDeps));
     ff.cloudEvent('testSccFinding', sccFindingHandler(startDeps));
+    ff.cloudEvent('testSccFindingSink', sccFindingHandler({ ...startDeps, config: { ...startDeps.config, logSink: 'gs://audit-sink/cloudaudit.googleapis.com/' } }));
     ff.http('testPreserveHttp', preserveHttpHandler(startDeps));
     ff.http('testCaptureInstance', captureInstanceHandler({ provider, store, actor, logger: logger('capture') }));
     ff.http('testCreateSnapshots', createSnapshotsHandler({ provider, store, actor, logger: logger('snapshots') }));
-    for (const name of ['testPreservationRequested', 'testSccFinding', 'testPreserveHttp', 'testCaptureInstance', 'testCreateSnapshots']) await serve(name);
+    for (const name of ['testPreservationRequested', 'testSccFinding', 'testSccFindingSink', 'testPreserveHttp', 'testCaptureInstance', 'testCreateSnapshots']) await serve(name);
   });
 
   afterEach(() => {
@@ -106,6 +107,35 @@ describe('GCP functions', () => {
       expect(String(logs[0]?.error)).toMatch(/Pub\/Sub message m-bad is not JSON \(at character \d+\)/);
     });
 
+    it('passes a log sink the message names to the log workflow, and only to it', async () => {
+      // Prepare
+      const executions = fakeWorkflows();
+      const logSink = 'gs://audit-sink/cloudaudit.googleapis.com/';
+
+      // Act
+      await deliver('testPreservationRequested', request({ case: 'Case-GCP-Sink', accountId: PROJECT, region: ZONE, instanceIds: [INSTANCE], window: { since: '2026-03-14T00:00:00Z', until: '2026-03-14T10:00:00Z' }, logSink }), 'm-sink');
+
+      // Assess
+      expect(executions.map((e) => e.workflow)).toEqual([workflows.instance, workflows.logs]);
+      expect(executions[1]?.argument).toMatchObject({ case: 'Case-GCP-Sink', accounts: [PROJECT], logSink });
+      expect(executions[0]?.argument).not.toHaveProperty('logSink');
+    });
+
+    it('refuses a log sink that is not a Cloud Storage location, or that comes without a window, and starts nothing', async () => {
+      // Prepare
+      const executions = fakeWorkflows();
+
+      // Act
+      await deliver('testPreservationRequested', request({ case: 'c1', accountId: PROJECT, region: ZONE, instanceIds: [INSTANCE], window: { since: '2026-03-14T00:00:00Z', until: '2026-03-14T10:00:00Z' }, logSink: 's3://audit-sink' }), 'm-sink-s3');
+      await deliver('testPreservationRequested', request({ case: 'c1', accountId: PROJECT, region: ZONE, instanceIds: [INSTANCE], logSink: 'gs://audit-sink' }), 'm-sink-nowindow');
+
+      // Assess
+      expect(executions).toEqual([]);
+      expect(logs.map((l) => l.messageId)).toEqual(['m-sink-s3', 'm-sink-nowindow']);
+      expect(String(logs[0]?.error)).toContain('logSink: "s3://audit-sink" is not a Cloud Storage location');
+      expect(String(logs[1]?.error)).toContain('logSink needs a window');
+    });
+
     it('refuses a request with a bad zone or instance name, naming each', async () => {
       // Prepare
       const executions = fakeWorkflows();
@@ -136,6 +166,17 @@ describe('GCP functions', () => {
       // Assess
       expect(executions[0]?.argument).toMatchObject({ case: 'scc-f0a1b2c3', instanceId: '4567890123456789012', requestId: 'scc-f0a1b2c3' });
       expect(executions[1]?.argument).toMatchObject({ since: '2026-03-13T09:30:00Z', until: '2026-03-14T09:30:00Z' });
+    });
+
+    it('preserves the log sink the deployment names with a finding\'s window', async () => {
+      // Prepare
+      const executions = fakeWorkflows();
+
+      // Act
+      await deliver('testSccFindingSink', finding('HIGH'), 'm-scc-sink');
+
+      // Assess
+      expect(executions[1]?.argument).toMatchObject({ since: '2026-03-13T09:30:00Z', until: '2026-03-14T09:30:00Z', logSink: 'gs://audit-sink/cloudaudit.googleapis.com/' });
     });
 
     it('ignores a finding below the threshold, saying why', async () => {

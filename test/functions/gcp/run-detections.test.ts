@@ -23,10 +23,14 @@ const detection = catalogue.find((d) => d.id === 'gcp-iam-powerful-role-granted'
 let duck: DuckDbQueryEngine;
 let store: LocalObjectStore;
 let url: string;
+const sent: string[] = [];
 
 /** BigQuery answered by DuckDB: the SQL the function sends, rewritten by the compatibility layer. */
 const offlineBigQuery = (): QueryEngine => ({
-  query: (sql: string, params?: readonly QueryParam[]) => duck.query(bigqueryToDuckDb(sql), params),
+  query: (sql: string, params?: readonly QueryParam[]) => {
+    sent.push(sql);
+    return duck.query(bigqueryToDuckDb(sql), params);
+  },
   close: async () => {},
 });
 
@@ -41,6 +45,9 @@ describe('Function: runDetections', () => {
     for (const statement of bigqueryCompatStatements()) await duck.exec(statement);
     const match = await readFixture(detection, 'match', await tempDir('amber-gcp-detect-'));
     await loadFixtures(duck, detection.table, [match]);
+    // The external table's hive partition columns, as the derive function lays the rows out.
+    await duck.exec(`ALTER TABLE ${detection.table} ADD COLUMN "case" VARCHAR; ALTER TABLE ${detection.table} ADD COLUMN account VARCHAR; ALTER TABLE ${detection.table} ADD COLUMN day VARCHAR`);
+    await duck.exec(`UPDATE ${detection.table} SET "case" = 'C-1', account = coalesce(project_id, 'unknown'), day = substr(time, 1, 10)`);
     store = await LocalObjectStore.open(await tempDir('amber-gcp-findings-'));
     ff.http('testRunDetections', runDetectionsHandler({ engine: offlineBigQuery(), store, catalogue, dataset: 'amber-evidence.amber_evidence', actor: { principal: 'serviceAccount:detect@x', tool: 'amber/test' }, logger: createLogger('runDetections', () => {}) }));
     const server = getTestServer('testRunDetections');
@@ -67,6 +74,21 @@ describe('Function: runDetections', () => {
     expect(second.json).toEqual(first.json);
     const stored = await hashStream(await store.get(String(first.json.findingsKey)));
     expect(stored.sha256).toBe(first.json.findingsSha256);
+  });
+
+  it('limits every table to the partitions of its window, which the external tables require', async () => {
+    // Prepare
+    sent.length = 0;
+    const days = await duck.query<{ day: string }>(`SELECT DISTINCT day FROM ${detection.table} ORDER BY day`);
+    const last = days[days.length - 1]!.day;
+
+    // Act
+    const res = await call({ detections: [detection.id], window: 'PT1H', scheduledTime: `${last}T23:30:00Z` });
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toContain(`(SELECT * FROM \`amber-evidence.amber_evidence.${detection.table}\` WHERE day BETWEEN '${last}' AND '${last}')`);
   });
 
   it('refuses by name a detection that has no BigQuery SQL', async () => {

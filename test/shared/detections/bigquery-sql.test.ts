@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodeSqlParser from 'node-sql-parser';
-import { FINDING_COLUMNS, loadCatalogue, windowedSql, type Detection } from '../../../shared/detections/catalogue.ts';
+import { AGGREGATE_COLUMNS, FINDING_COLUMNS, loadCatalogue, windowedSql, type Detection } from '../../../shared/detections/catalogue.ts';
 import { tableTime } from '../../../shared/detections/run.ts';
+import { partitionedTable } from '../../../functions/gcp/handlers/run-detections.ts';
 import { bigqueryCompatStatements, bigqueryToDuckDb } from '../../../shared/query/bigquery-compat.ts';
 import { DuckDbQueryEngine } from '../../../shared/query/duckdb-engine.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -46,7 +47,7 @@ describe('BigQuery detection SQL', () => {
     it('parses as BigQuery SQL, windowed as the scheduled run sends it', () => {
       // Prepare
       const window = { since: new Date('2026-03-14T00:00:00Z'), until: new Date('2026-03-15T00:00:00Z') };
-      const sent = windowedSql(detection.bigquerySql, detection.table, `\`amber-evidence.amber.${detection.table}\``, window, tableTime(detection.table));
+      const sent = windowedSql(detection.bigquerySql, detection.table, partitionedTable('amber-evidence.amber', detection.table, window), window, tableTime(detection.table));
 
       // Act / Assess
       expect(() => parser.astify(detection.bigquerySql, { database: 'bigquery' })).not.toThrow();
@@ -65,7 +66,11 @@ describe('BigQuery detection SQL', () => {
 
       // Assess
       expect(bigquery).toHaveLength(detection.expectedMatches);
-      expect(Object.keys(bigquery[0] ?? {})).toEqual([...FINDING_COLUMNS]);
+      // The finding columns, then (for an aggregate) the same aggregate columns as the Athena SQL.
+      const columns = Object.keys(bigquery[0] ?? {});
+      expect(columns.slice(0, FINDING_COLUMNS.length)).toEqual([...FINDING_COLUMNS]);
+      expect(columns).toEqual(Object.keys(athena[0] ?? {}));
+      expect(columns.slice(FINDING_COLUMNS.length).every((c) => (AGGREGATE_COLUMNS as readonly string[]).includes(c))).toBe(true);
       expect(ordered(bigquery)).toEqual(ordered(athena));
       expect(windowed).toEqual(bigquery);
     });

@@ -85,6 +85,8 @@ describe('Module: bigquery-compat', () => {
       ["ARRAY_TO_STRING(['a', NULL, 'b'], '; ')", 'a; b'],
       ["SPLIT('a,b')", ['a', 'b']],
       ["TO_JSON_STRING(['a', 'b'])", '["a","b"]'],
+      ["FORMAT('%.2f', ROUND(1610612736 / 1073741824.0, 2))", '1.50'],
+      ["FORMAT('%.2f', 2.0)", '2.00'],
     ])('%s is %j', async (expression, expected) => {
       // Act / Assess
       expect(await one(expression as string)).toEqual(expected);

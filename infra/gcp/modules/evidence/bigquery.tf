@@ -1,10 +1,11 @@
-# The detection tables: BigQuery external tables over Amber's derived rows in the locker (newline-delimited JSON,
-# one folder per table, hive-partitioned by case: derived/<table>/case=<case>/...). The detections'
-# query.bigquery.sql read them by the names Athena and DuckDB use.
+# The detection tables: BigQuery external tables over the rows the deriveObject function writes into the locker
+# (newline-delimited JSON, one folder per table, hive-partitioned by case, account and day:
+# derived/<table>/case=<case>/account=<project|subscription|tenant|account>/day=<yyyy-mm-dd>/<item>.ndjson), one per
+# log source Amber parses (schemas/, made by npm run build:bigquery-schemas from the sources' columns). The
+# detections' query.bigquery.sql read them by the names Athena and DuckDB use. Every query must filter on a
+# partition (require_partition_filter): runDetections limits each table to the days of its window.
 locals {
-  tables = {
-    gcp_audit = "schemas/gcp_audit.json"
-  }
+  tables = { for f in fileset("${path.module}/schemas", "*.json") : trimsuffix(f, ".json") => "schemas/${f}" }
 }
 
 resource "google_bigquery_dataset" "amber" {
@@ -36,8 +37,8 @@ resource "google_bigquery_table" "sources" {
 
     hive_partitioning_options {
       mode                     = "CUSTOM"
-      source_uri_prefix        = "gs://${google_storage_bucket.evidence.name}/derived/${each.key}/{case:STRING}"
-      require_partition_filter = false
+      source_uri_prefix        = "gs://${google_storage_bucket.evidence.name}/derived/${each.key}/{case:STRING}/{account:STRING}/{day:STRING}"
+      require_partition_filter = true
     }
   }
 }

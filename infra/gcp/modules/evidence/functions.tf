@@ -10,6 +10,7 @@ locals {
     createSnapshots       = { sa = "steps", trigger = null }
     checkSnapshots        = { sa = "steps", trigger = null }
     isolateInstance       = { sa = "steps", trigger = null }
+    copySnapshots         = { sa = "steps", trigger = null }
     preserveLogs          = { sa = "steps", trigger = null }
     runDetections         = { sa = "detect", trigger = null }
     # Cloud Asset Inventory of member projects: first step of the instance workflow, and on demand.
@@ -31,12 +32,16 @@ locals {
       LOG_WORKFLOW             = local.workflow_ids.logs
       SCC_MIN_SEVERITY         = var.scc_min_severity
       DEFAULT_LOG_WINDOW_HOURS = "24"
+      LOG_SINK                 = var.scc_log_sink == null ? "" : var.scc_log_sink
     }
     steps = {
       EVIDENCE_LOCKER = "gs://${google_storage_bucket.evidence.name}"
       RETENTION_DAYS  = tostring(var.retention_days)
       # Member project -> collector service account the steps impersonate.
       COLLECTOR_SERVICE_ACCOUNTS = jsonencode(var.collector_service_accounts)
+      # Evidence copies of snapshots (images) are made here; the member modules' snapshot_reader role lets them.
+      EVIDENCE_PROJECT     = var.project_id
+      SNAPSHOT_READER_ROLE = "${replace(var.name_prefix, "-", "_")}_snapshot_reader"
     }
     detect = {
       EVIDENCE_LOCKER   = "gs://${google_storage_bucket.evidence.name}"

@@ -68,6 +68,23 @@ resource "google_storage_bucket_iam_member" "steps_create" {
   member = "serviceAccount:${google_service_account.fn["steps"].email}"
 }
 
+# steps: make the evidence copies of member snapshots (images made from them) and follow them. Images are project
+# resources with no IAM of their own at creation, so the grant is on the evidence project, through a custom role
+# holding exactly these. Reading a source snapshot needs compute.snapshots.useReadOnly, granted per snapshot by the
+# member project's collector (member module, snapshot_reader).
+resource "google_project_iam_custom_role" "evidence_copier" {
+  project     = var.project_id
+  role_id     = "${replace(var.name_prefix, "-", "_")}_evidence_copier"
+  title       = "Amber evidence copier"
+  permissions = ["compute.images.create", "compute.images.get", "compute.globalOperations.get"]
+}
+
+resource "google_project_iam_member" "steps_copy" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.evidence_copier.id
+  member  = "serviceAccount:${google_service_account.fn["steps"].email}"
+}
+
 # detect: run query jobs (jobs are project resources: jobUser exists only at project level), read the dataset,
 # read the locker (external tables) and write findings to it (the locker writer role: get, list, create).
 resource "google_project_iam_member" "detect_jobs" {
@@ -100,7 +117,7 @@ resource "google_cloud_run_v2_service_iam_member" "trigger_invokes" {
 }
 
 resource "google_cloud_run_v2_service_iam_member" "workflow_invokes" {
-  for_each = toset(["inventoryProject", "captureInstance", "createSnapshots", "checkSnapshots", "isolateInstance", "preserveLogs"])
+  for_each = toset(["inventoryProject", "captureInstance", "createSnapshots", "checkSnapshots", "copySnapshots", "isolateInstance", "preserveLogs"])
   project  = var.project_id
   location = var.region
   name     = google_cloudfunctions2_function.fn[each.key].service_config[0].service

@@ -35,6 +35,11 @@ variable "function_source_object" {
   type        = string
 }
 
+variable "derive_source_object" {
+  description = "Object name of the derive function's source archive (dist/functions-gcp-derive.zip) in function_source_bucket."
+  type        = string
+}
+
 variable "collector_service_accounts" {
   description = "Collector service account per member project (the member module's output), impersonated by the instance steps."
   type        = map(string)
@@ -45,6 +50,16 @@ variable "scc_min_severity" {
   description = "Security Command Center findings below this severity are ignored (LOW, MEDIUM, HIGH, CRITICAL)."
   type        = string
   default     = "HIGH"
+}
+
+variable "scc_log_sink" {
+  description = "An existing log sink (gs://bucket[/prefix]) whose objects are preserved with a Security Command Center finding's log window; null: none. The member module of the finding's project must name the same bucket (log_sink_bucket) so its collector may read it. A Preservation Requested message names its own sink (detail.logSink)."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.scc_log_sink == null || can(regex("^gs://[a-z0-9][a-z0-9._-]{1,221}(/.*)?$", var.scc_log_sink))
+    error_message = "scc_log_sink must be gs://bucket or gs://bucket/prefix."
+  }
 }
 
 variable "detection_schedules" {

@@ -38,7 +38,9 @@ resource "google_service_account" "collector" {
   display_name = "Amber collector (impersonated by the evidence project; no keys)"
 }
 
-# Reading an instance's metadata and snapshotting its disks: nothing else.
+# Reading an instance's metadata and snapshotting its disks, and granting the evidence steps read-only use of the
+# snapshots it made (getIamPolicy/setIamPolicy on snapshots: the evidence copy needs compute.snapshots.useReadOnly on
+# each source snapshot, granted per snapshot through snapshot_reader below, never on the whole project).
 resource "google_project_iam_custom_role" "collector" {
   project = var.project_id
   role_id = "${replace(var.name_prefix, "-", "_")}_collector"
@@ -52,8 +54,20 @@ resource "google_project_iam_custom_role" "collector" {
     "compute.snapshots.create",
     "compute.snapshots.get",
     "compute.snapshots.setLabels",
+    "compute.snapshots.getIamPolicy",
+    "compute.snapshots.setIamPolicy",
     "compute.globalOperations.get",
   ]
+}
+
+# Read-only use of a snapshot (making an image of it in the evidence project). Bound to nobody here: the collector
+# adds the evidence steps' service account to each snapshot's own IAM policy with it, one snapshot at a time. Its id
+# is what the evidence module's SNAPSHOT_READER_ROLE names (same name_prefix in both modules).
+resource "google_project_iam_custom_role" "snapshot_reader" {
+  project     = var.project_id
+  role_id     = "${replace(var.name_prefix, "-", "_")}_snapshot_reader"
+  title       = "Amber snapshot reader (evidence copies)"
+  permissions = ["compute.snapshots.useReadOnly"]
 }
 
 # Isolation changes the instance and the network, so it is a separate role granted only when asked for.
