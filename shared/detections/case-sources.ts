@@ -6,7 +6,7 @@
  */
 import type { ObjectStore } from '../ports/object-store.ts';
 import { validateCaseName } from '../evidence/names.ts';
-import { casesDerivedBetween } from '../sources/derive-object.ts';
+import { casesDerivedBetween } from '../sources/derived-index.ts';
 import { LOG_SOURCES } from '../sources/registry.ts';
 import type { CaseRuns } from './scheduled-run.ts';
 

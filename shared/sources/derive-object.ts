@@ -41,6 +41,7 @@ import { itemId } from '../evidence/collect.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { Signer } from '../ports/signer.ts';
 import { recordCustody } from '../preservation/custody.ts';
+import { DERIVED_INDEX_PREFIX } from './derived-index.ts';
 import { DuckDbQueryEngine } from '../query/duckdb-engine.ts';
 import { cloudTrailRecordProblem, loadCloudTrailTable } from '../query/tables/cloudtrail.ts';
 import { parseCloudTrail, sniffCloudTrail, toNdjsonLines } from './cloudtrail/index.ts';
@@ -58,8 +59,6 @@ export const DERIVED_PARQUET_FORMAT = 1;
 /** Folder of a case's derived Parquet, under its `_amber/` prefix. */
 export const DERIVED_PARQUET_FOLDER = 'derived/parquet/';
 
-/** Where the per-day case index lives in the evidence store. */
-export const DERIVED_INDEX_PREFIX = 'derived-index/';
 
 /**
  * Which columns hold a table's scope (account, tenant or project) and region, first match wins. A source without
@@ -373,25 +372,6 @@ function filesOf(entry: LedgerEntry): DerivedFile[] {
   const described = (entry.detail?.files ?? []) as { table: string; day: string; scope: string; region: string; rows: number }[];
   const parquet = (entry.items ?? []).filter((i) => i.key.endsWith('.parquet'));
   return described.map((f, n) => ({ ...f, key: parquet[n]?.key ?? '', sha256: parquet[n]?.sha256 ?? '' }));
-}
-
-/** The cases holding derived rows on any day of the window (the index derivations write), sorted. */
-export async function casesDerivedBetween(store: ObjectStore, since: Date, until: Date): Promise<string[]> {
-  const cases = new Set<string>();
-  const first = Date.UTC(since.getUTCFullYear(), since.getUTCMonth(), since.getUTCDate());
-  for (let t = first; t <= until.getTime(); t += 86_400_000) {
-    const day = new Date(t).toISOString().slice(0, 10).replace(/-/g, '/');
-    const prefix = `${DERIVED_INDEX_PREFIX}${day}/`;
-    for await (const o of store.list(prefix)) {
-      const name = o.key.slice(prefix.length);
-      try {
-        cases.add(validateCaseName(name));
-      } catch {
-        // Not an index object Amber wrote: ignored, never queried.
-      }
-    }
-  }
-  return [...cases].sort();
 }
 
 /** Thrown by callers that want a mismatch to stop them rather than be recorded and returned. */

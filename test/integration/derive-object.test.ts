@@ -20,7 +20,8 @@ import { itemId } from '../../shared/evidence/collect.ts';
 import type { EvidenceItem } from '../../shared/evidence/model.ts';
 import { recordCustody } from '../../shared/preservation/custody.ts';
 import { DuckDbQueryEngine } from '../../shared/query/duckdb-engine.ts';
-import { casesDerivedBetween, deriveObject } from '../../shared/sources/derive-object.ts';
+import { deriveObject } from '../../shared/sources/derive-object.ts';
+import { casesDerivedBetween } from '../../shared/sources/derived-index.ts';
 import { readAll } from '../helpers/s3.ts';
 
 const START_HINT = 'load the shared server with: set -a; . /work/ceph/env; set +a (or bash scripts/s3-server.sh start .s3-server)';
