@@ -85,6 +85,8 @@ const cited = (f: Finding): string => `${f.detection} ${f.evidence_key}#${f.evid
 describe('Use case: deriveObject (parity with the local analysis)', () => {
   let dir: string;
   let store: LocalObjectStore;
+  /** The same case in another locker, never derived: what the local analysis reads from the originals. */
+  let plain: LocalObjectStore;
   let keys: string[];
   let catalogue: Detection[];
   let derivedKeys: string[];
@@ -93,6 +95,7 @@ describe('Use case: deriveObject (parity with the local analysis)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'amber-parity-'));
     ({ store, keys } = await preservedCase(join(dir, 'locker')));
+    ({ store: plain } = await preservedCase(join(dir, 'plain-locker')));
     catalogue = await loadCatalogue();
     derivedKeys = [];
     for (const key of keys) {
@@ -111,8 +114,8 @@ describe('Use case: deriveObject (parity with the local analysis)', () => {
     // GIVEN the local analysis, as amber detect runs it
     const local = await DuckDbQueryEngine.create({ threads: 1 });
     engines.push(local);
-    const ledger = await CustodyLedger.open(store, CASE);
-    const tables = await loadCaseTables({ store, ledger, engine: local, actor });
+    const ledger = await CustodyLedger.open(plain, CASE);
+    const tables = await loadCaseTables({ store: plain, ledger, engine: local, actor });
     const fromOriginals = await runCatalogue(local, catalogue, { sources: tables.sources, sha256ByKey: tables.sha256ByKey, window: WINDOW });
     // AND the cloud's: the Glue tables over the derived Parquet, one case, the window's days
     const cloud = await DuckDbQueryEngine.create({ threads: 1 });
@@ -162,9 +165,30 @@ describe('Use case: deriveObject (parity with the local analysis)', () => {
     expect(ledger.entries.at(-1)).toMatchObject({ action: 'accessed', detail: { findingsKey: result.findingsKey } });
   }, 120_000);
 
+  it('reads the cloud\'s Parquet locally when the case has it, instead of parsing the originals again, with the same findings', async () => {
+    // GIVEN the local analysis of the originals (the plain locker, never derived)
+    const fromJson = await DuckDbQueryEngine.create({ threads: 1 });
+    engines.push(fromJson);
+    const plainTables = await loadCaseTables({ store: plain, ledger: await CustodyLedger.open(plain, CASE), engine: fromJson, actor });
+    const expected = await runCatalogue(fromJson, catalogue, { sources: plainTables.sources, sha256ByKey: plainTables.sha256ByKey });
+    // WHEN the derived case is analysed locally
+    const engine = await DuckDbQueryEngine.create({ threads: 1 });
+    engines.push(engine);
+    const before = (await CustodyLedger.open(store, CASE)).entries.length;
+    const ledger = await CustodyLedger.open(store, CASE);
+    const tables = await loadCaseTables({ store, ledger, engine, actor });
+    const found = await runCatalogue(engine, catalogue, { sources: tables.sources, sha256ByKey: tables.sha256ByKey });
+    // THEN the Parquet was read (every file verified), nothing was parsed into a new derived copy
+    expect(tables.coverage.objects.derived).toBe(derivedKeys.length);
+    expect((await CustodyLedger.open(store, CASE)).entries.slice(before).filter((e) => e.action === 'derived')).toEqual([]);
+    expect(tables.events).toEqual(plainTables.events);
+    expect(tables.coverage.objects.analysed).toBe(plainTables.coverage.objects.analysed);
+    expect(found.findings.map(cited)).toEqual(expected.findings.map(cited));
+    expect(found.findings.map((f) => f.evidence_sha256)).toEqual(expected.findings.map((f) => f.evidence_sha256));
+  }, 120_000);
+
   it('writes byte-identical Parquet when the same object is derived again elsewhere, so a retried write-once put is a no-op', async () => {
-    const other = await preservedCase(join(dir, 'other-locker'));
-    const again = await deriveObject({ store: other.store, actor }, { case: CASE, key: FLOW_KEY });
+    const again = await deriveObject({ store: plain, actor }, { case: CASE, key: FLOW_KEY });
     const first = (await CustodyLedger.open(store, CASE)).entries.find((e) => e.action === 'derived' && e.detail?.from === FLOW_KEY)!;
     expect(again.files.map((f) => [f.key, f.sha256])).toEqual(first.items!.filter((i) => i.key.endsWith('.parquet')).map((i) => [i.key, i.sha256]));
   }, 120_000);
