@@ -142,3 +142,8 @@ export class ConcurrentWriteError extends AmberError {
     });
   }
 }
+
+/** An object has no custody record (yet): nothing can be checked against it, so nothing is derived from it. */
+export class NotRecordedError extends AmberError {
+  override readonly code = 'NOT_RECORDED';
+}

@@ -1,6 +1,7 @@
 /**
  * The Athena tables of every registered log source besides CloudTrail (LOG_SOURCES), as Glue tables over the
- * rows Amber derives from preserved evidence: `cases/<case>/_amber/derived/<source id>/<item>.ndjson.gz`.
+ * Parquet rows Amber derives from preserved evidence as it is preserved (shared/sources/derive-object.ts):
+ * `cases/<case>/_amber/derived/parquet/<table>/<yyyy>/<MM>/<dd>/<scope>.<region>.<item>.<sha>.parquet`.
  *
  * Each table's columns, SerDe and formats are read from the DDL the source itself exports (azureActivityAthenaDdl,
  * athenaIotCoreDdl, ...; sourceAthenaDdl for VPC flow logs and S3 access logs, whose own raw-file DDL is not used
@@ -51,12 +52,23 @@ const DERIVED_DDL: Readonly<Record<string, (options: { location: string }) => st
   mqtt: athenaMqttDdl,
 };
 
+/**
+ * The columns are read from the DDL; the storage is Parquet (the DDL's JSON SerDe describes the NDJSON copies the CLI
+ * used to write): Athena reads Parquet columns by name, and the DDL's types are the embedded engine's, which DuckDB
+ * writes into the Parquet (VARCHAR/JSON string, BIGINT bigint, INTEGER int, DOUBLE double, BOOLEAN boolean).
+ */
+export const PARQUET_STORAGE = {
+  serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+  inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+} as const;
+
 /** A source's Glue table: what its DDL declares. */
 export interface SourceGlueTable {
   readonly source: LogSource;
   /** Table name: the source's `table`, what detection SQL reads. */
   readonly name: string;
-  /** Folder of the derived rows under a case folder: `_amber/derived/<source id>/`. */
+  /** Folder of the derived Parquet under a case folder: `_amber/derived/parquet/<table>/`. */
   readonly derivedFolder: string;
   readonly columns: readonly GlueColumn[];
   readonly serde: string;
@@ -87,7 +99,7 @@ export function parseDerivedDdl(source: LogSource, ddl: string): SourceGlueTable
     if (!kv) return fail(`SerDe property ${JSON.stringify(p)}`);
     serdeParameters[kv[1]!] = kv[2]!;
   }
-  return { source, name, derivedFolder: `_amber/derived/${source.id}/`, columns, serde, serdeParameters, inputFormat, outputFormat };
+  return { source, name, derivedFolder: `_amber/derived/parquet/${name}/`, columns, serde, serdeParameters, inputFormat, outputFormat };
 }
 
 /** The DDL of a source's table over its derived rows at `location`. */

@@ -28,6 +28,8 @@ export const EVIDENCE_LAYOUT = {
   mapResults: '_work/log-copies/',
   /** Scheduled-detection runs: `findings/<yyyy>/<mm>/<dd>/<run id>.json`. */
   findings: 'findings/',
+  /** derive-object's index of the cases with derived rows per event day: `derived-index/<yyyy>/<MM>/<dd>/<case>`. */
+  derivedIndex: 'derived-index/',
 } as const;
 
 /** Settings every Amber bucket gets: nothing public, TLS only, versioned, kept when the stack goes. */

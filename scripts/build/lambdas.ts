@@ -97,7 +97,8 @@ export function lambdaBuildOptions(handler: HandlerName, outfile: string, settin
     mainFields: ['module', 'main'],
     // ESM output: a CommonJS dependency that calls require() gets one.
     banner: { js: "import { createRequire as __amberRequire } from 'node:module'; const require = __amberRequire(import.meta.url);" },
-    external: settings.sdk === 'external' ? ['@aws-sdk/*'] : [],
+    // DuckDB's native bindings cannot be inlined: AmberFunction copies them beside the bundle (duckdb: true).
+    external: [...(settings.sdk === 'external' ? ['@aws-sdk/*'] : []), ...(NATIVE_DUCKDB_HANDLERS.includes(handler) ? ['@duckdb/*'] : [])],
     plugins: settings.schemaPlugin === false ? [] : [sdkSchemaKeysPlugin, sideEffectFreePlugin],
     metafile: true,
     logLevel: 'warning',
@@ -111,6 +112,9 @@ export async function bundleHandler(handler: HandlerName, outDir: string, settin
   const result = await build(lambdaBuildOptions(handler, file, settings));
   return { file, metafile: result.metafile! };
 }
+
+/** Handlers that run DuckDB, shipped beside the bundle rather than in it. */
+export const NATIVE_DUCKDB_HANDLERS: readonly HandlerName[] = ['derive-object'];
 
 /** Every handler name of the contract. */
 export const HANDLERS = Object.keys(HANDLER_ENV) as HandlerName[];

@@ -72,6 +72,12 @@ export interface RunOptions {
   /** SHA-256 of each preserved object by key. */
   readonly sha256ByKey: ReadonlyMap<string, string>;
   readonly window?: TimeWindow;
+  /**
+   * How a table is placed in time, where its source says otherwise than tableTime(table): a per-case run over derived
+   * Parquet limits the partition itself (`day`), so its CloudTrail window is on eventtime alone.
+   * @default tableTime(table)
+   */
+  readonly tableTimes?: Readonly<Record<string, TableTime>>;
   readonly onDetection?: (detection: Detection, findings: number) => void;
 }
 
@@ -94,7 +100,7 @@ export async function runCatalogue(engine: QueryEngine, detections: readonly Det
     }
     const t0 = performance.now();
     try {
-      const rows = await engine.query<Record<string, unknown>>(windowedSql(d.sql, d.table, source, options.window, tableTime(d.table)));
+      const rows = await engine.query<Record<string, unknown>>(windowedSql(d.sql, d.table, source, options.window, options.tableTimes?.[d.table] ?? tableTime(d.table)));
       for (const row of rows) findings.push(toFinding(d, row, options.sha256ByKey));
       options.onDetection?.(d, rows.length);
     } catch (error) {

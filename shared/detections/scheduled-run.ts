@@ -18,8 +18,8 @@ import type { QueryEngine } from '../ports/query-engine.ts';
 import type { Signer } from '../ports/signer.ts';
 import { recordCustody } from '../preservation/custody.ts';
 import { escapeTerminal } from '../text/escape.ts';
-import { durationMs, SEVERITIES, type Detection, type Severity } from './catalogue.ts';
-import { groupRepeats, runCatalogue, type DetectionError, type Finding } from './run.ts';
+import { durationMs, SEVERITIES, type Detection, type Severity, type TableTime } from './catalogue.ts';
+import { groupRepeats, runCatalogue, sortFindings, type DetectionError, type Finding } from './run.ts';
 
 /** What the scheduler asks for. */
 export interface ScheduledRunInput {
@@ -52,6 +52,26 @@ export interface ScheduledRunOptions {
   readonly signer?: () => Promise<Signer>;
   /** @default () => new Date() */
   readonly clock?: () => Date;
+  /**
+   * Run the detections over the cases too: the evidence tables (derived Parquet) hold only what was preserved into
+   * a case, and Athena requires the injected `case_name` in every query of them. The choice: list the cases that
+   * have rows in the window (derive-object's per-day index), then run the catalogue once per case with each table
+   * narrowed to that case and the window's days. An enum projection of case names would need a redeploy per case,
+   * and an `IN (...)` over all cases would scan cases the window cannot touch; per case, each query reads only the
+   * case's partitions of the window's days, and a failing case does not hide another's findings.
+   * @default - no case is run (only `sources`)
+   */
+  readonly cases?: CaseRuns;
+}
+
+/** How a scheduled run reaches the cases' evidence tables. */
+export interface CaseRuns {
+  /** The cases with derived rows in the window. */
+  list(window: { since: Date; until: Date }): Promise<readonly string[]>;
+  /** Qualified source per logical table, narrowed to one case and the window's days. */
+  sources(caseName: string, window: { since: Date; until: Date }): Readonly<Record<string, string>>;
+  /** Time placement per table for these sources (their partition is already narrowed). */
+  readonly tableTimes?: Readonly<Record<string, TableTime>>;
 }
 
 /** What a scheduled run did. */
@@ -84,7 +104,16 @@ export async function runScheduledDetections(options: ScheduledRunOptions, input
   const window = { since: since.toISOString(), until: until.toISOString() };
 
   const sources = typeof options.sources === 'function' ? options.sources({ since, until }) : options.sources;
-  const run = await runCatalogue(options.engine, selected, { sources, sha256ByKey: new Map(), window: { since, until } });
+  const trail = await runCatalogue(options.engine, selected, { sources, sha256ByKey: new Map(), window: { since, until } });
+  const all = { findings: [...trail.findings], errors: [...trail.errors] };
+  const casesRun = options.cases ? [...(await options.cases.list({ since, until }))].sort() : [];
+  for (const caseName of casesRun) {
+    const caseSources = options.cases!.sources(validateCaseName(caseName), { since, until });
+    const r = await runCatalogue(options.engine, selected, { sources: caseSources, sha256ByKey: new Map(), window: { since, until }, ...(options.cases!.tableTimes ? { tableTimes: options.cases!.tableTimes } : {}) });
+    all.findings.push(...r.findings);
+    all.errors.push(...r.errors.map((e) => ({ detection: e.detection, error: `case ${caseName}: ${e.error}` })));
+  }
+  const run = { findings: sortFindings(all.findings), errors: all.errors };
 
   // Findings cite preserved objects by key: their hashes come from the cited cases' ledgers.
   const byCase = new Map<string, Finding[]>();

@@ -21,6 +21,7 @@ import { itemId } from '../evidence/collect.ts';
 import { sha256Hex } from '../evidence/hashing.ts';
 import type { DuckDbQueryEngine } from '../query/duckdb-engine.ts';
 import { columnarIdentity, findColumnarSet, materialiseColumnar, openColumnarSet } from './columnar.ts';
+import { findDerivedEntry } from './derive-object.ts';
 import { cloudTrailRecordProblem, loadCloudTrailTable, type CloudTrailInput } from '../query/tables/cloudtrail.ts';
 import { parseCloudTrail, sniffCloudTrail, toNdjsonLines, type CloudTrailParseResult } from './cloudtrail/index.ts';
 import { decodeUtf8, inflateGzip, isGzip } from './cloudtrail/bytes.ts';
@@ -418,10 +419,36 @@ async function loadFromOriginals(options: LoadCaseOptions): Promise<CaseTables> 
       }
     };
 
+    /**
+     * Rows the cloud already derived (derive-object's Parquet, verified above like every object the analysis reads):
+     * read instead of parsing the original again, when that derivation set nothing aside, so problems and coverage
+     * read the same either way. A derivation with problems is parsed again here, to report each one as locally.
+     */
+    const parquetByTable = new Map<string, string[]>();
+    const fromCloud = (item: EvidenceItem): boolean => {
+      const entry = findDerivedEntry(ledger, item.key, item.sha256);
+      const files = (entry?.detail?.files ?? []) as { table: string }[];
+      const parquet = (entry?.items ?? []).filter((i) => i.key.endsWith('.parquet'));
+      if (!entry || entry.detail?.problems !== 0 || files.length === 0 || files.length !== parquet.length) return false;
+      const parser = String(entry.detail?.parser);
+      parquet.forEach((p, n) => {
+        const table = files[n]!.table;
+        parquetByTable.set(table, [...(parquetByTable.get(table) ?? []), inputs.get(p.key)!.path]);
+      });
+      analysed.add(item.key);
+      tally(parser).objects += 1;
+      derivedRead += parquet.length;
+      return true;
+    };
+
     const originals = [...items.values()].filter((item) => !isDerived(item));
     for (const item of originals) {
       sha256ByKey.set(item.key, item.sha256);
       const v = inputs.get(item.key)!;
+      if (fromCloud(item)) {
+        objectsTotal += 1;
+        continue;
+      }
       if (!item.source && isZip(await readHead(v.path))) {
         await expandZip(item, v);
         continue;
@@ -450,11 +477,20 @@ async function loadFromOriginals(options: LoadCaseOptions): Promise<CaseTables> 
       }
       loaded = await loadCloudTrailTable(engine, [...good, ...ndjson], sized());
     }
-    tally('cloudtrail').loaded = loaded.rows;
-    const events: Record<string, number> = { cloudtrail: loaded.rows };
+    const addParquet = async (table: string): Promise<number> => {
+      const paths = parquetByTable.get(table) ?? [];
+      if (paths.length === 0) return 0;
+      await engine.exec(`INSERT INTO "${table}" BY NAME SELECT * FROM read_parquet([${paths.map((p) => `'${p.replace(/'/g, "''")}'`).join(', ')}])`);
+      const [n] = await engine.query<{ n: number }>(`SELECT count(*) AS n FROM read_parquet([${paths.map((p) => `'${p.replace(/'/g, "''")}'`).join(', ')}])`);
+      return n?.n ?? 0;
+    };
+    const cloudTrailRows = loaded.rows + (await addParquet('cloudtrail'));
+    tally('cloudtrail').loaded = cloudTrailRows;
+    const events: Record<string, number> = { cloudtrail: cloudTrailRows };
     const sources: Record<string, string> = { cloudtrail: 'main.cloudtrail' };
+    for (const source of logSources) if (parquetByTable.has(source.table) && !sourcePaths.has(source)) sourcePaths.set(source, []);
     for (const [source, paths] of sourcePaths) {
-      events[source.table] = await loadSourceTable(engine, source, paths, 2 * limits.maxRecordBytes + 64 * 1024);
+      events[source.table] = (await loadSourceTable(engine, source, paths, 2 * limits.maxRecordBytes + 64 * 1024)) + (await addParquet(source.table));
       sources[source.table] = `main.${source.table}`;
       tally(source.id).loaded = events[source.table]!;
     }

@@ -91,7 +91,7 @@ const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** SQL for a row's event day from its time column (ISO-8601 text), or 'undated'. */
-function dayExpression(column: string): string {
+export function dayExpression(column: string): string {
   const text = `CAST(${q(column)} AS VARCHAR)`;
   return `CASE WHEN ${text}[1:10] GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN ${text}[1:10] ELSE 'undated' END`;
 }

@@ -3,7 +3,7 @@
  * esbuild, no unacknowledged finding (error or warning), and every acknowledgement sits on a construct with a
  * reason. Also checks the bundles: one ESM index.mjs per handler, with the pinned AWS SDK inside.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Validations } from 'aws-cdk-lib';
@@ -39,7 +39,7 @@ describe('cdk-nag AwsSolutions', () => {
     amber = await testApp({ bundle: true, nag: true });
     // WHEN it is synthesized (validation plugins run here; a violation makes synth fail)
     outdir = amber.app.synth().directory;
-  }, 300_000);
+  }, 600_000);
 
   it('reports no unacknowledged error or warning in either stack', () => {
     expect(violations(amber)).toEqual([]);
@@ -65,10 +65,15 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acks.filter((a) => a.id === 'AwsSolutions-IAM5')).toEqual([]);
   });
 
-  it('bundles each of the ten handlers into one ESM index.mjs, the AWS SDK included', () => {
+  it('bundles each of the eleven handlers into one ESM index.mjs, the AWS SDK included, and ships DuckDB beside derive-object', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'AmberEvidence.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging?: string } }> };
     const dirs = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip').map((f) => join(outdir, f.source.path));
-    expect(dirs).toHaveLength(10);
+    expect(dirs).toHaveLength(11);
+    // derive-object writes Parquet with DuckDB: its native bindings sit beside the bundle, not in it.
+    const withDuckDb = dirs.filter((dir) => existsSync(join(dir, 'node_modules', '@duckdb', 'node-api', 'package.json')));
+    expect(withDuckDb).toHaveLength(1);
+    expect(readdirSync(join(withDuckDb[0]!, 'node_modules', '@duckdb')).sort()).toEqual(['node-api', 'node-bindings', 'node-bindings-linux-x64']);
+    expect(readFileSync(join(withDuckDb[0]!, 'index.mjs'), 'utf8')).toMatch(/["']@duckdb\/node-api["']/);
     for (const dir of dirs) {
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
       // The plugin build (scripts/build/lambdas.ts) replaces NodejsFunction's output: either way an ESM bundle that gives CommonJS code a require().

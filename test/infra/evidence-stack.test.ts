@@ -61,7 +61,6 @@ describe('EvidenceStack', () => {
   let json: CfnTemplate;
   let detections: Detection[];
   let localOnly: Detection[];
-  let caseOnly: Detection[];
   let all: Detection[];
   let info: string[];
   // A second configuration exercising every context value the first leaves at its default.
@@ -72,7 +71,6 @@ describe('EvidenceStack', () => {
     // GIVEN the app with cdk.json's defaults, in single-account mode
     all = await catalogue();
     detections = all.filter((d) => SCHEDULED_TABLES.includes(d.table));
-    caseOnly = all.filter((d) => ATHENA_TABLES.includes(d.table) && !SCHEDULED_TABLES.includes(d.table));
     localOnly = all.filter((d) => !ATHENA_TABLES.includes(d.table));
     // WHEN it is synthesized
     const app = await testApp();
@@ -102,15 +100,15 @@ describe('EvidenceStack', () => {
     for (const s of LOG_SOURCES) expect(ATHENA_TABLES).toContain(s.table);
   });
 
-  it('schedules every detection on a live table and lists each other one with its reason', () => {
+  it('schedules every detection that has a table in Athena, and lists any other one with its reason', () => {
     expect(detections.length).toBeGreaterThan(0);
     const scheduled = resourcesOfType(json, 'AWS::Scheduler::Schedule').flatMap(([, s]) => (JSON.parse((s as { Target: { Input: string } }).Target.Input) as { detections: string[] }).detections);
+    const athenaCapable = all.filter((d) => ATHENA_TABLES.includes(d.table));
+    // Not only CloudTrail: every source's detections run on their schedule (per case over the derived Parquet).
+    expect(new Set(athenaCapable.map((d) => d.table)).size).toBeGreaterThan(1);
+    for (const d of athenaCapable) expect(scheduled, `${d.id} (${d.table})`).toContain(d.id);
     const listed = info.find((m) => m.includes('are not scheduled')) ?? '';
-    for (const d of all) {
-      if (scheduled.includes(d.id)) continue;
-      expect(listed, d.id).toContain(`${d.id} (${d.table})`);
-    }
-    if (caseOnly.length > 0) expect(listed).toMatch(/evidence-only table \(per case, injected case_name\): saved as the case query/);
+    for (const d of all.filter((x) => !ATHENA_TABLES.includes(x.table))) expect(listed, d.id).toContain(`${d.id} (${d.table})`);
     expect(info.join('\n')).not.toContain('no Athena table');
   });
 
@@ -250,16 +248,16 @@ describe('EvidenceStack', () => {
   });
 
   describe('Functions', () => {
-    it('bundles the ten contract handlers for Node.js 22 on ARM64, each with exactly its contract environment plus Powertools', () => {
+    it('bundles every contract handler for Node.js 22 on ARM64 (derive-object on x86_64, for its DuckDB bindings), each with exactly its contract environment plus Powertools', () => {
       const fns = resourcesOfType(json, 'AWS::Lambda::Function');
       const names = fns.map(([, f]) => (f.Environment as { Variables: Record<string, string> }).Variables.AMBER_HANDLER).sort();
       expect(names).toEqual(Object.keys(HANDLER_ENV).sort());
       for (const [id, f] of fns) {
         expect(f.Runtime, id).toBe('nodejs22.x');
-        expect(f.Architectures, id).toEqual(['arm64']);
-        expect(f.Handler, id).toBe('index.handler');
         const vars = (f.Environment as { Variables: Record<string, string> }).Variables;
         const handler = vars.AMBER_HANDLER as HandlerName;
+        expect(f.Architectures, id).toEqual([handler === 'derive-object' ? 'x86_64' : 'arm64']);
+        expect(f.Handler, id).toBe('index.handler');
         const own = Object.keys(vars).filter((k) => !k.startsWith('POWERTOOLS_') && k !== 'AMBER_HANDLER' && k !== 'NODE_OPTIONS').sort();
         expect(own, handler).toEqual([...HANDLER_ENV[handler]].sort());
         expect(vars.POWERTOOLS_SERVICE_NAME).toBe('amber');
@@ -375,8 +373,10 @@ describe('EvidenceStack', () => {
 
     it('saves each detection twice as a named query: the catalogue SQL unchanged under windowedSql, over the trail and over a case', () => {
       const queries = resourcesOfType(json, 'AWS::Athena::NamedQuery').map(([, q]) => q as { Name: string; QueryString: string; Database: string });
-      expect(queries).toHaveLength(detections.length * 2 + caseOnly.length);
-      for (const d of detections) {
+      const trailDetections = all.filter((d) => d.table === 'cloudtrail');
+      const sourceDetections = all.filter((d) => ATHENA_TABLES.includes(d.table) && d.table !== 'cloudtrail');
+      expect(queries).toHaveLength(trailDetections.length * 2 + sourceDetections.length);
+      for (const d of trailDetections) {
         const trail = queries.find((q) => q.Name === `amber-${d.id}`)!;
         const byCase = queries.find((q) => q.Name === `amber-case-${d.id}`)!;
         expect(trail.QueryString).toBe(windowedSql(d.sql, 'cloudtrail', '(SELECT * FROM "amber"."cloudtrail" WHERE "timestamp" BETWEEN ? AND ?)'));
@@ -391,8 +391,9 @@ describe('EvidenceStack', () => {
 
     it('saves each detection on another source as a case query over that source\'s own table', () => {
       const queries = resourcesOfType(json, 'AWS::Athena::NamedQuery').map(([, q]) => q as { Name: string; QueryString: string; Database: string });
-      expect(caseOnly.length).toBeGreaterThan(0);
-      for (const d of caseOnly) {
+      const sourceDetections = all.filter((d) => ATHENA_TABLES.includes(d.table) && d.table !== 'cloudtrail');
+      expect(sourceDetections.length).toBeGreaterThan(0);
+      for (const d of sourceDetections) {
         expect(queries.find((q) => q.Name === `amber-${d.id}`)).toBeUndefined();
         const byCase = queries.find((q) => q.Name === `amber-case-${d.id}`)!;
         expect(byCase.Database).toBe('amber');
@@ -401,34 +402,45 @@ describe('EvidenceStack', () => {
       }
     });
 
-    it('defines each source\'s table from its DDL over the derived rows of a case, with an injected case partition', () => {
+    it('defines a Parquet table for every registered source (and CloudTrail) over its derived rows, partitioned by the injected case and the projected day', () => {
+      const derived = [...LOG_SOURCES.map((s) => ({ name: s.table, folder: s.table, columns: [...s.columns.map((c) => c.name), 'evidence_key', 'evidence_record'] })), { name: 'cloudtrail_derived', folder: 'cloudtrail', columns: CLOUDTRAIL_COLUMNS.map((c) => c.name) }];
+      for (const d of derived) {
+        const t = table(d.name);
+        expect(t, d.name).toBeDefined();
+        expect(t.TableType).toBe('EXTERNAL_TABLE');
+        expect(t.PartitionKeys).toEqual([{ Name: 'case_name', Type: 'string' }, { Name: 'day', Type: 'string' }]);
+        const params = t.Parameters as Record<string, unknown>;
+        expect(params).toMatchObject({ classification: 'parquet', 'projection.enabled': 'true', 'projection.case_name.type': 'injected', 'projection.day.type': 'date', 'projection.day.format': 'yyyy/MM/dd', 'projection.day.interval.unit': 'DAYS' });
+        expect(params['projection.day.range']).toMatch(/^\d{4}\/\d{2}\/\d{2},NOW$/);
+        const template = params['storage.location.template'] as { 'Fn::Join': [string, unknown[]] };
+        expect(template['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<bucket>')).join('')).toBe(`s3://<bucket>/cases/\${case_name}/_amber/derived/parquet/${d.folder}/\${day}/`);
+        const sd = t.StorageDescriptor as { Columns: Array<{ Name: string; Type: string }>; InputFormat: string; SerdeInfo: { SerializationLibrary: string } };
+        expect(sd.Columns.map((c) => c.Name)).toEqual(d.columns);
+        expect(sd.InputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
+        expect(sd.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+      }
+    });
+
+    it('types each source table\'s columns as the embedded engine writes them into the Parquet', () => {
       for (const s of LOG_SOURCES) {
         const t = table(s.table);
-        expect(t.TableType).toBe('EXTERNAL_TABLE');
-        expect(t.PartitionKeys).toEqual([{ Name: 'case_name', Type: 'string' }]);
-        const params = t.Parameters as Record<string, unknown>;
-        expect(params['projection.enabled']).toBe('true');
-        expect(params['projection.case_name.type']).toBe('injected');
-        const template = params['storage.location.template'] as { 'Fn::Join': [string, unknown[]] };
-        expect(template['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<bucket>')).join('')).toBe(`s3://<bucket>/cases/\${case_name}/_amber/derived/${s.id}/`);
         const sd = t.StorageDescriptor as { Columns: Array<{ Name: string; Type: string }>; InputFormat: string; SerdeInfo: { SerializationLibrary: string } };
         expect(sd.Columns.map((c) => c.Name)).toEqual([...s.columns.map((c) => c.name), 'evidence_key', 'evidence_record']);
         const hive: Record<string, string> = { VARCHAR: 'string', BIGINT: 'bigint', INTEGER: 'int', DOUBLE: 'double', BOOLEAN: 'boolean', JSON: 'string' };
         expect(sd.Columns.slice(0, s.columns.length).map((c) => c.Type)).toEqual(s.columns.map((c) => hive[c.type]));
-        expect(sd.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
-        expect(sd.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
       }
     });
 
-    it('lets run-detections read only the CloudTrail tables in Glue, scoped to the database', () => {
+    it('lets run-detections read the tables it queries in Glue (the trail\'s and every derived table), scoped to the database', () => {
       const glue = allStatements(json)
         .filter(({ where }) => where.includes('RunDetections'))
         .filter(({ statement }) => list(statement.Action).some((a) => a.startsWith('glue:')));
       expect(glue.length).toBeGreaterThan(0);
       const resources = JSON.stringify(glue.map(({ statement }) => statement.Resource));
       expect(resources).not.toContain('*');
-      for (const s of LOG_SOURCES) expect(resources).not.toContain(`table/amber/${s.table}`);
-      expect(resources).toContain('table/amber/cloudtrail');
+      for (const s of LOG_SOURCES) expect(resources).toContain(`table/amber/${s.table}"`);
+      expect(resources).toContain('table/amber/cloudtrail"');
+      expect(resources).toContain('table/amber/cloudtrail_derived"');
     });
   });
 
@@ -479,7 +491,9 @@ describe('EvidenceStack', () => {
         resources: [{ suffix: ':action/custom/AmberPreserve' }],
       });
       evidence.hasResourceProperties('AWS::SecurityHub::ActionTarget', { Name: 'Preserve evidence', Id: 'AmberPreserve' });
-      evidence.allResourcesProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TriggersStartPreservation'), 'Arn'] } })] });
+      const triggers = resourcesOfType(json, 'AWS::Events::Rule').filter(([id]) => id.startsWith('Triggers'));
+      expect(triggers).toHaveLength(3);
+      for (const [id, rule] of triggers) expect(rule.Targets, id).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^TriggersStartPreservation/), 'Arn'] } })]);
     });
 
     it('takes the GuardDuty threshold from context and can leave the Security Hub action out', () => {

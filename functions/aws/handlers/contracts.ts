@@ -223,6 +223,28 @@ export interface DetectionRunOutput {
   readonly cases: readonly string[];
 }
 
+/** One preserved object to derive (a copy step's item, or an S3 Object Created event's object). */
+export interface DeriveObjectRequest {
+  readonly case: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly sha256?: string;
+}
+
+/**
+ * derive-object input: an SQS batch whose bodies are EventBridge `Object Created` events of the evidence bucket, or,
+ * invoked directly (a state machine step after a copy), `{case, items: [{key, sha256, versionId}]}`.
+ */
+export type DeriveObjectEvent =
+  | { readonly Records: readonly { readonly messageId: string; readonly body: string }[] }
+  | { readonly case: string; readonly items: readonly { readonly key: string; readonly sha256?: string; readonly versionId?: string }[] };
+
+/** derive-object output: SQS partial batch failures (messages to retry), and what each object gave. */
+export interface DeriveObjectOutput {
+  readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
+  readonly results: readonly { readonly key: string; readonly status: string; readonly files?: number; readonly reason?: string }[];
+}
+
 /**
  * Environment variables, by handler. The CDK constructs set exactly these. SIGNING_KEY_ARN: the KMS Ed25519
  * key that signs the seals and checkpoints of the ledgers a handler appends to.
@@ -238,6 +260,7 @@ export const HANDLER_ENV = {
   'list-log-objects': ['EVIDENCE_BUCKET', 'TRAIL_BUCKET', 'TRAIL_PREFIX', 'ORGANIZATION_ID'],
   'copy-log-objects': ['EVIDENCE_BUCKET', 'RETENTION_DAYS'],
   'run-detections': ['EVIDENCE_BUCKET', 'ATHENA_WORKGROUP', 'ATHENA_DATABASE', 'FINDINGS_TOPIC_ARN', 'SECURITY_HUB_FINDINGS', 'SIGNING_KEY_ARN', 'DETECTION_PARAMETERS'],
+  'derive-object': ['EVIDENCE_BUCKET', 'SIGNING_KEY_ARN'],
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENV;

@@ -1,6 +1,7 @@
 /**
  * Lambda handler `run-detections` (contract: ./contracts.ts), invoked by EventBridge Scheduler. Runs the
- * bundled detection catalogue's selected detections on Athena over the window before the scheduled time,
+ * bundled detection catalogue's selected detections on Athena over the window before the scheduled time, over the
+ * trail and over each case whose derived Parquet holds rows of the window (shared/detections/case-sources.ts),
  * writes the findings to `findings/<yyyy>/<mm>/<dd>/<run id>.json` in the evidence bucket (write-once),
  * records an `accessed` entry in each case the findings cite, publishes a plain-text summary to the findings
  * topic and, when SECURITY_HUB_FINDINGS=true, imports the findings into Security Hub (ASFF). Those ledger
@@ -18,6 +19,7 @@ import { booleanVar, readEnv } from '../env.ts';
 import { actorOf, createLogger, placeOf, withInvocation, type LambdaContext } from '../runtime.ts';
 import { InvalidInputError } from '../../../shared/errors.ts';
 import { runScheduledDetections } from '../../../shared/detections/scheduled-run.ts';
+import { derivedCaseRuns } from '../../../shared/detections/case-sources.ts';
 import { withParameterJson } from '../../../shared/detections/parameters.ts';
 import type { FindingsNotifier } from '../../../shared/ports/findings-notifier.ts';
 import type { DetectionRunInput, DetectionRunOutput } from './contracts.ts';
@@ -32,6 +34,8 @@ const logger = createLogger('run-detections');
 const catalogue = withParameterJson(bundledCatalogue(), env.DETECTION_PARAMETERS, 'DETECTION_PARAMETERS');
 const store = new S3ObjectStore({ bucket: env.EVIDENCE_BUCKET, client: createS3Client(s3ConfigFromEnv()) });
 const engine = new AthenaQueryEngine({ workgroup: env.ATHENA_WORKGROUP, database: env.ATHENA_DATABASE });
+// Every detection also runs over each case with derived rows in the window (its evidence tables need the case).
+const cases = derivedCaseRuns(store, env.ATHENA_DATABASE);
 const sns = new SnsFindingsNotifier({ topicArn: env.FINDINGS_TOPIC_ARN });
 const signer = lazyKmsSigner({ keyId: env.SIGNING_KEY_ARN });
 // Security Hub needs the function's own account and region, known from the first invocation's context.
@@ -51,7 +55,7 @@ export const handler = async (event: DetectionRunInput, context?: LambdaContext)
       notifiers.push(securityHub);
     }
     const result = await runScheduledDetections(
-      { engine, store, catalogue, sources: { cloudtrail: `"${env.ATHENA_DATABASE}"."cloudtrail"` }, actor: actorOf(context), notifiers, signer },
+      { engine, store, catalogue, sources: { cloudtrail: `"${env.ATHENA_DATABASE}"."cloudtrail"` }, cases, actor: actorOf(context), notifiers, signer },
       { detections: event?.detections ?? [], window: event?.window ?? '', ...(event?.scheduledTime ? { scheduledTime: event.scheduledTime } : {}) },
     );
     for (const e of result.errors) logger.error('detection failed', { detection: e.detection, error: e.error });

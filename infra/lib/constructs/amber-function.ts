@@ -44,7 +44,18 @@ export interface AmberFunctionProps<N extends HandlerName> {
    * @default - none (the caller is synchronous: Step Functions, which retries and catches)
    */
   readonly onFailure?: sqs.IQueue;
+  /**
+   * Ship DuckDB (@duckdb/node-api) beside the bundle: its native bindings cannot be inlined by esbuild, so they are
+   * copied from the repository's node_modules (the linux-x64 build package-lock.json pins, about 70 MB unzipped,
+   * within Lambda's 250 MB) into the asset's node_modules, and the function runs on x86_64 to match them. No
+   * network at synth: the copy is of what `npm ci` installed.
+   * @default false
+   */
+  readonly duckdb?: boolean;
 }
+
+/** The DuckDB packages a function with `duckdb: true` carries (the linux-x64 bindings the repository installs). */
+export const DUCKDB_PACKAGES: readonly string[] = ['@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-linux-x64'];
 
 /** A NodejsFunction with Amber's defaults; grant it what it needs through `role`. */
 export class AmberFunction<N extends HandlerName = HandlerName> extends Construct {
@@ -87,7 +98,7 @@ export class AmberFunction<N extends HandlerName = HandlerName> extends Construc
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       runtime: FUNCTION_DEFAULTS.runtime,
-      architecture: FUNCTION_DEFAULTS.architecture,
+      architecture: props.duckdb ? lambda.Architecture.X86_64 : FUNCTION_DEFAULTS.architecture,
       memorySize: props.memorySize ?? FUNCTION_DEFAULTS.memorySize,
       timeout: props.timeout ?? FUNCTION_DEFAULTS.timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
@@ -115,7 +126,7 @@ export class AmberFunction<N extends HandlerName = HandlerName> extends Construc
         sourceMap: false,
         // The SDK is bundled at the versions package-lock.json pins, not taken from the runtime.
         bundleAwsSDK: true,
-        externalModules: [],
+        externalModules: props.duckdb ? ['@duckdb/*'] : [],
         // ESM bundles of CommonJS dependencies still call require().
         banner: "import { createRequire as __amberCreateRequire } from 'node:module'; const require = __amberCreateRequire(import.meta.url);",
         // NodejsFunction takes no esbuild plugins, and the SDK schema plugin in scripts/build/lambdas.ts halves
@@ -126,6 +137,9 @@ export class AmberFunction<N extends HandlerName = HandlerName> extends Construc
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cd "${REPO_ROOT}" && npx tsx scripts/build/lambdas.ts --handler ${props.handlerName} --out "${outputDir}"`,
+            ...(props.duckdb
+              ? [`mkdir -p "${outputDir}/node_modules/@duckdb"`, ...DUCKDB_PACKAGES.map((p) => `cp -R "${REPO_ROOT}/node_modules/${p}" "${outputDir}/node_modules/@duckdb/"`)]
+              : []),
           ],
         },
       },

@@ -12,10 +12,12 @@
  *   names are unbounded and unknown at deploy time (an enum would need a redeploy per case), and a query about
  *   evidence is always about a case, so Athena requires `case_name = '...'` (or IN) and reads only that case.
  *   `storage.location.template` places `${case_name}` in front of the trail's own layout.
- * - Every other registered source (VPC flow logs, S3 access logs, Azure, Entra ID, Microsoft 365, GCP, IoT, MQTT):
- *   one table named like the source's table over its derived rows, `cases/<case>/_amber/derived/<source id>/`,
- *   with the same injected `case_name` (see ../athena-sources.ts). These exist only as evidence of a case, so
- *   their detections are saved as case queries only and are not scheduled (SCHEDULED_TABLES).
+ * - Every other registered source (VPC flow logs, S3 access logs, Azure, Entra ID, Microsoft 365, GCP, IoT, MQTT,
+ *   inventory): one table named like the source's table over the Parquet derive-object writes as each object is
+ *   preserved, `cases/<case>/_amber/derived/parquet/<table>/<yyyy>/<MM>/<dd>/` (see ../athena-sources.ts), and
+ *   `cloudtrail_derived` over CloudTrail's, whose rows carry the exact evidence_record the raw table cannot give.
+ *   Partitions: the injected `case_name`, and `day` projected as a date (yyyy/MM/dd) so a windowed run reads only
+ *   its days. Their detections are scheduled too, per case (see shared/detections/scheduled-run.ts).
  */
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
@@ -30,7 +32,7 @@ import { windowedSql, type Detection } from '../../../shared/detections/catalogu
 import { AWS_COMMERCIAL_REGIONS } from '../../../shared/query/tables/cloudtrail.ts';
 import { cloudTrailRecordColumns, cloudTrailViewColumns, cloudTrailViewSql, prestoViewText, type GlueColumn } from '../athena-cloudtrail.ts';
 import { SECURE_BUCKET_DEFAULTS } from '../defaults.ts';
-import { sourceGlueTables, type SourceGlueTable } from '../athena-sources.ts';
+import { PARQUET_STORAGE, sourceGlueTables, type SourceGlueTable } from '../athena-sources.ts';
 
 export interface AthenaTablesProps {
   /** Detections whose SQL becomes named queries. */
@@ -67,17 +69,19 @@ const SOURCE_TABLES: readonly SourceGlueTable[] = sourceGlueTables();
 /** Tables (detection.yml `table:`) this deployment defines in Athena: CloudTrail and every registered source's. */
 export const ATHENA_TABLES: readonly string[] = [TRAIL_VIEW, ...SOURCE_TABLES.map((t) => t.name)];
 /**
- * Tables with a live location (the trail) that scheduled runs query over their window. The others hold only
- * what was preserved into a case: Athena requires the injected `case_name` in every query of them, and their
- * events are as old as the incident, not the schedule's window, so their detections are run per case.
+ * Tables whose detections run on a schedule: all of them. `cloudtrail` over the trail as delivered, and every table
+ * (CloudTrail's derived Parquet included) over the cases that hold rows in the window (scheduled-run.ts).
  */
-export const SCHEDULED_TABLES: readonly string[] = [TRAIL_VIEW];
-/** Why a detection on one of ATHENA_TABLES is not scheduled, or undefined when it is. */
+export const SCHEDULED_TABLES: readonly string[] = ATHENA_TABLES;
+/** Why a detection is not scheduled, or undefined when it is. */
 export function notScheduledReason(table: string): string | undefined {
   if (SCHEDULED_TABLES.includes(table)) return undefined;
-  if (!ATHENA_TABLES.includes(table)) return 'no Athena table in this deployment (embedded engine only)';
-  return 'evidence-only table (per case, injected case_name): saved as the case query amber-case-<id>';
+  return 'no Athena table in this deployment (embedded engine only)';
 }
+/** The Glue table over CloudTrail's derived Parquet (the `cloudtrail` shape, with evidence_record). */
+export const CLOUDTRAIL_DERIVED_TABLE = 'cloudtrail_derived';
+/** The date partition of every derived Parquet table (`yyyy/MM/dd`, the rows' event day). */
+export const DERIVED_DAY_COLUMN = 'day';
 const EVIDENCE_VIEW = 'evidence_cloudtrail';
 const CASE_COLUMN = 'case_name';
 
@@ -181,10 +185,23 @@ export class AthenaTables extends Construct {
 
     const sourceTables = new Map<string, glue.CfnTable>();
     for (const t of SOURCE_TABLES) {
-      const table = this.sourceTable(t, evidenceCases);
+      const table = this.derivedTable(`SourceTable-${t.source.id}`, t.name, `${t.source.title}: Amber's derived rows of preserved evidence, Parquet, cases/<case>/${t.derivedFolder}<yyyy>/<MM>/<dd>/ (query with case_name = ...)`, t.derivedFolder, t.columns, evidenceCases, props.projectionStartDate);
       table.addResourceDependency(database);
       sourceTables.set(t.name, table);
     }
+    // The embedded engine's cloudtrail columns, which the derived Parquet holds (account, region, timestamp are data).
+    const cloudTrailColumns = cloudTrailViewColumns();
+    const derivedTrail = this.derivedTable(
+      'CloudTrailDerivedTable',
+      CLOUDTRAIL_DERIVED_TABLE,
+      'CloudTrail of preserved evidence as Amber derived it, Parquet, one row per record with its evidence_record (query with case_name = ...)',
+      `_amber/derived/parquet/cloudtrail/`,
+      cloudTrailColumns,
+      evidenceCases,
+      props.projectionStartDate,
+    );
+    derivedTrail.addResourceDependency(database);
+    sourceTables.set(CLOUDTRAIL_DERIVED_TABLE, derivedTrail);
     this.sourceTables = sourceTables;
 
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
@@ -239,30 +256,43 @@ export class AthenaTables extends Construct {
     }
   }
 
-  /** A source's table over its derived rows in every case: `cases/${case_name}/_amber/derived/<source id>/`. */
-  private sourceTable(t: SourceGlueTable, evidenceCases: string): glue.CfnTable {
-    if (t.columns.some((c) => c.name === CASE_COLUMN)) throw new Error(`AthenaTables: ${t.name} has a column ${CASE_COLUMN}, the case partition's name`);
-    return new glue.CfnTable(this, `SourceTable-${t.source.id}`, {
+  /**
+   * A table over derived Parquet in every case: `cases/${case_name}/<folder>${day}/`, the case injected, the day a
+   * projected date from the first projected day to now.
+   */
+  private derivedTable(id: string, name: string, description: string, folder: string, columns: readonly GlueColumn[], evidenceCases: string, startDate: string): glue.CfnTable {
+    for (const reserved of [CASE_COLUMN, DERIVED_DAY_COLUMN]) {
+      if (columns.some((c) => c.name === reserved)) throw new Error(`AthenaTables: ${name} has a column ${reserved}, a partition's name; rename the column`);
+    }
+    return new glue.CfnTable(this, id, {
       catalogId: Stack.of(this).account,
       databaseName: this.databaseName,
       tableInput: {
-        name: t.name,
-        description: `${t.source.title}: Amber's derived rows of preserved evidence, cases/<case>/${t.derivedFolder} (query with case_name = ...)`,
+        name,
+        description: description.slice(0, 2048),
         tableType: 'EXTERNAL_TABLE',
         parameters: {
           EXTERNAL: 'TRUE',
-          classification: 'json',
+          classification: 'parquet',
           'projection.enabled': 'true',
           [`projection.${CASE_COLUMN}.type`]: 'injected',
-          'storage.location.template': `${evidenceCases}\${${CASE_COLUMN}}/${t.derivedFolder}`,
+          [`projection.${DERIVED_DAY_COLUMN}.type`]: 'date',
+          [`projection.${DERIVED_DAY_COLUMN}.format`]: 'yyyy/MM/dd',
+          [`projection.${DERIVED_DAY_COLUMN}.range`]: `${startDate},NOW`,
+          [`projection.${DERIVED_DAY_COLUMN}.interval`]: '1',
+          [`projection.${DERIVED_DAY_COLUMN}.interval.unit`]: 'DAYS',
+          'storage.location.template': `${evidenceCases}\${${CASE_COLUMN}}/${folder}\${${DERIVED_DAY_COLUMN}}/`,
         },
-        partitionKeys: [{ name: CASE_COLUMN, type: 'string' }],
+        partitionKeys: [
+          { name: CASE_COLUMN, type: 'string' },
+          { name: DERIVED_DAY_COLUMN, type: 'string' },
+        ],
         storageDescriptor: {
-          columns: [...t.columns],
+          columns: [...columns],
           location: evidenceCases,
-          inputFormat: t.inputFormat,
-          outputFormat: t.outputFormat,
-          serdeInfo: { serializationLibrary: t.serde, parameters: { ...t.serdeParameters } },
+          inputFormat: PARQUET_STORAGE.inputFormat,
+          outputFormat: PARQUET_STORAGE.outputFormat,
+          serdeInfo: { serializationLibrary: PARQUET_STORAGE.serde, parameters: { 'serialization.format': '1' } },
         },
       },
     });
@@ -323,7 +353,7 @@ export class AthenaTables extends Construct {
       [
         stack.formatArn({ service: 'glue', resource: 'catalog' }),
         stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
-        ...Object.values(this.tables).map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${t}` })),
+        ...[...Object.values(this.tables), ...this.sourceTables.keys()].map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${t}` })),
       ],
     );
     statement(['s3:GetBucketLocation', 's3:ListBucket'], [this.resultsBucket.bucketArn]);

@@ -162,6 +162,11 @@ export class EvidenceBucket extends Construct {
       ],
     });
 
+    // Object Created events feed the derive-on-preserve queue (every object preserved, whoever put it). Set on the
+    // CloudFormation bucket itself: the L2 `eventBridgeEnabled` adds a custom-resource function with an AWS managed
+    // policy, which this stack has none of.
+    (this.bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride('NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled', true);
+
     const objects = this.bucket.arnForObjects('*');
     const anyone = new iam.AnyPrincipal();
     this.bucket.addToResourcePolicy(

@@ -13,6 +13,7 @@ import { AmberFunction } from '../constructs/amber-function.ts';
 import { ATHENA_TABLES, AthenaTables, notScheduledReason, SCHEDULED_TABLES } from '../constructs/athena-tables.ts';
 import { EvidenceBucket } from '../constructs/evidence-bucket.ts';
 import { InstancePreservation } from '../constructs/instance-preservation.ts';
+import { DeriveOnPreserve } from '../constructs/derive-on-preserve.ts';
 import { LogPreservation } from '../constructs/log-preservation.ts';
 import { PreservationTriggers } from '../constructs/preservation-triggers.ts';
 import { ScheduledDetections } from '../constructs/scheduled-detections.ts';
@@ -34,6 +35,7 @@ export class EvidenceStack extends Stack {
   readonly detections: ScheduledDetections;
   readonly instancePreservation: InstancePreservation;
   readonly logPreservation: LogPreservation;
+  readonly deriveOnPreserve: DeriveOnPreserve;
   readonly triggers: PreservationTriggers;
   readonly recordCustody: AmberFunction<'record-custody'>;
   readonly deadLetterQueue: sqs.Queue;
@@ -101,6 +103,14 @@ export class EvidenceStack extends Stack {
         `amber: ${notScheduled.length} detection(s) are not scheduled: ${[...byReason].map(([reason, ids]) => `${reason}: ${ids.join(', ')}`).join('; ')}`,
       );
     }
+
+    // Every object preserved in a case becomes Parquet rows for the Athena tables, as it arrives.
+    this.deriveOnPreserve = new DeriveOnPreserve(this, 'DeriveOnPreserve', {
+      evidence: this.evidence,
+      signingKey: this.signingKey,
+      deadLetterQueue: this.deadLetterQueue,
+      logRetentionDays,
+    });
 
     this.athena = new AthenaTables(this, 'Athena', {
       detections: inAws,
