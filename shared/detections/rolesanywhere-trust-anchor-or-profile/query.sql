@@ -8,8 +8,8 @@ SELECT
   eventname AS action,
   coalesce(json_extract_scalar(requestparameters, '$.name'), json_extract_scalar(requestparameters, '$.trustAnchorId'), json_extract_scalar(requestparameters, '$.profileId'), '?') AS target,
   CASE WHEN regexp_like(eventname, 'TrustAnchor$')
-    THEN 'trust anchor ' || lower(replace(eventname, 'TrustAnchor', '')) || coalesce(' (source ' || json_extract_scalar(requestparameters, '$.source.sourceType') || ')', '')
-    ELSE 'profile ' || lower(replace(eventname, 'Profile', '')) || coalesce(' for roles ' || nullif(array_join(regexp_extract_all(coalesce(json_format(try(json_extract(requestparameters, '$.roleArns'))), ''), 'arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+'), ', '), ''), '')
+    THEN 'trust anchor ' || CASE WHEN eventname LIKE 'Create%' THEN 'created' WHEN eventname LIKE 'Enable%' THEN 'enabled' ELSE 'changed' END || coalesce(' (source ' || json_extract_scalar(requestparameters, '$.source.sourceType') || ')', '')
+    ELSE 'profile ' || CASE WHEN eventname LIKE 'Create%' THEN 'created' WHEN eventname LIKE 'Enable%' THEN 'enabled' ELSE 'changed' END || coalesce(' for roles ' || nullif(array_join(regexp_extract_all(coalesce(json_format(try(json_extract(requestparameters, '$.roleArns'))), ''), 'arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+'), ', '), ''), '')
   END AS detail,
   evidence_key,
   evidence_record
