@@ -1,6 +1,6 @@
 -- Secret Manager values read: AccessSecretVersion, counted per principal and hour over distinct secrets (the
--- secret id from projects/<p>/secrets/<id>/versions/<v>). At least {{min_secrets}} distinct secrets make a
--- finding; failed reads count as attempts.
+-- secret id from projects/<p>/secrets/<id>/versions/<v>). Ten or more distinct secrets make a finding (the
+-- BigQuery twin shares the threshold); failed reads count as attempts.
 WITH reads AS (
   SELECT
     substr(time, 1, 13) AS bucket,
@@ -33,5 +33,5 @@ SELECT
   count(*) AS records
 FROM reads
 GROUP BY bucket, actor
-HAVING count(DISTINCT secret) >= {{min_secrets}}
+HAVING count(DISTINCT secret) >= 10
 ORDER BY event_time, actor
