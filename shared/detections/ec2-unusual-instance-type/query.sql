@@ -1,10 +1,11 @@
 -- RunInstances for instance types used for mining and model abuse: GPU / accelerator families (p, g, inf,
 -- trn, dl, f, vt), memory giants (x, u-), and any size of 12xlarge and above or metal. Failed launches
--- (UnauthorizedOperation, quota refusals) count: probing is the first step.
+-- (UnauthorizedOperation, quota refusals) count: probing is the first step. The type is a string, or an object
+-- {"value": ...} in launches made by EC2 Fleet.
 WITH launches AS (
   SELECT
     *,
-    coalesce(json_extract_scalar(requestparameters, '$.instanceType'), regexp_extract(coalesce(requestparameters, ''), '"instanceType"\s*:\s*"([^"]+)"', 1)) AS instance_type
+    coalesce(json_extract_scalar(requestparameters, '$.instanceType'), json_extract_scalar(requestparameters, '$.instanceType.value'), regexp_extract(coalesce(requestparameters, ''), '"instanceType"\s*:\s*"([^"]+)"', 1)) AS instance_type
   FROM cloudtrail
   WHERE eventsource = 'ec2.amazonaws.com'
     AND eventname = 'RunInstances'
