@@ -1,5 +1,5 @@
 /**
- * Stratus Red Team coverage: every AWS, Azure, Entra ID and GCP technique of the public technique list (our own list
+ * Stratus Red Team coverage: every AWS, Azure, Entra ID, GCP and CloudTrail-visible EKS technique of the public technique list (our own list
  * of its ids and documented API calls, test/fixtures/stratus/techniques.json) is claimed by at least one detection
  * (`stratus:` in detection.yml), and that detection's must fixture holds records of the technique's documented calls
  * which the detection needs: with those records taken out, it raises fewer findings.
@@ -81,7 +81,7 @@ describe('Stratus Red Team coverage', () => {
       + `out of scope: ${LIST.outOfScope.length} (${[...new Set(LIST.outOfScope.map((t) => platformOf(t.id)))].join(', ')})`);
 
     // Assess
-    expect([...byPlatform.keys()].sort()).toEqual(['aws', 'azure', 'entra-id', 'gcp']);
+    expect([...byPlatform.keys()].sort()).toEqual(['aws', 'azure', 'eks', 'entra-id', 'gcp']);
     for (const [platform, c] of byPlatform) expect(c.covered, platform).toBe(c.total);
   });
 
