@@ -4,9 +4,11 @@
  * (`stratus:` in detection.yml), and that detection's must fixture holds records of the technique's documented calls
  * which the detection needs: with those records taken out, it raises fewer findings.
  */
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalogue, windowedSql, type Detection } from '../../../shared/detections/catalogue.ts';
+import { CATALOGUE_DIR, loadCatalogue, loadDetection, windowedSql, type Detection } from '../../../shared/detections/catalogue.ts';
 import { tableTime } from '../../../shared/detections/run.ts';
 import { DuckDbQueryEngine } from '../../../shared/query/duckdb-engine.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -51,6 +53,18 @@ describe('Stratus Red Team coverage', () => {
 
   afterAll(async () => {
     await engine?.close();
+  });
+
+  it('rejects a detection.yml whose stratus list holds something other than technique ids, naming the file and field', async () => {
+    // Prepare: a copy of a real detection folder with a misspelt id.
+    const folder = join(await tempDir('amber-stratus-bad-'), 'sts-federation-token');
+    await cp(join(CATALOGUE_DIR, 'sts-federation-token'), folder, { recursive: true });
+    const yml = join(folder, 'detection.yml');
+    await writeFile(yml, (await readFile(yml, 'utf8')).replace('stratus: [aws.persistence.sts-federation-token]', 'stratus: [AWS persistence sts federation token]'));
+
+    // Act / Assess
+    await expect(loadDetection(folder)).rejects.toThrow(/detection\.yml: field "stratus" must list Stratus Red Team technique ids/);
+    expect((await loadDetection(join(CATALOGUE_DIR, 'sts-federation-token'))).stratus).toEqual(['aws.persistence.sts-federation-token']);
   });
 
   it('lists each technique once, in scope or out of it with a reason, and the catalogue claims no other id', () => {
