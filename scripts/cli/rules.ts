@@ -9,7 +9,7 @@ import { t, type Io } from './io.ts';
 
 /** Runs `amber rules`. */
 export async function runRules(values: Values, _positionals: string[], io: Io): Promise<number> {
-  const catalogue: Array<RuleEntry & { parameters?: readonly DetectionParameter[] }> = (await loadCatalogue()).map((d) => ({
+  const catalogue: Array<RuleEntry & { parameters?: readonly DetectionParameter[]; stratus?: readonly string[] }> = (await loadCatalogue()).map((d) => ({
     id: d.id,
     title: d.title,
     origin: 'catalogue',
@@ -17,6 +17,7 @@ export async function runRules(values: Values, _positionals: string[], io: Io): 
     status: 'ok',
     reason: null,
     mitre: d.mitre,
+    ...(d.stratus?.length ? { stratus: d.stratus } : {}),
     ...(d.parameters ? { parameters: d.parameters } : {}),
   }));
   const dir = optionalString(values, 'sigma');
@@ -27,8 +28,9 @@ export async function runRules(values: Values, _positionals: string[], io: Io): 
     return ExitCode.ok;
   }
   const lines = all.map(
-    (r: RuleEntry & { parameters?: readonly DetectionParameter[] }) =>
+    (r: RuleEntry & { parameters?: readonly DetectionParameter[]; stratus?: readonly string[] }) =>
       `  ${r.status === 'ok' ? 'ok         ' : 'unsupported'}  ${r.origin.padEnd(9)}  ${t(r.logsource).padEnd(22)}  ${t(r.id)}  ${t(r.title)}${r.mitre.length ? ` [${r.mitre.join(', ')}]` : ''}${r.reason ? `\n               reason: ${t(r.reason)}` : ''}` +
+      (r.stratus?.length ? `\n               Stratus Red Team: ${r.stratus.join(', ')}` : '') +
       (r.parameters ?? []).map((p) => `\n               --param ${r.id}.${p.name}=${p.type.toUpperCase()} (default ${String(p.default)}): ${t(p.description)}`).join(''),
   );
   const ok = sigma.filter((r) => r.status === 'ok').length;

@@ -32,6 +32,8 @@ export interface Detection {
   readonly severity: Severity;
   /** MITRE ATT&CK technique ids (T1078, T1562.008). */
   readonly mitre: readonly string[];
+  /** Stratus Red Team technique ids the detection fires on (`aws.persistence.sts-federation-token`), sorted (catalogue detections always carry the list, empty when none). */
+  readonly stratus?: readonly string[];
   /** The table the query reads (`cloudtrail`). */
   readonly table: string;
   /** EventBridge Scheduler expression for the scheduled run, e.g. `rate(1 hour)`. */
@@ -61,6 +63,8 @@ export const CATALOGUE_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const MITRE = /^T\d{4}(\.\d{3})?$/;
+/** A Stratus Red Team technique id: `<platform>.<tactic>.<name>`, lower-case kebab words. */
+const STRATUS = /^(aws|azure|entra-id|gcp|eks|k8s)\.[a-z]+(-[a-z]+)*\.[a-z0-9]+(-[a-z0-9]+)*$/;
 const DURATION = /^P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?)?$/;
 
 /** Loads and validates every detection under `dir`, sorted by id. */
@@ -88,6 +92,8 @@ export async function loadDetection(folder: string): Promise<Detection> {
   if (!(SEVERITIES as readonly string[]).includes(severity)) bad('severity', `must be one of ${SEVERITIES.join(', ')}`);
   const mitre = meta.mitre;
   if (!Array.isArray(mitre) || mitre.length === 0 || !mitre.every((m) => typeof m === 'string' && MITRE.test(m))) bad('mitre', 'must list ATT&CK technique ids such as T1078.004');
+  const stratus = meta.stratus ?? [];
+  if (!Array.isArray(stratus) || !stratus.every((t) => typeof t === 'string' && STRATUS.test(t))) bad('stratus', 'must list Stratus Red Team technique ids such as aws.persistence.sts-federation-token');
   const window = str('window');
   if (!DURATION.test(window) || window === 'P' || window === 'PT') bad('window', 'must be an ISO-8601 duration such as PT1H or P1D');
   const fps = meta.falsePositives;
@@ -108,6 +114,7 @@ export async function loadDetection(folder: string): Promise<Detection> {
     description: str('description'),
     severity: severity as Severity,
     mitre: mitre as string[],
+    stratus: [...new Set(stratus as string[])].sort(),
     table: str('table'),
     schedule: str('schedule'),
     window,

@@ -34,6 +34,7 @@ export const TECHNIQUE_TACTICS: Readonly<Record<string, readonly Tactic[]>> = {
   T1546: [PR, PE], 'T1550.001': [DE, LM], T1552: [CA], 'T1552.005': [CA], 'T1555.006': [CA], T1562: [DE], 'T1562.001': [DE], 'T1562.007': [DE],
   'T1562.008': [DE], 'T1564.008': [DE], T1567: [XF], T1573: [C2], T1578: [DE], T1580: [DI], 'T1595.001': ['reconnaissance'], T1619: [DI],
   T1648: [EX], T1651: [EX], T1666: [DE, PR],
+  'T1059.009': [EX], 'T1087.003': [DI], T1486: [IM], T1556: [CA, DE, PE], T1564: [DE],
   // ATT&CK for ICS (the IoT and MQTT detections).
   T0801: [CO], T0803: ['inhibit-response-function'], T0814: ['inhibit-response-function'], T0815: [IM], T0816: ['inhibit-response-function'],
   T0827: [IM], T0830: [CO], T0831: [IM], T0832: [IM], T0842: [DI], T0848: [IA], T0849: [DE], T0855: ['impair-process-control'], T0859: [PE, LM],

@@ -1,7 +1,8 @@
 /**
- * The case report: one self-contained HTML file (inline CSS and SVG, no script, no external fetch) that
- * opens offline. Every string that comes from logs or file names is attacker-controlled and goes through
- * escapeHtml; nothing is inserted raw.
+ * The case report: one self-contained HTML file (inline CSS and SVG, no external fetch) that opens offline,
+ * with one inline script (interactive.ts: filter and sort) that the Content-Security-Policy allows by its SHA-256
+ * and nothing else. Every string that comes from logs or file names is attacker-controlled and goes through
+ * escapeHtml; nothing is inserted raw, and the script writes no markup.
  */
 import type { Finding } from '../detections/run.ts';
 import type { SuppressedFinding } from '../detections/suppress.ts';
@@ -14,6 +15,7 @@ import { identityOf } from '../timeline/timeline.ts';
 import { inventorySection, type InventorySummary } from './inventory-section.ts';
 import { activityPlot, type ActivityBucket } from './activity-plot.ts';
 import { chainsSection } from './chains-section.ts';
+import { REPORT_CSP, REPORT_SCRIPT, findingFilters } from './interactive.ts';
 
 export type { ActivityBucket } from './activity-plot.ts';
 
@@ -164,7 +166,7 @@ export function renderHtmlReport(r: ReportInput): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
 <title>Amber case report: ${h(r.case)}</title>
 <style>${CSS}</style>
 </head>
@@ -184,7 +186,7 @@ ${chainsSection(r.case, r.findings)}
 ${coverageSection(r.coverage, r.unrecognised ?? [], r.parseProblems.length)}
 <section id="findings">
   <h2>Findings by severity</h2>
-  ${r.findings.length === 0 ? '<p>No detection matched.</p>' : findingsSection(r.case, bySeverity)}
+  ${r.findings.length === 0 ? '<p>No detection matched.</p>' : `${findingFilters(bySeverity.filter(([, f]) => f.length > 0).map(([s]) => s))}\n${findingsSection(r.case, bySeverity)}`}
   ${suppressedSection(r.case, r.suppressed ?? [])}
   ${r.detectionErrors.length ? `<h3>Detections that could not run</h3>${listWithin(r.detectionErrors, (e) => `<li><code>${h(e.detection)}</code>: ${clip(e.error)}</li>`, 500, REPORT_LIMITS.bytes.errors, 'in <code>amber detect --json</code>')}` : ''}
 </section>
@@ -216,6 +218,7 @@ ${inventorySection(r.inventory)}
 </section>
 </main>
 <footer>Amber evidence report. Hashes are SHA-256 of the preserved bytes; each finding names the preserved object and the record's index inside it.</footer>
+<script>${REPORT_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -262,14 +265,14 @@ function findingsSection(caseName: string, bySeverity: readonly (readonly [strin
 
 function findingTable(first: Finding, total: number, rows: string): string {
   return `<h4 class="detection">${h(first.title)} <code>${h(first.detection)}</code> (${counted(total, 'finding')})</h4>
-${rows === '' ? '' : `<table class="findings"><thead><tr><th>Time (UTC)</th><th>Detection</th><th>ATT&amp;CK</th><th>Actor</th><th>Source IP</th><th>Action</th><th>Target</th></tr></thead>
+${rows === '' ? '' : `<table class="findings sortable"><thead><tr><th>Time (UTC)</th><th>Detection</th><th>ATT&amp;CK</th><th>Actor</th><th>Source IP</th><th>Action</th><th>Target</th></tr></thead>
 ${rows}
 </table>`}`;
 }
 
 /** Two rows per finding: the facts, then the explanation and the evidence it rests on, full width. */
 function findingRow(f: Finding): string {
-  return `<tbody class="finding"><tr><td>${h(span(f))}</td><td><strong>${h(f.title)}</strong>${f.outcome === 'failure' ? ` <span class="failed">failed attempt${f.error_code ? `: ${clip(f.error_code)}` : ''}</span>` : ''}<br><code>${h(f.detection)}</code></td><td>${f.mitre.map((m) => h(m)).join(' ')}</td><td><code>${clip(f.actor)}</code></td><td>${clip(f.source_ip)}</td><td>${clip(f.action)}</td><td><code>${clip(f.target)}</code></td></tr>
+  return `<tbody class="finding" data-severity="${h(f.severity)}"><tr><td data-sort="${h(f.first_time ?? f.event_time ?? '')}">${h(span(f))}</td><td><strong>${h(f.title)}</strong>${f.outcome === 'failure' ? ` <span class="failed">failed attempt${f.error_code ? `: ${clip(f.error_code)}` : ''}</span>` : ''}<br><code>${h(f.detection)}</code></td><td>${f.mitre.map((m) => h(m)).join(' ')}</td><td><code>${clip(f.actor)}</code></td><td>${clip(f.source_ip)}</td><td>${clip(f.action)}</td><td><code>${clip(f.target)}</code></td></tr>
 <tr class="sub"><td colspan="7"><div class="detail">${clip(f.detail)}</div><div class="context">${[f.account ? `account <code>${clip(f.account)}</code>` : '', f.region ? `region <code>${clip(f.region)}</code>` : '', f.user_agent ? `user agent <code>${clip(f.user_agent)}</code>` : ''].filter(Boolean).join(' &middot; ')}</div><div class="evidence">evidence <code>${h(f.evidence_key)}</code> record ${f.evidence_record ?? '(index unknown: locate by event id)'} &middot; <code class="hash">sha256 ${h(f.evidence_sha256 ?? 'unknown')}</code></div></td></tr></tbody>`;
 }
 
@@ -298,7 +301,7 @@ function identityTable(identities: readonly IdentityActivity[], findings: readon
     if (who) counts.set(who, (counts.get(who) ?? 0) + 1);
   }
   const shown = fit(identities, (i) => `<tr${counts.get(i.actor) ? ' class="flagged"' : ''}><td><code>${clip(i.actor)}</code></td><td>${h(i.sources ?? '')}</td><td class="num">${i.events}</td><td class="num">${counts.get(i.actor) ?? 0}</td><td class="num">${i.errors}</td><td class="num">${i.sourceIps}</td><td class="num">${i.actions}</td><td>${h(i.first)}</td><td>${h(i.last)}</td></tr>`, { rows: REPORT_LIMITS.identities, bytes: REPORT_LIMITS.bytes.identities });
-  return `<table><thead><tr><th>Identity</th><th>Seen in</th><th>Events</th><th>Findings</th><th>Errors</th><th>Source IPs</th><th>Distinct actions</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
+  return `<table class="sortable"><thead><tr><th>Identity</th><th>Seen in</th><th>Events</th><th>Findings</th><th>Errors</th><th>Source IPs</th><th>Distinct actions</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
 ${shown.html}
 </tbody></table>${shown.left > 0 ? `\n<p class="more">and ${shown.left} less busy identities not shown here: <code>amber timeline --case ${h(caseName)}</code> has every event of each.</p>` : ''}`;
 }
@@ -343,4 +346,6 @@ svg .ev{fill:#e0a43a}svg .err{fill:#c0392b}svg .finding{fill:#8b0000}svg .axis{s
 .legend .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}.sw.ev{background:#e0a43a}.sw.err{background:#c0392b}.sw.finding{background:#8b0000;border-radius:5px}
 .meta-dark{color:#555;margin:4px 0}.more{color:#555;font-style:italic}.cut{color:#777;font-size:11px}h4.detection{margin:12px 0 2px}
 .chain{border-left:3px solid #ffbf47;padding-left:12px;margin:12px 0}ol.stages{list-style:none;padding-left:0}li.stage h4{margin:8px 0 2px;text-transform:capitalize}ol.steps li{margin:4px 0}.when{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}.evidence{font-size:12px;color:#555}
-footer{padding:16px 32px;color:#777;font-size:12px}`;
+footer{padding:16px 32px;color:#777;font-size:12px}
+.filters{display:flex;gap:16px;align-items:center;flex-wrap:wrap;margin:8px 0}.filters input{min-width:280px}
+table.sortable th{cursor:pointer}th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}[hidden]{display:none!important}`;

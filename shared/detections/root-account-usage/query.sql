@@ -1,6 +1,7 @@
 -- The account's root user acting by itself (CIS AWS Foundations "root account usage" filter): AWS services
 -- that act as root on the account's behalf carry userIdentity.invokedBy or the AwsServiceEvent type and are
--- left out. Failed root calls and sign-ins count too: an attempt at the root user is itself the news.
+-- left out, except the console sign-in service (invokedBy signin.amazonaws.com), which is the root user
+-- working through the console (password recovery, sign-in steps), not a service acting for it. Failed root calls and sign-ins count too: an attempt at the root user is itself the news.
 -- One finding per source address and hour, so a root console session reads as one story with its call count.
 -- Hour buckets are cut from the eventtime text (`YYYY-MM-DDTHH`): CloudTrail writes it as fixed-width UTC,
 -- and one malformed time then cannot fail the whole query as a timestamp parse would.
@@ -19,7 +20,7 @@ WITH root_events AS (
     eventtime
   FROM cloudtrail
   WHERE useridentity.type = 'Root'
-    AND useridentity.invokedby IS NULL
+    AND (useridentity.invokedby IS NULL OR useridentity.invokedby = 'signin.amazonaws.com')
     AND coalesce(eventtype, '') <> 'AwsServiceEvent'
 )
 SELECT

@@ -79,6 +79,8 @@ describe('CLI: amber rules', () => {
     const rules = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
     for (const r of rules) expect(Object.keys(r)).toEqual(expect.arrayContaining(['id', 'title', 'origin', 'logsource', 'status', 'reason']));
     expect(rules.some((r) => r.origin === 'catalogue' && r.status === 'ok')).toBe(true);
+    // Catalogue detections name the Stratus Red Team techniques they catch.
+    expect(rules.find((r) => r.id === 'ssm-command-or-session-on-instances')?.stratus).toEqual(['aws.execution.ssm-send-command', 'aws.execution.ssm-start-session']);
     const sigma = rules.filter((r) => r.origin === 'sigma');
     expect(sigma.map((r) => [r.id, r.status, r.logsource])).toEqual([
       [RULE_ID, 'ok', 'aws/cloudtrail'],

@@ -40,6 +40,10 @@ const SAME_INTENT: Readonly<Record<string, string>> = {
   'GCP.Log.Bucket.Or.Sink.Deleted': 'gcp-logging-sink-disabled-or-deleted',
   'GCP.GCS.Public': 'gcp-bucket-made-public',
   'GCP.Permissions.Granted.to.Create.or.Manage.Service.Account.Key': 'gcp-iam-powerful-role-granted',
+  'Azure.MonitorActivity.Compute.DiskSASURIGenerated': 'azure-disk-exported',
+  'Azure.MonitorActivity.StorageAccount.BlobAnonymousAccessEnabled': 'azure-storage-public-access-enabled',
+  'Azure.MonitorActivity.StorageAccount.KeysListed': 'azure-storage-keys-or-sas-listed',
+  'Azure.Audit.InviteExternalUsers': 'entra-guest-user-invited',
 };
 
 /** Panther rules whose intent overlaps one of our detections (broader or narrower). */

@@ -53,7 +53,7 @@ describe('Catalogue parameters', () => {
   it('build each parameterised detection\'s SQL from its defaults, and an override changes only that value', async () => {
     const catalogue = await loadCatalogue();
     const withParams = catalogue.filter((d) => d.parameters);
-    expect(withParams.map((d) => d.id)).toEqual(['access-denied-burst', 'console-login-failure-burst', 'inventory-gcp-image-shared', 'inventory-gcp-sa-key-old-or-unexpiring', 's3-large-download', 'secrets-bulk-retrieval', 'vpc-beaconing']);
+    expect(withParams.map((d) => d.id)).toEqual(['access-denied-burst', 'console-login-failure-burst', 'instance-role-discovery', 'inventory-gcp-image-shared', 'inventory-gcp-sa-key-old-or-unexpiring', 's3-large-download', 's3-ransomware-activity', 'secrets-bulk-retrieval', 'vpc-beaconing']);
     for (const d of withParams) {
       expect(d.sql, d.id).not.toMatch(/\{\{/);
       expect(d.template, d.id).toMatch(/\{\{/);

@@ -85,6 +85,10 @@ const TECHNIQUES: readonly Technique[] = [
   { technique: 'lambda-backdoor-function', detection: 'lambda-opened-to-other-accounts', isDetonation: (g) => has(g, named(/^AddPermission/)) },
   { technique: 'lambda-overwrite-code', detection: 'lambda-changed-outside-pipeline', isDetonation: (g) => has(g, named(/^UpdateFunctionCode/)) && has(g, named(/^CreateFunction/)) },
   { technique: 'console-login-without-mfa', detection: 'console-login-without-mfa', isDetonation: (g) => has(g, named('ConsoleLogin')) },
+  { technique: 'ec2-download-user-data', detection: 'ec2-user-data-read-or-changed', isDetonation: (g) => has(g, (r) => named('DescribeInstanceAttribute')(r) && params(r).includes('"attribute":"userData"')) },
+  { technique: 'ec2-launch-unusual-instances', detection: 'ec2-unusual-instance-type', isDetonation: (g) => has(g, (r) => named('RunInstances')(r) && params(r).includes('"instanceType":"p2.xlarge"')) },
+  { technique: 'ssm-send-command', detection: 'ssm-command-or-session-on-instances', isDetonation: (g) => has(g, named('SendCommand')) },
+  { technique: 'rolesanywhere-create-trust-anchor', detection: 'rolesanywhere-trust-anchor-or-profile', isDetonation: (g) => has(g, named('CreateTrustAnchor')) },
   // The stolen instance credentials are replayed with the attacker's own SDK, not under the Stratus user agent.
   {
     technique: 'ec2-steal-instance-credentials',
@@ -94,13 +98,9 @@ const TECHNIQUES: readonly Technique[] = [
 ];
 
 /*
- * Techniques in the dataset we deliberately do not catch:
- * - ec2-download-user-data, ec2-enumerate-from-instance: discovery by a single API (DescribeInstanceAttribute
- *   userData, Describe* from the instance); reads like inventory tooling. ec2-download-user-data's 15 refusals on
- *   one action stay below access-denied-burst's distinct-action bar by design.
- * - ec2-launch-unusual-instances, ec2-user-data, ssm-send-command: execution on compute; the catalogue's issue
- *   does not cover them (instance launches and SSM commands need per-environment baselines).
- * - rolesanywhere-create-trust-anchor: IAM Roles Anywhere persistence; not in this issue's scope.
+ * Techniques of the dataset left out here: ec2-enumerate-from-instance (the dataset holds only the SSM agent's own
+ * calls under the instance role, not the discovery commands) and ec2-user-data (its only ModifyInstanceAttribute
+ * calls are Terraform's, without user data).
  */
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -130,6 +130,8 @@ const PANTHER_MAP: Readonly<Record<string, string>> = {
   'AWS.S3.DeletePublicAccessBlock': 's3-bucket-exposed',
   'AWS.SecretsManager.BatchRetrieveSecrets': 'secrets-bulk-retrieval',
   'AWS.Lambda.UpdateFunctionCode': 'lambda-changed-outside-pipeline',
+  'AWS.EC2.LaunchUnusualEC2Instances': 'ec2-unusual-instance-type',
+  'AWS.EC2.Startup.Script.Change': 'ec2-user-data-read-or-changed',
 };
 /*
  * Panther rules left out because their intent differs from every detection here:
@@ -139,7 +141,10 @@ const PANTHER_MAP: Readonly<Record<string, string>> = {
  * judges), AWS.SSM.DecryptSSMParams (threshold counted by a mocked cache), AWS.SecretsManager.RetrieveSecretsMultiRegion
  * (batch calls across regions), AWS.S3.BucketPolicyModified, AWS.IAM.PolicyModified, AWS.CloudTrail.IAMAnythingChanged,
  * AWS.IAM.CredentialsUpdated, AWS.EC2.SecurityGroupModified (any change of the kind), AWS.Lambda.UpdateFunctionConfiguration
- * (layers), AWS.S3.SecurityControlDisabling (logging/versioning).
+ * (any configuration change of a function that has layers, read from the response, by a caller other than a role;
+ * lambda-layer-attached judges the layers the request sets), AWS.S3.SecurityControlDisabling (logging/versioning),
+ * AWS.CloudTrail.SES.SESEnumeration (a correlation rule: its cases carry no log to replay), AWS.S3.DeleteObjects and
+ * AWS.S3.RansomwareNoteUpload (a single call; s3-ransomware-activity needs the pattern of many).
  */
 
 /** Cases of mapped rules on which we disagree by design; the test asserts they still disagree. */

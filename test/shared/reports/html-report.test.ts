@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../shared/detections/run.ts';
 import { renderHtmlReport, type ReportInput } from '../../../shared/reports/html-report.ts';
+import { REPORT_SCRIPT } from '../../../shared/reports/interactive.ts';
 
 const EVIL = `<script>alert(1)</script><img src=x onerror=alert(2)>"'`;
 
@@ -46,15 +47,18 @@ function input(): ReportInput {
 describe('Function: renderHtmlReport', () => {
   it('escapes every log-derived string: no markup from the evidence reaches the page', () => {
     const html = renderHtmlReport(input());
-    expect(html).not.toContain('<script');
+    // The only script is the report's own (filter and sort), placed once, at the end of the body.
+    expect(html.split(/<script/i)).toHaveLength(2);
+    expect(html).toContain(`<script>${REPORT_SCRIPT}</script>\n</body>`);
     expect(html).not.toContain('<img');
     expect(html).not.toMatch(/onerror=alert\(2\)>/);
     expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
   });
 
-  it('is self-contained: no script, no external fetch, and a CSP that forbids both', () => {
+  it('is self-contained: no external fetch, no script but its own, and a CSP that forbids the rest', () => {
     const html = renderHtmlReport(input());
-    expect(html).not.toMatch(/<(script|link|iframe)\b/i);
+    expect(html).not.toMatch(/<(link|iframe)\b/i);
+    expect(html).not.toMatch(/<script\b[^>]*\bsrc\s*=/i);
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?https?:/i);
     expect(html).toContain(`Content-Security-Policy" content="default-src 'none'`);
   });
