@@ -5,6 +5,7 @@
  */
 import { InvalidInputError } from '../../shared/errors.ts';
 import { durationMs } from '../../shared/detections/catalogue.ts';
+import { parseKeyVaultKeyId } from './adapters/key-vault-signer.ts';
 import { DEFENDER_SEVERITIES, type DefenderSeverity } from './triggers.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface AzureConfig {
   readonly principal: string;
   /** ARM endpoint (sovereign clouds). */
   readonly armEndpoint?: string;
+  /** The Key Vault key that signs seals and checkpoints (`https://<vault>.vault.azure.net/keys/<name>`); absent: unsigned. */
+  readonly signingKey?: string;
   /** Log preservation of requests with a window (preserve-logs.ts). */
   readonly logs: { readonly tenant?: string; readonly budgetMs: number; readonly graphUrl?: string; readonly m365Url?: string };
 }
@@ -43,6 +46,7 @@ export const OPTIONAL_AZURE_SETTINGS = {
   AMBER_ARM_ENDPOINT: 'Azure Resource Manager URL (sovereign clouds; default https://management.azure.com)',
   AMBER_GRAPH_URL: 'Microsoft Graph URL (sovereign clouds; default https://graph.microsoft.com)',
   AMBER_M365_URL: 'Office 365 Management API URL (sovereign clouds; default https://manage.office.com)',
+  AMBER_SIGNING_KEY: 'Key Vault EC P-256 key that signs every seal and checkpoint (ES256), https://<vault>.vault.azure.net/keys/<name>[/<version>]; unset: custody is unsigned',
 } as const;
 
 /** App settings the functions need, with what each is for (the Terraform module sets each one). */
@@ -95,6 +99,14 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     const v = env[name]?.trim();
     if (v && !/^https:\/\/[^\s/]+/.test(v)) problems.push(`${name} must be an https URL, got ${JSON.stringify(v)}`);
   }
+  const signingKey = env.AMBER_SIGNING_KEY?.trim().replace(/^akv:/, '') || undefined;
+  if (signingKey !== undefined) {
+    try {
+      parseKeyVaultKeyId(signingKey);
+    } catch {
+      problems.push(`AMBER_SIGNING_KEY must be a Key Vault key identifier (https://<vault>.vault.azure.net/keys/<name>), got ${JSON.stringify(signingKey)}`);
+    }
+  }
   if (problems.length > 0) {
     throw new InvalidInputError(`the Amber function app's settings are incomplete: ${problems.join('; ')}`, {
       hint: 'deploy with the Terraform module in infra/azure, which sets every AMBER_* setting, or set them on the function app',
@@ -109,6 +121,7 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     detectionWindow,
     principal,
     ...(env.AMBER_ARM_ENDPOINT ? { armEndpoint: env.AMBER_ARM_ENDPOINT } : {}),
+    ...(signingKey ? { signingKey } : {}),
     logs: {
       ...(tenant ? { tenant: tenant.toLowerCase() } : {}),
       budgetMs: Number(budget) * 1000,

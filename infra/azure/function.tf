@@ -66,6 +66,7 @@ resource "azurerm_function_app_flex_consumption" "amber" {
     AMBER_PRINCIPAL                            = "func-${var.name_prefix}-${local.suffix}"
     AMBER_LOG_TENANT_ID                        = var.log_tenant_id
     AMBER_LOG_BUDGET_SECONDS                   = tostring(var.log_budget_seconds)
+    AMBER_SIGNING_KEY                          = azurerm_key_vault_key.signing.versionless_id
   }
 
   tags = local.tags

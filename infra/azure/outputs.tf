@@ -40,3 +40,8 @@ output "management_api_application_permissions" {
   description = "Office 365 Management Activity API application permissions to grant Amber's app registration."
   value       = var.management_api_application_permissions
 }
+
+output "signing_key_id" {
+  description = "The Key Vault key that signs every case's seals and checkpoints (ES256): amber --signing-key akv:<this>."
+  value       = azurerm_key_vault_key.signing.versionless_id
+}

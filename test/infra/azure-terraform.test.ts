@@ -137,7 +137,8 @@ describe('infra/azure: role assignments of the function identity', () => {
 
   it('custom roles list exact actions: no wildcard, no delete, no role or lock management', () => {
     for (const [name, defs] of Object.entries(tf.resource.azurerm_role_definition ?? {})) {
-      const actions = (sub(defs[0]!, 'permissions').actions as string[]) ?? [];
+      const permissions = sub(defs[0]!, 'permissions');
+      const actions = [...((permissions.actions as string[] | undefined) ?? []), ...((permissions.data_actions as string[] | undefined) ?? [])];
       expect(actions.length, name).toBeGreaterThan(0);
       for (const action of actions) {
         expect(action, name).not.toContain('*');
@@ -165,6 +166,36 @@ describe('infra/azure: role assignments of the function identity', () => {
     const assignment = one('azurerm_role_assignment', 'activity_log');
     expect(assignment).toMatchObject({ for_each: '${toset(local.activity_log_scopes)}', role_definition_id: '${azurerm_role_definition.activity_log.role_definition_resource_id}', principal_id: '${local.function_principal}' });
     for (const [name, a] of assignments()) expect(a.role_definition_name, name).not.toBe('Reader');
+  });
+
+  it('creates an EC P-256 signing key in the purge-protected vault, and lets the function only read and sign with that one key', () => {
+    const key = one('azurerm_key_vault_key', 'signing');
+    expect(key).toMatchObject({ key_vault_id: '${azurerm_key_vault.amber.id}', key_type: 'EC', curve: 'P-256', key_opts: ['sign', 'verify'] });
+    expect(key.rotation_policy).toBeUndefined();
+    expect(one('azurerm_key_vault', 'amber').purge_protection_enabled).toBe(true);
+    const role = sub(one('azurerm_role_definition', 'signing'), 'permissions');
+    expect(role.actions).toEqual([]);
+    expect(role.data_actions).toEqual(['Microsoft.KeyVault/vaults/keys/read', 'Microsoft.KeyVault/vaults/keys/sign/action']);
+    expect(one('azurerm_role_assignment', 'signing')).toMatchObject({ scope: '${azurerm_key_vault_key.signing.resource_versionless_id}', role_definition_id: '${azurerm_role_definition.signing.role_definition_resource_id}', principal_id: '${local.function_principal}' });
+    // No Key Vault role of the function's reaches the vault as a whole or another key.
+    for (const [name, a] of assignments()) {
+      if (a.principal_id !== '${local.function_principal}') continue;
+      expect(String(a.scope), name).not.toBe('${azurerm_key_vault.amber.id}');
+      expect(String(a.scope), name).not.toContain('azurerm_key_vault_key.evidence');
+      expect(String(a.role_definition_name ?? ''), name).not.toMatch(/Key Vault (Crypto Officer|Administrator|Crypto User)/);
+    }
+    const settings = one('azurerm_function_app_flex_consumption', 'amber').app_settings as Record<string, string>;
+    expect(settings.AMBER_SIGNING_KEY).toBe('${azurerm_key_vault_key.signing.versionless_id}');
+    expect(tf.output).toHaveProperty('signing_key_id');
+  });
+
+  it('the app reads AMBER_SIGNING_KEY as the Key Vault key that signs, and refuses a value that is not a key identifier at cold start', async () => {
+    const { OPTIONAL_AZURE_SETTINGS, readAzureConfig } = await import('../../functions/azure/config.ts');
+    expect(Object.keys(OPTIONAL_AZURE_SETTINGS)).toContain('AMBER_SIGNING_KEY');
+    const base = { AMBER_LOCKER: '/tmp/x', AMBER_SNAPSHOT_RESOURCE_GROUP: 'rg', AMBER_RETENTION_DAYS: '1', AMBER_DEFENDER_MIN_SEVERITY: 'High', AMBER_DEFAULT_LOG_WINDOW_HOURS: '1', AMBER_DETECTION_WINDOW: 'PT1H', AMBER_PRINCIPAL: 'p' };
+    expect(readAzureConfig({ ...base, AMBER_SIGNING_KEY: 'https://kv-amber-1.vault.azure.net/keys/amber-signing' }).signingKey).toBe('https://kv-amber-1.vault.azure.net/keys/amber-signing');
+    expect(readAzureConfig(base).signingKey).toBeUndefined();
+    expect(() => readAzureConfig({ ...base, AMBER_SIGNING_KEY: 'alias/amber-signing' })).toThrow(/AMBER_SIGNING_KEY must be a Key Vault key identifier/);
   });
 
   it('publishes the app registration\'s Graph and Management API permissions as variables and outputs', () => {
