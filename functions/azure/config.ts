@@ -36,7 +36,7 @@ export interface AzureConfig {
   /** The Key Vault key that signs seals and checkpoints (`https://<vault>.vault.azure.net/keys/<name>`); absent: unsigned. */
   readonly signingKey?: string;
   /** Log preservation of requests with a window (preserve-logs.ts). */
-  readonly logs: { readonly tenant?: string; readonly budgetMs: number; readonly graphUrl?: string; readonly m365Url?: string };
+  readonly logs: { readonly tenant?: string; readonly budgetMs: number; readonly graphUrl?: string; readonly m365Url?: string; readonly risk?: boolean; readonly state?: boolean };
 }
 
 /** Optional app settings, with what each is for and its default. */
@@ -46,6 +46,8 @@ export const OPTIONAL_AZURE_SETTINGS = {
   AMBER_ARM_ENDPOINT: 'Azure Resource Manager URL (sovereign clouds; default https://management.azure.com)',
   AMBER_GRAPH_URL: 'Microsoft Graph URL (sovereign clouds; default https://graph.microsoft.com)',
   AMBER_M365_URL: 'Office 365 Management API URL (sovereign clouds; default https://manage.office.com)',
+  AMBER_LOG_ENTRA_RISK: 'true: a request with a window also preserves Entra ID Protection risk detections and risky users (needs AMBER_LOG_TENANT_ID; default false)',
+  AMBER_LOG_AZURE_STATE: 'true: a request with a window also preserves a snapshot of the directory and mailbox state: grants, apps, conditional access, MFA registration, inbox rules (needs AMBER_LOG_TENANT_ID; default false)',
   AMBER_SIGNING_KEY: 'Key Vault EC P-256 key that signs every seal and checkpoint (ES256), https://<vault>.vault.azure.net/keys/<name>[/<version>]; unset: custody is unsigned',
 } as const;
 
@@ -99,6 +101,14 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     const v = env[name]?.trim();
     if (v && !/^https:\/\/[^\s/]+/.test(v)) problems.push(`${name} must be an https URL, got ${JSON.stringify(v)}`);
   }
+  const flag = (name: 'AMBER_LOG_ENTRA_RISK' | 'AMBER_LOG_AZURE_STATE'): boolean => {
+    const v = env[name]?.trim().toLowerCase() ?? '';
+    if (v !== '' && v !== 'true' && v !== 'false') problems.push(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+    if (v === 'true' && tenant === undefined) problems.push(`${name} is true but AMBER_LOG_TENANT_ID is not set: the risk and state pulls read a tenant's Microsoft Graph`);
+    return v === 'true';
+  };
+  const risk = flag('AMBER_LOG_ENTRA_RISK');
+  const state = flag('AMBER_LOG_AZURE_STATE');
   const signingKey = env.AMBER_SIGNING_KEY?.trim().replace(/^akv:/, '') || undefined;
   if (signingKey !== undefined) {
     try {
@@ -127,6 +137,8 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
       budgetMs: Number(budget) * 1000,
       ...(env.AMBER_GRAPH_URL?.trim() ? { graphUrl: env.AMBER_GRAPH_URL.trim() } : {}),
       ...(env.AMBER_M365_URL?.trim() ? { m365Url: env.AMBER_M365_URL.trim() } : {}),
+      ...(risk ? { risk } : {}),
+      ...(state ? { state } : {}),
     },
   };
 }
