@@ -189,6 +189,23 @@ describe('infra/azure: role assignments of the function identity', () => {
     expect(tf.output).toHaveProperty('signing_key_id');
   });
 
+  it('turns the risk and state pulls on from variables, off by default, and lists the Graph permissions they need', async () => {
+    const { readAzureConfig } = await import('../../functions/azure/config.ts');
+    const settings = one('azurerm_function_app_flex_consumption', 'amber').app_settings as Record<string, string>;
+    expect(settings.AMBER_LOG_ENTRA_RISK).toBe('${tostring(var.preserve_entra_risk)}');
+    expect(settings.AMBER_LOG_AZURE_STATE).toBe('${tostring(var.preserve_azure_state)}');
+    expect(tf.variable.preserve_entra_risk![0]!.default).toBe(false);
+    expect(tf.variable.preserve_azure_state![0]!.default).toBe(false);
+    expect(tf.variable.risk_state_graph_permissions![0]!.default).toEqual(['IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All', 'Policy.Read.All', 'MailboxSettings.Read']);
+    const base = { AMBER_LOCKER: '/tmp/x', AMBER_SNAPSHOT_RESOURCE_GROUP: 'rg', AMBER_RETENTION_DAYS: '1', AMBER_DEFENDER_MIN_SEVERITY: 'High', AMBER_DEFAULT_LOG_WINDOW_HOURS: '1', AMBER_DETECTION_WINDOW: 'PT1H', AMBER_PRINCIPAL: 'p' };
+    const tenant = '99999999-8888-4777-8666-555555555555';
+    // Terraform's tostring(false) is "false": the app reads it as off.
+    expect(readAzureConfig({ ...base, AMBER_LOG_TENANT_ID: '', AMBER_LOG_ENTRA_RISK: 'false', AMBER_LOG_AZURE_STATE: 'false' }).logs).not.toHaveProperty('risk');
+    expect(readAzureConfig({ ...base, AMBER_LOG_TENANT_ID: tenant, AMBER_LOG_ENTRA_RISK: 'true', AMBER_LOG_AZURE_STATE: 'true' }).logs).toMatchObject({ risk: true, state: true });
+    expect(() => readAzureConfig({ ...base, AMBER_LOG_ENTRA_RISK: 'true' })).toThrow(/AMBER_LOG_ENTRA_RISK is true but AMBER_LOG_TENANT_ID is not set/);
+    expect(() => readAzureConfig({ ...base, AMBER_LOG_AZURE_STATE: 'yes' })).toThrow(/AMBER_LOG_AZURE_STATE must be true or false/);
+  });
+
   it('the app reads AMBER_SIGNING_KEY as the Key Vault key that signs, and refuses a value that is not a key identifier at cold start', async () => {
     const { OPTIONAL_AZURE_SETTINGS, readAzureConfig } = await import('../../functions/azure/config.ts');
     expect(Object.keys(OPTIONAL_AZURE_SETTINGS)).toContain('AMBER_SIGNING_KEY');
