@@ -40,8 +40,10 @@ const jsonOption = { json: { type: 'boolean' } } as const;
 const signingOption = { 'signing-key': { type: 'string' }, 'tsa-url': { type: 'string' } } as const;
 const TSA_HELP = `  --tsa-url URL     RFC 3161 timestamp authority that stamps every signed seal and checkpoint (default:
                     $AMBER_TSA_URL; needs --signing-key); required on a timestamped case`;
-const SIGNING_HELP = `  --signing-key K   what signs seals and checkpoints: an Ed25519 key file (amber keys init), or an AWS KMS
-                    Ed25519 key as kms:<key id|ARN|alias/name> (default: $AMBER_SIGNING_KEY); required on a signed case
+const SIGNING_HELP = `  --signing-key K   what signs seals and checkpoints: an Ed25519 key file (amber keys init), an AWS KMS
+                    Ed25519 key as kms:<key id|ARN|alias/name>, or an Azure Key Vault EC P-256 key (ES256) as
+                    akv:https://<vault>.vault.azure.net/keys/<name>[/<version>] (DefaultAzureCredential)
+                    (default: $AMBER_SIGNING_KEY); required on a signed case
 ${TSA_HELP}`;
 
 // A new command: `run: lazy(() => import('./cli/x.ts'), (m) => m.runX)`, so `amber --help` does not load it.
@@ -105,9 +107,11 @@ const COMMANDS: Record<string, Command> = {
   --source ID       the log format of every object collected in this run, when recognition by content
                     is not wanted: cloudtrail or a registered source id (an unknown id lists them)
   --signing-key K   sign the manifest and checkpoints with this Ed25519 key file (amber keys init), or with the
-                    AWS KMS key kms:<key id|ARN|alias/name> (ECC_NIST_EDWARDS25519; default: $AMBER_SIGNING_KEY).
+                    AWS KMS key kms:<key id|ARN|alias/name> (ECC_NIST_EDWARDS25519), or the Azure Key Vault EC
+                    P-256 key akv:https://<vault>.vault.azure.net/keys/<name>[/<version>] (ES256, signed in with
+                    DefaultAzureCredential; default: $AMBER_SIGNING_KEY).
                     The first signed run records the public key in the ledger; every later run on that case must
-                    sign with the same key. Verifying needs only that public key: no key file, no KMS call
+                    sign with the same key. Verifying needs only that public key: no key file, no KMS or Key Vault call
 ${TSA_HELP}
   --json            print a machine-readable summary only
 

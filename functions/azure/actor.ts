@@ -1,4 +1,5 @@
-/** The actor recorded in the ledger by the Azure functions, and a memoiser for what they open once. */
+/** The actor recorded in the ledger by the Azure functions, a memoiser for what they open once, and their lazily made credential. */
+import type { TokenCredential } from '@azure/core-auth';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Actor } from '../../shared/evidence/model.ts';
 import type { AzureConfig } from './config.ts';
@@ -23,3 +24,11 @@ export function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/**
+ * DefaultAzureCredential, made (and @azure/identity with MSAL loaded) when the first token is asked for: a
+ * large module set a cold start would otherwise evaluate before the function could answer anything.
+ */
+export function lazyCredential(make: () => Promise<TokenCredential> = async () => new (await import('@azure/identity')).DefaultAzureCredential()): TokenCredential {
+  const credential = once(make);
+  return { getToken: async (scopes, options) => (await credential()).getToken(scopes, options) };
+}

@@ -5,6 +5,7 @@
  */
 import { InvalidInputError } from '../../shared/errors.ts';
 import { durationMs } from '../../shared/detections/catalogue.ts';
+import { parseKeyVaultKeyId } from './adapters/key-vault-signer.ts';
 import { DEFENDER_SEVERITIES, type DefenderSeverity } from './triggers.ts';
 
 /**
@@ -32,8 +33,10 @@ export interface AzureConfig {
   readonly principal: string;
   /** ARM endpoint (sovereign clouds). */
   readonly armEndpoint?: string;
+  /** The Key Vault key that signs seals and checkpoints (`https://<vault>.vault.azure.net/keys/<name>`); absent: unsigned. */
+  readonly signingKey?: string;
   /** Log preservation of requests with a window (preserve-logs.ts). */
-  readonly logs: { readonly tenant?: string; readonly budgetMs: number; readonly graphUrl?: string; readonly m365Url?: string };
+  readonly logs: { readonly tenant?: string; readonly budgetMs: number; readonly graphUrl?: string; readonly m365Url?: string; readonly risk?: boolean; readonly state?: boolean };
   /** The estate inventory (preserve-inventory.ts): taken as the first step of every VM preservation unless off. */
   readonly inventory: { readonly onPreserve: boolean };
 }
@@ -46,6 +49,9 @@ export const OPTIONAL_AZURE_SETTINGS = {
   AMBER_GRAPH_URL: 'Microsoft Graph URL (sovereign clouds; default https://graph.microsoft.com)',
   AMBER_M365_URL: 'Office 365 Management API URL (sovereign clouds; default https://manage.office.com)',
   AMBER_INVENTORY_ON_PRESERVE: 'true or false: take the inventory of the subscription (Resource Graph, diagnostic settings, and Entra ID when AMBER_LOG_TENANT_ID is set) as the first step of every VM preservation (default true)',
+  AMBER_LOG_ENTRA_RISK: 'true: a request with a window also preserves Entra ID Protection risk detections and risky users (needs AMBER_LOG_TENANT_ID; default false)',
+  AMBER_LOG_AZURE_STATE: 'true: a request with a window also preserves a snapshot of the directory and mailbox state: grants, apps, conditional access, MFA registration, inbox rules (needs AMBER_LOG_TENANT_ID; default false)',
+  AMBER_SIGNING_KEY: 'Key Vault EC P-256 key that signs every seal and checkpoint (ES256), https://<vault>.vault.azure.net/keys/<name>[/<version>]; unset: custody is unsigned',
 } as const;
 
 /** App settings the functions need, with what each is for (the Terraform module sets each one). */
@@ -100,6 +106,22 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
   }
   const onPreserve = env.AMBER_INVENTORY_ON_PRESERVE?.trim() || 'true';
   if (onPreserve !== 'true' && onPreserve !== 'false') problems.push(`AMBER_INVENTORY_ON_PRESERVE must be true or false, got ${JSON.stringify(onPreserve)}`);
+  const flag = (name: 'AMBER_LOG_ENTRA_RISK' | 'AMBER_LOG_AZURE_STATE'): boolean => {
+    const v = env[name]?.trim().toLowerCase() ?? '';
+    if (v !== '' && v !== 'true' && v !== 'false') problems.push(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+    if (v === 'true' && tenant === undefined) problems.push(`${name} is true but AMBER_LOG_TENANT_ID is not set: the risk and state pulls read a tenant's Microsoft Graph`);
+    return v === 'true';
+  };
+  const risk = flag('AMBER_LOG_ENTRA_RISK');
+  const state = flag('AMBER_LOG_AZURE_STATE');
+  const signingKey = env.AMBER_SIGNING_KEY?.trim().replace(/^akv:/, '') || undefined;
+  if (signingKey !== undefined) {
+    try {
+      parseKeyVaultKeyId(signingKey);
+    } catch {
+      problems.push(`AMBER_SIGNING_KEY must be a Key Vault key identifier (https://<vault>.vault.azure.net/keys/<name>), got ${JSON.stringify(signingKey)}`);
+    }
+  }
   if (problems.length > 0) {
     throw new InvalidInputError(`the Amber function app's settings are incomplete: ${problems.join('; ')}`, {
       hint: 'deploy with the Terraform module in infra/azure, which sets every AMBER_* setting, or set them on the function app',
@@ -114,11 +136,14 @@ export function readAzureConfig(env: NodeJS.ProcessEnv = process.env): AzureConf
     detectionWindow,
     principal,
     ...(env.AMBER_ARM_ENDPOINT ? { armEndpoint: env.AMBER_ARM_ENDPOINT } : {}),
+    ...(signingKey ? { signingKey } : {}),
     logs: {
       ...(tenant ? { tenant: tenant.toLowerCase() } : {}),
       budgetMs: Number(budget) * 1000,
       ...(env.AMBER_GRAPH_URL?.trim() ? { graphUrl: env.AMBER_GRAPH_URL.trim() } : {}),
       ...(env.AMBER_M365_URL?.trim() ? { m365Url: env.AMBER_M365_URL.trim() } : {}),
+      ...(risk ? { risk } : {}),
+      ...(state ? { state } : {}),
     },
     inventory: { onPreserve: onPreserve === 'true' },
   };

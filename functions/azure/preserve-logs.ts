@@ -1,7 +1,8 @@
 /**
  * Log preservation inside the Azure deployment: when a preservation request carries a window, the Azure Activity
  * Log of its subscription and, when the function app names a tenant (AMBER_LOG_TENANT_ID), Entra ID sign-ins and
- * directory audits and the Microsoft 365 audit log, preserved into the request's case through collectEvidence
+ * directory audits and the Microsoft 365 audit log (and, when configured, Entra ID Protection risk and the directory
+ * and mailbox state), preserved into the request's case through collectEvidence
  * (every page byte for byte, hashed as stored, each acquisition in the custody ledger).
  *
  * - Idempotent: the sources resume from the pages the case already holds, and pages the ledger already records
@@ -27,7 +28,7 @@ import { ACTIVITY_SPEC, activityLogSource } from './adapters/activity-log-source
 import type { SliceStatus } from './adapters/azure-api-source.ts';
 import type { AzureHttp } from './adapters/azure-http.ts';
 import { preservedPagesIn } from './adapters/azure-pages.ts';
-import { AUDITS_SPEC, graphWindowSource, SIGNINS_SPEC } from './adapters/graph-source.ts';
+import { AUDITS_SPEC, graphStateSource, graphWindowSource, RISK_SPEC, SIGNINS_SPEC, STATE_SPEC } from './adapters/graph-source.ts';
 import { M365_CONTENT_TYPES, M365_SPEC, managementActivitySource } from './adapters/management-activity-source.ts';
 
 /** Where the log APIs are and how long one invocation may read them. */
@@ -42,6 +43,14 @@ export interface LogPreservationSettings {
   readonly m365Url?: string;
   /** Milliseconds of reading per invocation; no further page is asked for after it. */
   readonly budgetMs: number;
+  /** With a tenant: also Entra ID Protection risk detections and risky users of the window (api:entra-risk). @default false */
+  readonly risk?: boolean;
+  /**
+   * With a tenant: also a snapshot of the directory and mailbox state (api:azure-state: grants, apps, conditional
+   * access, MFA registration, every user's inbox rules and mailbox settings), taken when the request is handled.
+   * @default false
+   */
+  readonly state?: boolean;
 }
 
 export interface PreserveLogsDeps {
@@ -88,6 +97,8 @@ export const LOG_PERMISSIONS: Readonly<Record<string, string>> = {
   [SIGNINS_SPEC]: 'the Microsoft Graph application permissions AuditLog.Read.All and Directory.Read.All, with admin consent (infra/azure/README.md)',
   [AUDITS_SPEC]: 'the Microsoft Graph application permission AuditLog.Read.All, with admin consent (infra/azure/README.md)',
   [M365_SPEC]: 'the Office 365 Management APIs application permission ActivityFeed.Read, with admin consent (infra/azure/README.md)',
+  [RISK_SPEC]: 'the Microsoft Graph application permissions IdentityRiskEvent.Read.All and IdentityRiskyUser.Read.All, with admin consent (infra/azure/README.md)',
+  [STATE_SPEC]: 'the Microsoft Graph application permissions Directory.Read.All, Policy.Read.All, AuditLog.Read.All and MailboxSettings.Read, with admin consent (infra/azure/README.md)',
 };
 
 const STEP = 'preserve-logs';
@@ -189,6 +200,9 @@ export async function preserveRequestLogs(deps: PreserveLogsDeps, request: Prese
     const graph = { graphUrl: s.graphUrl ?? 'https://graph.microsoft.com', tenant, since, until, http: deps.http, preserved };
     inner.push(graphWindowSource(SIGNINS_SPEC, graph), graphWindowSource(AUDITS_SPEC, graph));
     inner.push(managementActivitySource({ m365Url: s.m365Url ?? 'https://manage.office.com', tenant, contentTypes: M365_CONTENT_TYPES, since, until, now: clock(), http: deps.http, preserved }));
+    if (s.risk) inner.push(graphWindowSource(RISK_SPEC, graph));
+    // State is not a window: a snapshot under the time it is taken (a redelivery after an unfinished one takes a new one).
+    if (s.state) inner.push(graphStateSource({ graphUrl: graph.graphUrl, tenant, at: clock(), users: [], http: deps.http }));
   }
   const sources = inner.map((source) => new Tracked(source, recorded, spent));
 

@@ -5,10 +5,10 @@
  * Nothing here reaches Azure or loads @azure/identity at cold start: the credential is made on the first token
  * asked for (lazyCredential), the store opened on the first invocation.
  */
-import type { TokenCredential } from '@azure/core-auth';
-import { actorOf, once } from './actor.ts';
+import { actorOf, lazyCredential, once } from './actor.ts';
 import type { ObjectStore } from '../../shared/ports/object-store.ts';
 import { credentialTokens } from './adapters/azure-auth.ts';
+import { lazyKeyVaultSigner } from './adapters/key-vault-signer.ts';
 import { AzureHttp } from './adapters/azure-http.ts';
 import { ManagedDiskSnapshotProvider } from './adapters/managed-disk-snapshot-provider.ts';
 import { parseVmRef } from './adapters/arm.ts';
@@ -18,14 +18,7 @@ import type { InventoryDeps } from './handlers/inventory.ts';
 import type { PreservationDeps } from './handlers/preservation.ts';
 import type { InventorySettings } from './preserve-inventory.ts';
 
-/**
- * DefaultAzureCredential, made (and @azure/identity with MSAL loaded) when the first token is asked for: a
- * large module set a cold start would otherwise evaluate before the function could answer anything.
- */
-export function lazyCredential(make: () => Promise<TokenCredential> = async () => new (await import('@azure/identity')).DefaultAzureCredential()): TokenCredential {
-  const credential = once(make);
-  return { getToken: async (scopes, options) => (await credential()).getToken(scopes, options) };
-}
+export { lazyCredential };
 
 /** Builds the dependencies of the preservation functions from the app settings. */
 export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () => Promise<PreservationDeps> {
@@ -37,9 +30,12 @@ export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () =>
   const http = new AzureHttp({ tokens: credentialTokens(credential, 'the function app\'s managed identity') });
   const logs = { http, settings: { ...config.logs, ...(config.armEndpoint ? { armUrl: config.armEndpoint } : {}) } };
   const inventory = { http, onPreserve: config.inventory.onPreserve, settings: inventorySettings(config) };
+  // Opened on the first invocation (keys/get), with the same managed identity; a failure is retried on the next.
+  const signer = config.signingKey ? lazyKeyVaultSigner({ keyId: config.signingKey, credential }) : undefined;
   return once(async () => ({
       logs,
       inventory,
+      ...(signer ? { signer: await signer() } : {}),
       provider,
       store: await store(),
       actor,

@@ -67,6 +67,9 @@ resource "azurerm_function_app_flex_consumption" "amber" {
     AMBER_LOG_TENANT_ID                        = var.log_tenant_id
     AMBER_LOG_BUDGET_SECONDS                   = tostring(var.log_budget_seconds)
     AMBER_INVENTORY_ON_PRESERVE                = tostring(var.inventory_on_preserve)
+    AMBER_SIGNING_KEY                          = azurerm_key_vault_key.signing.versionless_id
+    AMBER_LOG_ENTRA_RISK                       = tostring(var.preserve_entra_risk)
+    AMBER_LOG_AZURE_STATE                      = tostring(var.preserve_azure_state)
   }
 
   tags = local.tags

@@ -66,3 +66,18 @@ resource "azurerm_role_assignment" "storage_cmk" {
   role_definition_name = "Key Vault Crypto Service Encryption User"
   principal_id         = azurerm_user_assigned_identity.storage_cmk.principal_id
 }
+
+# --- Signing key of the custody ledger ------------------------------------------------------------------------
+# Key Vault has no Ed25519: an EC P-256 key signs ES256 (functions/azure/adapters/key-vault-signer.ts). A case
+# records this key's public key and keeps it: no rotation policy, since a rotated key could not extend a case it
+# signed. Purge protection (the vault's) keeps a deleted key recoverable for 90 days. A premium vault can hold it
+# as EC-HSM instead; the functions accept either.
+resource "azurerm_key_vault_key" "signing" {
+  name         = "amber-signing"
+  key_vault_id = azurerm_key_vault.amber.id
+  key_type     = "EC"
+  curve        = "P-256"
+  key_opts     = ["sign", "verify"]
+  tags         = local.tags
+  depends_on   = [azurerm_role_assignment.deployer_keys]
+}

@@ -40,3 +40,13 @@ output "management_api_application_permissions" {
   description = "Office 365 Management Activity API application permissions to grant Amber's app registration."
   value       = var.management_api_application_permissions
 }
+
+output "signing_key_id" {
+  description = "The Key Vault key that signs every case's seals and checkpoints (ES256): amber --signing-key akv:<this>."
+  value       = azurerm_key_vault_key.signing.versionless_id
+}
+
+output "risk_state_graph_permissions" {
+  description = "Microsoft Graph application permissions to grant as well when preserve_entra_risk or preserve_azure_state is true (empty otherwise)."
+  value       = var.preserve_entra_risk || var.preserve_azure_state ? var.risk_state_graph_permissions : []
+}

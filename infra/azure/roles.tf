@@ -175,3 +175,28 @@ resource "azurerm_role_assignment" "telemetry" {
   role_definition_name = "Monitoring Metrics Publisher"
   principal_id         = local.function_principal
 }
+
+# Signs with the ledger's key and reads its public key, on that one key: the two data actions of "Key Vault
+# Crypto User" Amber calls (keys/get, keys/sign), without its encrypt, decrypt, wrap and unwrap.
+resource "azurerm_role_definition" "signing" {
+  name        = "Amber custody signer (${local.suffix})"
+  scope       = azurerm_resource_group.amber.id
+  description = "Reads the Amber signing key's public key and signs with it. No other key operation, no key management."
+  permissions {
+    actions = []
+    data_actions = [
+      "Microsoft.KeyVault/vaults/keys/read",
+      "Microsoft.KeyVault/vaults/keys/sign/action",
+    ]
+    not_actions      = []
+    not_data_actions = []
+  }
+  assignable_scopes = [azurerm_resource_group.amber.id]
+}
+
+resource "azurerm_role_assignment" "signing" {
+  # The one key (its versionless id), not the vault: the CMK beside it stays out of reach.
+  scope              = azurerm_key_vault_key.signing.resource_versionless_id
+  role_definition_id = azurerm_role_definition.signing.role_definition_resource_id
+  principal_id       = local.function_principal
+}

@@ -116,3 +116,29 @@ variable "inventory_on_preserve" {
   type        = bool
   default     = true
 }
+
+variable "preserve_entra_risk" {
+  description = "Also preserve Entra ID Protection risk detections and risky users of a request's window (AMBER_LOG_ENTRA_RISK). Needs log_tenant_id and the Graph permissions in risk_state_graph_permissions."
+  type        = bool
+  default     = false
+  validation {
+    condition     = !var.preserve_entra_risk || var.log_tenant_id != ""
+    error_message = "preserve_entra_risk needs log_tenant_id: the risk pull reads a tenant's Microsoft Graph."
+  }
+}
+
+variable "preserve_azure_state" {
+  description = "Also preserve a snapshot of the directory and mailbox state with a request's logs (AMBER_LOG_AZURE_STATE): grants, apps, conditional access, MFA registration, every user's inbox rules and mailbox settings. Needs log_tenant_id and the Graph permissions in risk_state_graph_permissions."
+  type        = bool
+  default     = false
+  validation {
+    condition     = !var.preserve_azure_state || var.log_tenant_id != ""
+    error_message = "preserve_azure_state needs log_tenant_id: the state snapshot reads a tenant's Microsoft Graph."
+  }
+}
+
+variable "risk_state_graph_permissions" {
+  description = "Microsoft Graph application permissions the risk and state pulls need beyond graph_application_permissions (README.md says why each); grant them only when preserve_entra_risk or preserve_azure_state is true."
+  type        = list(string)
+  default     = ["IdentityRiskEvent.Read.All", "IdentityRiskyUser.Read.All", "Policy.Read.All", "MailboxSettings.Read"]
+}

@@ -32,7 +32,7 @@ export async function runAnchor(values: Values, _positionals: string[], io: Io):
     [
       `Case ${t(caseName)}: ledger head anchored at entry ${a.seq} (sha256 ${a.sha256})`,
       `  written to ${t(result.destination)}${result.retainUntil ? ` (Object Lock retention until ${t(result.retainUntil)})` : ''}`,
-      a.key ? `  signed by Ed25519 key ${a.key.fingerprint}` : '  UNSIGNED: the case has no signing key, so this anchor proves nothing against someone who can also write where it is kept',
+      a.key ? `  signed by ${a.key.algorithm} key ${a.key.fingerprint}` : '  UNSIGNED: the case has no signing key, so this anchor proves nothing against someone who can also write where it is kept',
       result.record.timestamp ? '  with an RFC 3161 timestamp token' : '  no timestamp token (no --tsa-url)',
       `  recorded in the ledger (entry ${result.recordedIn}); check later with: amber verify --case ${t(caseName)} --anchor ${t(to)}`,
     ].join('\n') + '\n',

@@ -93,7 +93,7 @@ function describe(s: CollectSummary): string {
     `  locker:   ${t(s.locker)}`,
     `  manifest: ${t(s.manifest.key)} (sha256 ${s.manifest.sha256})`,
     `  ledger:   ${s.ledgerHead.seq} entries, head ${s.ledgerHead.sha256}`,
-    ...(s.signedBy ? [`  signed:   manifest and checkpoint signed with Ed25519 key ${s.signedBy}`] : []),
+    ...(s.signedBy ? [`  signed:   manifest and checkpoint signed with key ${s.signedBy}`] : []),
   ];
   for (const w of s.warnings) lines.push(`  warning:  ${t(w.origin)}: ${t(w.reason)}`);
   if (s.failures.length > 0) {

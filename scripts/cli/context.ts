@@ -83,7 +83,8 @@ export async function openSource(spec: string, io: Io, api?: ApiSourceOptions & 
 /**
  * The signing key of a writing command: --signing-key, else AMBER_SIGNING_KEY, else none (an unsigned run; a
  * keyed case then refuses it before anything is written). `kms:<key id | ARN | alias/name>` names an AWS KMS
- * Ed25519 key; anything else is an Ed25519 key file.
+ * Ed25519 key; `akv:https://<vault>.vault.azure.net/keys/<name>[/<version>]` an Azure Key Vault EC P-256 key
+ * (ES256); anything else is an Ed25519 key file.
  */
 export async function signerFrom(flag: string | undefined, io: Io): Promise<Signer | undefined> {
   const spec = flag ?? (io.env.AMBER_SIGNING_KEY || undefined);
@@ -95,6 +96,13 @@ export async function signerFrom(flag: string | undefined, io: Io): Promise<Sign
     }
     const { openKmsSigner } = await import('./kms.ts');
     return withTsa(await openKmsSigner(keyId, io), io);
+  }
+  if (spec.startsWith('akv:')) {
+    const keyId = spec.slice('akv:'.length).trim();
+    const { parseKeyVaultKeyId } = await import('../../functions/azure/adapters/key-vault-signer.ts');
+    parseKeyVaultKeyId(keyId); // a malformed identifier is a usage error before any sign-in
+    const { openKeyVaultSigner } = await import('./akv.ts');
+    return withTsa(await openKeyVaultSigner(keyId), io);
   }
   const { Ed25519KeySigner } = await import('../../shared/evidence/key-file-signer.ts');
   return withTsa(await Ed25519KeySigner.fromFile(resolve(io.cwd, spec)), io);

@@ -41,12 +41,12 @@ export async function runVerify(values: Values, _positionals: string[], io: Io):
 async function readPublicKey(path: string | undefined, io: Io): Promise<string | undefined> {
   if (path === undefined) return undefined;
   const { readFile } = await import('node:fs/promises');
-  const { parseEd25519PublicKey } = await import('../../shared/evidence/key-file-signer.ts');
+  const { parseSigningPublicKey } = await import('../../shared/evidence/signature-algorithms.ts');
   const pem = await readFile(resolve(io.cwd, path), 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new InvalidInputError(`cannot read the public key ${path}: ${error.code ?? error.message}`, { hint: 'pass the file `amber keys init --public-out FILE` wrote' });
   });
-  if (!parseEd25519PublicKey(pem)) {
-    throw new InvalidInputError(`${path} is not an Ed25519 public key in PEM`, { hint: 'pass the file `amber keys init --public-out FILE` wrote ("BEGIN PUBLIC KEY"), not the private key' });
+  if (!parseSigningPublicKey(pem)) {
+    throw new InvalidInputError(`${path} is not an Ed25519 or EC P-256 public key in PEM`, { hint: 'pass the file `amber keys init --public-out FILE` wrote ("BEGIN PUBLIC KEY"), or the public key of the KMS or Key Vault key, not a private key' });
   }
   return pem;
 }
@@ -95,7 +95,7 @@ function describe(r: VerifyReport): string {
       `  ${r.items.length} objects (${formatBytes(r.bytes)}) re-hashed: every SHA-256 matches the custody ledger`,
       `  ${r.ledgerEntries} ledger entries: chain and checkpoints unbroken`,
     );
-    if (r.signing) lines.push(`  ${r.signing.signatures.length} signatures valid: every seal and checkpoint since entry ${r.signing.keyedIn} signed by Ed25519 key ${r.signing.fingerprint}`);
+    if (r.signing) lines.push(`  ${r.signing.signatures.length} signatures valid: every seal and checkpoint since entry ${r.signing.keyedIn} signed by key ${r.signing.fingerprint}`);
     else lines.push('  unsigned case: no signing key recorded (a consistent rewrite of the whole locker would not show)');
   } else {
     lines.push(`Case ${t(r.case)}: INTEGRITY FAILURE (${r.failures.length} problem${r.failures.length === 1 ? '' : 's'})`);

@@ -17,7 +17,7 @@ import type { Signer } from '../ports/signer.ts';
 import { timestamperOf } from '../ports/timestamper.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { sha256Hex } from './hashing.ts';
-import { parseEd25519PublicKey, verifyEd25519 } from './key-file-signer.ts';
+import { parseSigningPublicKey, verifySignature } from './signature-algorithms.ts';
 import type { Actor, LedgerEntry } from './model.ts';
 import { recordedKeys } from './signatures.ts';
 
@@ -179,8 +179,8 @@ export async function checkAnchors(caseName: string, ledgerText: string, entries
         fail('anchor-invalid', `anchor ${loaded.source} is signed by key ${a.key?.fingerprint ?? '?'}, but the case's ledger records no signing key: its \`keyed\` entry was removed and the ledger rewritten`);
         continue;
       }
-      const publicKey = parseEd25519PublicKey(key.publicKeyPem);
-      if (a.key?.fingerprint !== key.fingerprint || !publicKey || !verifyEd25519(publicKey, bytes, Buffer.from(record.signature, 'base64'))) {
+      const publicKey = parseSigningPublicKey(key.publicKeyPem);
+      if (a.key?.fingerprint !== key.fingerprint || !publicKey || !verifySignature(publicKey.algorithm, publicKey.key, bytes, Buffer.from(record.signature, 'base64'))) {
         fail('anchor-invalid', `anchor ${loaded.source} does not verify with the key the case records (${key.fingerprint}, entry ${key.seq}): the anchor was altered, or the case was re-keyed`);
         continue;
       }

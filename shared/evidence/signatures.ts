@@ -5,8 +5,11 @@
  * A checkpoint names the ledger head and the previous checkpoint's hash, so its signature covers the whole
  * chain up to that head: rewriting the ledger consistently needs the private key.
  *
- * What is signed: one of two forms, told apart by the record's `statement` field. Both are pure Ed25519
- * (RFC 8032; AWS KMS calls it ED25519_SHA_512 with MessageType RAW) under the key the ledger records.
+ * What is signed: one of two forms, told apart by the record's `statement` field, under the key the ledger
+ * records, with the record's `algorithm` (shared/evidence/signature-algorithms.ts): `ed25519`, pure Ed25519
+ * (RFC 8032; AWS KMS calls it ED25519_SHA_512 with MessageType RAW), or `es256`, ECDSA P-256 over SHA-256 with
+ * a DER signature (an Azure Key Vault EC key). The commands below are for Ed25519; for ES256 the check of the
+ * same bytes is `openssl dgst -sha256 -verify amber.pub -signature sig.der <file or statement>`.
  *
  * - File form (no `statement`; key-file signers): the signature is over the signed file's exact bytes.
  *     openssl pkeyutl -verify -pubin -inkey amber.pub -rawin -in <file> -sigfile sig.bin
@@ -31,7 +34,8 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import type { Signer } from '../ports/signer.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { sha256Hex } from './hashing.ts';
-import { parseEd25519PublicKey, publicKeyFingerprint, verifyEd25519 } from './key-file-signer.ts';
+import { publicKeyFingerprint } from './key-file-signer.ts';
+import { isSignatureAlgorithm, parseSigningPublicKey, SIGNATURE_ALGORITHMS, verifySignature, type SignatureAlgorithm } from './signature-algorithms.ts';
 import type { LedgerEntry } from './model.ts';
 import { amberPrefix } from './names.ts';
 
@@ -49,15 +53,15 @@ export function signatureKey(caseName: string, signedKey: string): string {
 
 /** A signature object as stored (one canonical JSON line). */
 export interface SignatureRecord {
-  readonly algorithm: 'ed25519';
+  readonly algorithm: SignatureAlgorithm;
   /** Fingerprint of the key that signed (SHA-256 of its DER SubjectPublicKeyInfo). */
   readonly keyFingerprint: string;
   /** The key of the signed file, and the SHA-256 of its exact bytes. */
   readonly signed: string;
   readonly signedSha256: string;
   /**
-   * Base64 of the raw 64-byte Ed25519 signature: over `statement`'s UTF-8 bytes when there is one, else over
-   * the file's exact bytes.
+   * Base64 of the signature (Ed25519: the raw 64 bytes; ES256: DER): over `statement`'s UTF-8 bytes when there
+   * is one, else over the file's exact bytes.
    */
   readonly signature: string;
   /** The seal statement that was signed (statement form, see above); absent in the file form. */
@@ -70,7 +74,7 @@ export const SEAL_STATEMENT_TYPE = 'amber-seal-statement/1';
 /** The fields of a seal statement (its text is their canonical JSON). */
 export interface SealStatement {
   readonly type: typeof SEAL_STATEMENT_TYPE;
-  readonly algorithm: 'ed25519';
+  readonly algorithm: SignatureAlgorithm;
   readonly keyFingerprint: string;
   /** The key of the signed file. */
   readonly signed: string;
@@ -79,8 +83,8 @@ export interface SealStatement {
 }
 
 /** The exact text a statement-form signer signs for one file. */
-export function sealStatement(keyFingerprint: string, signedKey: string, sha256: string): string {
-  const statement: SealStatement = { type: SEAL_STATEMENT_TYPE, algorithm: 'ed25519', keyFingerprint, signed: signedKey, sha256 };
+export function sealStatement(keyFingerprint: string, signedKey: string, sha256: string, algorithm: SignatureAlgorithm = 'ed25519'): string {
+  const statement: SealStatement = { type: SEAL_STATEMENT_TYPE, algorithm, keyFingerprint, signed: signedKey, sha256 };
   return canonicalJson(statement);
 }
 
@@ -88,7 +92,7 @@ export function sealStatement(keyFingerprint: string, signedKey: string, sha256:
  * Why a stored statement does not vouch for `signedKey` with these bytes under this key (undefined: it does).
  * Its signature is checked separately; this checks what it says.
  */
-export function statementProblem(statement: string, signedKey: string, sha256: string, keyFingerprint: string): string | undefined {
+export function statementProblem(statement: string, signedKey: string, sha256: string, keyFingerprint: string, algorithm: SignatureAlgorithm = 'ed25519'): string | undefined {
   let parsed: Partial<SealStatement>;
   try {
     parsed = JSON.parse(statement) as Partial<SealStatement>;
@@ -97,7 +101,7 @@ export function statementProblem(statement: string, signedKey: string, sha256: s
   }
   if (typeof parsed !== 'object' || parsed === null || canonicalJson(parsed) !== statement) return 'its statement is not in canonical form';
   if (parsed.type !== SEAL_STATEMENT_TYPE) return `its statement is of type ${JSON.stringify(parsed.type)}, not ${SEAL_STATEMENT_TYPE}`;
-  if (parsed.algorithm !== 'ed25519') return `its statement names algorithm ${JSON.stringify(parsed.algorithm)}, not ed25519`;
+  if (parsed.algorithm !== algorithm) return `its statement names algorithm ${JSON.stringify(parsed.algorithm)}, not ${algorithm}`;
   if (parsed.keyFingerprint !== keyFingerprint) return `its statement names key ${String(parsed.keyFingerprint)}, not ${keyFingerprint}`;
   if (parsed.signed !== signedKey) return `its statement was signed for ${JSON.stringify(parsed.signed)}, not for ${signedKey}`;
   if (parsed.sha256 !== sha256) return `its statement records sha256 ${String(parsed.sha256)}, and ${signedKey} as stored has sha256 ${sha256}: the file was changed after it was signed`;
@@ -149,7 +153,9 @@ export function recordedKeys(entries: readonly LedgerEntry[]): RecordedKey[] {
 export function assertSignerFits(caseName: string, recorded: RecordedKey | undefined, signer: Signer | undefined): void {
   if (!recorded) return;
   // A KMS-kept key is named by the ledger (never a key file's path): say how to pass it.
-  const where = recorded.keyLocation ? `; the ledger says this case's key is kept in ${recorded.keyLocation} (--signing-key kms:${recorded.keyLocation})` : '';
+  // A Key Vault key is named by its https identifier (akv:), a KMS key by its ARN (kms:).
+  const scheme = recorded.keyLocation?.startsWith('https://') ? 'akv' : 'kms';
+  const where = recorded.keyLocation ? `; the ledger says this case's key is kept in ${recorded.keyLocation} (--signing-key ${scheme}:${recorded.keyLocation})` : '';
   if (!signer) {
     throw new InvalidInputError(`case ${caseName} is signed (ledger entry ${recorded.seq} records key ${recorded.fingerprint}): every seal and checkpoint written to it must be signed, and no signing key was given`, {
       hint: `pass --signing-key FILE or set AMBER_SIGNING_KEY to the key file that signs this case${where}; without it, \`amber verify\` can still check the case (its result is then not recorded)`,
@@ -168,7 +174,7 @@ export function assertSignerFits(caseName: string, recorded: RecordedKey | undef
  */
 export async function writeSignature(store: ObjectStore, caseName: string, signer: Signer, signedKey: string, bytes: Uint8Array): Promise<string> {
   const signedSha256 = sha256Hex(bytes);
-  const statement = signer.maxMessageBytes === undefined ? undefined : sealStatement(signer.fingerprint, signedKey, signedSha256);
+  const statement = signer.maxMessageBytes === undefined ? undefined : sealStatement(signer.fingerprint, signedKey, signedSha256, signer.algorithm);
   if (statement !== undefined && Buffer.byteLength(statement) > signer.maxMessageBytes!) {
     throw new InvalidInputError(`the seal statement of ${signedKey} is ${Buffer.byteLength(statement)} bytes, and the signing key signs at most ${signer.maxMessageBytes}`, {
       hint: 'use a shorter case name, or sign with a key file (amber keys init)',
@@ -215,19 +221,24 @@ export async function checkSignature(store: ObjectStore, caseName: string, recor
   if (record.keyFingerprint !== recorded.fingerprint) {
     return { ...base, ok: false, kind: 'signature-key-mismatch', reason: `${signedKey} is signed by key ${String(record.keyFingerprint)}, not by the key the ledger records (${recorded.fingerprint}, entry ${recorded.seq})` };
   }
-  const publicKey = parseEd25519PublicKey(recorded.publicKeyPem);
+  // The record's algorithm must be the recorded key's: a signature never chooses how it is checked.
+  const parsedKey = parseSigningPublicKey(recorded.publicKeyPem);
+  if (!parsedKey || record.algorithm !== parsedKey.algorithm) {
+    return { ...base, ok: false, kind: 'signature-invalid', reason: `signature ${key} names algorithm ${JSON.stringify(record.algorithm)}, and the key the ledger records signs with ${parsedKey?.algorithm ?? 'no algorithm Amber checks'}` };
+  }
+  const { key: publicKey, algorithm } = parsedKey;
   const bytes = Buffer.from(text, 'utf8');
   const signature = typeof record.signature === 'string' ? Buffer.from(record.signature, 'base64') : Buffer.alloc(0);
   if (record.statement !== undefined) {
     // Statement form: the signature must be the key's over the statement, and the statement must name this file as stored.
-    if (typeof record.statement !== 'string' || !publicKey || !verifyEd25519(publicKey, Buffer.from(record.statement, 'utf8'), signature)) {
+    if (typeof record.statement !== 'string' || !verifySignature(algorithm, publicKey, Buffer.from(record.statement, 'utf8'), signature)) {
       return { ...base, ok: false, kind: 'signature-invalid', reason: `the signature in ${key} does not match its seal statement: the statement or its signature was changed` };
     }
-    const problem = statementProblem(record.statement, signedKey, sha256Hex(bytes), recorded.fingerprint);
+    const problem = statementProblem(record.statement, signedKey, sha256Hex(bytes), recorded.fingerprint, algorithm);
     if (problem) return { ...base, ok: false, kind: 'signature-invalid', reason: `the signature in ${key} does not vouch for ${signedKey}: ${problem}` };
     return { ...base, ok: true };
   }
-  if (!publicKey || !verifyEd25519(publicKey, bytes, signature)) {
+  if (!verifySignature(algorithm, publicKey, bytes, signature)) {
     return { ...base, ok: false, kind: 'signature-invalid', reason: `the signature in ${key} does not match ${signedKey} as stored (sha256 ${sha256Hex(bytes)}): the file or its signature was changed` };
   }
   return { ...base, ok: true };
@@ -235,10 +246,11 @@ export async function checkSignature(store: ObjectStore, caseName: string, recor
 
 /** Why a recorded key cannot be trusted as recorded (unreadable, or a fingerprint that is not its own); undefined when sound. */
 export function recordedKeyProblem(recorded: RecordedKey): string | undefined {
-  if (recorded.algorithm !== 'ed25519') return `ledger entry ${recorded.seq} records a key of algorithm ${JSON.stringify(recorded.algorithm)}; Amber checks ed25519`;
-  const key = parseEd25519PublicKey(recorded.publicKeyPem);
-  if (!key) return `ledger entry ${recorded.seq} records a public key that is not a readable Ed25519 SPKI PEM`;
-  const actual = publicKeyFingerprint(key);
+  if (!isSignatureAlgorithm(recorded.algorithm)) return `ledger entry ${recorded.seq} records a key of algorithm ${JSON.stringify(recorded.algorithm)}; Amber checks ${SIGNATURE_ALGORITHMS.join(' and ')}`;
+  const parsed = parseSigningPublicKey(recorded.publicKeyPem);
+  if (!parsed) return `ledger entry ${recorded.seq} records a public key that is not a readable Ed25519 or EC P-256 SPKI PEM`;
+  if (parsed.algorithm !== recorded.algorithm) return `ledger entry ${recorded.seq} records algorithm ${recorded.algorithm} with a key that signs with ${parsed.algorithm}`;
+  const actual = publicKeyFingerprint(parsed.key);
   if (actual !== recorded.fingerprint) return `ledger entry ${recorded.seq} records fingerprint ${recorded.fingerprint}, but its public key's fingerprint is ${actual}`;
   return undefined;
 }

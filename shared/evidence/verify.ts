@@ -29,7 +29,8 @@ import {
 } from './ledger.ts';
 import type { Actor, EvidenceItem, LedgerEntry } from './model.ts';
 import { amberPrefix, casePrefix, ledgerKey, validateCaseName, verificationsPrefix } from './names.ts';
-import { parseEd25519PublicKey, publicKeyFingerprint } from './key-file-signer.ts';
+import { publicKeyFingerprint } from './key-file-signer.ts';
+import { parseSigningPublicKey } from './signature-algorithms.ts';
 import { checkSignature, recordedKeyProblem, recordedKeys, signaturesPrefix, type SignatureCheck } from './signatures.ts';
 import { checkTimestamp, timestampRequirement, timestampsPrefix, type TimestampCheck } from './timestamps.ts';
 import { checkAnchors, type AnchorCheck, type LoadedAnchor } from './anchor.ts';
@@ -484,9 +485,9 @@ async function checkSignatures(
 
 /** The fingerprint of the expected public key (a PEM the caller read); an unreadable one is a usage error. */
 function expectedFingerprint(pem: string): string {
-  const parsed = parseEd25519PublicKey(pem);
-  if (!parsed) throw new InvalidInputError('the expected public key is not an Ed25519 public key in PEM', { hint: 'pass the public key file `amber keys init --public-out FILE` wrote' });
-  return publicKeyFingerprint(parsed);
+  const parsed = parseSigningPublicKey(pem);
+  if (!parsed) throw new InvalidInputError('the expected public key is not an Ed25519 or EC P-256 public key in PEM', { hint: 'pass the public key file `amber keys init --public-out FILE` wrote, or the public key of the KMS or Key Vault key that signs the case' });
+  return publicKeyFingerprint(parsed.key);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * How a third party checks one signature of a bundle with standard tools, per signature algorithm. This is the
- * one place that knows: a new algorithm (a KMS key signing with ECDSA, say) is one more case in
+ * one place that knows: a new algorithm is one more case in
  * `signatureCheck`, and the README and the tests pick it up.
  */
 
@@ -41,6 +41,22 @@ export function signatureCheck(algorithm: string, signed: string, signature: str
         ...base,
         command: `openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin -in ${shellWord(signed)} -sigfile ${shellWord(signature)}`,
         note: 'Ed25519 over the file\'s exact bytes; needs OpenSSL 3.0 or newer (-rawin); prints "Signature Verified Successfully"',
+      };
+    case 'es256':
+      // ECDSA P-256 over SHA-256 with a DER signature: what `openssl dgst -verify` reads (Key Vault's raw r||s is converted before it is stored).
+      if (statement) {
+        return {
+          ...base,
+          command:
+            `openssl dgst -sha256 -verify public-key.pem -signature ${shellWord(signature)} ${shellWord(statement)}` +
+            ` && grep -qF '"sha256":"'"$(sha256sum < ${shellWord(signed)} | cut -c1-64)"'"' ${shellWord(statement)}`,
+          note: 'ECDSA P-256 with SHA-256 (ES256, DER signature) over a seal statement that names the file\'s SHA-256; the grep checks the file still has it; prints "Verified OK"',
+        };
+      }
+      return {
+        ...base,
+        command: `openssl dgst -sha256 -verify public-key.pem -signature ${shellWord(signature)} ${shellWord(signed)}`,
+        note: 'ECDSA P-256 with SHA-256 (ES256, DER signature; an Azure Key Vault EC key) over the file\'s exact bytes; prints "Verified OK"',
       };
     default:
       return { ...base, note: `signature algorithm ${JSON.stringify(algorithm)} has no standard-tool check in this version of Amber: check it with \`amber verify\`` };

@@ -1,12 +1,13 @@
 /**
  * The `Signer` port: signs Amber's own bookkeeping (sealed manifests, ledger checkpoints) so that a ledger
  * rewritten consistently by someone without the key no longer verifies. Adapters: an Ed25519 key file kept
- * outside the locker (shared/evidence/key-file-signer.ts) and an AWS KMS Ed25519 key
- * (functions/aws/adapters/kms-signer.ts).
+ * outside the locker (shared/evidence/key-file-signer.ts), an AWS KMS Ed25519 key
+ * (functions/aws/adapters/kms-signer.ts) and an Azure Key Vault EC P-256 key signing ES256
+ * (functions/azure/adapters/key-vault-signer.ts).
  */
+import type { SignatureAlgorithm } from '../evidence/signature-algorithms.ts';
 
-/** Signature algorithms Amber records and checks. */
-export type SignatureAlgorithm = 'ed25519';
+export type { SignatureAlgorithm } from '../evidence/signature-algorithms.ts';
 
 /** A private key that can sign; it never leaves the adapter. */
 export interface Signer {
@@ -23,6 +24,9 @@ export interface Signer {
   readonly maxMessageBytes?: number;
   /** Where the private key is kept, recorded beside the public key (a KMS key ARN); never a secret or a local path. */
   readonly keyLocation?: string;
-  /** Signs the exact bytes given (pure Ed25519: no pre-hash), returning the raw 64-byte signature. */
+  /**
+   * Signs the exact bytes given, returning the signature as Amber stores it (shared/evidence/signature-algorithms.ts):
+   * Ed25519 (no pre-hash) as its raw 64 bytes; ES256 (ECDSA P-256 over the bytes' SHA-256) DER-encoded.
+   */
   sign(data: Uint8Array): Promise<Uint8Array>;
 }

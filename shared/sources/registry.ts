@@ -9,6 +9,8 @@ import { VPC_FLOW_SOURCE } from './vpcflow/index.ts';
 import { azureActivitySource } from './azure-activity/index.ts';
 import { entraAuditSource } from './entra-audit/index.ts';
 import { entraSignInSource } from './entra-signin/index.ts';
+import { entraRiskSource } from './entra-risk/index.ts';
+import { azureStateSource } from './azure-state/index.ts';
 import { gcpAuditSource } from './gcp-audit/index.ts';
 import { m365AuditSource } from './m365-audit/index.ts';
 import { iotApiSource } from './iot-api/index.ts';
@@ -24,6 +26,8 @@ export const LOG_SOURCES: readonly LogSource[] = [
   azureActivitySource,
   entraSignInSource,
   entraAuditSource,
+  entraRiskSource,
+  azureStateSource,
   m365AuditSource,
   gcpAuditSource,
   iotCoreSource,

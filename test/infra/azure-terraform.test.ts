@@ -137,7 +137,8 @@ describe('infra/azure: role assignments of the function identity', () => {
 
   it('custom roles list exact actions: no wildcard, no delete, no role or lock management', () => {
     for (const [name, defs] of Object.entries(tf.resource.azurerm_role_definition ?? {})) {
-      const actions = (sub(defs[0]!, 'permissions').actions as string[]) ?? [];
+      const permissions = sub(defs[0]!, 'permissions');
+      const actions = [...((permissions.actions as string[] | undefined) ?? []), ...((permissions.data_actions as string[] | undefined) ?? [])];
       expect(actions.length, name).toBeGreaterThan(0);
       for (const action of actions) {
         expect(action, name).not.toContain('*');
@@ -184,6 +185,53 @@ describe('infra/azure: role assignments of the function identity', () => {
     const settings = one('azurerm_function_app_flex_consumption', 'amber').app_settings as Record<string, string>;
     expect(settings.AMBER_INVENTORY_ON_PRESERVE).toBe('${tostring(var.inventory_on_preserve)}');
     expect(tf.variable.inventory_on_preserve![0]!.default).toBe(true);
+  });
+
+  it('creates an EC P-256 signing key in the purge-protected vault, and lets the function only read and sign with that one key', () => {
+    const key = one('azurerm_key_vault_key', 'signing');
+    expect(key).toMatchObject({ key_vault_id: '${azurerm_key_vault.amber.id}', key_type: 'EC', curve: 'P-256', key_opts: ['sign', 'verify'] });
+    expect(key.rotation_policy).toBeUndefined();
+    expect(one('azurerm_key_vault', 'amber').purge_protection_enabled).toBe(true);
+    const role = sub(one('azurerm_role_definition', 'signing'), 'permissions');
+    expect(role.actions).toEqual([]);
+    expect(role.data_actions).toEqual(['Microsoft.KeyVault/vaults/keys/read', 'Microsoft.KeyVault/vaults/keys/sign/action']);
+    expect(one('azurerm_role_assignment', 'signing')).toMatchObject({ scope: '${azurerm_key_vault_key.signing.resource_versionless_id}', role_definition_id: '${azurerm_role_definition.signing.role_definition_resource_id}', principal_id: '${local.function_principal}' });
+    // No Key Vault role of the function's reaches the vault as a whole or another key.
+    for (const [name, a] of assignments()) {
+      if (a.principal_id !== '${local.function_principal}') continue;
+      expect(String(a.scope), name).not.toBe('${azurerm_key_vault.amber.id}');
+      expect(String(a.scope), name).not.toContain('azurerm_key_vault_key.evidence');
+      expect(String(a.role_definition_name ?? ''), name).not.toMatch(/Key Vault (Crypto Officer|Administrator|Crypto User)/);
+    }
+    const settings = one('azurerm_function_app_flex_consumption', 'amber').app_settings as Record<string, string>;
+    expect(settings.AMBER_SIGNING_KEY).toBe('${azurerm_key_vault_key.signing.versionless_id}');
+    expect(tf.output).toHaveProperty('signing_key_id');
+  });
+
+  it('turns the risk and state pulls on from variables, off by default, and lists the Graph permissions they need', async () => {
+    const { readAzureConfig } = await import('../../functions/azure/config.ts');
+    const settings = one('azurerm_function_app_flex_consumption', 'amber').app_settings as Record<string, string>;
+    expect(settings.AMBER_LOG_ENTRA_RISK).toBe('${tostring(var.preserve_entra_risk)}');
+    expect(settings.AMBER_LOG_AZURE_STATE).toBe('${tostring(var.preserve_azure_state)}');
+    expect(tf.variable.preserve_entra_risk![0]!.default).toBe(false);
+    expect(tf.variable.preserve_azure_state![0]!.default).toBe(false);
+    expect(tf.variable.risk_state_graph_permissions![0]!.default).toEqual(['IdentityRiskEvent.Read.All', 'IdentityRiskyUser.Read.All', 'Policy.Read.All', 'MailboxSettings.Read']);
+    const base = { AMBER_LOCKER: '/tmp/x', AMBER_SNAPSHOT_RESOURCE_GROUP: 'rg', AMBER_RETENTION_DAYS: '1', AMBER_DEFENDER_MIN_SEVERITY: 'High', AMBER_DEFAULT_LOG_WINDOW_HOURS: '1', AMBER_DETECTION_WINDOW: 'PT1H', AMBER_PRINCIPAL: 'p' };
+    const tenant = '99999999-8888-4777-8666-555555555555';
+    // Terraform's tostring(false) is "false": the app reads it as off.
+    expect(readAzureConfig({ ...base, AMBER_LOG_TENANT_ID: '', AMBER_LOG_ENTRA_RISK: 'false', AMBER_LOG_AZURE_STATE: 'false' }).logs).not.toHaveProperty('risk');
+    expect(readAzureConfig({ ...base, AMBER_LOG_TENANT_ID: tenant, AMBER_LOG_ENTRA_RISK: 'true', AMBER_LOG_AZURE_STATE: 'true' }).logs).toMatchObject({ risk: true, state: true });
+    expect(() => readAzureConfig({ ...base, AMBER_LOG_ENTRA_RISK: 'true' })).toThrow(/AMBER_LOG_ENTRA_RISK is true but AMBER_LOG_TENANT_ID is not set/);
+    expect(() => readAzureConfig({ ...base, AMBER_LOG_AZURE_STATE: 'yes' })).toThrow(/AMBER_LOG_AZURE_STATE must be true or false/);
+  });
+
+  it('the app reads AMBER_SIGNING_KEY as the Key Vault key that signs, and refuses a value that is not a key identifier at cold start', async () => {
+    const { OPTIONAL_AZURE_SETTINGS, readAzureConfig } = await import('../../functions/azure/config.ts');
+    expect(Object.keys(OPTIONAL_AZURE_SETTINGS)).toContain('AMBER_SIGNING_KEY');
+    const base = { AMBER_LOCKER: '/tmp/x', AMBER_SNAPSHOT_RESOURCE_GROUP: 'rg', AMBER_RETENTION_DAYS: '1', AMBER_DEFENDER_MIN_SEVERITY: 'High', AMBER_DEFAULT_LOG_WINDOW_HOURS: '1', AMBER_DETECTION_WINDOW: 'PT1H', AMBER_PRINCIPAL: 'p' };
+    expect(readAzureConfig({ ...base, AMBER_SIGNING_KEY: 'https://kv-amber-1.vault.azure.net/keys/amber-signing' }).signingKey).toBe('https://kv-amber-1.vault.azure.net/keys/amber-signing');
+    expect(readAzureConfig(base).signingKey).toBeUndefined();
+    expect(() => readAzureConfig({ ...base, AMBER_SIGNING_KEY: 'alias/amber-signing' })).toThrow(/AMBER_SIGNING_KEY must be a Key Vault key identifier/);
   });
 
   it('publishes the app registration\'s Graph and Management API permissions as variables and outputs', () => {

@@ -260,7 +260,7 @@ describe('CLI: amber verify --public-key', () => {
     expect((await verifyJson(signed.cwd, ['--public-key', signed.pub])).run.code).toBe(0);
     const leaked = await runCli(['verify', '--case', 'C', '--public-key', signed.key], { cwd: signed.cwd });
     expect(leaked.code).toBe(2);
-    expect(leaked.stderr).toMatch(/not an Ed25519 public key/);
+    expect(leaked.stderr).toMatch(/not an Ed25519 or EC P-256 public key/);
     const unsigned = await signedCase({ sign: false });
     const { run, report } = await verifyJson(unsigned.cwd, ['--public-key', unsigned.pub]);
     expect(run.code).toBe(3);

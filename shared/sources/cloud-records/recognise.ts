@@ -6,9 +6,10 @@
  */
 import { scanArray, scanObject, skipWhitespace } from '../cloudtrail/json-scan.ts';
 import { isObject, pick, type JsonObject } from './fields.ts';
+import { isStateContext, isStateKey } from '../azure-state/layout.ts';
 
 /** The sources this classifier speaks for. */
-export type CloudRecordKind = 'azure-activity' | 'entra-signin' | 'entra-audit' | 'm365-audit' | 'gcp-audit';
+export type CloudRecordKind = 'azure-activity' | 'entra-signin' | 'entra-audit' | 'entra-risk' | 'azure-state' | 'm365-audit' | 'gcp-audit';
 
 /** Diagnostic-settings categories of the Entra ID sign-in logs (and their Log Analytics table names). */
 export const SIGN_IN_CATEGORIES: Readonly<Record<string, string>> = {
@@ -43,6 +44,10 @@ function classifyKeys(keys: ReadonlySet<string>, value: (name: string) => unknow
   if (keys.has('creationtime') && keys.has('operation') && (keys.has('workload') || keys.has('recordtype'))) return 'm365-audit';
   const category = lower(value('category'));
   const context = lower(pick(wrapper, '@odata.context'));
+  // Graph pages Amber collects (api:entra-risk, api:azure-state): told apart by their @odata.context or Amber's key layout.
+  const ownContext = lower(value('@odata.context'));
+  if (/identityprotection\/(riskdetections|riskyusers)/.test(context) || keys.has('riskeventtype') || /\/azure\/entra\/[^/]+\/(risk-detections|risky-users)\//.test(key) || (keys.has('risklastupdateddatetime') && keys.has('risklevel'))) return 'entra-risk';
+  if (!/\.next\.json$/.test(key) && (isStateKey(key) || isStateContext(context) || isStateContext(ownContext))) return 'azure-state';
   if (SIGN_IN_CATEGORIES[category] !== undefined || SIGN_IN_CATEGORIES[type] !== undefined) return 'entra-signin';
   if (context.includes('signins')) return 'entra-signin';
   if (keys.has('createddatetime') && ['conditionalaccessstatus', 'risklevelduringsignin', 'clientappused', 'isinteractive'].some((k) => keys.has(k))) {

@@ -21,6 +21,9 @@ import { LocalObjectStore } from '../../../shared/evidence/local-object-store.ts
 import { FakeArm, LOC, SUB, fakeCredential } from '../../helpers/fake-arm.ts';
 import { FakeAzure } from '../../helpers/fake-azure.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { azureStateSource } from '../../../shared/sources/azure-state/index.ts';
+import { entraRiskSource } from '../../../shared/sources/entra-risk/index.ts';
+import { detectSource } from '../../../shared/sources/registry.ts';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const TENANT = '99999999-8888-4777-8666-555555555555';
@@ -55,12 +58,12 @@ function activityEvent(i: number): Record<string, unknown> {
   };
 }
 
-function withLogs(settings: { tenant?: string; budgetMs?: number }, now?: () => number): PreservationDeps {
+function withLogs(settings: { tenant?: string; budgetMs?: number; risk?: boolean; state?: boolean }, now?: () => number): PreservationDeps {
   return {
     ...deps,
     logs: {
       http: new AzureHttp({ tokens: fixedToken('tok-1'), sleep: () => Promise.resolve() }),
-      settings: { armUrl: fake.url, graphUrl: fake.url, m365Url: fake.url, budgetMs: settings.budgetMs ?? 600_000, ...(settings.tenant ? { tenant: settings.tenant } : {}) },
+      settings: { armUrl: fake.url, graphUrl: fake.url, m365Url: fake.url, budgetMs: settings.budgetMs ?? 600_000, ...(settings.tenant ? { tenant: settings.tenant } : {}), ...(settings.risk ? { risk: true } : {}), ...(settings.state ? { state: true } : {}) },
       ...(now ? { now } : {}),
     },
   };
@@ -158,6 +161,58 @@ describe('Azure preservation: the log window of a request', () => {
     expect(texts.some((t) => t.includes('New-InboxRule'))).toBe(true);
     const m365 = result.requests[0]!.logs!.streams.find((s) => s.source === 'api:m365-audit')!;
     expect(m365.slices?.every((s) => s.complete)).toBe(true);
+  });
+
+  it('when configured, also preserves Entra ID Protection risk of the window and a state snapshot, which Amber\'s parsers read', async () => {
+    fake.graph.set('identityProtection/riskDetections', [
+      { id: 'rd-1', riskEventType: 'leakedCredentials', riskLevel: 'high', riskState: 'atRisk', detectedDateTime: '2026-12-07T01:30:00Z', userId: 'u1', userPrincipalName: 'a@contoso.example' },
+      { id: 'rd-late', riskEventType: 'unfamiliarFeatures', riskLevel: 'low', riskState: 'atRisk', detectedDateTime: '2026-12-07T09:00:00Z', userId: 'u1' },
+    ]);
+    fake.graph.set('identityProtection/riskyUsers', [{ id: 'u1', riskLevel: 'high', riskState: 'atRisk', riskLastUpdatedDateTime: '2026-12-07T01:31:00Z', userPrincipalName: 'a@contoso.example' }]);
+    fake.graph.set('oauth2PermissionGrants', [{ id: 'g-1', clientId: 'sp-1', consentType: 'AllPrincipals', resourceId: 'sp-graph', scope: 'Mail.Read' }]);
+    fake.graph.set('users', [{ id: 'u1', userPrincipalName: 'a@contoso.example' }]);
+    fake.graph.set('users/u1/mailFolders/inbox/messageRules', [{ id: 'rule-1', displayName: '.', isEnabled: true, actions: { forwardTo: [{ emailAddress: { address: 'x@mail.example.net' } }] } }]);
+
+    const result = await eventGridHandler(async () => withLogs({ tenant: TENANT, risk: true, state: true }))(event(request), context());
+
+    const streams = result.requests[0]!.logs!.streams;
+    expect(streams.find((s) => s.source === 'api:entra-risk')?.status).toBe('complete');
+    expect(streams.find((s) => s.source === 'api:azure-state')?.status).toBe('complete');
+    const l = await CustodyLedger.open(store, 'INC-7');
+    const pages = await Promise.all([...l.items().values()].map(async (i) => ({ key: i.key, origin: i.origin, text: (await readFile(store.pathOf(i.key))).toString('utf8') })));
+    // Risk: only the window's detections were asked for; each page parsed by entra-risk.
+    const risk = pages.filter((p) => p.origin.startsWith('api:entra-risk'));
+    expect(risk.length).toBeGreaterThanOrEqual(2);
+    expect(risk.some((p) => p.text.includes('"rd-1"'))).toBe(true);
+    expect(risk.some((p) => p.text.includes('"rd-late"'))).toBe(false);
+    for (const p of risk) expect(detectSource(p.text, p.key).source?.id, p.key).toBe('entra-risk');
+    const riskRows = risk.flatMap((p) => entraRiskSource.parse(p.text, p.key).rows.map((r) => r.row));
+    expect(riskRows.map((r) => [r.record_type, r.id, r.risk_level])).toEqual(expect.arrayContaining([['risk-detection', 'rd-1', 'high'], ['risky-user', 'u1', 'high']]));
+    // State: a snapshot at the handling time, the inbox rule read with its mailbox and forwarding target.
+    const state = pages.filter((p) => p.origin.startsWith('api:azure-state'));
+    expect(state.some((p) => p.key.includes(`/azure/state/${TENANT}/20261208T000000Z/oauth2-permission-grants/`))).toBe(true);
+    const rules = state.filter((p) => p.key.includes('/mailboxes/u1/inbox-rules/'));
+    expect(rules).toHaveLength(1);
+    expect(detectSource(rules[0]!.text, rules[0]!.key).source?.id).toBe('azure-state');
+    expect(azureStateSource.parse(rules[0]!.text, rules[0]!.key).rows[0]!.row).toMatchObject({ kind: 'inbox-rule', mailbox: 'u1', forwards_to: 'x@mail.example.net', observed_at: '2026-12-08T00:00:00Z' });
+  });
+
+  it('without the risk and state settings, neither is read', async () => {
+    const result = await eventGridHandler(async () => withLogs({ tenant: TENANT }))(event(request), context());
+
+    expect(result.requests[0]!.logs!.streams.map((s) => s.source)).not.toContain('api:entra-risk');
+    expect(result.requests[0]!.logs!.streams.map((s) => s.source)).not.toContain('api:azure-state');
+    expect(fake.requests.some((r) => r.target.includes('identityProtection') || r.target.includes('oauth2PermissionGrants'))).toBe(false);
+  });
+
+  it('names the Graph permissions risk and state need when Graph answers 403', async () => {
+    fake.fault('/v1.0/identityProtection/riskDetections', 403);
+    fake.fault('/v1.0/oauth2PermissionGrants', 403);
+    const result = await eventGridHandler(async () => withLogs({ tenant: TENANT, risk: true, state: true }))(event(request), context());
+
+    const streams = result.requests[0]!.logs!.streams;
+    expect(streams.find((s) => s.source === 'api:entra-risk')?.reasons?.join(' ')).toContain('IdentityRiskEvent.Read.All');
+    expect(streams.find((s) => s.source === 'api:azure-state')?.reasons?.join(' ')).toContain('Directory.Read.All');
   });
 
   it('a 403 is a failed log step naming the missing permission, while the VM preservation still completes', async () => {

@@ -113,7 +113,9 @@ export async function readFixture(detection: Detection, which: 'match' | 'no-mat
     };
   }
   const source = sourceOfTable(detection.table);
-  const key = `fixtures/${detection.id}/${name}`;
+  // A source that reads Amber's key layout (azure-state: the snapshot's time and kind) gets its fixtures' keys from fixtures/keys.json.
+  const keys = (JSON.parse(await readFile(join(dir, 'keys.json'), 'utf8').catch(() => '{}')) as Record<string, string>);
+  const key = keys[which] ?? `fixtures/${detection.id}/${name}`;
   const parsed = source.parse(await readFile(path, 'utf8'), key);
   if (parsed.problems.length > 0) throw new Error(`${path}: ${JSON.stringify(parsed.problems)}`);
   const derived = join(scratch, `${detection.id}-${which}.ndjson`);

@@ -202,6 +202,8 @@ const SAMPLES: Record<string, readonly string[]> = {
   'azure-activity': [join(DATA, 'elastic-integrations-tests/azure_activitylogs/test-activitylogs-raw.log')],
   'entra-audit': [join(DATA, 'otrf-security-datasets/extracted/AADAuditEvents/AADAuditEvents.json')],
   'entra-signin': [join(DATA, 'elastic-integrations-tests/azure_signinlogs/test-signinlogs-raw.log')],
+  'entra-risk': [join(ROOT, 'shared/detections/entra-risk-detection-open/fixtures/match.json')],
+  'azure-state': [join(FIXTURES, 'azure/azure-state/graph/applications.json')],
   'gcp-audit': [join(DATA, 'elastic-integrations-tests/gcp_audit/test-iamcredentials-googleapis-com.log')],
   'm365-audit': [join(DATA, 'otrf-security-datasets/extracted/OfficeActivityEvents/OfficeActivityEvents.json')],
   'iot-core': [join(DATA, 'aws-iot-core-log-examples/aws_iot_core_cwl_examples.jsonl')],

@@ -21,7 +21,7 @@ import { FIXTURES, fixtureText } from './cloud-records/fixtures.ts';
 const actor = { principal: 'analyst@test', tool: 'amber/test' };
 const CLOUDS = ['azure', 'm365', 'gcp'];
 const SOURCE_OF_DIR: Record<string, string> = {
-  'azure/azure-activity': 'azure-activity', 'azure/entra-signin': 'entra-signin', 'azure/entra-audit': 'entra-audit', 'm365/m365-audit': 'm365-audit', 'gcp/gcp-audit': 'gcp-audit',
+  'azure/azure-activity': 'azure-activity', 'azure/entra-signin': 'entra-signin', 'azure/entra-audit': 'entra-audit', 'm365/m365-audit': 'm365-audit', 'gcp/gcp-audit': 'gcp-audit', 'azure/azure-state': 'azure-state',
 };
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -74,7 +74,7 @@ describe('Use case: loadCaseTables with the Azure, Entra ID, Microsoft 365 and G
   it('loads every readable record into its table and leaves nothing unrecognised', () => {
     // Assess
     expect(tables.unrecognised).toEqual([]);
-    expect(tables.events).toEqual({ cloudtrail: 3, azure_activity: 14, entra_signin: 12, entra_audit: 7, m365_audit: 16, gcp_audit: 15 });
+    expect(tables.events).toEqual({ cloudtrail: 3, azure_activity: 14, entra_signin: 12, entra_audit: 7, m365_audit: 16, gcp_audit: 15, azure_state: 3 });
     expect(tables.sources).toMatchObject({ azure_activity: 'main.azure_activity', gcp_audit: 'main.gcp_audit' });
   });
 
@@ -113,8 +113,8 @@ describe('Use case: loadCaseTables with the Azure, Entra ID, Microsoft 365 and G
     const alice = await queryTimeline(engine, tables.sources, 'alice@contoso.example');
 
     // Assess
-    expect(all).toHaveLength(3 + 14 + 12 + 7 + 16 + 15);
-    expect(new Set(all.map((r) => `${r.cloud}:${r.source}`))).toEqual(new Set(['aws:cloudtrail', 'azure:azure-activity', 'azure:entra-signin', 'azure:entra-audit', 'm365:m365-audit', 'gcp:gcp-audit']));
+    expect(all).toHaveLength(3 + 14 + 12 + 7 + 16 + 15 + 3);
+    expect(new Set(all.map((r) => `${r.cloud}:${r.source}`))).toEqual(new Set(['aws:cloudtrail', 'azure:azure-activity', 'azure:entra-signin', 'azure:entra-audit', 'm365:m365-audit', 'gcp:gcp-audit', 'azure:azure-state']));
     expect(all.map((r) => r.time)).toEqual([...all.map((r) => r.time)].sort());
     expect(all.every((r) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(r.time) && Number.isInteger(r.evidence_record))).toBe(true);
     expect(new Set(alice.map((r) => r.source))).toEqual(new Set(['azure-activity', 'entra-signin', 'm365-audit', 'gcp-audit']));
