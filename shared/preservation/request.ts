@@ -17,6 +17,10 @@ export interface PreservationRequest {
   /** Log window to copy, ISO-8601 UTC; absent: no log preservation. */
   readonly window?: { readonly since: string; readonly until: string };
   readonly isolate: boolean;
+  /** Also a memory image of each instance (AVML / WinPmem through SSM), before the snapshots. @default false */
+  readonly memory?: boolean;
+  /** Also CloudTrail event history (LookupEvents) for the window, besides the trail's objects. @default false */
+  readonly cloudTrailEventHistory?: boolean;
   /** Deterministic id of the triggering event: the same event twice yields one execution. */
   readonly requestId: string;
   readonly trigger: 'custom' | 'guardduty' | 'securityhub' | 'defender' | 'scc';
@@ -30,6 +34,8 @@ export interface InstanceTask {
   readonly instanceId: string;
   readonly requestId: string;
   readonly isolate: boolean;
+  /** The request asks for a memory image. @default false */
+  readonly memory?: boolean;
 }
 
 /** Input of the log preservation of a request. */
@@ -40,6 +46,8 @@ export interface LogTask {
   readonly regions: readonly string[];
   readonly since: string;
   readonly until: string;
+  /** Also CloudTrail event history (LookupEvents) for the window. @default false */
+  readonly cloudTrailEventHistory?: boolean;
 }
 
 /** Identifiers that end up in evidence keys, tags and execution names: no separators, no control characters. */
@@ -137,6 +145,7 @@ export function instanceTasks(request: PreservationRequest): InstanceTask[] {
     instanceId,
     requestId: request.requestId,
     isolate: request.isolate,
+    ...(request.memory ? { memory: true } : {}),
   }));
 }
 
@@ -150,6 +159,7 @@ export function logTask(request: PreservationRequest): LogTask | undefined {
     regions: [request.region],
     since: request.window.since,
     until: request.window.until,
+    ...(request.cloudTrailEventHistory ? { cloudTrailEventHistory: true } : {}),
   };
 }
 

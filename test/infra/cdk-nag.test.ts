@@ -3,7 +3,7 @@
  * esbuild, no unacknowledged finding (error or warning), and every acknowledgement sits on a construct with a
  * reason. Also checks the bundles: one ESM index.mjs per handler, with the pinned AWS SDK inside.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Validations } from 'aws-cdk-lib';
@@ -65,10 +65,14 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acks.filter((a) => a.id === 'AwsSolutions-IAM5')).toEqual([]);
   });
 
-  it('bundles each of the ten handlers into one ESM index.mjs, the AWS SDK included', () => {
+  it('bundles each of the sixteen handlers into one ESM index.mjs, the AWS SDK included, with the scripts the SSM captures read', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'AmberEvidence.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging?: string } }> };
     const dirs = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip').map((f) => join(outdir, f.source.path));
-    expect(dirs).toHaveLength(10);
+    expect(dirs).toHaveLength(16);
+    // The triage scripts and memory templates sit where the bundled code looks for them (new URL(..., import.meta.url)).
+    const withFiles = (names: string[]) => dirs.filter((d) => names.every((n) => existsSync(join(d, n))));
+    expect(withFiles(['linux.sh', 'windows.ps1'])).toHaveLength(1);
+    expect(withFiles(['triage/avml.sh.tmpl', 'triage/winpmem.ps1.tmpl'])).toHaveLength(1);
     for (const dir of dirs) {
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
       // The plugin build (scripts/build/lambdas.ts) replaces NodejsFunction's output: either way an ESM bundle that gives CommonJS code a require().

@@ -44,6 +44,12 @@ export interface AmberFunctionProps<N extends HandlerName> {
    * @default - none (the caller is synchronous: Step Functions, which retries and catches)
    */
   readonly onFailure?: sqs.IQueue;
+  /**
+   * Files the handler reads at run time relative to its bundle (`new URL('./x', import.meta.url)` in the source
+   * resolves against index.mjs once bundled): `from` relative to the repository, `to` relative to index.mjs.
+   * @default none
+   */
+  readonly files?: readonly { readonly from: string; readonly to: string }[];
 }
 
 /** A NodejsFunction with Amber's defaults; grant it what it needs through `role`. */
@@ -126,6 +132,7 @@ export class AmberFunction<N extends HandlerName = HandlerName> extends Construc
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cd "${REPO_ROOT}" && npx tsx scripts/build/lambdas.ts --handler ${props.handlerName} --out "${outputDir}"`,
+            ...(props.files ?? []).map((f) => `mkdir -p "${dirname(join(outputDir, f.to))}" && cp "${join(REPO_ROOT, f.from)}" "${join(outputDir, f.to)}"`),
           ],
         },
       },
