@@ -431,14 +431,18 @@ Example:
   },
   capture: {
     summary: 'volatile data (and with --memory a memory image) of a running instance through SSM Run Command, into an s3:// locker',
-    usage: 'amber capture --case C --instance i-... [--platform linux|windows] [--memory --avml s3://tools/avml --avml-sha256 HEX] [--region R] --locker s3://bucket [--json]',
-    options: { case: { type: 'string' }, instance: { type: 'string' }, platform: { type: 'string' }, memory: { type: 'boolean' }, avml: { type: 'string' }, 'avml-sha256': { type: 'string' }, region: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    usage: 'amber capture --case C --instance i-... [--platform linux|windows] [--memory (--avml s3://tools/avml --avml-sha256 HEX | --winpmem s3://tools/winpmem.exe --winpmem-sha256 HEX)] [--region R] --locker s3://bucket [--json]',
+    options: { case: { type: 'string' }, instance: { type: 'string' }, platform: { type: 'string' }, memory: { type: 'boolean' }, avml: { type: 'string' }, 'avml-sha256': { type: 'string' }, winpmem: { type: 'string' }, 'winpmem-sha256': { type: 'string' }, region: { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          case the output goes into
   --instance ID     a managed instance (SSM agent running, instance profile allowing Systems Manager)
   --platform P      linux (triage with sh) or windows (PowerShell); default linux
-  --memory          also a memory image with AVML (Linux only; Windows/WinPmem is not built yet)
-  --avml URI        s3:// location of the AVML binary the instance fetches
+  --memory          also a memory image: AVML on Linux (streamed to S3), WinPmem on Windows (written to the
+                    system drive, which needs room for all of memory, then uploaded with Write-S3Object)
+  --avml URI        s3:// location of the AVML binary a Linux instance fetches
   --avml-sha256 H   the SHA-256 AVML must have; the instance refuses to run anything else
+  --winpmem URI     s3:// location of the WinPmem executable a Windows instance fetches (AWS Tools for
+                    PowerShell on the instance: AWS.Tools.S3 or AWSPowerShell)
+  --winpmem-sha256 H  the SHA-256 WinPmem must have (Get-FileHash -Algorithm SHA256); checked on the instance
   --region R        region of the instance (default: AWS_REGION or the profile's region)
   --locker L        s3://bucket: SSM writes output there (amber-staging/ssm/), Amber stores it into the case
 ${SIGNING_HELP}

@@ -9,8 +9,8 @@ import { HANDLER_ENV, type HandlerName } from './handlers/contracts.ts';
 /** The variables of one handler, by name. */
 export type HandlerEnv<N extends HandlerName> = { readonly [K in (typeof HANDLER_ENV)[N][number]]: string };
 
-/** Variables that may be set to '' (a trail without a key prefix; an account trail, not an organization's). */
-const MAY_BE_EMPTY: ReadonlySet<string> = new Set(['TRAIL_PREFIX', 'ORGANIZATION_ID', 'DETECTION_PARAMETERS']);
+/** Variables that may be set to '' (a trail without a key prefix; an account trail, not an organization's; no memory tool pinned). */
+const MAY_BE_EMPTY: ReadonlySet<string> = new Set(['TRAIL_PREFIX', 'ORGANIZATION_ID', 'DETECTION_PARAMETERS', 'AVML_URI', 'AVML_SHA256', 'WINPMEM_URI', 'WINPMEM_SHA256']);
 
 /** Reads a handler's variables; throws one error naming every missing or empty one. */
 export function readEnv<N extends HandlerName>(name: N, env: NodeJS.ProcessEnv = process.env): HandlerEnv<N> {

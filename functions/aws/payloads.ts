@@ -5,7 +5,7 @@
 import { InvalidInputError } from '../../shared/errors.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { ACCOUNT_ID, INSTANCE_ID, REGION } from './triggers.ts';
-import type { CopyBatchInput, CustodyInput, InstanceTaskInput, LogTaskInput, SnapshotSet } from './handlers/contracts.ts';
+import type { CopyBatchInput, CustodyInput, ImageTaskInput, InstanceTaskInput, LogTaskInput, SnapshotSet } from './handlers/contracts.ts';
 
 type Problems = string[];
 
@@ -81,6 +81,24 @@ export function logTask(event: unknown, what: string): LogTaskInput {
   else e.regions.forEach((r, i) => pattern(r, REGION, `regions[${i}]`, problems));
   fail(what, problems);
   return e as unknown as LogTaskInput;
+}
+
+const SNAPSHOT_ID = /^snap-[0-9a-f]{8,17}$/;
+
+/** A disk-image task (and image-chunk's input, which extends it). */
+export function imageTask<T extends ImageTaskInput>(event: unknown, what: string): T {
+  const e = object(event, what);
+  const problems: Problems = [];
+  caseProblem(e.case, problems);
+  requestIdProblem(e.requestId, problems);
+  pattern(e.snapshotId, SNAPSHOT_ID, 'snapshotId', problems);
+  pattern(e.accountId, ACCOUNT_ID, 'accountId', problems);
+  pattern(e.region, REGION, 'region', problems);
+  if (e.chunkMib !== undefined && (typeof e.chunkMib !== 'number' || !Number.isInteger(e.chunkMib * 2) || e.chunkMib < 0.5 || e.chunkMib > 4096)) {
+    problems.push(`chunkMib must be a multiple of 0.5 from 0.5 to 4096, got ${JSON.stringify(e.chunkMib)}`);
+  }
+  fail(what, problems);
+  return e as unknown as T;
 }
 
 /** A Distributed Map batch. */

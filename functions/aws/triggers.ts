@@ -67,6 +67,8 @@ function customRequest(e: EventEnvelope): PreservationRequest {
     instanceIds: Array.isArray(d.instanceIds) ? d.instanceIds.map(String) : [],
     ...(window && typeof window === 'object' ? { window: { since: String(window.since), until: String(window.until) } } : {}),
     isolate: d.isolate === undefined ? false : (d.isolate as boolean),
+    ...(d.memory === true ? { memory: true } : {}),
+    ...(d.cloudTrailEventHistory === true ? { cloudTrailEventHistory: true } : {}),
     requestId: typeof d.requestId === 'string' && d.requestId !== '' ? d.requestId : String(e.id ?? ''),
     trigger: 'custom',
   };

@@ -50,6 +50,11 @@ export interface AmberConfig {
   readonly logRetentionDays: number;
   /** Detection threshold overrides, `detection-id.name` -> value (checked against the catalogue when the stack is built). */
   readonly detectionParameters: Readonly<Record<string, string>>;
+  /**
+   * Memory tools the instances fetch (s3:// URI) and run only with this SHA-256: AVML for Linux, WinPmem for
+   * Windows. Unset: memory requests for that platform are recorded as `no-tool`.
+   */
+  readonly memoryTools: { readonly avml?: { readonly uri: string; readonly sha256: string }; readonly winpmem?: { readonly uri: string; readonly sha256: string } };
 }
 
 /** The defaults, as written in cdk.json. */
@@ -75,6 +80,10 @@ export const CONFIG_DEFAULTS = {
   'amber:defaultLogWindowHours': 24,
   'amber:logRetentionDays': 365,
   'amber:detectionParameters': {} as Record<string, string | number>,
+  'amber:avmlUri': '',
+  'amber:avmlSha256': '',
+  'amber:winpmemUri': '',
+  'amber:winpmemSha256': '',
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_DEFAULTS;
@@ -195,6 +204,19 @@ export function readConfig(context: ContextReader): AmberConfig {
     return Object.fromEntries(Object.entries(o as Record<string, string | number>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, String(x)]));
   })();
 
+  const S3_TOOL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9!_.*()/-]+$/;
+  const tool = (name: 'avml' | 'winpmem', label: string): { uri: string; sha256: string } | undefined => {
+    const uri = str(`amber:${name}Uri`, S3_TOOL, 'an s3://bucket/key URI of the tool binary');
+    const sha256 = str(`amber:${name}Sha256`, /^[0-9a-f]{64}$/, 'the tool\'s SHA-256 as 64 lowercase hex digits');
+    if ((uri === undefined) !== (sha256 === undefined)) {
+      problems.push(`amber:${name}Uri and amber:${name}Sha256 go together: ${label} runs only when pinned to the SHA-256 of the binary you vetted`);
+      return undefined;
+    }
+    return uri && sha256 ? { uri, sha256 } : undefined;
+  };
+  const avml = tool('avml', 'AVML');
+  const winpmem = tool('winpmem', 'WinPmem');
+
   // Conflicts between keys, reported with the single-key problems.
   if (!trailBucket) problems.push('amber:trailBucket is required: the bucket your CloudTrail trail writes to');
   if (!collectorExternalId) problems.push('amber:collectorExternalId is required: the external id the evidence account presents to the collector role');
@@ -238,5 +260,6 @@ export function readConfig(context: ContextReader): AmberConfig {
     defaultLogWindowHours,
     logRetentionDays,
     detectionParameters,
+    memoryTools: { ...(avml ? { avml } : {}), ...(winpmem ? { winpmem } : {}) },
   };
 }

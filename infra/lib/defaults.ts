@@ -30,6 +30,15 @@ export const EVIDENCE_LAYOUT = {
   findings: 'findings/',
   /** derive-object's index of the cases with derived rows per event day: `derived-index/<yyyy>/<MM>/<dd>/<case>`. */
   derivedIndex: 'derived-index/',
+  /**
+   * SSM Run Command output and memory images, written by the instances (their instance profile), read into the
+   * case by capture-volatile / capture-memory: `_work/ssm/<case>/<request>/<purpose>/...`.
+   */
+  ssmStaging: '_work/ssm/',
+  /** plan-image writes the disk-image Distributed Map's items here: `_work/image-plans/<case>/<snapshot>-<request>.json`. */
+  imagePlans: '_work/image-plans/',
+  /** The disk-image Distributed Map's ResultWriter writes its manifest and results here. */
+  imageResults: '_work/image-chunks/',
 } as const;
 
 /** Settings every Amber bucket gets: nothing public, TLS only, versioned, kept when the stack goes. */
@@ -105,6 +114,15 @@ export const SNAPSHOT_WAIT = {
 } as const;
 
 /** Distributed Map settings of the log copy. */
+/** The disk-image Distributed Map. */
+export const IMAGE_MAP = {
+  /**
+   * Chunks stored at once. EBS direct APIs allow about 1,000 GetSnapshotBlock requests per second per account;
+   * 16 children each fetching 8 blocks at once stay well under it and under S3's per-prefix write rate.
+   */
+  maxConcurrency: 16,
+} as const;
+
 export const LOG_COPY = {
   /** Objects per child execution; 100 at most, so a child's output (one evidence item per object) stays under 256 KiB. */
   maxItemsPerBatch: 100,

@@ -112,6 +112,36 @@ export function isolationStatements(a: Ec2Account): iam.PolicyStatement[] {
   ];
 }
 
+/** SSM Run Command's two AWS-owned documents Amber sends scripts with (Linux, Windows). */
+export const SSM_DOCUMENTS = ['AWS-RunShellScript', 'AWS-RunPowerShellScript'] as const;
+
+/** The SSM document ARNs (AWS-owned documents carry no account), any region. */
+export function ssmDocumentArns(a: Pick<Ec2Account, 'partition'>): string[] {
+  return SSM_DOCUMENTS.map((d) => `arn:${a.partition}:ssm:*::document/${d}`);
+}
+
+/**
+ * capture-volatile / capture-memory: whether the instance is managed, the scripts through the two AWS-owned
+ * documents only, and the invocations' state. SendCommand is not tag-scoped: a compromised instance is captured
+ * whatever its tags, and its owner cannot opt it out by removing one. DescribeInstanceInformation and
+ * GetCommandInvocation support no resource-level permissions.
+ */
+export function ssmCaptureStatements(a: Ec2Account): iam.PolicyStatement[] {
+  return [
+    statement('RunAmberScripts', ['ssm:SendCommand'], [ec2Arns(a).instance, ...ssmDocumentArns(a)]),
+    statement('WatchCommands', ['ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation'], ['*']),
+  ];
+}
+
+/** plan-image / image-chunk: the EBS direct read APIs, on snapshots tagged with a case only (Amber tags its own on creation). */
+export function ebsReadStatements(a: Ec2Account): iam.PolicyStatement[] {
+  const r = ec2Arns(a);
+  return [
+    statement('ReadCaseSnapshotBlocks', ['ebs:ListSnapshotBlocks', 'ebs:GetSnapshotBlock'], [r.snapshot], { Null: { [`aws:ResourceTag/${CASE_TAG}`]: 'false' } }),
+    statement('DecryptCaseSnapshotsThroughEbs', ['kms:Decrypt', 'kms:DescribeKey'], [r.key], { StringLike: { 'kms:ViaService': 'ebs.*.amazonaws.com' } }),
+  ];
+}
+
 /**
  * Adds `statements` to `role` and acknowledges, beside it, the AwsSolutions-IAM5 finding of each wildcard
  * resource they name, with its reason ("*" of the Describe calls included). A wildcard without a reason throws.
@@ -127,7 +157,7 @@ export function grantEc2(role: iam.IRole & IConstruct, a: Ec2Account, statements
     if (r === '*') {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Only EC2 and Auto Scaling Describe* calls use "*": they support no resource-level permissions (service authorization reference).',
+        reason: 'Only calls that support no resource-level permissions use "*" (service authorization reference): EC2 and Auto Scaling Describe*, and ssm:DescribeInstanceInformation / ssm:GetCommandInvocation.',
       });
       continue;
     }
@@ -147,6 +177,8 @@ export function ec2WildcardReasons(a: Ec2Account): Array<[string, string]> {
     [r.securityGroup, 'Quarantine groups and the instance\'s groups are known at run time; rules are removed only from amber:purpose=quarantine groups.'],
     [r.networkInterface, 'The instance\'s network interfaces get the quarantine group (and a tag of their previous groups); known at run time.'],
     [r.autoScalingGroup, 'The instance\'s Auto Scaling group is known at run time; this account only.'],
-    [r.key, 'Volumes use keys of this account chosen by its owner; used only through EC2 (kms:ViaService) to re-encrypt a case snapshot.'],
+    [r.key, 'Volumes use keys of this account chosen by its owner; used only through EC2 (kms:ViaService) to re-encrypt a case snapshot, or through EBS to read a case snapshot\'s blocks.'],
+    [ssmDocumentArns(a)[0]!, 'The AWS-owned AWS-RunShellScript document, in whichever region the instance is; no other document.'],
+    [ssmDocumentArns(a)[1]!, 'The AWS-owned AWS-RunPowerShellScript document, in whichever region the instance is; no other document.'],
   ];
 }

@@ -90,4 +90,31 @@ export class TaskFactory {
       resultPath: ERROR_PATH,
     }).next(this.failure);
   }
+
+  /**
+   * A task whose failure does not stop the preservation: retried like every task, and when it still fails the
+   * error is put at `resultPath` as `{outcome: 'failed', reason: 'task-failed', error}` (empty items and failures)
+   * and the execution goes on to `next`, where a record state writes it to the ledger either way.
+   */
+  optional(id: string, fn: lambda.IFunction, options: { comment: string; resultPath: string; payload?: sfn.TaskInput }, next: sfn.IChainable): tasks.LambdaInvoke {
+    const t = new tasks.LambdaInvoke(this.scope, id, {
+      comment: options.comment,
+      lambdaFunction: fn,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      resultPath: options.resultPath,
+      ...(options.payload ? { payload: options.payload } : {}),
+    });
+    addRetries(t);
+    const errorPath = `${options.resultPath}Error`;
+    const recordError = new sfn.Pass(this.scope, `${id}Failed`, {
+      comment: `${id} failed after its retries: record why and go on`,
+      parameters: { outcome: 'failed', reason: 'task-failed', 'message.$': `${errorPath}.Cause`, items: [], failures: [], 'detail.$': errorPath },
+      resultPath: options.resultPath,
+    });
+    t.addCatch(recordError, { resultPath: errorPath });
+    recordError.next(next);
+    t.next(next);
+    return t;
+  }
 }

@@ -13,14 +13,14 @@ import { sdkClientConfig } from '../../functions/aws/adapters/aws-client.ts';
 import { checkInstanceId, SsmRemoteCommand } from '../../functions/aws/adapters/ssm-remote-command.ts';
 import { ObjectNotFoundError, UsageError } from '../../shared/errors.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
-import { captureMemory } from '../../shared/preservation/memory.ts';
+import { captureMemory, checkPinnedTool, type PinnedTool } from '../../shared/preservation/memory.ts';
 import { captureVolatile, type RemoteRunOptions } from '../../shared/preservation/volatile.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, requireString } from './args.ts';
 import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { t, type Io } from './io.ts';
 
-export const CAPTURE_USAGE = 'amber capture --case C --instance i-... [--platform linux|windows] [--memory --avml s3://tools/avml --avml-sha256 HEX] [--region R] --locker s3://bucket [--json]';
+export const CAPTURE_USAGE = 'amber capture --case C --instance i-... [--platform linux|windows] [--memory (--avml s3://tools/avml --avml-sha256 HEX | --winpmem s3://tools/winpmem.exe --winpmem-sha256 HEX)] [--region R] --locker s3://bucket [--json]';
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /** Runs `amber capture`. */
@@ -38,13 +38,21 @@ export async function runCapture(values: Values, _positionals: string[], io: Io)
       hint: 'SSM writes command output to S3: pass --locker s3://evidence-bucket (the bucket the instance role may write to)',
     });
   }
-  let avml: { bucket: string; key: string; sha256: string } | undefined;
+  let tools: { avml?: PinnedTool; winpmem?: PinnedTool } | undefined;
   if (values.memory) {
-    const uri = optionalString(values, 'avml');
-    const sha256 = optionalString(values, 'avml-sha256');
-    if (!uri || !sha256) throw new UsageError('--memory needs --avml s3://tools-bucket/path/avml and --avml-sha256 HEX (the SHA-256 of the binary you vetted)', { hint: CAPTURE_USAGE });
+    const tool = platform === 'linux' ? 'avml' : 'winpmem';
+    const uri = optionalString(values, tool);
+    const sha256 = optionalString(values, `${tool}-sha256`);
+    if (!uri || !sha256) {
+      throw new UsageError(
+        platform === 'linux'
+          ? '--memory on Linux needs --avml s3://tools-bucket/path/avml and --avml-sha256 HEX (the SHA-256 of the binary you vetted)'
+          : '--memory on Windows needs --winpmem s3://tools-bucket/path/winpmem.exe and --winpmem-sha256 HEX (Get-FileHash -Algorithm SHA256 of the executable you vetted)',
+        { hint: CAPTURE_USAGE },
+      );
+    }
     const parsed = parseS3Uri(uri);
-    avml = { bucket: parsed.bucket, key: parsed.prefix, sha256 };
+    tools = { [tool]: checkPinnedTool({ bucket: parsed.bucket, key: parsed.prefix, sha256 }, tool === 'avml' ? 'AVML' : 'WinPmem') };
   }
   const signer = await signerFrom(optionalString(values, 'signing-key'), io);
   const store = await openLocker(locker, io, { create: true });
@@ -71,7 +79,7 @@ export async function runCapture(values: Values, _positionals: string[], io: Io)
   const requestId = `capture-${new Date().toISOString().replace(/[:.]/g, '')}`;
   const instances = [{ instanceId, platform: platform as 'linux' | 'windows' }];
   const volatile = await captureVolatile(options, { case: caseName, requestId, instances });
-  const memory = avml ? await captureMemory({ ...options, avml }, { case: caseName, requestId, instances }) : undefined;
+  const memory = tools ? await captureMemory({ ...options, ...tools }, { case: caseName, requestId, instances }) : undefined;
   if (values.json) io.out(`${JSON.stringify({ volatile, ...(memory ? { memory } : {}) }, null, 2)}\n`);
   else {
     const lines: string[] = [];

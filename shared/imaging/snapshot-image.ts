@@ -20,11 +20,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AcquisitionError, InvalidInputError } from '../errors.ts';
-import { collectEvidence, type CollectOptions, type CollectSummary } from '../evidence/collect.ts';
+import { collectEvidence, itemId, type CollectOptions, type CollectSummary } from '../evidence/collect.ts';
 import { CustodyLedger } from '../evidence/ledger.ts';
-import type { EvidenceItem } from '../evidence/model.ts';
+import type { Actor, EvidenceItem } from '../evidence/model.ts';
 import { evidenceKey } from '../evidence/names.ts';
 import type { EvidenceSource, SourceObject, SourceProblem } from '../ports/evidence-source.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import type { ListedBlock, SnapshotBlocks, SnapshotGeometry } from '../ports/snapshot-blocks.ts';
 
 /**
@@ -189,7 +190,7 @@ export class SnapshotImageSource implements EvidenceSource {
       chunks,
     };
     this.image = record;
-    yield inMemory(this.spec, `${this.folder()}/image.json`, Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+    yield inMemory(this.spec, `${this.folder()}/image.json`, imageRecordBytes(record));
   }
 
   /**
@@ -219,52 +220,61 @@ export class SnapshotImageSource implements EvidenceSource {
   }
 
   /** The chunk's bytes in order: listed blocks fetched (a few at once) and checked, zeros for the rest. */
-  private async *chunkBytes(geometry: SnapshotGeometry, first: number, last: number, listed: readonly ListedBlock[], hashes: readonly Hash[]): AsyncGenerator<Buffer> {
-    const zeros = Buffer.alloc(geometry.blockBytes);
-    const pending = new Map<number, Promise<Buffer>>();
-    let next = 0;
-    for (let index = first; index <= last; index += 1) {
-      while (next < listed.length && pending.size < this.parallel) {
-        const block = listed[next]!;
-        next += 1;
-        const fetching = this.fetchChecked(block, geometry);
-        // Handled here so a failure of a block fetched ahead is not "unhandled" before its turn comes.
-        fetching.catch(() => undefined);
-        pending.set(block.index, fetching);
-      }
-      const fetching = pending.get(index);
-      pending.delete(index);
-      const bytes = fetching === undefined ? zeros : await fetching;
-      for (const h of hashes) h.update(bytes);
-      yield bytes;
-    }
+  private chunkBytes(geometry: SnapshotGeometry, first: number, last: number, listed: readonly ListedBlock[], hashes: readonly Hash[]): AsyncGenerator<Buffer> {
+    return chunkBytes(this.blocks, geometry, first, last, listed, this.parallel, hashes);
   }
+}
 
-  /** One block, refused unless it is a whole block whose SHA-256 is the checksum the service sent. */
-  private async fetchChecked(block: ListedBlock, geometry: SnapshotGeometry): Promise<Buffer> {
-    const snap = this.blocks.snapshotId;
-    const where = `block ${block.index} of ${snap} (image bytes ${block.index * geometry.blockBytes}-${(block.index + 1) * geometry.blockBytes - 1})`;
-    const origin = `${this.spec}&BlockIndex=${block.index}`;
-    const fetched = await this.blocks.read(block);
-    const data = Buffer.from(fetched.data.buffer, fetched.data.byteOffset, fetched.data.byteLength);
-    if (fetched.checksumAlgorithm !== 'SHA256' || fetched.checksum === undefined) {
-      throw new AcquisitionError(`${where} came without a SHA-256 checksum (algorithm ${JSON.stringify(fetched.checksumAlgorithm)}), so its bytes cannot be checked; it was refused`, origin, {
-        hint: 'run again; if the service keeps answering without a checksum, report it',
-      });
+/**
+ * The bytes of blocks `first`..`last` of the image, in order: the listed blocks (those of the range, ascending)
+ * fetched `parallel` at once and each checked against the checksum the service sent, zeros for the rest. Every
+ * hash in `hashes` is fed the bytes as they go.
+ */
+export async function* chunkBytes(blocks: SnapshotBlocks, geometry: SnapshotGeometry, first: number, last: number, listed: readonly ListedBlock[], parallel: number, hashes: readonly Hash[]): AsyncGenerator<Buffer> {
+  const zeros = Buffer.alloc(geometry.blockBytes);
+  const pending = new Map<number, Promise<Buffer>>();
+  let next = 0;
+  for (let index = first; index <= last; index += 1) {
+    while (next < listed.length && pending.size < parallel) {
+      const block = listed[next]!;
+      next += 1;
+      const fetching = fetchChecked(blocks, block, geometry);
+      // Handled here so a failure of a block fetched ahead is not "unhandled" before its turn comes.
+      fetching.catch(() => undefined);
+      pending.set(block.index, fetching);
     }
-    if (data.length !== geometry.blockBytes) {
-      throw new AcquisitionError(`${where} is ${data.length} bytes, not the snapshot's block size of ${geometry.blockBytes}; it was refused`, origin, {
-        hint: 'run the same command again: preserved chunks are kept and the block is read anew',
-      });
-    }
-    const actual = createHash('sha256').update(data).digest('base64');
-    if (actual !== fetched.checksum) {
-      throw new AcquisitionError(`${where} does not match the checksum sent with it: the service said ${fetched.checksum}, the bytes hash to ${actual}; it was refused`, origin, {
-        hint: 'run the same command again: preserved chunks are kept and the block is read anew; a block that never matches points at a damaged snapshot',
-      });
-    }
-    return data;
+    const fetching = pending.get(index);
+    pending.delete(index);
+    const bytes = fetching === undefined ? zeros : await fetching;
+    for (const h of hashes) h.update(bytes);
+    yield bytes;
   }
+}
+
+/** One block, refused unless it is a whole block whose SHA-256 is the checksum the service sent. */
+async function fetchChecked(blocks: SnapshotBlocks, block: ListedBlock, geometry: SnapshotGeometry): Promise<Buffer> {
+  const snap = blocks.snapshotId;
+  const where = `block ${block.index} of ${snap} (image bytes ${block.index * geometry.blockBytes}-${(block.index + 1) * geometry.blockBytes - 1})`;
+  const origin = `api:aws-ebs?${new URLSearchParams({ SnapshotId: snap }).toString()}&BlockIndex=${block.index}`;
+  const fetched = await blocks.read(block);
+  const data = Buffer.from(fetched.data.buffer, fetched.data.byteOffset, fetched.data.byteLength);
+  if (fetched.checksumAlgorithm !== 'SHA256' || fetched.checksum === undefined) {
+    throw new AcquisitionError(`${where} came without a SHA-256 checksum (algorithm ${JSON.stringify(fetched.checksumAlgorithm)}), so its bytes cannot be checked; it was refused`, origin, {
+      hint: 'run again; if the service keeps answering without a checksum, report it',
+    });
+  }
+  if (data.length !== geometry.blockBytes) {
+    throw new AcquisitionError(`${where} is ${data.length} bytes, not the snapshot's block size of ${geometry.blockBytes}; it was refused`, origin, {
+      hint: 'run the same command again: preserved chunks are kept and the block is read anew',
+    });
+  }
+  const actual = createHash('sha256').update(data).digest('base64');
+  if (actual !== fetched.checksum) {
+    throw new AcquisitionError(`${where} does not match the checksum sent with it: the service said ${fetched.checksum}, the bytes hash to ${actual}; it was refused`, origin, {
+      hint: 'run the same command again: preserved chunks are kept and the block is read anew; a block that never matches points at a damaged snapshot',
+    });
+  }
+  return data;
 }
 
 /** Reads the listing lazily and hands out the blocks of one chunk at a time, checking their order. */
@@ -358,4 +368,168 @@ export async function imageSnapshot(options: ImageSnapshotOptions): Promise<Imag
   });
   const summary = await collectEvidence({ ...collect, sources: [source] });
   return { ...summary, image: source.image };
+}
+
+/**
+ * The image split for a Step Functions Distributed Map: one item per chunk (its block range, its path and how
+ * many of its blocks hold data), each stored by its own task (`storeImageChunk`), then checked and described by
+ * `assembleImage`. The layout is the one `amber image` writes, so either can resume the other's chunks.
+ */
+export interface ImagePlanChunk {
+  readonly index: number;
+  readonly firstBlock: number;
+  readonly lastBlock: number;
+  /** Relative to the case: `aws/ebs/<snapshot>/chunks/000000.raw`. */
+  readonly relPath: string;
+  /** The request that reads it: `api:aws-ebs?SnapshotId=...&FirstBlock=...&LastBlock=...`. */
+  readonly origin: string;
+  readonly blocksWithData: number;
+}
+
+export interface ImagePlan {
+  readonly snapshotId: string;
+  readonly volumeBytes: number;
+  readonly blockBytes: number;
+  readonly chunkBlocks: number;
+  readonly chunks: readonly ImagePlanChunk[];
+}
+
+/** Lists the snapshot's blocks once and splits the image into chunks of `chunkBlocks` blocks. */
+export async function planImage(blocks: SnapshotBlocks, chunkBlocks: number = DEFAULT_CHUNK_BLOCKS): Promise<ImagePlan> {
+  const spec = `api:aws-ebs?${new URLSearchParams({ SnapshotId: blocks.snapshotId }).toString()}`;
+  if (!Number.isInteger(chunkBlocks) || chunkBlocks < 1) throw new InvalidInputError(`blocks per chunk must be a whole number of at least 1, got ${String(chunkBlocks)}`);
+  const geometry = checkGeometry(await blocks.geometry(), blocks.snapshotId, spec);
+  const totalBlocks = geometry.volumeBytes / geometry.blockBytes;
+  const cursor = new BlockCursor(blocks.blocks(), totalBlocks, blocks.snapshotId, spec);
+  const chunks: ImagePlanChunk[] = [];
+  for (let c = 0; c * chunkBlocks < totalBlocks; c += 1) {
+    const first = c * chunkBlocks;
+    const last = Math.min(first + chunkBlocks, totalBlocks) - 1;
+    const listed = await cursor.takeUpTo(last);
+    chunks.push({ index: c, firstBlock: first, lastBlock: last, relPath: chunkPath(blocks.snapshotId, c), origin: `${spec}&FirstBlock=${first}&LastBlock=${last}`, blocksWithData: listed.length });
+  }
+  return { snapshotId: blocks.snapshotId, volumeBytes: geometry.volumeBytes, blockBytes: geometry.blockBytes, chunkBlocks, chunks };
+}
+
+/** `aws/ebs/<snapshot>/chunks/000000.raw`. */
+export function chunkPath(snapshotId: string, index: number): string {
+  return `aws/ebs/${snapshotId}/chunks/${String(index).padStart(6, '0')}.raw`;
+}
+
+export interface StoreChunkOptions {
+  /** The snapshot, listing from the chunk's first block on (EbsSnapshotBlocks' startingBlockIndex). */
+  readonly blocks: SnapshotBlocks;
+  readonly store: ObjectStore;
+  readonly caseName: string;
+  readonly plan: Pick<ImagePlan, 'volumeBytes' | 'blockBytes'>;
+  readonly chunk: ImagePlanChunk;
+  readonly actor: Actor;
+  readonly retainUntil?: Date;
+  /** @default DEFAULT_PARALLEL_BLOCKS */
+  readonly parallel?: number;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+/**
+ * Reads one chunk's blocks (each checked against the service's checksum, unlisted ones as zeros) and stores it
+ * write-once, hashed as it is stored. A retry stores the same bytes again, which the locker accepts.
+ */
+export async function storeImageChunk(options: StoreChunkOptions): Promise<EvidenceItem> {
+  const { chunk, plan } = options;
+  const geometry = { volumeBytes: plan.volumeBytes, blockBytes: plan.blockBytes };
+  const totalBlocks = plan.volumeBytes / plan.blockBytes;
+  const cursor = new BlockCursor(options.blocks.blocks(), totalBlocks, options.blocks.snapshotId, chunk.origin);
+  const listed = (await cursor.takeUpTo(chunk.lastBlock)).filter((b) => b.index >= chunk.firstBlock);
+  if (listed.length !== chunk.blocksWithData) {
+    throw new AcquisitionError(`the listing of ${options.blocks.snapshotId} now names ${listed.length} block(s) with data in blocks ${chunk.firstBlock}-${chunk.lastBlock}, the plan ${chunk.blocksWithData}: a snapshot does not change, so one of the listings was cut short`, chunk.origin, {
+      hint: 'run the image again: its plan is made anew and stored chunks are kept',
+    });
+  }
+  const size = (chunk.lastBlock - chunk.firstBlock + 1) * plan.blockBytes;
+  const key = evidenceKey(options.caseName, chunk.relPath);
+  const put = await options.store.putImmutable(key, Readable.from(chunkBytes(options.blocks, geometry, chunk.firstBlock, chunk.lastBlock, listed, options.parallel ?? DEFAULT_PARALLEL_BLOCKS, [])), {
+    mediaType: 'application/octet-stream',
+    sizeHint: size,
+    ...(options.retainUntil ? { retainUntil: options.retainUntil } : {}),
+  });
+  if (put.size !== size) throw new AcquisitionError(`chunk ${chunk.relPath} was stored with ${put.size} bytes, not ${size}`, chunk.origin);
+  return {
+    id: itemId(put.key),
+    case: options.caseName,
+    origin: chunk.origin,
+    key: put.key,
+    size: put.size,
+    sha256: put.sha256,
+    acquiredAt: (options.clock ?? (() => new Date()))().toISOString(),
+    acquiredBy: options.actor.principal,
+    retainUntil: put.retainUntil ?? null,
+    mediaType: 'application/octet-stream',
+    ...(put.versionId ? { versionId: put.versionId } : {}),
+  };
+}
+
+/** What `assembleImage` found: the image record when every chunk is recorded and intact, else what is wrong. */
+export interface AssembledImage {
+  readonly record?: ImageRecord;
+  /** Chunks the ledger does not record (not stored yet, or their task failed). */
+  readonly missing: readonly string[];
+  /** Chunks whose stored bytes no longer match what the ledger recorded. */
+  readonly damaged: readonly { readonly key: string; readonly reason: string }[];
+}
+
+/**
+ * Reads every chunk back in order from the locker, checks it against the SHA-256 the custody ledger recorded for
+ * it, and computes the whole image's SHA-256 over them in the same pass. image.json is for the caller to store.
+ */
+export async function assembleImage(options: { store: ObjectStore; caseName: string; plan: ImagePlan; recorded: (key: string) => EvidenceItem | undefined }): Promise<AssembledImage> {
+  const { plan } = options;
+  const whole = createHash('sha256');
+  const missing: string[] = [];
+  const damaged: { key: string; reason: string }[] = [];
+  const chunks: ImageChunk[] = [];
+  for (const chunk of plan.chunks) {
+    const key = evidenceKey(options.caseName, chunk.relPath);
+    const item = options.recorded(key);
+    if (item === undefined) {
+      missing.push(key);
+      continue;
+    }
+    const size = (chunk.lastBlock - chunk.firstBlock + 1) * plan.blockBytes;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const part of await options.store.get(key)) {
+      const b = part as Buffer;
+      hash.update(b);
+      if (missing.length === 0 && damaged.length === 0) whole.update(b);
+      bytes += b.length;
+    }
+    const actual = hash.digest('hex');
+    if (actual !== item.sha256 || bytes !== size) {
+      damaged.push({ key, reason: `stored as ${bytes} bytes hashing to ${actual}; the ledger recorded ${item.sha256} and the plan ${size} bytes (run amber verify on the case)` });
+      continue;
+    }
+    chunks.push({ key: chunk.relPath, offset: chunk.firstBlock * plan.blockBytes, size, sha256: actual, blocksWithData: chunk.blocksWithData });
+  }
+  if (missing.length > 0 || damaged.length > 0) return { missing, damaged };
+  const blocksWithData = plan.chunks.reduce((n, c) => n + c.blocksWithData, 0);
+  return {
+    missing,
+    damaged,
+    record: {
+      snapshotId: plan.snapshotId,
+      volumeBytes: plan.volumeBytes,
+      blockBytes: plan.blockBytes,
+      chunkBlocks: plan.chunkBlocks,
+      blocksWithData,
+      sparseBlocks: plan.volumeBytes / plan.blockBytes - blocksWithData,
+      sha256: whole.digest('hex'),
+      chunks,
+    },
+  };
+}
+
+/** image.json's bytes, as `amber image` writes them. */
+export function imageRecordBytes(record: ImageRecord): Buffer {
+  return Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
 }

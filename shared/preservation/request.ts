@@ -22,6 +22,10 @@ export interface PreservationRequest {
    */
   readonly logSink?: string;
   readonly isolate: boolean;
+  /** Also a memory image of each instance (AVML / WinPmem through SSM), before the snapshots. @default false */
+  readonly memory?: boolean;
+  /** Also CloudTrail event history (LookupEvents) for the window, besides the trail's objects. @default false */
+  readonly cloudTrailEventHistory?: boolean;
   /** Deterministic id of the triggering event: the same event twice yields one execution. */
   readonly requestId: string;
   readonly trigger: 'custom' | 'guardduty' | 'securityhub' | 'defender' | 'scc';
@@ -35,6 +39,8 @@ export interface InstanceTask {
   readonly instanceId: string;
   readonly requestId: string;
   readonly isolate: boolean;
+  /** The request asks for a memory image. @default false */
+  readonly memory?: boolean;
 }
 
 /** Input of the log preservation of a request. */
@@ -47,6 +53,8 @@ export interface LogTask {
   readonly until: string;
   /** The request's log sink, when it names one. */
   readonly logSink?: string;
+  /** Also CloudTrail event history (LookupEvents) for the window. @default false */
+  readonly cloudTrailEventHistory?: boolean;
 }
 
 /** Identifiers that end up in evidence keys, tags and execution names: no separators, no control characters. */
@@ -150,6 +158,7 @@ export function instanceTasks(request: PreservationRequest): InstanceTask[] {
     instanceId,
     requestId: request.requestId,
     isolate: request.isolate,
+    ...(request.memory ? { memory: true } : {}),
   }));
 }
 
@@ -164,6 +173,7 @@ export function logTask(request: PreservationRequest): LogTask | undefined {
     since: request.window.since,
     until: request.window.until,
     ...(request.logSink === undefined ? {} : { logSink: request.logSink }),
+    ...(request.cloudTrailEventHistory ? { cloudTrailEventHistory: true } : {}),
   };
 }
 

@@ -77,8 +77,30 @@ export interface VolatileSummary {
   readonly custody: CustodyRecorded;
 }
 
+/** What the triage yielded on every instance, before it is recorded. */
+export interface VolatileRun {
+  readonly case: string;
+  readonly instances: readonly InstanceOutcome[];
+  readonly scripts: readonly { readonly name: string; readonly sha256: string; readonly key: string }[];
+  /** The ledger entries to append, in order: the scripts as sent, then one per instance. */
+  readonly batches: readonly CustodyBatch[];
+}
+
 /** Runs the triage on every instance and records what each one yielded. */
 export async function captureVolatile(options: RemoteRunOptions, request: VolatileRequest): Promise<VolatileSummary> {
+  const run = await runVolatile(options, request);
+  const custody = await recordCustody(
+    { store: options.store, actor: options.actor, ...(options.clock ? { clock: options.clock } : {}), ...(options.signer ? { signer: options.signer } : {}) },
+    { case: run.case, requestId: request.requestId, step: 'volatile-triage', action: 'acquired', batches: run.batches, seal: true },
+  );
+  return { case: run.case, instances: run.instances, scripts: run.scripts, custody };
+}
+
+/**
+ * Runs the triage on every instance and preserves its output, without touching the custody ledger: the caller
+ * records `batches` (the CLI at once; the state machine through record-custody, the ledger's one writer).
+ */
+export async function runVolatile(options: RemoteRunOptions, request: VolatileRequest): Promise<VolatileRun> {
   const caseName = validateCaseName(request.case);
   const platforms = [...new Set(request.instances.map((i) => i.platform))].sort();
   const scripts = new Map<ScriptPlatform, TriageScript>();
@@ -103,15 +125,11 @@ export async function captureVolatile(options: RemoteRunOptions, request: Volati
     { items: [...scriptItems.values()], detail: { purpose: 'volatile triage scripts, as sent to the instances' } },
     ...checked.map((o) => batchOf(o, scripts.get(request.instances.find((t) => t.instanceId === o.instanceId)!.platform)!, scriptItems)),
   ];
-  const custody = await recordCustody(
-    { store: options.store, actor: options.actor, clock, ...(options.signer ? { signer: options.signer } : {}) },
-    { case: caseName, requestId: request.requestId, step: 'volatile-triage', action: 'acquired', batches, seal: true },
-  );
   return {
     case: caseName,
     instances: checked,
     scripts: [...scripts.values()].map((s) => ({ name: s.name, sha256: s.sha256, key: scriptItems.get(s.platform)!.key })),
-    custody,
+    batches,
   };
 }
 
@@ -270,7 +288,7 @@ export async function preserveOutput(
       continue;
     }
     const key = evidenceKey(caseName, `aws/ssm/${instanceId}/${requestSlug(requestId)}/${purpose}/${location.stream}`);
-    const mediaType = location.stream.endsWith('.lime') ? 'application/octet-stream' : 'text/plain; charset=utf-8';
+    const mediaType = location.stream.endsWith('.lime') || location.stream.endsWith('.raw') ? 'application/octet-stream' : 'text/plain; charset=utf-8';
     const stored = await options.store.putImmutable(key, body, { mediaType, ...(options.retainUntil ? { retainUntil: options.retainUntil } : {}) });
     return { item: itemOf(caseName, origin, stored, clock(), options.actor, mediaType) };
   }

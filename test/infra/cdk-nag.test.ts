@@ -65,10 +65,14 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acks.filter((a) => a.id === 'AwsSolutions-IAM5')).toEqual([]);
   });
 
-  it('bundles each of the eleven handlers into one ESM index.mjs, the AWS SDK included, and ships DuckDB beside derive-object', () => {
+  it('bundles each of the seventeen handlers into one ESM index.mjs, the AWS SDK included, with the scripts the SSM captures read, and DuckDB beside derive-object', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'AmberEvidence.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging?: string } }> };
     const dirs = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip').map((f) => join(outdir, f.source.path));
-    expect(dirs).toHaveLength(11);
+    expect(dirs).toHaveLength(17);
+    // The triage scripts and memory templates sit where the bundled code looks for them (new URL(..., import.meta.url)).
+    const withFiles = (names: string[]) => dirs.filter((d) => names.every((n) => existsSync(join(d, n))));
+    expect(withFiles(['linux.sh', 'windows.ps1'])).toHaveLength(1);
+    expect(withFiles(['triage/avml.sh.tmpl', 'triage/winpmem.ps1.tmpl'])).toHaveLength(1);
     // derive-object writes Parquet with DuckDB: its native bindings sit beside the bundle, not in it.
     const withDuckDb = dirs.filter((dir) => existsSync(join(dir, 'node_modules', '@duckdb', 'node-api', 'package.json')));
     expect(withDuckDb).toHaveLength(1);

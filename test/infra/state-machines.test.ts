@@ -5,7 +5,7 @@
  * ResultWriter in the evidence bucket.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RETRYABLE_ERRORS, SNAPSHOT_WAIT, THROTTLE_RETRY } from '../../infra/lib/defaults.ts';
+import { IMAGE_MAP, RETRYABLE_ERRORS, SNAPSHOT_WAIT, THROTTLE_RETRY } from '../../infra/lib/defaults.ts';
 import { resolveCfn, type CfnTemplate } from '../helpers/cfn.ts';
 import { EVIDENCE_ACCOUNT, REGION, testApp, templates } from '../helpers/infra.ts';
 
@@ -46,10 +46,14 @@ function allStates(def: Definition): Array<[string, State]> {
 const functionOf = (t: CfnTemplate, handler: string): string =>
   Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && (r.Properties!.Environment as { Variables: Record<string, string> }).Variables.AMBER_HANDLER === handler)![0];
 
+/** The SSM captures: their failure is recorded and the preservation goes on (not to RecordFailure). */
+const OPTIONAL = ['CaptureVolatile', 'CaptureMemory'];
+
 describe('State machines', () => {
   let json: CfnTemplate;
   let instance: Definition;
   let logs: Definition;
+  let image: Definition;
   const fnArn = (handler: string): string => `arn:aws:lambda:${REGION}:${EVIDENCE_ACCOUNT}:function:${functionOf(json, handler)}`;
 
   beforeAll(async () => {
@@ -57,11 +61,12 @@ describe('State machines', () => {
     ({ evidenceJson: json } = templates(await testApp()));
     instance = definitionAt(json, 'AmberEvidence/InstancePreservation/Resource/Resource');
     logs = definitionAt(json, 'AmberEvidence/LogPreservation/Resource/Resource');
+    image = definitionAt(json, 'AmberEvidence/ImagePreservation/Resource/Resource');
   });
 
   describe('every task', () => {
     it('retries Lambda service errors, throttling and 5xx with backoff, and catches everything else', () => {
-      for (const def of [instance, logs]) {
+      for (const def of [instance, logs, image]) {
         const tasks = allStates(def).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
         expect(tasks.length).toBeGreaterThan(5);
         for (const [name, s] of tasks) {
@@ -74,12 +79,12 @@ describe('State machines', () => {
     });
 
     it('catches to record-custody with step "failed", which ends in Fail (inside a Map child: straight to Fail)', () => {
-      for (const def of [instance, logs]) {
+      for (const def of [instance, logs, image]) {
         const recordFailure = def.States.RecordFailure!;
         expect(recordFailure.Parameters).toMatchObject({ step: 'failed', 'case.$': '$.case', 'requestId.$': '$.requestId', 'detail.$': '$' });
         expect(def.States[recordFailure.Next!]!.Type).toBe('Fail');
         expect(def.States[recordFailure.Catch![0]!.Next]!.Type).toBe('Fail');
-        for (const [name, s] of Object.entries(def.States).filter(([n, s]) => (s.Type === 'Task' || s.Type === 'Map') && n !== 'RecordFailure')) {
+        for (const [name, s] of Object.entries(def.States).filter(([n, s]) => (s.Type === 'Task' || s.Type === 'Map') && n !== 'RecordFailure' && !OPTIONAL.includes(n))) {
           expect(s.Catch![0], name).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' });
         }
       }
@@ -89,10 +94,11 @@ describe('State machines', () => {
     });
 
     it('gives Lambda throttling its own long, jittered retry (record-custody is serialised), then the defaults\' list', () => {
-      for (const def of [instance, logs]) {
+      for (const def of [instance, logs, image]) {
         for (const [name, s] of allStates(def).filter(([, s]) => s.Type === 'Task')) {
           expect(s.Retry![0], name).toMatchObject({ ErrorEquals: ['Lambda.TooManyRequestsException'], MaxAttempts: THROTTLE_RETRY.maxAttempts, JitterStrategy: 'FULL' });
-          expect(s.Retry![1]!.ErrorEquals, name).toEqual([...RETRYABLE_ERRORS]);
+          // A chunk whose block did not match its checksum is read again (AcquisitionError), as are service errors.
+          expect(s.Retry![1]!.ErrorEquals, name).toEqual(name === 'StoreChunk' ? ['AcquisitionError', ...RETRYABLE_ERRORS] : [...RETRYABLE_ERRORS]);
         }
       }
     });
@@ -102,16 +108,20 @@ describe('State machines', () => {
     it('captures, snapshots all volumes at once, and records custody after each step', () => {
       const path: string[] = [];
       let name: string | undefined = instance.StartAt;
-      while (name && path.length < 5) {
+      while (name && path.length < 7) {
         path.push(name);
-        name = instance.States[name]!.Next;
+        const state: State = instance.States[name]!;
+        // The memory choice: follow the request that asks for memory.
+        name = state.Type === 'Choice' ? state.Choices![0]!.Next : state.Next;
       }
-      expect(path).toEqual(['CaptureInstance', 'RecordCapture', 'CreateSnapshots', 'RecordSnapshotsStarted', 'StartSnapshotsWait']);
+      expect(path).toEqual(['CaptureInstance', 'RecordCapture', 'CaptureVolatile', 'RecordVolatile', 'MemoryRequested?', 'CaptureMemory', 'RecordMemory']);
+      expect(instance.States.RecordMemory!.Next).toBe('CreateSnapshots');
+      expect(instance.States.CreateSnapshots!.Next).toBe('RecordSnapshotsStarted');
       expect(instance.States.CaptureInstance!.Resource).toBe(fnArn('capture-instance'));
       expect(instance.States.CreateSnapshots!.Resource).toBe(fnArn('create-snapshots'));
       const records = Object.values(instance.States).filter((s) => s.Resource === fnArn('record-custody'));
       expect(records.map((s) => s.Parameters!.step).sort()).toEqual(
-        ['capture-instance', 'copies-completed', 'copy-snapshots', 'create-snapshots', 'failed', 'instance-preserved', 'isolate-instance', 'snapshots-completed'].sort(),
+        ['capture-instance', 'copies-completed', 'copy-snapshots', 'create-snapshots', 'failed', 'instance-preserved', 'isolate-instance', 'memory-capture', 'snapshots-completed', 'volatile-triage'].sort(),
       );
       for (const s of records.filter((r) => r.Parameters!.step !== 'failed')) expect(s.ResultPath).toBeNull();
       // capture-instance's evidence items go to the ledger as `acquired` items
@@ -222,15 +232,143 @@ describe('State machines', () => {
     });
 
     it('skips the map when nothing was listed', () => {
-      const choice = logs.States[logs.States.RecordListing!.Next!]!;
+      const choice = logs.States['AnyLogObjects?']!;
       expect(choice.Choices).toEqual([{ Variable: '$.count', NumericGreaterThan: 0, Next: 'CopyLogObjects' }]);
       expect(logs.States[choice.Default!]!.Type).toBe('Succeed');
     });
+
+    it('reads CloudTrail event history when the request asks or the trail has nothing for the window, looping until complete', () => {
+      const wanted = logs.States[logs.States.RecordListing!.Next!]!;
+      expect(wanted.Type).toBe('Choice');
+      expect(wanted.Choices).toEqual([
+        {
+          Or: [
+            { And: [{ Variable: '$.cloudTrailEventHistory', IsPresent: true }, { Variable: '$.cloudTrailEventHistory', BooleanEquals: true }] },
+            { Variable: '$.count', NumericEquals: 0 },
+          ],
+          Next: 'LookupEvents',
+        },
+      ]);
+      expect(wanted.Default).toBe('AnyLogObjects?');
+      const lookup = logs.States.LookupEvents!;
+      expect(lookup.Resource).toBe(fnArn('lookup-cloudtrail-events'));
+      expect(lookup.ResultPath).toBe('$.lookup');
+      expect(lookup.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+      const record = logs.States[lookup.Next!]!;
+      expect(record.Resource).toBe(fnArn('record-custody'));
+      expect(record.Parameters).toMatchObject({ step: 'cloudtrail-event-history', 'items.$': '$.lookup.items', 'failures.$': '$.lookup.failures', detail: { 'pages.$': '$.lookup.pages', 'complete.$': '$.lookup.complete' } });
+      const again = logs.States[record.Next!]!;
+      expect(again.Choices).toEqual([{ Variable: '$.lookup.complete', BooleanEquals: false, Next: 'LookupEvents' }]);
+      expect(again.Default).toBe('AnyLogObjects?');
+    });
   });
 
-  it('logs every execution event and traces both state machines', () => {
+  describe('Volatile and memory capture (instance preservation)', () => {
+    it('runs the volatile triage, then memory only when the request asks, before any snapshot', () => {
+      expect(instance.States.CaptureVolatile!.Resource).toBe(fnArn('capture-volatile'));
+      expect(instance.States.CaptureVolatile!.ResultPath).toBe('$.volatile');
+      const memory = instance.States['MemoryRequested?']!;
+      expect(memory.Choices).toEqual([{ And: [{ Variable: '$.memory', IsPresent: true }, { Variable: '$.memory', BooleanEquals: true }], Next: 'CaptureMemory' }]);
+      expect(memory.Default).toBe('CreateSnapshots');
+      expect(instance.States.CaptureMemory!.Resource).toBe(fnArn('capture-memory'));
+      expect(instance.States.CaptureMemory!.ResultPath).toBe('$.memory');
+      // Isolation comes after the snapshots: nothing before CreateSnapshots isolates.
+      for (const n of ['CaptureVolatile', 'RecordVolatile', 'CaptureMemory', 'RecordMemory']) expect(instance.States[n]!.Next).not.toBe('IsolateInstance');
+    });
+
+    it('records each capture\'s items, failures and outcome, and a capture that fails goes on to the snapshots (Catch, not Fail)', () => {
+      for (const [task, record, step, path] of [
+        ['CaptureVolatile', 'RecordVolatile', 'volatile-triage', '$.volatile'],
+        ['CaptureMemory', 'RecordMemory', 'memory-capture', '$.memory'],
+      ] as const) {
+        const t = instance.States[task]!;
+        expect(t.Retry!.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['Lambda.TooManyRequestsException', 'ThrottlingException']));
+        expect(t.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: `${path}Error`, Next: `${task}Failed` }]);
+        const failed = instance.States[`${task}Failed`]!;
+        expect(failed.Type).toBe('Pass');
+        expect(failed.ResultPath).toBe(path);
+        expect(failed.Parameters).toEqual({ outcome: 'failed', reason: 'task-failed', 'message.$': `${path}Error.Cause`, items: [], failures: [], 'detail.$': `${path}Error` });
+        // Both the answer and the caught error reach the same record, which the preservation continues after.
+        expect(t.Next).toBe(record);
+        expect(failed.Next).toBe(record);
+        expect(instance.States[record]!.Parameters).toMatchObject({ step, 'items.$': `${path}.items`, 'failures.$': `${path}.failures`, detail: { 'outcome.$': `${path}.outcome`, 'detail.$': `${path}.detail` } });
+      }
+      expect(instance.States.RecordVolatile!.Next).toBe('MemoryRequested?');
+      expect(instance.States.RecordMemory!.Next).toBe('CreateSnapshots');
+    });
+
+    it('gives the capture functions 15 minutes and the pinned tools (none in cdk.json: memory is recorded as no-tool)', () => {
+      const volatile = json.Resources[functionOf(json, 'capture-volatile')]!.Properties!;
+      const memory = json.Resources[functionOf(json, 'capture-memory')]!.Properties!;
+      expect(volatile.Timeout).toBe(900);
+      expect(memory.Timeout).toBe(900);
+      expect((memory.Environment as { Variables: Record<string, string> }).Variables).toMatchObject({ AVML_URI: '', AVML_SHA256: '', WINPMEM_URI: '', WINPMEM_SHA256: '' });
+    });
+  });
+
+  describe('Disk images', () => {
+    it('defaults the chunk size, plans, then stores chunks with a Distributed Map and assembles image.json', () => {
+      expect(image.StartAt).toBe('ChunkSizeDefault');
+      expect(image.States.ChunkSizeDefault!.Parameters).toEqual({ 'input.$': '$', defaults: { chunkMib: 256 } });
+      expect(image.States.ApplyDefaults!.Parameters).toEqual({ 'merged.$': 'States.JsonMerge($.defaults, $.input, false)' });
+      expect(image.States.ApplyDefaults!.Next).toBe('PlanImage');
+      expect(image.States.PlanImage!.Resource).toBe(fnArn('plan-image'));
+      expect(image.States.PlanImage!.ResultPath).toBe('$.plan');
+      const any = image.States[image.States.PlanImage!.Next!]!;
+      expect(any.Choices).toEqual([{ Variable: '$.plan.count', NumericGreaterThan: 0, Next: 'ImageChunks' }]);
+      // Nothing left to store (a resumed run whose chunks are all recorded): straight to assembling.
+      expect(any.Default).toBe('AssembleImage');
+    });
+
+    it('reads the plan\'s items from the evidence bucket, one chunk per child, at most IMAGE_MAP.maxConcurrency at once', () => {
+      const map = image.States.ImageChunks! as State & { ItemSelector: Record<string, string>; MaxConcurrency: number };
+      expect(map.Type).toBe('Map');
+      expect(map.ItemProcessor!.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+      const evidenceBucket = `${Object.entries(json.Resources).find(([, r]) => r.Metadata?.['aws:cdk:path'] === 'AmberEvidence/Evidence/Resource/Resource')![0].toLowerCase()}-bucket`;
+      expect(map.ItemReader).toEqual({ Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { Bucket: evidenceBucket, 'Key.$': '$.plan.itemsKey' } });
+      expect(map.ItemBatcher).toBeUndefined();
+      expect(map.ItemSelector).toEqual({
+        'case.$': '$.case',
+        'requestId.$': '$.requestId',
+        'snapshotId.$': '$.snapshotId',
+        'accountId.$': '$.accountId',
+        'region.$': '$.region',
+        'volumeBytes.$': '$.plan.volumeBytes',
+        'blockBytes.$': '$.plan.blockBytes',
+        'chunk.$': '$$.Map.Item.Value',
+      });
+      expect(map.MaxConcurrency).toBe(IMAGE_MAP.maxConcurrency);
+      expect(map.MaxConcurrency).toBe(16);
+      expect(map.ResultWriter).toEqual({ Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: evidenceBucket, Prefix: '_work/image-chunks' } });
+      expect(map.ToleratedFailurePercentage).toBe(100);
+      expect(map.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+      const child = map.ItemProcessor!;
+      const store = child.States[child.StartAt]!;
+      expect(store.Resource).toBe(fnArn('image-chunk'));
+      expect(store.Retry!.flatMap((r) => r.ErrorEquals)).toContain('AcquisitionError');
+      expect(child.States[store.Catch![0]!.Next]!.Type).toBe('Fail');
+    });
+
+    it('records the chunks from the ResultWriter, then assembles; a complete image is recorded and sealed, an incomplete one recorded then failed', () => {
+      const chunks = image.States[image.States.ImageChunks!.Next!]!;
+      expect(chunks.Resource).toBe(fnArn('record-custody'));
+      expect(chunks.Parameters).toMatchObject({ step: 'image-chunks', 'resultWriterDetails.$': '$.chunks.ResultWriterDetails', seal: false });
+      expect(chunks.Next).toBe('AssembleImage');
+      expect(image.States.AssembleImage!.Resource).toBe(fnArn('assemble-image'));
+      expect(image.States.AssembleImage!.ResultPath).toBe('$.image');
+      const done = image.States[image.States.AssembleImage!.Next!]!;
+      expect(done.Choices).toEqual([{ Variable: '$.image.complete', BooleanEquals: true, Next: 'RecordImage' }]);
+      expect(image.States.RecordImage!.Parameters).toMatchObject({ step: 'image-assembled', 'items.$': '$.image.items', seal: true, detail: { 'sha256.$': '$.image.sha256' } });
+      expect(image.States[image.States.RecordImage!.Next!]!.Type).toBe('Succeed');
+      expect(done.Default).toBe('RecordImageIncomplete');
+      expect(image.States.RecordImageIncomplete!.Parameters).toMatchObject({ step: 'image-incomplete', 'failures.$': '$.image.failures', seal: true });
+      expect(image.States[image.States.RecordImageIncomplete!.Next!]!.Type).toBe('Fail');
+    });
+  });
+
+  it('logs every execution event and traces all three state machines', () => {
     const machines = Object.values(json.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-    expect(machines).toHaveLength(2);
+    expect(machines).toHaveLength(3);
     for (const m of machines) {
       expect(m.Properties!.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
       expect(m.Properties!.TracingConfiguration).toEqual({ Enabled: true });

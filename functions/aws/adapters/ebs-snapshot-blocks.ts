@@ -37,6 +37,11 @@ export interface EbsSnapshotBlocksOptions {
    * @default EBS_PAGE_SIZE
    */
   readonly pageSize?: number;
+  /**
+   * List from this block on (ListSnapshotBlocks' StartingBlockIndex): one chunk's task reads only its range.
+   * @default 0
+   */
+  readonly startingBlockIndex?: number;
 }
 
 /** An EBS snapshot read through the EBS direct APIs. */
@@ -44,12 +49,14 @@ export class EbsSnapshotBlocks implements SnapshotBlocks {
   readonly snapshotId: string;
   private readonly client: EBSClient;
   private readonly pageSize: number;
+  private readonly startingBlockIndex: number | undefined;
   private first: Promise<ListSnapshotBlocksCommandOutput> | undefined;
 
   constructor(options: EbsSnapshotBlocksOptions) {
     this.snapshotId = checkSnapshotId(options.snapshotId);
     this.client = options.client ?? new EBSClient(sdkClientConfig(options.clientConfig));
     this.pageSize = options.pageSize ?? EBS_PAGE_SIZE;
+    this.startingBlockIndex = options.startingBlockIndex;
   }
 
   async geometry(): Promise<SnapshotGeometry> {
@@ -99,7 +106,7 @@ export class EbsSnapshotBlocks implements SnapshotBlocks {
 
   private async list(token: string | undefined): Promise<ListSnapshotBlocksCommandOutput> {
     try {
-      return await this.client.send(new ListSnapshotBlocksCommand({ SnapshotId: this.snapshotId, MaxResults: this.pageSize, ...(token ? { NextToken: token } : {}) }));
+      return await this.client.send(new ListSnapshotBlocksCommand({ SnapshotId: this.snapshotId, MaxResults: this.pageSize, ...(this.startingBlockIndex ? { StartingBlockIndex: this.startingBlockIndex } : {}), ...(token ? { NextToken: token } : {}) }));
     } catch (error) {
       throw this.failure(error, 'ListSnapshotBlocks', 'ebs:ListSnapshotBlocks');
     }

@@ -88,7 +88,9 @@ function isItem(x: unknown): boolean {
 
 function inputOrigins(entry: ResultEntry): string[] {
   try {
-    const input = JSON.parse(entry.Input ?? '{}') as { Items?: { bucket?: string; key?: string }[] };
+    const input = JSON.parse(entry.Input ?? '{}') as { Items?: { bucket?: string; key?: string }[]; chunk?: { origin?: unknown } };
+    // A disk-image chunk (ItemSelector, one item per child) names the request that reads it.
+    if (typeof input.chunk?.origin === 'string') return [input.chunk.origin];
     return (input.Items ?? []).map((r) => `s3://${r.bucket ?? '?'}/${r.key ?? '?'}`);
   } catch {
     return ['(the failed batch\'s input could not be read)'];

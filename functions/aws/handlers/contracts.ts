@@ -24,6 +24,10 @@ export interface PreservationRequestedDetail {
   readonly window?: { readonly since: string; readonly until: string };
   /** @default false */
   readonly isolate?: boolean;
+  /** Also a memory image of each instance before the snapshots (AVML / WinPmem pinned in the deployment). @default false */
+  readonly memory?: boolean;
+  /** Also CloudTrail event history (LookupEvents) for the window, besides the trail's objects. @default false */
+  readonly cloudTrailEventHistory?: boolean;
   /** Idempotency key (`amber preserve` sends one per run); @default the event id */
   readonly requestId?: string;
 }
@@ -86,6 +90,29 @@ export interface SnapshotCheck extends SnapshotSet {
   }[];
 }
 
+/**
+ * capture-volatile and capture-memory output (the state machine keeps it at `$.volatile` / `$.memory` and hands
+ * `items`, `failures` and `detail` to record-custody). An instance SSM cannot reach is an outcome, not an error:
+ * `outcome: failed` with the reason (`no-agent`, `agent-offline`, `no-tool` ...), and the preservation goes on.
+ */
+export interface RemoteCaptureResult {
+  readonly outcome: 'captured' | 'failed';
+  readonly reason?: string;
+  readonly message?: string;
+  /** What SSM says the instance runs (DescribeInstanceInformation's PlatformType). */
+  readonly platform?: 'linux' | 'windows';
+  readonly items: readonly EvidenceItem[];
+  readonly failures: readonly { readonly origin: string; readonly reason: string }[];
+  /** Facts for the ledger: the command, its state, the script's and the tool's SHA-256, both image hashes. */
+  readonly detail: Record<string, unknown>;
+}
+
+/** Input of capture-volatile and capture-memory: the instance task (capture-instance's output passes through). */
+export interface RemoteCaptureInput extends InstanceTaskInput {
+  /** The request asks for a memory image (the state machine runs capture-memory only then). @default false */
+  readonly memory?: boolean;
+}
+
 /** isolate-instance output (input: InstanceTaskInput or any later payload of the instance state machine). */
 export interface IsolatedInstance extends InstanceTaskInput {
   readonly isolation:
@@ -109,6 +136,23 @@ export interface LogTaskInput {
   readonly regions: readonly string[];
   readonly since: string;
   readonly until: string;
+  /**
+   * Also preserve CloudTrail event history (LookupEvents) for the window, in every account and region, besides the
+   * trail's objects. The state machine does it anyway when the trail has no object for the window (an account
+   * without a trail bucket). @default false
+   */
+  readonly cloudTrailEventHistory?: boolean;
+}
+
+/** lookup-cloudtrail-events output, kept at `$.lookup`; the state machine calls it again while `complete` is false. */
+export interface LookupEventsResult {
+  /** Every account and region's window is read to its end. */
+  readonly complete: boolean;
+  /** Pages preserved by this call (pages an earlier call preserved are not repeated). */
+  readonly items: readonly EvidenceItem[];
+  /** Accounts or regions that could not be read, with why (the rest went on). */
+  readonly failures: readonly { readonly origin: string; readonly reason: string }[];
+  readonly pages: number;
 }
 
 /** list-log-objects output: the Distributed Map reads `itemsKey` (a JSON array of LogObjectRef) from the evidence bucket. */
@@ -143,6 +187,49 @@ export interface CopyBatchOutput {
   /** Objects that can never be copied (gone, refused, other bytes already preserved), with why. */
   readonly failures: readonly { readonly origin: string; readonly reason: string; readonly code: string }[];
   readonly alreadyPreserved: number;
+}
+
+/** Input of the disk-image state machine: a completed EBS snapshot to image into a case. */
+export interface ImageTaskInput {
+  readonly case: string;
+  readonly requestId: string;
+  readonly snapshotId: string;
+  /** Account and region holding the snapshot (the evidence account's copies, or a member's through the collector). */
+  readonly accountId: string;
+  readonly region: string;
+  /** Chunk size in MiB, a multiple of the 0.5 MiB EBS block. @default 256 */
+  readonly chunkMib?: number;
+}
+
+/** plan-image output, kept at `$.plan`: the Distributed Map reads `itemsKey` (chunks still to store). */
+export interface ImagePlanOutput {
+  readonly planKey: string;
+  readonly itemsBucket: string;
+  readonly itemsKey: string;
+  readonly volumeBytes: number;
+  readonly blockBytes: number;
+  /** Chunks of the image, and those the map still has to store (the rest the ledger records already). */
+  readonly chunks: number;
+  readonly count: number;
+}
+
+/** image-chunk input: the map's ItemSelector puts the task and one plan item together. */
+export interface ImageChunkInput extends Omit<ImageTaskInput, 'chunkMib'> {
+  readonly volumeBytes: number;
+  readonly blockBytes: number;
+  readonly chunk: { readonly index: number; readonly firstBlock: number; readonly lastBlock: number; readonly relPath: string; readonly origin: string; readonly blocksWithData: number };
+}
+
+/** assemble-image output, kept at `$.image`. */
+export interface AssembledImageOutput {
+  /** Every chunk is recorded and intact, and image.json is stored. */
+  readonly complete: boolean;
+  /** image.json, when complete. */
+  readonly items: readonly EvidenceItem[];
+  /** Chunks missing or damaged, with why. */
+  readonly failures: readonly { readonly origin: string; readonly reason: string }[];
+  /** SHA-256 of the whole raw image, when complete. */
+  readonly sha256?: string;
 }
 
 /** record-custody input: ledger entries to append for a case, from one step or from a Map's results. */
@@ -256,6 +343,12 @@ export const HANDLER_ENV = {
   'check-snapshots': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
   'copy-snapshots': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID', 'EVIDENCE_KMS_KEY_ARN', 'EVIDENCE_ACCOUNT_ID'],
   'isolate-instance': ['COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
+  'capture-volatile': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
+  'capture-memory': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID', 'AVML_URI', 'AVML_SHA256', 'WINPMEM_URI', 'WINPMEM_SHA256'],
+  'lookup-cloudtrail-events': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
+  'plan-image': ['EVIDENCE_BUCKET', 'COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
+  'image-chunk': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
+  'assemble-image': ['EVIDENCE_BUCKET', 'RETENTION_DAYS'],
   'record-custody': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'SIGNING_KEY_ARN', 'ANCHOR_BUCKET'],
   'list-log-objects': ['EVIDENCE_BUCKET', 'TRAIL_BUCKET', 'TRAIL_PREFIX', 'ORGANIZATION_ID'],
   'copy-log-objects': ['EVIDENCE_BUCKET', 'RETENTION_DAYS'],

@@ -52,6 +52,12 @@ export interface AmberFunctionProps<N extends HandlerName> {
    * @default false
    */
   readonly duckdb?: boolean;
+  /**
+   * Files the handler reads at run time relative to its bundle (`new URL('./x', import.meta.url)` in the source
+   * resolves against index.mjs once bundled): `from` relative to the repository, `to` relative to index.mjs.
+   * @default none
+   */
+  readonly files?: readonly { readonly from: string; readonly to: string }[];
 }
 
 /** The DuckDB packages a function with `duckdb: true` carries (the linux-x64 bindings the repository installs). */
@@ -140,6 +146,7 @@ export class AmberFunction<N extends HandlerName = HandlerName> extends Construc
             ...(props.duckdb
               ? [`mkdir -p "${outputDir}/node_modules/@duckdb"`, ...DUCKDB_PACKAGES.map((p) => `cp -R "${REPO_ROOT}/node_modules/${p}" "${outputDir}/node_modules/@duckdb/"`)]
               : []),
+            ...(props.files ?? []).map((f) => `mkdir -p "${dirname(join(outputDir, f.to))}" && cp "${join(REPO_ROOT, f.from)}" "${join(outputDir, f.to)}"`),
           ],
         },
       },

@@ -2,14 +2,16 @@
  * The collector role in a member account: assumed by the evidence account's preservation functions, with an
  * external id. It describes and snapshots instances (every snapshot tagged with the case on creation),
  * re-encrypts case snapshots with the evidence key through EC2 when their key cannot be shared, shares case
- * snapshots with the evidence account only, isolates an instance on request, and reads the trail bucket. It has
+ * snapshots with the evidence account only, isolates an instance on request, runs Amber's triage and memory
+ * scripts through SSM Run Command (the two AWS-owned documents only), reads case snapshots' blocks through the
+ * EBS direct APIs (snapshots tagged amber:case only), reads CloudTrail event history, and reads the trail bucket. It has
  * no access to the evidence bucket, and an explicit deny keeps it from deleting objects or weakening retention
  * anywhere.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { captureStatements, describeStatements, grantEc2, isolationStatements, shareStatements, snapshotStatements, type Ec2Account } from '../ec2-permissions.ts';
+import { captureStatements, describeStatements, ebsReadStatements, grantEc2, isolationStatements, shareStatements, snapshotStatements, ssmCaptureStatements, type Ec2Account } from '../ec2-permissions.ts';
 import { acknowledgeWildcardResources } from '../nag.ts';
 
 export interface CollectorRoleProps {
@@ -55,7 +57,12 @@ export class CollectorRole extends Construct {
       ...snapshotStatements(account),
       ...shareStatements(account, props.evidenceAccountId, `arn:${p}:kms:*:${props.evidenceAccountId}:key/*`),
       ...isolationStatements(account),
+      ...ssmCaptureStatements(account),
+      ...ebsReadStatements(account),
     ]);
+    // CloudTrail event history of this account (the log preservation's LookupEvents); no resource-level permissions,
+    // so it shares the "*" statement's acknowledgement grantEc2 gave (calls without resource-level permissions).
+    allow('LookupEventHistory', ['cloudtrail:LookupEvents'], ['*']);
 
     // The trail, read only.
     const trailLogs = `${props.trailPrefix ? `${props.trailPrefix}/` : ''}AWSLogs/`;

@@ -1,6 +1,10 @@
 /**
  * Instance preservation as a Step Functions state machine (input: InstanceTaskInput):
- * capture-instance → create-snapshots (one crash-consistent CreateSnapshots call for every volume) → a wait loop
+ * capture-instance → capture-volatile (the volatile triage through SSM) → capture-memory when the request asks
+ * (`memory: true`) → create-snapshots, so the order is volatile → memory → snapshots → isolation. The two SSM
+ * captures never stop the preservation: an instance without an agent answers `outcome: failed` with its reason,
+ * and a task that still fails after its retries is caught to a Pass that puts the error in its place; either way a
+ * record state writes the outcome to the ledger and the snapshots follow. Then create-snapshots (one crash-consistent CreateSnapshots call for every volume) → a wait loop
  * in the state machine itself (Wait → check-snapshots → Choice on completed / pending / error, with a bounded
  * number of checks; no Lambda polls) → copy-snapshots when the instance lives in another account (share, then a
  * copy re-encrypted with the evidence key in the evidence account; when the set's key cannot be shared it first
@@ -18,7 +22,8 @@ import { Construct } from 'constructs';
 import { CASE_TAG, EVIDENCE_LAYOUT, SNAPSHOT_WAIT } from '../defaults.ts';
 import { acknowledgeWildcardResources } from '../nag.ts';
 import { TaskFactory } from '../state-machine-tasks.ts';
-import { captureStatements, describeStatements, grantEc2, isolationStatements, snapshotStatements, type Ec2Account } from '../ec2-permissions.ts';
+import { captureStatements, describeStatements, grantEc2, isolationStatements, snapshotStatements, ssmCaptureStatements, type Ec2Account } from '../ec2-permissions.ts';
+import type { AmberConfig } from '../config.ts';
 import { AmberFunction } from './amber-function.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
 import { StateMachineRole } from './state-machine-role.ts';
@@ -39,10 +44,37 @@ export interface InstancePreservationProps {
   readonly collector: CollectorAccess;
   readonly retentionDays: number;
   readonly logRetentionDays: number;
+  /** Memory tools pinned by SHA-256 (config amber:avmlUri / amber:winpmemUri ...). @default none: memory requests are recorded as no-tool */
+  readonly memoryTools?: AmberConfig['memoryTools'];
   /** @default SNAPSHOT_WAIT.interval */
   readonly checkInterval?: Duration;
   /** @default SNAPSHOT_WAIT.maxChecks */
   readonly maxChecks?: number;
+}
+
+/** sts:AssumeRole on the collector role of each account (and of the organisation, when given). */
+export function grantAssumeCollector(fn: AmberFunction, collector: CollectorAccess): void {
+  const stack = Stack.of(fn);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['sts:AssumeRole'],
+      resources: collector.accountIds.map((a) => `arn:${stack.partition}:iam::${a}:role/${collector.roleName}`),
+    }),
+  );
+  if (collector.organizationId) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sts:AssumeRole'],
+        resources: [`arn:${stack.partition}:iam::*:role/${collector.roleName}`],
+        conditions: { StringEquals: { 'aws:ResourceOrgID': collector.organizationId } },
+      }),
+    );
+    acknowledgeWildcardResources(
+      fn.role,
+      [`arn:${stack.partition}:iam::*:role/${collector.roleName}`],
+      'amber:organizationId is set: the collector role may be assumed in any account of that organisation only (aws:ResourceOrgID), by its fixed name.',
+    );
+  }
 }
 
 /** The instance-preservation state machine and its five task functions. */
@@ -50,6 +82,8 @@ export class InstancePreservation extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly functions: {
     readonly captureInstance: AmberFunction<'capture-instance'>;
+    readonly captureVolatile: AmberFunction<'capture-volatile'>;
+    readonly captureMemory: AmberFunction<'capture-memory'>;
     readonly createSnapshots: AmberFunction<'create-snapshots'>;
     readonly checkSnapshots: AmberFunction<'check-snapshots'>;
     readonly copySnapshots: AmberFunction<'copy-snapshots'>;
@@ -69,6 +103,33 @@ export class InstancePreservation extends Construct {
       memorySize: 512,
       timeout: Duration.minutes(3),
     });
+    // SSM Run Command: the instances write output to the evidence bucket's staging prefix; these store it into the case.
+    const staging = { EVIDENCE_BUCKET: props.evidence.bucket.bucketName, RETENTION_DAYS: String(props.retentionDays) };
+    const triage = 'shared/preservation/triage';
+    const captureVolatile = new AmberFunction(this, 'CaptureVolatile', {
+      ...common,
+      handlerName: 'capture-volatile',
+      environment: { ...collectorEnv, ...staging },
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      files: [{ from: `${triage}/linux.sh`, to: 'linux.sh' }, { from: `${triage}/windows.ps1`, to: 'windows.ps1' }],
+    });
+    const tools = props.memoryTools ?? {};
+    const captureMemory = new AmberFunction(this, 'CaptureMemory', {
+      ...common,
+      handlerName: 'capture-memory',
+      environment: {
+        ...collectorEnv,
+        ...staging,
+        AVML_URI: tools.avml?.uri ?? '',
+        AVML_SHA256: tools.avml?.sha256 ?? '',
+        WINPMEM_URI: tools.winpmem?.uri ?? '',
+        WINPMEM_SHA256: tools.winpmem?.sha256 ?? '',
+      },
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      files: [{ from: `${triage}/avml.sh.tmpl`, to: 'triage/avml.sh.tmpl' }, { from: `${triage}/winpmem.ps1.tmpl`, to: 'triage/winpmem.ps1.tmpl' }],
+    });
     const createSnapshots = new AmberFunction(this, 'CreateSnapshots', { ...common, handlerName: 'create-snapshots', environment: collectorEnv });
     const checkSnapshots = new AmberFunction(this, 'CheckSnapshots', { ...common, handlerName: 'check-snapshots', environment: collectorEnv, timeout: Duration.seconds(30) });
     const copySnapshots = new AmberFunction(this, 'CopySnapshots', {
@@ -78,9 +139,9 @@ export class InstancePreservation extends Construct {
       timeout: Duration.minutes(2),
     });
     const isolateInstance = new AmberFunction(this, 'IsolateInstance', { ...common, handlerName: 'isolate-instance', environment: collectorEnv, timeout: Duration.minutes(2) });
-    this.functions = { captureInstance, createSnapshots, checkSnapshots, copySnapshots, isolateInstance };
+    this.functions = { captureInstance, captureVolatile, captureMemory, createSnapshots, checkSnapshots, copySnapshots, isolateInstance };
 
-    for (const f of Object.values(this.functions)) this.grantAssumeCollector(f, props.collector);
+    for (const f of Object.values(this.functions)) grantAssumeCollector(f, props.collector);
     // Instances in the evidence account itself: the handlers use their own credentials there, not a collector.
     const own: Ec2Account = { partition: stack.partition, account: stack.account };
     const grantOwn = (fn: AmberFunction, statements: iam.PolicyStatement[]): void => grantEc2(fn.role, own, statements);
@@ -89,34 +150,14 @@ export class InstancePreservation extends Construct {
     grantOwn(isolateInstance, [...describeStatements(), ...isolationStatements(own)]);
     props.evidence.grantReadEvidence(captureInstance.role, [`${EVIDENCE_LAYOUT.cases}*`]);
     props.evidence.grantWriteEvidence(captureInstance.role, [`${EVIDENCE_LAYOUT.cases}*`]);
+    for (const fn of [captureVolatile, captureMemory]) {
+      grantOwn(fn, ssmCaptureStatements(own));
+      props.evidence.grantReadEvidence(fn.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.ssmStaging}*`]);
+      props.evidence.grantWriteEvidence(fn.role, [`${EVIDENCE_LAYOUT.cases}*`]);
+    }
     this.grantEvidenceAccountSnapshots(checkSnapshots, copySnapshots, props);
 
     this.stateMachine = this.buildStateMachine(props);
-  }
-
-  /** sts:AssumeRole on the collector role of each account (and of the organisation, when given). */
-  private grantAssumeCollector(fn: AmberFunction, collector: CollectorAccess): void {
-    const stack = Stack.of(this);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['sts:AssumeRole'],
-        resources: collector.accountIds.map((a) => `arn:${stack.partition}:iam::${a}:role/${collector.roleName}`),
-      }),
-    );
-    if (collector.organizationId) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['sts:AssumeRole'],
-          resources: [`arn:${stack.partition}:iam::*:role/${collector.roleName}`],
-          conditions: { StringEquals: { 'aws:ResourceOrgID': collector.organizationId } },
-        }),
-      );
-      acknowledgeWildcardResources(
-        fn.role,
-        [`arn:${stack.partition}:iam::*:role/${collector.roleName}`],
-        'amber:organizationId is set: the collector role may be assumed in any account of that organisation only (aws:ResourceOrgID), by its fixed name.',
-      );
-    }
   }
 
   /** What check-snapshots and copy-snapshots do in the evidence account itself (the re-encrypted copies). */
@@ -219,12 +260,38 @@ export class InstancePreservation extends Construct {
       .when(sfn.Condition.stringEquals('$.accountId', stack.account), isolate)
       .otherwise(copy);
 
+    const snapshots = t
+      .task('CreateSnapshots', f.createSnapshots.function, { comment: 'One CreateSnapshots call: a crash-consistent set of every volume (→ SnapshotSet, stage source)' })
+      .next(t.record('RecordSnapshotsStarted', 'create-snapshots'))
+      .next(waitLoop('Snapshots', t.record('RecordSnapshotsCompleted', 'snapshots-completed').next(inEvidenceAccount)));
+
+    // Volatile → memory → snapshots. Each capture's outcome (captured, refused with a reason, or the task's error)
+    // is recorded, and the snapshots follow whatever it was.
+    const remote = (what: 'volatile' | 'memory') => ({
+      items: sfn.JsonPath.objectAt(`$.${what}.items`),
+      failures: sfn.JsonPath.objectAt(`$.${what}.failures`),
+      detail: { 'outcome.$': `$.${what}.outcome`, 'detail.$': `$.${what}.detail`, 'instanceId.$': '$.instanceId' },
+    });
+    const recordMemory = t.record('RecordMemory', 'memory-capture', remote('memory'));
+    recordMemory.next(snapshots);
+    const memory = t.optional('CaptureMemory', f.captureMemory.function, {
+      comment: 'A memory image through SSM (AVML / WinPmem pinned by SHA-256), streamed to the evidence bucket and re-hashed on arrival (→ RemoteCaptureResult)',
+      resultPath: '$.memory',
+    }, recordMemory);
+    const memoryRequested = new sfn.Choice(states, 'MemoryRequested?')
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.memory'), sfn.Condition.booleanEquals('$.memory', true)), memory)
+      .otherwise(snapshots);
+    const recordVolatile = t.record('RecordVolatile', 'volatile-triage', remote('volatile'));
+    recordVolatile.next(memoryRequested);
+    const volatile = t.optional('CaptureVolatile', f.captureVolatile.function, {
+      comment: 'The volatile triage through SSM Run Command: processes, connections, users, timers, histories, modules (→ RemoteCaptureResult)',
+      resultPath: '$.volatile',
+    }, recordVolatile);
+
     const definition = t
       .task('CaptureInstance', f.captureInstance.function, { comment: 'Instance metadata, volumes, ENIs, security groups, profile, tags, console output as evidence (→ CapturedInstance)' })
       .next(t.record('RecordCapture', 'capture-instance', { items: sfn.JsonPath.objectAt('$.items') }))
-      .next(t.task('CreateSnapshots', f.createSnapshots.function, { comment: 'One CreateSnapshots call: a crash-consistent set of every volume (→ SnapshotSet, stage source)' }))
-      .next(t.record('RecordSnapshotsStarted', 'create-snapshots'))
-      .next(waitLoop('Snapshots', t.record('RecordSnapshotsCompleted', 'snapshots-completed').next(inEvidenceAccount)));
+      .next(volatile);
 
     const role = new StateMachineRole(this, 'Role', {
       description: 'Amber instance preservation state machine',

@@ -4,8 +4,13 @@
  * copy-log-objects batches of objects (ItemBatcher, with the case and request as BatchInput) and writes every
  * child's result to the evidence bucket (ResultWriter) → record-custody appends them to the ledger from the
  * ResultWriter's manifest. Every task, and the map, retries throttling and 5xx; failures are recorded, then Fail.
+ *
+ * CloudTrail event history: when the request asks (`cloudTrailEventHistory: true`), or when the trail has no
+ * object for the window (an account without a trail bucket, or whose trail does not reach it), a loop of
+ * lookup-cloudtrail-events (LookupEvents through the collector role, every page preserved byte for byte) →
+ * record-custody → again while it answers `complete: false` runs after the listing, before the copies.
  */
-import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,6 +22,7 @@ import { acknowledgeWildcardResources } from '../nag.ts';
 import { addRetries, ERROR_PATH, TaskFactory } from '../state-machine-tasks.ts';
 import { AmberFunction } from './amber-function.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
+import { grantAssumeCollector, type CollectorAccess } from './instance-preservation.ts';
 import { StateMachineRole } from './state-machine-role.ts';
 
 export interface LogPreservationProps {
@@ -30,6 +36,8 @@ export interface LogPreservationProps {
   readonly organizationId?: string;
   /** @default - the trail is not SSE-KMS encrypted with a customer key */
   readonly trailKmsKeyArn?: string;
+  /** The collector role lookup-cloudtrail-events assumes in member accounts. */
+  readonly collector: CollectorAccess;
 }
 
 const MAP_LABEL = 'CopyLogObjects';
@@ -39,6 +47,7 @@ export class LogPreservation extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly listLogObjects: AmberFunction<'list-log-objects'>;
   readonly copyLogObjects: AmberFunction<'copy-log-objects'>;
+  readonly lookupEvents: AmberFunction<'lookup-cloudtrail-events'>;
 
   constructor(scope: Construct, id: string, props: LogPreservationProps) {
     super(scope, id);
@@ -64,6 +73,28 @@ export class LogPreservation extends Construct {
       memorySize: 1024,
       timeout: Duration.minutes(15),
     });
+
+    this.lookupEvents = new AmberFunction(this, 'LookupCloudTrailEvents', {
+      handlerName: 'lookup-cloudtrail-events',
+      environment: {
+        EVIDENCE_BUCKET: bucket.bucketName,
+        RETENTION_DAYS: String(props.retentionDays),
+        COLLECTOR_ROLE_NAME: props.collector.roleName,
+        COLLECTOR_EXTERNAL_ID: props.collector.externalId,
+      },
+      logRetentionDays: props.logRetentionDays,
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+    });
+    grantAssumeCollector(this.lookupEvents, props.collector);
+    // The evidence account's own event history, with the function's own credentials.
+    this.lookupEvents.addToRolePolicy(new iam.PolicyStatement({ sid: 'LookupOwnEventHistory', actions: ['cloudtrail:LookupEvents'], resources: ['*'] }));
+    Validations.of(this.lookupEvents.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudtrail:LookupEvents supports no resource-level permissions (service authorization reference); it reads event history only.',
+    });
+    props.evidence.grantReadEvidence(this.lookupEvents.role, [`${EVIDENCE_LAYOUT.cases}*`]);
+    props.evidence.grantWriteEvidence(this.lookupEvents.role, [`${EVIDENCE_LAYOUT.cases}*`]);
 
     const trailArn = `arn:${stack.partition}:s3:::${props.trailBucket}`;
     const trailLogs = `${props.trailPrefix ? `${props.trailPrefix}/` : ''}AWSLogs/`;
@@ -137,23 +168,45 @@ export class LogPreservation extends Construct {
         }),
       )
       .otherwise(preserved);
+    const anyObjects = new sfn.Choice(states, 'AnyLogObjects?')
+      .when(
+        sfn.Condition.numberGreaterThan('$.count', 0),
+        map
+          .next(t.record('RecordCopies', 'copy-log-objects', { resultWriterDetails: sfn.JsonPath.objectAt('$.copy.ResultWriterDetails') }, '$.custody'))
+          .next(complete),
+      )
+      .otherwise(preserved);
+    // Event history: asked for, or the only record of the window (the trail has no object for it).
+    const lookup = t.task('LookupEvents', this.lookupEvents.function, {
+      comment: 'CloudTrail event history (LookupEvents) of the window, every account and region, each page preserved byte for byte (→ LookupEventsResult)',
+      resultPath: '$.lookup',
+    });
+    lookup
+      .next(
+        t.record('RecordEventHistory', 'cloudtrail-event-history', {
+          items: sfn.JsonPath.objectAt('$.lookup.items'),
+          failures: sfn.JsonPath.objectAt('$.lookup.failures'),
+          detail: { 'pages.$': '$.lookup.pages', 'complete.$': '$.lookup.complete', 'since.$': '$.since', 'until.$': '$.until' },
+        }),
+      )
+      .next(new sfn.Choice(states, 'EventHistoryComplete?').when(sfn.Condition.booleanEquals('$.lookup.complete', false), lookup).otherwise(anyObjects));
+    const eventHistory = new sfn.Choice(states, 'EventHistoryWanted?')
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.and(sfn.Condition.isPresent('$.cloudTrailEventHistory'), sfn.Condition.booleanEquals('$.cloudTrailEventHistory', true)),
+          sfn.Condition.numberEquals('$.count', 0),
+        ),
+        lookup,
+      )
+      .otherwise(anyObjects);
     const definition = t
       .task('ListLogObjects', this.listLogObjects.function, { comment: 'List the trail objects of the window into a JSON array in the evidence bucket (→ LogListing)' })
       .next(t.record('RecordListing', 'list-log-objects', { failures: sfn.JsonPath.objectAt('$.skipped') }))
-      .next(
-        new sfn.Choice(states, 'AnyLogObjects?')
-          .when(
-            sfn.Condition.numberGreaterThan('$.count', 0),
-            map
-              .next(t.record('RecordCopies', 'copy-log-objects', { resultWriterDetails: sfn.JsonPath.objectAt('$.copy.ResultWriterDetails') }, '$.custody'))
-              .next(complete),
-          )
-          .otherwise(preserved),
-      );
+      .next(eventHistory);
 
     const role = new StateMachineRole(this, 'Role', {
       description: 'Amber log preservation state machine',
-      functions: [this.listLogObjects.function, this.copyLogObjects.function, props.recordCustody],
+      functions: [this.listLogObjects.function, this.copyLogObjects.function, this.lookupEvents.function, props.recordCustody],
     });
     // ItemReader: only the listings; ResultWriter: only its prefix. Both through S3 with the evidence key.
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadItemListings', actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${EVIDENCE_LAYOUT.logListings}*`)] }));

@@ -12,6 +12,7 @@ import { EVIDENCE_LAYOUT } from '../defaults.ts';
 import { AmberFunction } from '../constructs/amber-function.ts';
 import { ATHENA_TABLES, AthenaTables, notScheduledReason, SCHEDULED_TABLES } from '../constructs/athena-tables.ts';
 import { EvidenceBucket } from '../constructs/evidence-bucket.ts';
+import { ImagePreservation } from '../constructs/image-preservation.ts';
 import { InstancePreservation } from '../constructs/instance-preservation.ts';
 import { DeriveOnPreserve } from '../constructs/derive-on-preserve.ts';
 import { LogPreservation } from '../constructs/log-preservation.ts';
@@ -36,6 +37,7 @@ export class EvidenceStack extends Stack {
   readonly instancePreservation: InstancePreservation;
   readonly logPreservation: LogPreservation;
   readonly deriveOnPreserve: DeriveOnPreserve;
+  readonly imagePreservation: ImagePreservation;
   readonly triggers: PreservationTriggers;
   readonly recordCustody: AmberFunction<'record-custody'>;
   readonly deadLetterQueue: sqs.Queue;
@@ -79,7 +81,7 @@ export class EvidenceStack extends Stack {
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: 1,
     });
-    this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`]);
+    this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`, `${EVIDENCE_LAYOUT.imageResults}*`]);
     this.evidence.grantWriteEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`]);
     this.signingKey.grantSign(this.recordCustody.role);
     this.anchors.grantWriteAnchors(this.recordCustody.role);
@@ -151,6 +153,7 @@ export class EvidenceStack extends Stack {
       },
       retentionDays: config.retentionDays,
       logRetentionDays,
+      memoryTools: config.memoryTools,
     });
 
     this.logPreservation = new LogPreservation(this, 'LogPreservation', {
@@ -162,6 +165,26 @@ export class EvidenceStack extends Stack {
       trailPrefix: config.trailPrefix,
       organizationId: config.organizationId,
       trailKmsKeyArn: config.trailKmsKeyArn,
+      collector: {
+        roleName: config.collectorRoleName,
+        externalId: config.collectorExternalId,
+        accountIds: collectorAccounts,
+        organizationId: config.organizationId,
+      },
+    });
+
+    // Started by hand or by a runbook with a completed snapshot (aws stepfunctions start-execution): see README.
+    this.imagePreservation = new ImagePreservation(this, 'ImagePreservation', {
+      evidence: this.evidence,
+      recordCustody: this.recordCustody.function,
+      collector: {
+        roleName: config.collectorRoleName,
+        externalId: config.collectorExternalId,
+        accountIds: collectorAccounts,
+        organizationId: config.organizationId,
+      },
+      retentionDays: config.retentionDays,
+      logRetentionDays,
     });
 
     this.triggers = new PreservationTriggers(this, 'Triggers', {
@@ -184,5 +207,6 @@ export class EvidenceStack extends Stack {
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.athena.workGroupName });
     new CfnOutput(this, 'InstancePreservationStateMachineArn', { value: this.instancePreservation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'LogPreservationStateMachineArn', { value: this.logPreservation.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ImagePreservationStateMachineArn', { value: this.imagePreservation.stateMachine.stateMachineArn, description: 'Raw disk image of a completed EBS snapshot: input {case, requestId, snapshotId, accountId, region[, chunkMib]}' });
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { imageSnapshot } from '../../../shared/imaging/snapshot-image.ts';
+import { assembleImage, imageRecordBytes, imageSnapshot, planImage, storeImageChunk } from '../../../shared/imaging/snapshot-image.ts';
+import type { EvidenceItem } from '../../../shared/evidence/model.ts';
 import type { FetchedBlock, ListedBlock, SnapshotBlocks } from '../../../shared/ports/snapshot-blocks.ts';
 import { TEST_ACTOR } from '../../helpers/case.ts';
 import { MemoryObjectStore } from '../../helpers/memory-store.ts';
@@ -147,5 +148,77 @@ describe('Function: imageSnapshot', () => {
     // Assess
     const key = 'cases/c1/aws/ebs/snap-0123456789abcdef0/image.json';
     expect(a.objects.get(key)!.equals(b.objects.get(key)!)).toBe(true);
+  });
+});
+
+describe('Functions: planImage, storeImageChunk, assembleImage (the Distributed Map\'s steps)', () => {
+  /** The snapshot as one chunk's task sees it: listed from its first block on (ListSnapshotBlocks' StartingBlockIndex). */
+  const from = (snap: MemorySnapshot, first: number): SnapshotBlocks => ({
+    snapshotId: snap.snapshotId,
+    geometry: () => snap.geometry(),
+    async *blocks() {
+      for await (const b of snap.blocks()) if (b.index >= first) yield b;
+    },
+    read: (b) => snap.read(b),
+  });
+
+  it('stores chunks in any order and assembles the same image.json as amber image, with the whole image\'s SHA-256', async () => {
+    const snap = snapshot();
+    const plan = await planImage(snap, 3);
+    expect(plan.chunks.map((c) => [c.index, c.firstBlock, c.lastBlock, c.blocksWithData])).toEqual([
+      [0, 0, 2, 2],
+      [1, 3, 5, 1],
+      [2, 6, 8, 0],
+      [3, 9, 9, 1],
+    ]);
+    expect(plan.chunks[1]!.origin).toBe('api:aws-ebs?SnapshotId=snap-0123456789abcdef0&FirstBlock=3&LastBlock=5');
+    const store = new MemoryObjectStore(false);
+    const recorded = new Map<string, EvidenceItem>();
+    // The map's children finish in any order.
+    for (const chunk of [...plan.chunks].reverse()) {
+      const item = await storeImageChunk({ blocks: from(snap, chunk.firstBlock), store, caseName: 'c1', plan, chunk, actor: TEST_ACTOR });
+      expect(item.key).toBe(chunkKey(chunk.index));
+      recorded.set(item.key, item);
+    }
+    const assembled = await assembleImage({ store, caseName: 'c1', plan, recorded: (k) => recorded.get(k) });
+    expect(assembled.missing).toEqual([]);
+    expect(assembled.record!.sha256).toBe(sha(snap.image()));
+    expect(assembled.record!.sparseBlocks).toBe(6);
+
+    // The CLI's image of the same snapshot writes the same image.json.
+    const cli = new MemoryObjectStore(false);
+    await imageSnapshot({ store: cli, caseName: 'c1', actor: TEST_ACTOR, blocks: snapshot(), chunkBlocks: 3 });
+    expect(imageRecordBytes(assembled.record!).equals(cli.objects.get('cases/c1/aws/ebs/snap-0123456789abcdef0/image.json')!)).toBe(true);
+  });
+
+  it('names chunks the ledger lacks and chunks altered since they were recorded, and gives no image record then', async () => {
+    const snap = snapshot();
+    const plan = await planImage(snap, 3);
+    const store = new MemoryObjectStore(false);
+    const recorded = new Map<string, EvidenceItem>();
+    for (const chunk of plan.chunks.slice(0, 3)) {
+      const item = await storeImageChunk({ blocks: from(snap, chunk.firstBlock), store, caseName: 'c1', plan, chunk, actor: TEST_ACTOR });
+      recorded.set(item.key, item);
+    }
+    const altered = Buffer.from(store.objects.get(chunkKey(1))!);
+    altered[0] = altered[0]! ^ 0xff;
+    store.objects.set(chunkKey(1), altered);
+    const assembled = await assembleImage({ store, caseName: 'c1', plan, recorded: (k) => recorded.get(k) });
+    expect(assembled.record).toBeUndefined();
+    expect(assembled.missing).toEqual([chunkKey(3)]);
+    expect(assembled.damaged.map((d) => d.key)).toEqual([chunkKey(1)]);
+    expect(assembled.damaged[0]!.reason).toContain(`the ledger recorded ${recorded.get(chunkKey(1))!.sha256}`);
+  });
+
+  it('refuses a chunk whose listing no longer matches the plan, and a block that does not match its checksum', async () => {
+    const snap = snapshot();
+    const plan = await planImage(snap, 3);
+    const store = new MemoryObjectStore(false);
+    const chunk = plan.chunks[0]!;
+    await expect(storeImageChunk({ blocks: from(snap, chunk.firstBlock), store, caseName: 'c1', plan, chunk: { ...chunk, blocksWithData: 3 }, actor: TEST_ACTOR })).rejects.toThrow(/names 2 block\(s\) with data in blocks 0-2, the plan 3/);
+    snap.corrupt.add(4);
+    const second = plan.chunks[1]!;
+    await expect(storeImageChunk({ blocks: from(snap, second.firstBlock), store, caseName: 'c1', plan, chunk: second, actor: TEST_ACTOR })).rejects.toThrow(/block 4 of snap-0123456789abcdef0 .* does not match the checksum/);
+    expect(store.objects.has(chunkKey(1))).toBe(false);
   });
 });

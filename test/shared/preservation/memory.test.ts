@@ -62,7 +62,7 @@ describe('Use case: captureMemory', () => {
     await fake.stop();
   });
 
-  it('keeps an image whose hash matches, records a tampered one as an integrity failure, a wrong tool as refused, Windows as not built', async () => {
+  it('keeps an image whose hash matches, records a tampered one as an integrity failure, a wrong tool as refused, Windows without a pinned WinPmem as no-tool', async () => {
     const image = Buffer.from('LiME synthetic memory image '.repeat(100));
     fake
       .addInstance(GOOD, { states: ['InProgress', 'Success'], run: instance(image) })
@@ -80,7 +80,7 @@ describe('Use case: captureMemory', () => {
       [GOOD, 'captured', undefined],
       [TAMPERED, 'failed', 'integrity-mismatch'],
       [BAD_TOOL, 'failed', 'tool-hash-mismatch'],
-      [WIN, 'failed', 'not-built'],
+      [WIN, 'failed', 'no-tool'],
     ]);
     const good = summary.instances[0]!;
     const lime = good.items.find((i) => i.key.endsWith('/memory.lime'))!;
@@ -104,7 +104,7 @@ describe('Use case: captureMemory', () => {
       [GOOD, 'captured', null],
       [TAMPERED, 'failed', 'integrity-mismatch'],
       [BAD_TOOL, 'failed', 'tool-hash-mismatch'],
-      [WIN, 'failed', 'not-built'],
+      [WIN, 'failed', 'no-tool'],
     ]);
     expect(entries[0]!.detail).toMatchObject({ tool: options.avml, instanceSha256: sha(image), amberSha256: sha(image), script: { template: 'avml.sh.tmpl' } });
     expect(entries[1]!.detail).toMatchObject({ integrityFailure: true, instanceSha256: sha(image), amberSha256: kept.sha256 });
@@ -112,7 +112,42 @@ describe('Use case: captureMemory', () => {
 
   it('refuses a pinned hash that is not a SHA-256 before anything is sent', async () => {
     fake.addInstance(GOOD, { states: ['Success'] });
-    await expect(captureMemory({ ...options, avml: { ...options.avml, sha256: 'latest' } }, { case: 'INC-4', requestId: 'r', instances: [{ instanceId: GOOD, platform: 'linux' }] })).rejects.toThrow(/sha256 "latest" is not 64 lowercase hex digits/);
+    await expect(captureMemory({ ...options, avml: { ...options.avml!, sha256: 'latest' } }, { case: 'INC-4', requestId: 'r', instances: [{ instanceId: GOOD, platform: 'linux' }] })).rejects.toThrow(/sha256 "latest" is not 64 lowercase hex digits/);
     expect(fake.sent).toHaveLength(0);
+  });
+
+  it('WinPmem on Windows: the PowerShell script checks the pinned hash, hashes with Get-FileHash and uploads with Write-S3Object; Amber re-hashes on arrival', async () => {
+    const WINPMEM_BYTES = Buffer.from('synthetic winpmem binary');
+    const raw = Buffer.from('synthetic raw memory '.repeat(64));
+    const winpmem = { bucket: 'amber-tools', key: 'winpmem/4.0/winpmem.exe', sha256: sha(WINPMEM_BYTES) };
+    const windows = (arrives: (b: Buffer) => Buffer) => (script: string) => {
+      const pinned = /^\$ToolSha256 = '([0-9a-f]{64})'$/m.exec(script)![1]!;
+      expect(pinned).toBe(sha(WINPMEM_BYTES));
+      const uri = /^\$ImageUri = 's3:\/\/([^/]+)\/(.+)'$/m.exec(script)!;
+      staging.set(`${uri[1]}/${uri[2]}`, arrives(raw));
+      return { stdout: `amber-memory: mem-bytes=${raw.length} free-bytes=9000000000\namber-memory: tool-sha256=${pinned}\namber-memory: image-bytes=${raw.length}\namber-memory: image-sha256=${sha(raw)}\n` };
+    };
+    const WIN2 = 'i-0eeeeeeeeeeeeeee5';
+    fake.addInstance(WIN, { states: ['InProgress', 'Success'], run: windows((b) => b) }).addInstance(WIN2, { states: ['Success'], run: windows((b) => b.subarray(1)) });
+
+    const summary = await captureMemory({ ...options, winpmem }, { case: 'INC-5', requestId: 'req-w', instances: [{ instanceId: WIN, platform: 'windows' }, { instanceId: WIN2, platform: 'windows' }] });
+
+    expect(fake.sent.map((s) => s.DocumentName)).toEqual(['AWS-RunPowerShellScript', 'AWS-RunPowerShellScript']);
+    const script = ((fake.sent[0]!.Parameters as { commands: string[] }).commands[0])!;
+    expect(script).toContain(`$ToolUri = 's3://amber-tools/winpmem/4.0/winpmem.exe'`);
+    expect(script).toMatch(/if \(\$got -ne \$ToolSha256\) \{ Stop-Amber "tool-hash-mismatch/);
+    expect(script).toContain('Get-FileHash -Algorithm SHA256 -LiteralPath $raw');
+    expect(script).toMatch(/Write-S3Object -BucketName \$image\.Bucket -Key \$image\.Key -File \$raw/);
+    expect(script).not.toContain('@@');
+    expect(summary.instances.map((i) => [i.instanceId, i.outcome, i.reason])).toEqual([
+      [WIN, 'captured', undefined],
+      [WIN2, 'failed', 'integrity-mismatch'],
+    ]);
+    const image = summary.instances[0]!.items.find((i) => i.key.endsWith('/memory.raw'))!;
+    expect(image).toMatchObject({ sha256: sha(raw), size: raw.length, mediaType: 'application/octet-stream' });
+    expect(store.objects.get(image.key)).toEqual(raw);
+    const entries = (await CustodyLedger.open(store, 'INC-5')).entries.filter((e) => e.detail?.step === 'memory-capture' && e.action === 'acquired');
+    expect(entries[0]!.detail).toMatchObject({ tool: winpmem, instanceSha256: sha(raw), amberSha256: sha(raw), script: { template: 'winpmem.ps1.tmpl' } });
+    expect(entries[1]!.detail).toMatchObject({ integrityFailure: true, instanceSha256: sha(raw) });
   });
 });
