@@ -13,8 +13,15 @@
  * - `deny(service)`: every call to the service answers AccessDenied(Exception);
  * - `denyBucketAcl(bucket)`: S3 GetBucketAcl of that bucket answers AccessDenied (HTTP 403), the rest of S3 answers;
  * - `disable(region)`: every call scoped to that region answers AuthFailure (HTTP 401), as a region not opted into;
+ * - S3 Control (`GET /v20180820/configuration/publicAccessBlock`, signed as service s3, the account in the host
+ *   `<account>.localhost`): the account-level public access block, absent (NoSuchPublicAccessBlockConfiguration in
+ *   `<ErrorResponse><Error>`) unless `accountBlock(...)` sets one;
  * - `calls` counts requests per service.
+ *
+ * The SDK addresses S3 Control at `<AccountId>.<endpoint host>`; while the fake runs, `localhost` and its
+ * subdomains resolve to 127.0.0.1 in this process (dns.lookup), so the account-prefixed host reaches it.
  */
+import dns from 'node:dns';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -48,7 +55,18 @@ export class FakeAwsEstate {
   private readonly denied = new Set<string>();
   private readonly disabled = new Set<string>();
   private readonly aclDenied = new Set<string>();
+  private accountBlockXml: string | undefined;
   private server: Server | undefined;
+  private lookup: typeof dns.lookup | undefined;
+
+  /** The account-level public access block the fake answers with (all four settings given). */
+  accountBlock(settings: { blockPublicAcls: boolean; ignorePublicAcls: boolean; blockPublicPolicy: boolean; restrictPublicBuckets: boolean }): this {
+    this.accountBlockXml =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/">` +
+      `<BlockPublicAcls>${settings.blockPublicAcls}</BlockPublicAcls><IgnorePublicAcls>${settings.ignorePublicAcls}</IgnorePublicAcls>` +
+      `<BlockPublicPolicy>${settings.blockPublicPolicy}</BlockPublicPolicy><RestrictPublicBuckets>${settings.restrictPublicBuckets}</RestrictPublicBuckets></PublicAccessBlockConfiguration>`;
+    return this;
+  }
 
   throttle(service: string, times: number): this {
     this.throttled.set(service, times);
@@ -79,10 +97,16 @@ export class FakeAwsEstate {
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const original = dns.lookup;
+    this.lookup = original;
+    dns.lookup = ((host: string, ...rest: unknown[]) =>
+      (original as (...a: unknown[]) => void).call(dns, host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest)) as typeof dns.lookup;
     return this;
   }
 
   async stop(): Promise<void> {
+    if (this.lookup) dns.lookup = this.lookup;
+    this.lookup = undefined;
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -90,6 +114,7 @@ export class FakeAwsEstate {
   env(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const s of ['STS', 'EC2', 'IAM', 'S3', 'LAMBDA', 'RDS', 'KMS', 'CLOUDTRAIL', 'GUARDDUTY']) out[`AWS_ENDPOINT_URL_${s}`] = this.url;
+    out.AWS_ENDPOINT_URL_S3_CONTROL = this.url.replace('127.0.0.1', 'localhost');
     return out;
   }
 
@@ -238,6 +263,15 @@ export class FakeAwsEstate {
   }
 
   private s3(url: URL): Reply {
+    if (url.pathname === '/v20180820/configuration/publicAccessBlock') {
+      return this.accountBlockXml
+        ? xml(this.accountBlockXml)
+        : {
+            status: 404,
+            type: 'application/xml',
+            body: `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>NoSuchPublicAccessBlockConfiguration</Code><Message>The public access block configuration was not found</Message><AccountId>${ESTATE_ACCOUNT}</AccountId></Error><RequestId>r</RequestId><HostId>h</HostId></ErrorResponse>`,
+          };
+    }
     const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
     if (bucket === '') {
       return xml(`<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult ${S3NS}><Owner><ID>owner1</ID></Owner><Buckets><Bucket><Name>site-assets</Name><CreationDate>2025-02-01T00:00:00.000Z</CreationDate></Bucket><Bucket><Name>private-data</Name><CreationDate>2025-03-01T00:00:00.000Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>`);

@@ -93,6 +93,10 @@ describe('amber inventory --cloud aws', () => {
     expect(byDetection('inventory-cloudtrail-not-logging')).toHaveLength(1);
     expect(byDetection('inventory-vpc-without-flow-logs').map((f) => f.target)).toEqual(['vpc-0a2']);
     expect(byDetection('inventory-guardduty-off').map((f) => f.target)).toEqual(['eu-west-1']);
+    // No account-level Block Public Access (S3 Control answered NoSuchPublicAccessBlockConfiguration): a low finding of its own
+    expect(byDetection('inventory-s3-account-public-access-block-off').map((f) => [f.target, f.evidence_key.replace(/^.*\/global\//, '')])).toEqual([
+      [ESTATE_ACCOUNT, 's3control/GetPublicAccessBlock/page-00001.xml'],
+    ]);
     const open = byDetection('inventory-instance-public-admin-port')[0]!;
     expect(open.evidence_key).toMatch(new RegExp(`^cases/INV-1/aws/inventory/${ESTATE_ACCOUNT}/\\d{8}T\\d{6}Z/eu-west-1/ec2/DescribeInstances/page-00001\\.xml$`));
     const cited = await readFile(join(cwd, 'ev', open.evidence_key));
@@ -109,14 +113,14 @@ describe('amber inventory --cloud aws', () => {
   }, 180_000);
 
   it('goes on past a refused call about one bucket, prints what was refused, and exports the normalised rows in the same bytes every time', async () => {
-    // Prepare
+    // Prepare: the account blocks public access account-wide, which overrides site-assets' public policy
     const cwd = await tempDir();
-    fake.deny('guardduty').denyBucketAcl('site-assets');
+    fake.deny('guardduty').denyBucketAcl('site-assets').accountBlock({ blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true });
     const taken = await runCli(['inventory', '--case', 'INV-2', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev'], { cwd });
     expect(taken.code, taken.stderr).toBe(0);
     // The terminal names the account, the answers kept per service and what was refused
     expect(taken.stdout).toContain(`Inventory of AWS account ${ESTATE_ACCOUNT} (eu-west-1) preserved in case INV-2`);
-    expect(taken.stdout).toMatch(/answers: {2}iam \d+, s3 \d+, ec2 \d+, lambda \d+, rds \d+, kms \d+, cloudtrail \d+, guardduty 1/);
+    expect(taken.stdout).toMatch(/answers: {2}iam \d+, s3 \d+, s3control 1, ec2 \d+, lambda \d+, rds \d+, kms \d+, cloudtrail \d+, guardduty 1/);
     expect(taken.stdout).toMatch(/not read \(2; recorded in the manifest\):\n {4}global s3 GetBucketAcl: AccessDenied: Access Denied \(about site-assets\); its answer is preserved; the other resources were read\n {4}eu-west-1 guardduty ListDetectors: AccessDeniedException: /);
 
     // Act
@@ -137,6 +141,12 @@ describe('amber inventory --cloud aws', () => {
     expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.evidence_sha256))).toBe(true);
     const order = rows.map((r) => `${r.region}\u0000${r.type}\u0000${r.id}`);
     expect(order).toEqual([...order].sort());
+    // The account-level block is a row of its own, and with it on, no bucket is public and the account raises nothing
+    expect(rows.filter((r) => r.type === 's3:account-public-access-block').map((r) => r.id)).toEqual([ESTATE_ACCOUNT]);
+    const detect = await runCli(['detect', '--case', 'INV-2', '--locker', 'ev', '--json'], { cwd });
+    const { findings } = JSON.parse(detect.stdout) as { findings: Array<{ detection: string }> };
+    expect(findings.filter((f) => f.detection === 'inventory-storage-public' || f.detection === 'inventory-s3-account-public-access-block-off')).toEqual([]);
+    expect(findings.filter((f) => f.detection === 'inventory-lambda-url-public')).toHaveLength(1);
   }, 120_000);
 
   it('refuses --cloud azure and gcp as not built yet, before reading anything', async () => {

@@ -36,6 +36,7 @@ import { GetKeyPolicyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client
 import { GetPolicyCommand, LambdaClient, ListFunctionsCommand, ListFunctionUrlConfigsCommand } from '@aws-sdk/client-lambda';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotAttributesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketAclCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetPublicAccessBlockCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { compactTime } from './cloudtrail-lookup-source.ts';
 import type { EvidenceSource, SourceObject, SourceProblem } from '../../../shared/ports/evidence-source.ts';
 import { sdkClientConfig, type AwsClientConfig } from './aws-client.ts';
@@ -124,6 +125,7 @@ export class AwsInventorySource implements EvidenceSource {
     const home = this.options.homeRegion;
     yield* this.guard('global', 'iam', () => this.iam(this.client(IAMClient, home)));
     yield* this.guard('global', 's3', () => this.s3(this.client(S3Client, home, { followRegionRedirects: true })));
+    yield* this.guard('global', 's3control', () => this.s3control(this.client(S3ControlClient, home)));
     for (const region of this.options.regions) {
       try {
         for (const service of REGIONAL_SERVICES) yield* this.guard(region, service, () => this.regional(service, region), true);
@@ -295,6 +297,16 @@ export class AwsInventorySource implements EvidenceSource {
       yield* this.send(client, new GetBucketAclCommand({ Bucket: bucket }), c('GetBucketAcl', bucket), 1, undefined, none, true);
       yield* this.send(client, new GetPublicAccessBlockCommand({ Bucket: bucket }), c('GetPublicAccessBlock', bucket), 1, undefined, none, true);
     }
+  }
+
+  /**
+   * The account-level S3 Block Public Access (S3 Control GetPublicAccessBlock, addressed to
+   * `<account>.s3-control.<region>.amazonaws.com`). NoSuchPublicAccessBlockConfiguration is preserved as the
+   * absence it is: no account-wide block, so only each bucket's own block stands between a bucket and the public.
+   */
+  private async *s3control(client: S3ControlClient): AsyncGenerator<SourceObject> {
+    const call: Call = { service: 's3control', operation: 'GetPublicAccessBlock', region: 'global' };
+    yield* this.send(client, new GetAccountPublicAccessBlockCommand({ AccountId: this.options.account }), call, 1, undefined, () => undefined);
   }
 
   private async *lambda(client: LambdaClient, region: string): AsyncGenerator<SourceObject> {

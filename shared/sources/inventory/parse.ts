@@ -374,6 +374,12 @@ export function parseAnswer(req: InventoryRequest, body: string): InventoryRow[]
         attributes: { blockPublicAcls: bool(doc.BlockPublicAcls), ignorePublicAcls: bool(doc.IgnorePublicAcls), blockPublicPolicy: bool(doc.BlockPublicPolicy), restrictPublicBuckets: bool(doc.RestrictPublicBuckets) },
       });
       break;
+    case 's3control:GetPublicAccessBlock':
+      // The account's own block (S3 Control): it overrides every bucket's, whatever their policies and ACLs say.
+      row('s3:account-public-access-block', req.account, {
+        attributes: { blockPublicAcls: bool(doc.BlockPublicAcls), ignorePublicAcls: bool(doc.IgnorePublicAcls), blockPublicPolicy: bool(doc.BlockPublicPolicy), restrictPublicBuckets: bool(doc.RestrictPublicBuckets) },
+      });
+      break;
     case 'lambda:ListFunctions':
       for (const f of arr(doc.Functions)) {
         row('lambda:function', text(f.FunctionArn) ?? '', { name: text(f.FunctionName), created: iso(f.LastModified), attributes: { runtime: text(f.Runtime), role: text(f.Role), lastModified: text(f.LastModified) } });
