@@ -493,12 +493,14 @@ Example:
   },
   inventory: {
     summary: 'document a cloud account\'s estate as evidence (every API answer preserved and hashed); export its normalised rows',
-    usage: 'amber inventory --case C --cloud aws [--region R ...|--all-regions] [--format json|csv [--out FILE]] [--locker DIR] [--json]',
-    options: { case: { type: 'string' }, cloud: { type: 'string' }, region: { type: 'string', multiple: true }, 'all-regions': { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, 'retain-days': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    usage: 'amber inventory --case C --cloud aws [--region R ...|--all-regions] [--resume] [--format json|csv [--out FILE]] [--locker DIR] [--json]',
+    options: { case: { type: 'string' }, cloud: { type: 'string' }, region: { type: 'string', multiple: true }, 'all-regions': { type: 'boolean' }, resume: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, 'retain-days': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case the inventory is preserved in
   --cloud aws       the cloud to read (azure and gcp are not built yet); credentials and region from the SDK chain
   --region R        a region to read (repeat; default: AWS_REGION or the profile's region); IAM and S3 are read once
   --all-regions     every region enabled for the account (ec2:DescribeRegions)
+  --resume          continue the account's latest inventory in the case that did not finish (killed, cut off):
+                    same stamp and keys; answers already kept are read from the locker, not asked again
   --format F        json or csv: write the case's normalised inventory rows (after taking it, when --cloud is given)
   --out FILE        with --format: write to FILE instead of standard output (its SHA-256 goes into the ledger)
   --retain-days N   retention recorded for each preserved answer (default 365)

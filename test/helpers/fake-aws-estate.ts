@@ -16,6 +16,9 @@
  * - S3 Control (`GET /v20180820/configuration/publicAccessBlock`, signed as service s3, the account in the host
  *   `<account>.localhost`): the account-level public access block, absent (NoSuchPublicAccessBlockConfiguration in
  *   `<ErrorResponse><Error>`) unless `accountBlock(...)` sets one;
+ * - STS AssumeRole answers temporary credentials and keeps each call's RoleArn and ExternalId (`assumed`);
+ * - `holdAfter(n, onHeld)`: after n answered requests (STS not counted), every later request is held unanswered
+ *   and `onHeld` is called once, when the first is held (a client that is then killed was waiting for it);
  * - `calls` counts requests per service.
  *
  * The SDK addresses S3 Control at `<AccountId>.<endpoint host>`; while the fake runs, `localhost` and its
@@ -56,6 +59,21 @@ export class FakeAwsEstate {
   private readonly disabled = new Set<string>();
   private readonly aclDenied = new Set<string>();
   private accountBlockXml: string | undefined;
+  readonly assumed: Array<{ roleArn: string; externalId: string | null }> = [];
+  private hold: { after: number; answered: number; onHeld: () => void; held: boolean } | undefined;
+  private readonly heldResponses: Array<{ destroy: () => void }> = [];
+
+  holdAfter(n: number, onHeld: () => void): this {
+    this.hold = { after: n, answered: 0, onHeld, held: false };
+    return this;
+  }
+
+  /** Answers again (the held requests are dropped, as a killed client's would be). */
+  release(): void {
+    this.hold = undefined;
+    for (const r of this.heldResponses.splice(0)) r.destroy();
+  }
+
   private server: Server | undefined;
   private lookup: typeof dns.lookup | undefined;
 
@@ -90,6 +108,18 @@ export class FakeAwsEstate {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      const scoped = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+      if (this.hold && scoped !== 'sts') {
+        if (this.hold.answered >= this.hold.after) {
+          this.heldResponses.push(res);
+          if (!this.hold.held) {
+            this.hold.held = true;
+            this.hold.onHeld();
+          }
+          return;
+        }
+        this.hold.answered += 1;
+      }
       void this.answer(req).then(({ status, type, body, errorType }) => {
         res.writeHead(status, { 'content-type': type, 'x-amzn-requestid': 'req-1', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
         res.end(body);
@@ -146,6 +176,11 @@ export class FakeAwsEstate {
     }
     switch (service) {
       case 'sts':
+        if (form.get('Action') === 'AssumeRole') {
+          this.assumed.push({ roleArn: form.get('RoleArn') ?? '', externalId: form.get('ExternalId') });
+          const expires = new Date(Date.now() + 3600_000).toISOString();
+          return xml(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIACOLLECTOR</AccessKeyId><SecretAccessKey>collector-secret</SecretAccessKey><SessionToken>collector-token</SessionToken><Expiration>${expires}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROACOLLECTOR:amber-take-inventory</AssumedRoleId><Arn>${form.get('RoleArn')}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+        }
         return xml(`<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::${ESTATE_ACCOUNT}:user/analyst</Arn><UserId>AIDAFAKE</UserId><Account>${ESTATE_ACCOUNT}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`);
       case 'ec2':
         return this.ec2(form, region);
@@ -240,6 +275,10 @@ export class FakeAwsEstate {
         const used = key.includes('ALICE') ? `<LastUsedDate>${new Date(Date.now() - 86_400_000).toISOString()}</LastUsedDate><ServiceName>s3</ServiceName><Region>eu-west-1</Region>` : '<ServiceName>N/A</ServiceName><Region>N/A</Region>';
         return wrap(`<UserName>${key.includes('ALICE') ? 'alice' : 'bob'}</UserName><AccessKeyLastUsed>${used}</AccessKeyLastUsed>`);
       }
+      case 'ListAttachedUserPolicies':
+        return wrap(`<IsTruncated>false</IsTruncated><AttachedPolicies>${user === 'alice' ? '<member><PolicyName>AdministratorAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AdministratorAccess</PolicyArn></member>' : ''}</AttachedPolicies>`);
+      case 'ListAttachedRolePolicies':
+        return wrap(`<IsTruncated>false</IsTruncated><AttachedPolicies><member><PolicyName>ReadOnlyAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/ReadOnlyAccess</PolicyArn></member></AttachedPolicies>`);
       case 'ListMFADevices':
         return wrap(`<IsTruncated>false</IsTruncated><MFADevices>${user === 'alice' ? `<member><UserName>alice</UserName><SerialNumber>arn:aws:iam::${ESTATE_ACCOUNT}:mfa/alice</SerialNumber><EnableDate>2024-01-02T00:00:00Z</EnableDate></member>` : ''}</MFADevices>`);
       default:
