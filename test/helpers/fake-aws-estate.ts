@@ -60,6 +60,8 @@ export class FakeAwsEstate {
   private readonly aclDenied = new Set<string>();
   private accountBlockXml: string | undefined;
   readonly assumed: Array<{ roleArn: string; externalId: string | null }> = [];
+  /** Access key ids that signed the requests, per service. */
+  readonly signers: Record<string, Set<string>> = {};
   private hold: { after: number; answered: number; onHeld: () => void; held: boolean } | undefined;
   private readonly heldResponses: Array<{ destroy: () => void }> = [];
 
@@ -155,6 +157,7 @@ export class FakeAwsEstate {
     const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\//.exec(req.headers.authorization ?? '');
     const [region, service] = scope ? [scope[1]!, scope[2]!] : ['', ''];
     this.calls[service] = (this.calls[service] ?? 0) + 1;
+    (this.signers[service] ??= new Set()).add(/Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '');
     const url = new URL(req.url ?? '/', 'http://x');
     const form = new URLSearchParams(req.headers['content-type']?.includes('x-www-form-urlencoded') ? text : '');
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -369,7 +372,9 @@ export class FakeAwsEstate {
   }
 
   private guardduty(url: URL): Reply {
-    if (url.pathname === '/detector') return jsonReply({ detectorIds: [] });
+    // One detector, suspended (GuardDuty off all the same).
+    if (url.pathname === '/detector') return jsonReply({ detectorIds: ['det0a1'] });
+    if (url.pathname === '/detector/det0a1') return jsonReply({ createdAt: '2025-01-01T00:00:00.000Z', findingPublishingFrequency: 'SIX_HOURS', serviceRole: `arn:aws:iam::${ESTATE_ACCOUNT}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty`, status: 'DISABLED', updatedAt: '2025-06-01T00:00:00.000Z' });
     return jsonError(404, 'BadRequestException', `no route ${url.pathname}`);
   }
 }
