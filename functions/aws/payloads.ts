@@ -124,8 +124,14 @@ export function custodyInput(event: unknown, what: string): CustodyInput {
 export function inventoryRequest(event: unknown, what: string): InventoryRequestInput & { readonly regions: readonly string[] } {
   let e = object(event, what);
   let defaults: { requestId?: string; observedAt?: string } = {};
+  // From a state machine: `{ input: <state>, executionStartTime }`, the start time naming the inventory (so a
+  // retried task resumes the same one).
+  if (typeof e.executionStartTime === 'string' && typeof e.input === 'object' && e.input !== null) {
+    defaults = { observedAt: e.executionStartTime };
+    e = object(e.input, what);
+  }
   if (e.source === INVENTORY_EVENT.source && e['detail-type'] === INVENTORY_EVENT.detailType) {
-    defaults = { ...(typeof e.id === 'string' ? { requestId: e.id } : {}), ...(typeof e.time === 'string' ? { observedAt: e.time } : {}) };
+    defaults = { ...defaults, ...(typeof e.id === 'string' ? { requestId: e.id } : {}), ...(typeof e.time === 'string' ? { observedAt: e.time } : {}) };
     e = object(e.detail, `${what} event detail`);
   }
   const problems: Problems = [];

@@ -2,7 +2,8 @@
  * The collector role in a member account: assumed by the evidence account's preservation functions, with an
  * external id. It describes and snapshots instances (every snapshot tagged with the case on creation),
  * re-encrypts case snapshots with the evidence key through EC2 when their key cannot be shared, shares case
- * snapshots with the evidence account only, isolates an instance on request, and reads the trail bucket. It has
+ * snapshots with the evidence account only, isolates an instance on request, reads the trail bucket, and reads
+ * the account's configuration for the inventory (list, describe and get calls only, inventory-permissions.ts). It has
  * no access to the evidence bucket, and an explicit deny keeps it from deleting objects or weakening retention
  * anywhere.
  */
@@ -11,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { captureStatements, describeStatements, grantEc2, isolationStatements, shareStatements, snapshotStatements, type Ec2Account } from '../ec2-permissions.ts';
 import { acknowledgeWildcardResources } from '../nag.ts';
+import { inventoryStatements, inventoryWildcards } from '../inventory-permissions.ts';
 
 export interface CollectorRoleProps {
   /** Account of the evidence stack (may be the same account). */
@@ -62,6 +64,10 @@ export class CollectorRole extends Construct {
     allow('ListTrail', ['s3:ListBucket'], [`arn:${p}:s3:::${props.trailBucket}`], { StringLike: { 's3:prefix': [`${trailLogs}*`] } });
     allow('ReadTrail', ['s3:GetObject'], [`arn:${p}:s3:::${props.trailBucket}/${trailLogs}*`]);
     if (props.trailKmsKeyArn) allow('DecryptTrail', ['kms:Decrypt'], [props.trailKmsKeyArn], { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } });
+
+    // The inventory (take-inventory): read-only, exactly the calls the inventory source makes.
+    for (const statement of inventoryStatements(p, stack.account)) this.role.addToPrincipalPolicy(statement);
+    for (const w of inventoryWildcards(p, stack.account)) acknowledgeWildcardResources(this.role, w.resources, w.reason);
 
     // A guardrail that survives later edits: whatever else this role is given, it never removes or unlocks objects.
     this.role.addToPrincipalPolicy(

@@ -13,6 +13,7 @@ import { AmberFunction } from '../constructs/amber-function.ts';
 import { ATHENA_TABLES, AthenaTables, notScheduledReason, SCHEDULED_TABLES } from '../constructs/athena-tables.ts';
 import { EvidenceBucket } from '../constructs/evidence-bucket.ts';
 import { InstancePreservation } from '../constructs/instance-preservation.ts';
+import { InventoryCollection } from '../constructs/inventory-collection.ts';
 import { LogPreservation } from '../constructs/log-preservation.ts';
 import { PreservationTriggers } from '../constructs/preservation-triggers.ts';
 import { ScheduledDetections } from '../constructs/scheduled-detections.ts';
@@ -33,6 +34,7 @@ export class EvidenceStack extends Stack {
   readonly athena: AthenaTables;
   readonly detections: ScheduledDetections;
   readonly instancePreservation: InstancePreservation;
+  readonly inventory: InventoryCollection;
   readonly logPreservation: LogPreservation;
   readonly triggers: PreservationTriggers;
   readonly recordCustody: AmberFunction<'record-custody'>;
@@ -77,7 +79,7 @@ export class EvidenceStack extends Stack {
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: 1,
     });
-    this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`]);
+    this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`, `${EVIDENCE_LAYOUT.inventoryBatches}*`]);
     this.evidence.grantWriteEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`]);
     this.signingKey.grantSign(this.recordCustody.role);
     this.anchors.grantWriteAnchors(this.recordCustody.role);
@@ -130,6 +132,16 @@ export class EvidenceStack extends Stack {
       detectionParameters: parameterJson,
     });
 
+    // The inventory: on demand (Inventory Requested) and as the first step of every instance preservation.
+    this.inventory = new InventoryCollection(this, 'Inventory', {
+      evidence: this.evidence,
+      recordCustody: this.recordCustody.function,
+      collector: { roleName: config.collectorRoleName, externalId: config.collectorExternalId, accountIds: collectorAccounts, organizationId: config.organizationId },
+      retentionDays: config.retentionDays,
+      logRetentionDays,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+
     this.instancePreservation = new InstancePreservation(this, 'InstancePreservation', {
       evidence: this.evidence,
       recordCustody: this.recordCustody.function,
@@ -141,6 +153,7 @@ export class EvidenceStack extends Stack {
       },
       retentionDays: config.retentionDays,
       logRetentionDays,
+      inventory: this.inventory.function.function,
     });
 
     this.logPreservation = new LogPreservation(this, 'LogPreservation', {
@@ -174,5 +187,6 @@ export class EvidenceStack extends Stack {
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.athena.workGroupName });
     new CfnOutput(this, 'InstancePreservationStateMachineArn', { value: this.instancePreservation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'LogPreservationStateMachineArn', { value: this.logPreservation.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'InventoryStateMachineArn', { value: this.inventory.stateMachine.stateMachineArn, description: 'Inventory on demand: StartExecution with {case, accountId, regions, requestId}, or put an "Inventory Requested" event' });
   }
 }
