@@ -4,7 +4,7 @@
  * exports over what was preserved.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ESTATE_ACCOUNT, FakeAwsEstate } from '../helpers/fake-aws-estate.ts';
@@ -147,6 +147,48 @@ describe('amber inventory --cloud aws', () => {
     const { findings } = JSON.parse(detect.stdout) as { findings: Array<{ detection: string }> };
     expect(findings.filter((f) => f.detection === 'inventory-storage-public' || f.detection === 'inventory-s3-account-public-access-block-off')).toEqual([]);
     expect(findings.filter((f) => f.detection === 'inventory-lambda-url-public')).toHaveLength(1);
+  }, 120_000);
+
+  it('shows in the report, beside each identity\'s activity, what the inventory says about it, each fact citing its answer', async () => {
+    // Prepare: the inventory, and a synthetic CloudTrail file with activity by alice, by bob and by a deploy-role session
+    const cwd = await tempDir();
+    const taken = await runCli(['inventory', '--case', 'INV-4', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev'], { cwd });
+    expect(taken.code, taken.stderr).toBe(0);
+    const event = (n: number, identity: Record<string, unknown>) => ({
+      eventVersion: '1.09', userIdentity: { accountId: ESTATE_ACCOUNT, ...identity }, eventTime: `2026-03-14T08:0${n}:00Z`, eventSource: 's3.amazonaws.com', eventName: 'ListBuckets',
+      awsRegion: 'eu-west-1', sourceIPAddress: '198.51.100.7', userAgent: 'aws-cli/2.15', requestParameters: null, responseElements: null, eventID: `00000000-0000-4000-8000-00000000000${n}`,
+      readOnly: true, eventType: 'AwsApiCall', managementEvent: true, recipientAccountId: ESTATE_ACCOUNT, eventCategory: 'Management',
+    });
+    const trail = { Records: [
+      event(1, { type: 'IAMUser', principalId: 'AIDAALICE', arn: `arn:aws:iam::${ESTATE_ACCOUNT}:user/alice`, userName: 'alice' }),
+      event(2, { type: 'IAMUser', principalId: 'AIDABOB', arn: `arn:aws:iam::${ESTATE_ACCOUNT}:user/bob`, userName: 'bob' }),
+      event(3, { type: 'AssumedRole', principalId: 'AROADEPLOY:ci', arn: `arn:aws:sts::${ESTATE_ACCOUNT}:assumed-role/deploy/ci` }),
+    ] };
+    await writeFile(join(cwd, 'trail.json'), JSON.stringify(trail));
+    const collected = await runCli(['collect', '--case', 'INV-4', '--from', join(cwd, 'trail.json'), '--locker', 'ev'], { cwd });
+    expect(collected.code, collected.stderr).toBe(0);
+
+    // Act
+    const report = await runCli(['report', '--case', 'INV-4', '--locker', 'ev', '--out', 'report.html'], { cwd });
+
+    // Assess
+    expect(report.code, report.stderr).toBe(0);
+    const html = await readFile(join(cwd, 'report.html'), 'utf8');
+    const section = /<section id="identities">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    const factsOf = (actor: string): string => new RegExp(`<code>${actor.replace(/[/.]/g, '\\$&')}</code>[\\s\\S]*?</tr>(<tr class="sub inventory">[\\s\\S]*?</tr>)`).exec(section)?.[1] ?? '';
+    const alice = factsOf(`arn:aws:iam::${ESTATE_ACCOUNT}:user/alice`);
+    expect(alice).toContain('ADMIN policy attached: AdministratorAccess (arn:aws:iam::aws:policy/AdministratorAccess)');
+    expect(alice).toContain(`MFA device arn:aws:iam::${ESTATE_ACCOUNT}:mfa/alice`);
+    expect(alice).toMatch(/access key AKIAALICEKEY00000001 Active, created 2024-01-01T00:00:00Z \(\d+ days old\)/);
+    expect(alice).toMatch(/access key AKIAALICEKEY00000001 last used \d{4}-/);
+    expect(alice).toMatch(new RegExp(`<code>cases/INV-4/aws/inventory/${ESTATE_ACCOUNT}/\\d{8}T\\d{6}Z/global/iam/ListAttachedUserPolicies/alice/page-00001\\.xml</code> record 1`));
+    const bob = factsOf(`arn:aws:iam::${ESTATE_ACCOUNT}:user/bob`);
+    expect(bob).toContain('no MFA device (ListMFADevices answered none)');
+    expect(bob).not.toContain('ADMIN');
+    // The role's session is shown with its role: who may assume it, what is attached
+    const deploy = factsOf(`arn:aws:sts::${ESTATE_ACCOUNT}:assumed-role/deploy/ci`);
+    expect(deploy).toContain('IAM role, trusted accounts 999988887777');
+    expect(deploy).toContain('policy attached: ReadOnlyAccess');
   }, 120_000);
 
   it('refuses --cloud azure and gcp as not built yet, before reading anything', async () => {
