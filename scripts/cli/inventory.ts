@@ -10,6 +10,7 @@ import { validateCaseName } from '../../shared/evidence/names.ts';
 import { recogniseSource } from '../../shared/sources/recognise.ts';
 import { INVENTORY_COLUMNS } from '../../shared/sources/inventory/index.ts';
 import { resumePoint, type ResumePoint } from '../../shared/preservation/inventory-resume.ts';
+import { CustodyLedger } from '../../shared/evidence/ledger.ts';
 import { csvCell } from '../../shared/text/escape.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt, requireString } from './args.ts';
@@ -60,7 +61,17 @@ async function takeInventory(caseName: string, cloud: string, values: Values, io
   // --resume: the account's latest inventory in the case that did not finish, continued under its own stamp.
   let resume: ResumePoint | undefined;
   if (values.resume === true) {
-    resume = await resumePoint(store, caseName, account);
+    resume = await resumePoint(store, caseName, account, {
+      recorded: async () => {
+        try {
+          return new Set((await CustodyLedger.open(store, caseName)).items().keys());
+        } catch {
+          // A ledger the interrupted run left unreadable: every kept answer is offered again, and collect sorts out
+          // which are recorded (re-acquired) and which are not (recovered).
+          return new Set<string>();
+        }
+      },
+    });
     io.err(`Resuming the inventory of ${account} taken at ${resume.observedAt.toISOString()} (${resume.kept} answers already kept are read from the locker, not asked again)\n`);
   }
   const source = new AwsInventorySource({ regions: read, homeRegion: home, account, observedAt: resume?.observedAt ?? new Date(), ...(resume ? { preserved: resume.preserved } : {}) });

@@ -7,7 +7,6 @@
  * record them yet (kept, then interrupted before the ledger entry).
  */
 import { InvalidInputError } from '../errors.ts';
-import { CustodyLedger } from '../evidence/ledger.ts';
 import { evidenceKey } from '../evidence/names.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
@@ -46,7 +45,7 @@ export async function inventoryStamps(store: ObjectStore, caseName: string, acco
  * Where to resume the account's latest inventory in the case (`stamp` given: that one). Refuses, with the fix,
  * when there is none or it is complete.
  */
-export async function resumePoint(store: ObjectStore, caseName: string, account: string, options: { stamp?: string } = {}): Promise<ResumePoint> {
+export async function resumePoint(store: ObjectStore, caseName: string, account: string, options: { stamp?: string; recorded?: () => Promise<ReadonlySet<string>> } = {}): Promise<ResumePoint> {
   if (options.stamp !== undefined && !STAMP.test(options.stamp)) throw new InvalidInputError(`inventory stamp ${JSON.stringify(options.stamp)} is not yyyymmddThhmmssZ`);
   const stamps = await inventoryStamps(store, caseName, account, options.stamp);
   const latest = stamps.at(-1);
@@ -60,21 +59,14 @@ export async function resumePoint(store: ObjectStore, caseName: string, account:
   }
   const s = latest.stamp;
   const observedAt = new Date(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`);
-  return fromKeys(store, caseName, s, observedAt, latest.keys);
+  return fromKeys(store, caseName, s, observedAt, latest.keys, options.recorded ? await options.recorded() : new Set());
 }
 
-/** A resume point over the given kept keys (a Lambda retry knows its stamp and lists it itself). */
-export async function fromKeys(store: ObjectStore, caseName: string, stamp: string, observedAt: Date, keys: readonly string[], recordedInLedger = true): Promise<ResumePoint> {
-  let recorded = new Set<string>();
-  if (recordedInLedger) {
-    try {
-      recorded = new Set((await CustodyLedger.open(store, caseName)).items().keys());
-    } catch {
-      // A ledger the interrupted run left unreadable: every kept answer is offered again; collect sorts out
-      // which are recorded (re-acquired) and which are not (recovered).
-      recorded = new Set();
-    }
-  }
+/**
+ * A resume point over the given kept keys (a Lambda retry knows its stamp and lists it itself). `recorded`: the
+ * keys the case's custody ledger records already (not offered again); empty offers every kept answer again.
+ */
+export async function fromKeys(store: ObjectStore, caseName: string, stamp: string, observedAt: Date, keys: readonly string[], recorded: ReadonlySet<string> = new Set()): Promise<ResumePoint> {
   const prefix = evidenceKey(caseName, '');
   const byStem = new Map(keys.map((k) => [k.slice(prefix.length).replace(/\.(xml|json)$/, ''), k]));
   return {

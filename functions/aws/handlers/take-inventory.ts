@@ -50,7 +50,7 @@ export function takeInventoryHandler(deps: TakeInventoryDeps) {
       const probe = new AwsInventorySource({ regions: request.regions, homeRegion: home, account: request.accountId, observedAt });
       // A retry of this request (same stamp): what the first attempt kept is read back, not asked again.
       const [earlier] = await inventoryStamps(deps.store, request.case, request.accountId, probe.stamp);
-      const resume = earlier ? await fromKeys(deps.store, request.case, probe.stamp, observedAt, earlier.keys, false) : undefined;
+      const resume = earlier ? await fromKeys(deps.store, request.case, probe.stamp, observedAt, earlier.keys) : undefined;
       const source = new AwsInventorySource({
         regions: request.regions,
         homeRegion: home,
