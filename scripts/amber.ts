@@ -503,13 +503,15 @@ Example:
   },
   inventory: {
     summary: 'document a cloud account\'s estate as evidence (every API answer preserved and hashed); export its normalised rows',
-    usage: 'amber inventory --case C --cloud aws [--region R ...|--all-regions] | --cloud azure --subscription S ... [--tenant T] | --cloud gcp --project P [--project P ...]|--organization O [--format json|csv [--out FILE]] [--locker DIR] [--json]',
-    options: { case: { type: 'string' }, cloud: { type: 'string' }, region: { type: 'string', multiple: true }, 'all-regions': { type: 'boolean' }, subscription: { type: 'string', multiple: true }, tenant: { type: 'string' }, project: { type: 'string', multiple: true }, organization: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'retain-days': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
+    usage: 'amber inventory --case C --cloud aws [--region R ...|--all-regions] [--resume] | --cloud azure --subscription S ... [--tenant T] | --cloud gcp --project P [--project P ...]|--organization O [--format json|csv [--out FILE]] [--locker DIR] [--json]',
+    options: { case: { type: 'string' }, cloud: { type: 'string' }, region: { type: 'string', multiple: true }, 'all-regions': { type: 'boolean' }, resume: { type: 'boolean' }, subscription: { type: 'string', multiple: true }, tenant: { type: 'string' }, project: { type: 'string', multiple: true }, organization: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'retain-days': { type: 'string' }, ...signingOption, ...lockerOption, ...jsonOption },
     help: `  --case C          the case the inventory is preserved in
   --cloud aws|azure|gcp  the cloud to read
   aws: credentials and region from the SDK chain
   --region R        a region to read (repeat; default: AWS_REGION or the profile's region); IAM and S3 are read once
   --all-regions     every region enabled for the account (ec2:DescribeRegions)
+  --resume          continue the account's latest inventory in the case that did not finish (killed, cut off):
+                    same stamp and keys; answers already kept are read from the locker, not asked again
   azure: AMBER_AZURE_TOKEN, else DefaultAzureCredential (Resource Graph, ARM, Microsoft Graph)
   --subscription S  a subscription to read with Resource Graph and ARM (repeat), every location
   --tenant T        the Entra ID tenant read through Graph (default: $AZURE_TENANT_ID, else the

@@ -5,7 +5,7 @@
 import { InvalidInputError } from '../../shared/errors.ts';
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { ACCOUNT_ID, INSTANCE_ID, REGION } from './triggers.ts';
-import type { CopyBatchInput, CustodyInput, ImageTaskInput, InstanceTaskInput, LogTaskInput, SnapshotSet } from './handlers/contracts.ts';
+import { INVENTORY_EVENT, type CopyBatchInput, type CustodyInput, type ImageTaskInput, type InstanceTaskInput, type InventoryRequestInput, type LogTaskInput, type SnapshotSet } from './handlers/contracts.ts';
 
 type Problems = string[];
 
@@ -126,9 +126,48 @@ export function custodyInput(event: unknown, what: string): CustodyInput {
   const rw = e.resultWriterDetails as { Bucket?: unknown; Key?: unknown } | undefined;
   if (rw !== undefined && (typeof rw?.Bucket !== 'string' || typeof rw.Key !== 'string')) problems.push('resultWriterDetails must be the Map state\'s {Bucket, Key}');
   if (e.items !== undefined && !Array.isArray(e.items)) problems.push('items must be a list of evidence items');
+  const io = e.itemsObject as { key?: unknown } | undefined;
+  if (io !== undefined && (typeof io !== 'object' || io === null || typeof io.key !== 'string')) problems.push('itemsObject must be {key} as take-inventory returns it');
   if (e.failures !== undefined && !Array.isArray(e.failures)) problems.push('failures must be a list of {origin, reason}');
   if (e.detail !== undefined && (typeof e.detail !== 'object' || e.detail === null || Array.isArray(e.detail))) problems.push('detail must be an object');
   if (e.seal !== undefined && typeof e.seal !== 'boolean') problems.push('seal must be true or false');
   fail(what, problems);
   return e as unknown as CustodyInput;
+}
+
+/**
+ * A take-inventory request from any of its three shapes (contracts.ts InventoryRequestInput): direct, the
+ * instance-preservation state, or the `Inventory Requested` EventBridge event. Returns the normalised request.
+ */
+export function inventoryRequest(event: unknown, what: string): InventoryRequestInput & { readonly regions: readonly string[] } {
+  let e = object(event, what);
+  let defaults: { requestId?: string; observedAt?: string } = {};
+  // From a state machine: `{ input: <state>, executionStartTime }`, the start time naming the inventory (so a
+  // retried task resumes the same one).
+  if (typeof e.executionStartTime === 'string' && typeof e.input === 'object' && e.input !== null) {
+    defaults = { observedAt: e.executionStartTime };
+    e = object(e.input, what);
+  }
+  if (e.source === INVENTORY_EVENT.source && e['detail-type'] === INVENTORY_EVENT.detailType) {
+    defaults = { ...defaults, ...(typeof e.id === 'string' ? { requestId: e.id } : {}), ...(typeof e.time === 'string' ? { observedAt: e.time } : {}) };
+    e = object(e.detail, `${what} event detail`);
+  }
+  const problems: Problems = [];
+  caseProblem(e.case, problems);
+  pattern(e.accountId, ACCOUNT_ID, 'accountId', problems);
+  const requestId = e.requestId ?? defaults.requestId;
+  requestIdProblem(requestId, problems);
+  const regions = Array.isArray(e.regions) ? (e.regions as unknown[]) : e.region !== undefined ? [e.region] : [];
+  if (regions.length === 0) problems.push('regions must name at least one region (or give region)');
+  for (const r of regions) pattern(r, REGION, 'region', problems);
+  const observedAt = e.observedAt ?? defaults.observedAt;
+  if (observedAt !== undefined && (typeof observedAt !== 'string' || Number.isNaN(Date.parse(observedAt)))) problems.push(`observedAt must be an ISO-8601 time, got ${JSON.stringify(observedAt)}`);
+  fail(what, problems);
+  return {
+    case: e.case as string,
+    accountId: e.accountId as string,
+    regions: [...new Set(regions as string[])],
+    requestId: requestId as string,
+    ...(observedAt !== undefined ? { observedAt: observedAt as string } : {}),
+  };
 }

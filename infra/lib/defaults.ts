@@ -26,6 +26,8 @@ export const EVIDENCE_LAYOUT = {
   logListings: '_work/log-listings/',
   /** The log-preservation Distributed Map's ResultWriter writes its manifest and results here. */
   mapResults: '_work/log-copies/',
+  /** take-inventory's work objects (evidence items and failures for record-custody): `_work/inventory/<case>/...json`. */
+  inventoryBatches: '_work/inventory/',
   /** Scheduled-detection runs: `findings/<yyyy>/<mm>/<dd>/<run id>.json`. */
   findings: 'findings/',
   /** derive-object's index of the cases with derived rows per event day: `derived-index/<yyyy>/<MM>/<dd>/<case>`. */

@@ -65,6 +65,7 @@ const FAKE_ENV: Record<string, string> = {
   SECURITY_HUB_FINDINGS: 'false',
   SIGNING_KEY_ARN: 'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111',
   ANCHOR_BUCKET: 'amber-anchors',
+  DETECTION_PARAMETERS: '{}',
 };
 
 /** Milliseconds to import the bundle in a fresh Node process (module evaluation only, Node's own start excluded). */

@@ -9,6 +9,8 @@ import { collectEvidence, type CollectSummary } from '../../shared/evidence/coll
 import { validateCaseName } from '../../shared/evidence/names.ts';
 import { recogniseSource } from '../../shared/sources/recognise.ts';
 import { INVENTORY_COLUMNS } from '../../shared/sources/inventory/index.ts';
+import { resumePoint, type ResumePoint } from '../../shared/preservation/inventory-resume.ts';
+import { CustodyLedger } from '../../shared/evidence/ledger.ts';
 import { csvCell } from '../../shared/text/escape.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt, requireString } from './args.ts';
@@ -18,7 +20,7 @@ import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
 import { writeExport } from './export.ts';
 import { formatBytes, ProgressBar, t, type Io } from './io.ts';
 
-export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] | --cloud azure --subscription S ... [--tenant T] | --cloud gcp --project P [--project P ...]|--organization O [--format json|csv [--out FILE]] [--locker DIR] [--json]';
+export const INVENTORY_USAGE = 'amber inventory --case C --cloud aws [--region R ...|--all-regions] [--resume] | --cloud azure --subscription S ... [--tenant T] | --cloud gcp --project P [--project P ...]|--organization O [--format json|csv [--out FILE]] [--locker DIR] [--json]';
 const DAY_MS = 86_400_000;
 const FORMATS = ['json', 'csv'] as const;
 
@@ -58,8 +60,24 @@ async function takeInventory(caseName: string, cloud: string, values: Values, io
   const home = regions[0] ?? (await homeRegion(INVENTORY_API_SPEC, io));
   const account = await callerAccount(INVENTORY_API_SPEC, home, io);
   const read = all ? await enabledRegions(INVENTORY_API_SPEC, home) : regions.length > 0 ? [...new Set(regions)] : [home];
-  const source = new AwsInventorySource({ regions: read, homeRegion: home, account, observedAt: new Date() });
   const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true });
+  // --resume: the account's latest inventory in the case that did not finish, continued under its own stamp.
+  let resume: ResumePoint | undefined;
+  if (values.resume === true) {
+    resume = await resumePoint(store, caseName, account, {
+      recorded: async () => {
+        try {
+          return new Set((await CustodyLedger.open(store, caseName)).items().keys());
+        } catch {
+          // A ledger the interrupted run left unreadable: every kept answer is offered again, and collect sorts out
+          // which are recorded (re-acquired) and which are not (recovered).
+          return new Set<string>();
+        }
+      },
+    });
+    io.err(`Resuming the inventory of ${account} taken at ${resume.observedAt.toISOString()} (${resume.kept} answers already kept are read from the locker, not asked again)\n`);
+  }
+  const source = new AwsInventorySource({ regions: read, homeRegion: home, account, observedAt: resume?.observedAt ?? new Date(), ...(resume ? { preserved: resume.preserved } : {}) });
   const progress = new ProgressBar(io, 'inventory');
   const summary = await collectEvidence({
     store,
@@ -74,16 +92,18 @@ async function takeInventory(caseName: string, cloud: string, values: Values, io
   progress.done();
   // Refusals and disabled regions are recorded (manifest failures) and shown, never fatal; anything else is.
   const other = summary.failures.filter((f) => !f.origin.startsWith(`${INVENTORY_API_SPEC}?`));
-  const result = { account, regions: read, answers: source.answers, problems: source.problems, collect: summary };
+  const result = { account, regions: read, stamp: source.stamp, answers: source.answers, resumed: source.resumed, problems: source.problems, collect: summary };
   if (values.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
-  else io.out(describe(summary, account, read, source.answers, source.problems));
+  else io.out(describe(summary, account, read, source.answers, source.problems, source.resumed));
   return other.length === 0 ? 0 : Math.max(...other.map((f) => f.exitCode));
 }
 
-function describe(s: CollectSummary, account: string, regions: readonly string[], answers: Record<string, number>, problems: readonly InventoryProblem[]): string {
+function describe(s: CollectSummary, account: string, regions: readonly string[], answers: Record<string, number>, problems: readonly InventoryProblem[], resumed: Record<string, number>): string {
+  const kept = Object.values(resumed).reduce((a, b) => a + b, 0);
   const lines = [
     `Inventory of AWS account ${account} (${regions.join(', ')}) preserved in case ${t(s.case)}: ${s.items} answers (${s.created} new), each hashed with SHA-256 while stored`,
     `  answers:  ${Object.entries(answers).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+    ...(kept > 0 ? [`  resumed:  ${kept} answers kept by the interrupted run read from the locker (${Object.entries(resumed).map(([k, n]) => `${k} ${n}`).join(', ')})`] : []),
     `  manifest: ${t(s.manifest.key)} (sha256 ${s.manifest.sha256})`,
   ];
   if (problems.length > 0) {

@@ -30,6 +30,8 @@ export interface IdentityActivity {
   readonly errors: number;
   /** Log sources the identity appears in (cloudtrail, entra-signin, m365-audit, ...). */
   readonly sources?: string;
+  /** What the case's inventory says about this identity (MFA, keys, attached policies ...), each with its evidence. */
+  readonly inventory?: readonly { readonly fact: string; readonly evidence_key: string; readonly evidence_record: number }[];
 }
 
 /** A record Amber could not turn into an event (it stays preserved and hashed). */
@@ -300,10 +302,18 @@ function identityTable(identities: readonly IdentityActivity[], findings: readon
     const who = identityOf(f.actor);
     if (who) counts.set(who, (counts.get(who) ?? 0) + 1);
   }
-  const shown = fit(identities, (i) => `<tr${counts.get(i.actor) ? ' class="flagged"' : ''}><td><code>${clip(i.actor)}</code></td><td>${h(i.sources ?? '')}</td><td class="num">${i.events}</td><td class="num">${counts.get(i.actor) ?? 0}</td><td class="num">${i.errors}</td><td class="num">${i.sourceIps}</td><td class="num">${i.actions}</td><td>${h(i.first)}</td><td>${h(i.last)}</td></tr>`, { rows: REPORT_LIMITS.identities, bytes: REPORT_LIMITS.bytes.identities });
-  return `<table class="sortable"><thead><tr><th>Identity</th><th>Seen in</th><th>Events</th><th>Findings</th><th>Errors</th><th>Source IPs</th><th>Distinct actions</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
+  // One tbody per identity: its activity row and the inventory's facts under it sort and filter as one unit.
+  const shown = fit(identities, (i) => `<tbody class="unit"><tr${counts.get(i.actor) ? ' class="flagged"' : ''}><td><code>${clip(i.actor)}</code></td><td>${h(i.sources ?? '')}</td><td class="num">${i.events}</td><td class="num">${counts.get(i.actor) ?? 0}</td><td class="num">${i.errors}</td><td class="num">${i.sourceIps}</td><td class="num">${i.actions}</td><td>${h(i.first)}</td><td>${h(i.last)}</td></tr>${identityInventory(i)}</tbody>`, { rows: REPORT_LIMITS.identities, bytes: REPORT_LIMITS.bytes.identities });
+  return `<table class="sortable"><thead><tr><th>Identity</th><th>Seen in</th><th>Events</th><th>Findings</th><th>Errors</th><th>Source IPs</th><th>Distinct actions</th><th>First seen</th><th>Last seen</th></tr></thead>
 ${shown.html}
-</tbody></table>${shown.left > 0 ? `\n<p class="more">and ${shown.left} less busy identities not shown here: <code>amber timeline --case ${h(caseName)}</code> has every event of each.</p>` : ''}`;
+</table>${shown.left > 0 ? `\n<p class="more">and ${shown.left} less busy identities not shown here: <code>amber timeline --case ${h(caseName)}</code> has every event of each.</p>` : ''}`;
+}
+
+/** The inventory's facts about an identity, under its activity row, each citing its answer and record. */
+function identityInventory(i: IdentityActivity): string {
+  if (!i.inventory || i.inventory.length === 0) return '';
+  const facts = i.inventory.map((f) => `<li>${clip(f.fact)} <span class="evidence"><code>${h(f.evidence_key)}</code> record ${f.evidence_record}</span></li>`).join('');
+  return `<tr class="sub inventory"><td colspan="9"><span class="meta-dark">In the inventory:</span><ul class="inventory-facts">${facts}</ul></td></tr>`;
 }
 
 /** The ledger's first and most recent entries, and how many lie between (the ledger file holds them all). */

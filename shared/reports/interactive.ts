@@ -25,7 +25,7 @@ export const REPORT_SCRIPT = `(function () {
       findings[i].hidden = !ok;
       if (ok) shown++;
     }
-    var identities = document.querySelectorAll('#identities tbody tr');
+    var identities = document.querySelectorAll('#identities tbody');
     for (var j = 0; j < identities.length; j++) identities[j].hidden = !matches(identities[j], q);
     if (count) count.textContent = shown + ' of ' + findings.length + ' findings shown';
   }
@@ -44,7 +44,7 @@ export const REPORT_SCRIPT = `(function () {
   }
   function sort(table, column, th) {
     var descending = th.getAttribute('aria-sort') === 'ascending';
-    var bodies = table.querySelectorAll(':scope > tbody.finding');
+    var bodies = table.querySelectorAll(':scope > tbody.finding, :scope > tbody.unit');
     var units = [];
     var parent;
     if (bodies.length > 0) { parent = table; for (var i = 0; i < bodies.length; i++) units.push(bodies[i]); }

@@ -13,8 +13,18 @@
  * - `deny(service)`: every call to the service answers AccessDenied(Exception);
  * - `denyBucketAcl(bucket)`: S3 GetBucketAcl of that bucket answers AccessDenied (HTTP 403), the rest of S3 answers;
  * - `disable(region)`: every call scoped to that region answers AuthFailure (HTTP 401), as a region not opted into;
+ * - S3 Control (`GET /v20180820/configuration/publicAccessBlock`, signed as service s3, the account in the host
+ *   `<account>.localhost`): the account-level public access block, absent (NoSuchPublicAccessBlockConfiguration in
+ *   `<ErrorResponse><Error>`) unless `accountBlock(...)` sets one;
+ * - STS AssumeRole answers temporary credentials and keeps each call's RoleArn and ExternalId (`assumed`);
+ * - `holdAfter(n, onHeld)`: after n answered requests (STS not counted), every later request is held unanswered
+ *   and `onHeld` is called once, when the first is held (a client that is then killed was waiting for it);
  * - `calls` counts requests per service.
+ *
+ * The SDK addresses S3 Control at `<AccountId>.<endpoint host>`; while the fake runs, `localhost` and its
+ * subdomains resolve to 127.0.0.1 in this process (dns.lookup), so the account-prefixed host reaches it.
  */
+import dns from 'node:dns';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -48,7 +58,35 @@ export class FakeAwsEstate {
   private readonly denied = new Set<string>();
   private readonly disabled = new Set<string>();
   private readonly aclDenied = new Set<string>();
+  private accountBlockXml: string | undefined;
+  readonly assumed: Array<{ roleArn: string; externalId: string | null }> = [];
+  /** Access key ids that signed the requests, per service. */
+  readonly signers: Record<string, Set<string>> = {};
+  private hold: { after: number; answered: number; onHeld: () => void; held: boolean } | undefined;
+  private readonly heldResponses: Array<{ destroy: () => void }> = [];
+
+  holdAfter(n: number, onHeld: () => void): this {
+    this.hold = { after: n, answered: 0, onHeld, held: false };
+    return this;
+  }
+
+  /** Answers again (the held requests are dropped, as a killed client's would be). */
+  release(): void {
+    this.hold = undefined;
+    for (const r of this.heldResponses.splice(0)) r.destroy();
+  }
+
   private server: Server | undefined;
+  private lookup: typeof dns.lookup | undefined;
+
+  /** The account-level public access block the fake answers with (all four settings given). */
+  accountBlock(settings: { blockPublicAcls: boolean; ignorePublicAcls: boolean; blockPublicPolicy: boolean; restrictPublicBuckets: boolean }): this {
+    this.accountBlockXml =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/">` +
+      `<BlockPublicAcls>${settings.blockPublicAcls}</BlockPublicAcls><IgnorePublicAcls>${settings.ignorePublicAcls}</IgnorePublicAcls>` +
+      `<BlockPublicPolicy>${settings.blockPublicPolicy}</BlockPublicPolicy><RestrictPublicBuckets>${settings.restrictPublicBuckets}</RestrictPublicBuckets></PublicAccessBlockConfiguration>`;
+    return this;
+  }
 
   throttle(service: string, times: number): this {
     this.throttled.set(service, times);
@@ -72,6 +110,18 @@ export class FakeAwsEstate {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      const scoped = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+      if (this.hold && scoped !== 'sts') {
+        if (this.hold.answered >= this.hold.after) {
+          this.heldResponses.push(res);
+          if (!this.hold.held) {
+            this.hold.held = true;
+            this.hold.onHeld();
+          }
+          return;
+        }
+        this.hold.answered += 1;
+      }
       void this.answer(req).then(({ status, type, body, errorType }) => {
         res.writeHead(status, { 'content-type': type, 'x-amzn-requestid': 'req-1', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
         res.end(body);
@@ -79,10 +129,16 @@ export class FakeAwsEstate {
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const original = dns.lookup;
+    this.lookup = original;
+    dns.lookup = ((host: string, ...rest: unknown[]) =>
+      (original as (...a: unknown[]) => void).call(dns, host === 'localhost' || host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest)) as typeof dns.lookup;
     return this;
   }
 
   async stop(): Promise<void> {
+    if (this.lookup) dns.lookup = this.lookup;
+    this.lookup = undefined;
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -90,6 +146,7 @@ export class FakeAwsEstate {
   env(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const s of ['STS', 'EC2', 'IAM', 'S3', 'LAMBDA', 'RDS', 'KMS', 'CLOUDTRAIL', 'GUARDDUTY']) out[`AWS_ENDPOINT_URL_${s}`] = this.url;
+    out.AWS_ENDPOINT_URL_S3_CONTROL = this.url.replace('127.0.0.1', 'localhost');
     return out;
   }
 
@@ -100,6 +157,7 @@ export class FakeAwsEstate {
     const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\//.exec(req.headers.authorization ?? '');
     const [region, service] = scope ? [scope[1]!, scope[2]!] : ['', ''];
     this.calls[service] = (this.calls[service] ?? 0) + 1;
+    (this.signers[service] ??= new Set()).add(/Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '');
     const url = new URL(req.url ?? '/', 'http://x');
     const form = new URLSearchParams(req.headers['content-type']?.includes('x-www-form-urlencoded') ? text : '');
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -121,6 +179,11 @@ export class FakeAwsEstate {
     }
     switch (service) {
       case 'sts':
+        if (form.get('Action') === 'AssumeRole') {
+          this.assumed.push({ roleArn: form.get('RoleArn') ?? '', externalId: form.get('ExternalId') });
+          const expires = new Date(Date.now() + 3600_000).toISOString();
+          return xml(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIACOLLECTOR</AccessKeyId><SecretAccessKey>collector-secret</SecretAccessKey><SessionToken>collector-token</SessionToken><Expiration>${expires}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROACOLLECTOR:amber-take-inventory</AssumedRoleId><Arn>${form.get('RoleArn')}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+        }
         return xml(`<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::${ESTATE_ACCOUNT}:user/analyst</Arn><UserId>AIDAFAKE</UserId><Account>${ESTATE_ACCOUNT}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`);
       case 'ec2':
         return this.ec2(form, region);
@@ -215,6 +278,10 @@ export class FakeAwsEstate {
         const used = key.includes('ALICE') ? `<LastUsedDate>${new Date(Date.now() - 86_400_000).toISOString()}</LastUsedDate><ServiceName>s3</ServiceName><Region>eu-west-1</Region>` : '<ServiceName>N/A</ServiceName><Region>N/A</Region>';
         return wrap(`<UserName>${key.includes('ALICE') ? 'alice' : 'bob'}</UserName><AccessKeyLastUsed>${used}</AccessKeyLastUsed>`);
       }
+      case 'ListAttachedUserPolicies':
+        return wrap(`<IsTruncated>false</IsTruncated><AttachedPolicies>${user === 'alice' ? '<member><PolicyName>AdministratorAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AdministratorAccess</PolicyArn></member>' : ''}</AttachedPolicies>`);
+      case 'ListAttachedRolePolicies':
+        return wrap(`<IsTruncated>false</IsTruncated><AttachedPolicies><member><PolicyName>ReadOnlyAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/ReadOnlyAccess</PolicyArn></member></AttachedPolicies>`);
       case 'ListMFADevices':
         return wrap(`<IsTruncated>false</IsTruncated><MFADevices>${user === 'alice' ? `<member><UserName>alice</UserName><SerialNumber>arn:aws:iam::${ESTATE_ACCOUNT}:mfa/alice</SerialNumber><EnableDate>2024-01-02T00:00:00Z</EnableDate></member>` : ''}</MFADevices>`);
       default:
@@ -238,6 +305,15 @@ export class FakeAwsEstate {
   }
 
   private s3(url: URL): Reply {
+    if (url.pathname === '/v20180820/configuration/publicAccessBlock') {
+      return this.accountBlockXml
+        ? xml(this.accountBlockXml)
+        : {
+            status: 404,
+            type: 'application/xml',
+            body: `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>NoSuchPublicAccessBlockConfiguration</Code><Message>The public access block configuration was not found</Message><AccountId>${ESTATE_ACCOUNT}</AccountId></Error><RequestId>r</RequestId><HostId>h</HostId></ErrorResponse>`,
+          };
+    }
     const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
     if (bucket === '') {
       return xml(`<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult ${S3NS}><Owner><ID>owner1</ID></Owner><Buckets><Bucket><Name>site-assets</Name><CreationDate>2025-02-01T00:00:00.000Z</CreationDate></Bucket><Bucket><Name>private-data</Name><CreationDate>2025-03-01T00:00:00.000Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>`);
@@ -296,7 +372,9 @@ export class FakeAwsEstate {
   }
 
   private guardduty(url: URL): Reply {
-    if (url.pathname === '/detector') return jsonReply({ detectorIds: [] });
+    // One detector, suspended (GuardDuty off all the same).
+    if (url.pathname === '/detector') return jsonReply({ detectorIds: ['det0a1'] });
+    if (url.pathname === '/detector/det0a1') return jsonReply({ createdAt: '2025-01-01T00:00:00.000Z', findingPublishingFrequency: 'SIX_HOURS', serviceRole: `arn:aws:iam::${ESTATE_ACCOUNT}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty`, status: 'DISABLED', updatedAt: '2025-06-01T00:00:00.000Z' });
     return jsonError(404, 'BadRequestException', `no route ${url.pathname}`);
   }
 }

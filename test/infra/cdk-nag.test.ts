@@ -11,6 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import type { AmberApp } from '../../infra/lib/amber-app.ts';
 import { MULTI_ACCOUNT, testApp } from '../helpers/infra.ts';
+import { HANDLER_ENV } from '../../functions/aws/handlers/contracts.ts';
 
 /** Every acknowledgement in the construct tree: where, which finding, why. */
 function acknowledgements(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
@@ -65,10 +66,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acks.filter((a) => a.id === 'AwsSolutions-IAM5')).toEqual([]);
   });
 
-  it('bundles each of the seventeen handlers into one ESM index.mjs, the AWS SDK included, with the scripts the SSM captures read, and DuckDB beside derive-object', () => {
+  it('bundles each handler of the contract into one ESM index.mjs, the AWS SDK included, with the scripts the SSM captures read, and DuckDB beside derive-object', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'AmberEvidence.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging?: string } }> };
     const dirs = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip').map((f) => join(outdir, f.source.path));
-    expect(dirs).toHaveLength(17);
+    expect(dirs).toHaveLength(Object.keys(HANDLER_ENV).length);
     // The triage scripts and memory templates sit where the bundled code looks for them (new URL(..., import.meta.url)).
     const withFiles = (names: string[]) => dirs.filter((d) => names.every((n) => existsSync(join(d, n))));
     expect(withFiles(['linux.sh', 'windows.ps1'])).toHaveLength(1);

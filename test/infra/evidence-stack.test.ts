@@ -491,9 +491,12 @@ describe('EvidenceStack', () => {
         resources: [{ suffix: ':action/custom/AmberPreserve' }],
       });
       evidence.hasResourceProperties('AWS::SecurityHub::ActionTarget', { Name: 'Preserve evidence', Id: 'AmberPreserve' });
+      // Every preservation trigger starts start-preservation (the inventory's own rule starts its state machine)
       const triggers = resourcesOfType(json, 'AWS::Events::Rule').filter(([id]) => id.startsWith('Triggers'));
       expect(triggers).toHaveLength(3);
-      for (const [id, rule] of triggers) expect(rule.Targets, id).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^TriggersStartPreservation/), 'Arn'] } })]);
+      for (const [id, r] of triggers) expect(JSON.stringify((r.Targets as Array<{ Arn: unknown }>)[0]!.Arn), id).toMatch(/"Fn::GetAtt":\["TriggersStartPreservation/);
+      const [[, inventory]] = resourcesOfType(json, 'AWS::Events::Rule').filter(([id]) => id.startsWith('InventoryOnDemand')) as [[string, Record<string, unknown>]];
+      expect(JSON.stringify((inventory.Targets as Array<{ Arn: unknown }>)[0]!.Arn)).toMatch(/"Ref":"Inventory[A-Za-z0-9]*"/);
     });
 
     it('takes the GuardDuty threshold from context and can leave the Security Hub action out', () => {

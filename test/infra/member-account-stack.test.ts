@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnTemplate } from '../helpers/cfn.ts';
-import { EVIDENCE_ACCOUNT, MULTI_ACCOUNT, testApp, templates } from '../helpers/infra.ts';
+import { EVIDENCE_ACCOUNT, MEMBER_ACCOUNT, MULTI_ACCOUNT, testApp, templates } from '../helpers/infra.ts';
+import { INVENTORY_CALLS } from '../../functions/aws/adapters/inventory-source.ts';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
@@ -47,13 +48,32 @@ describe('MemberAccountStack', () => {
       });
     });
 
-    it('has no managed policy and no S3 permission except reading the trail', () => {
+    it('has no managed policy and no S3 object permission except reading the trail (the inventory reads bucket settings only)', () => {
       const role = Object.values(json.Resources).find((r) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === 'amber-collector')!;
       expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
-      const s3Allows = collectorStatements(json).filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => a.startsWith('s3:')));
+      const s3Allows = collectorStatements(json).filter((s) => s.Effect === 'Allow' && !s.Sid?.startsWith('Inventory') && list(s.Action).some((a) => a.startsWith('s3:')));
       expect(s3Allows.flatMap((s) => list(s.Action)).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
       expect(JSON.stringify(s3Allows.map((s) => s.Resource))).not.toMatch(/Evidence|cases/);
       for (const s of s3Allows) expect(JSON.stringify(s.Resource)).toContain('aws-cloudtrail-logs-amber-example');
+      const inventoryS3 = collectorStatements(json).filter((s) => s.Sid?.startsWith('Inventory')).flatMap((s) => list(s.Action)).filter((a) => a.startsWith('s3:'));
+      expect(inventoryS3.sort()).toEqual(['s3:GetAccountPublicAccessBlock', 's3:GetBucketAcl', 's3:GetBucketPolicy', 's3:GetBucketPolicyStatus', 's3:GetBucketPublicAccessBlock', 's3:ListAllMyBuckets']);
+    });
+
+    it('reads for the inventory exactly the actions of the calls the inventory makes, read-only, per-resource reads held to this account', () => {
+      const inventory = collectorStatements(json).filter((s) => s.Sid?.startsWith('Inventory'));
+      const actions = inventory.flatMap((s) => list(s.Action));
+      // Exactly the list, each once (INVENTORY_CALLS maps every call of the source to its action)
+      expect([...actions].sort()).toEqual([...new Set(Object.values(INVENTORY_CALLS))].sort());
+      expect(new Set(actions).size).toBe(actions.length);
+      expect(inventory.every((s) => s.Effect === 'Allow' && s.Condition === undefined)).toBe(true);
+      for (const a of actions) expect(a).toMatch(/^[a-z0-9]+:(List|Get|Describe)[A-Za-z]+$/);
+      // "*" only for the listing calls; the rest name this account (bucket and organisation-trail ARNs cannot)
+      const star = inventory.filter((s) => JSON.stringify(s.Resource) === '"*"');
+      expect(star.map((s) => s.Sid)).toEqual(['InventoryListAndDescribe']);
+      for (const a of list(star[0]!.Action)) expect(a).toMatch(/^(ec2:Describe|iam:List(Users|Roles|Policies)$|s3:(ListAllMyBuckets|GetAccountPublicAccessBlock)$|lambda:ListFunctions$|rds:DescribeDB(Instances|Snapshots)$|kms:ListKeys$|cloudtrail:DescribeTrails$|guardduty:ListDetectors$)/);
+      for (const s of inventory.filter((x) => !['InventoryListAndDescribe', 'InventoryBucketSettings', 'InventoryTrailStatus'].includes(x.Sid!))) {
+        expect(JSON.stringify(s.Resource), s.Sid).toMatch(new RegExp(`:${MEMBER_ACCOUNT}:|"Ref":"AWS::AccountId"`));
+      }
     });
 
     it('denies itself deletes, retention changes, governance bypass and bucket policy changes on any bucket', () => {

@@ -84,7 +84,8 @@ describe('State machines', () => {
         expect(recordFailure.Parameters).toMatchObject({ step: 'failed', 'case.$': '$.case', 'requestId.$': '$.requestId', 'detail.$': '$' });
         expect(def.States[recordFailure.Next!]!.Type).toBe('Fail');
         expect(def.States[recordFailure.Catch![0]!.Next]!.Type).toBe('Fail');
-        for (const [name, s] of Object.entries(def.States).filter(([n, s]) => (s.Type === 'Task' || s.Type === 'Map') && n !== 'RecordFailure' && !OPTIONAL.includes(n))) {
+        // TakeInventory alone catches to its own record and goes on (the Inventory tests below).
+        for (const [name, s] of Object.entries(def.States).filter(([n, s]) => (s.Type === 'Task' || s.Type === 'Map') && n !== 'RecordFailure' && n !== 'TakeInventory' && !OPTIONAL.includes(n))) {
           expect(s.Catch![0], name).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' });
         }
       }
@@ -105,23 +106,24 @@ describe('State machines', () => {
   });
 
   describe('Instance preservation', () => {
-    it('captures, snapshots all volumes at once, and records custody after each step', () => {
+    it('takes the account\'s inventory first, then captures, snapshots all volumes at once, and records custody after each step', () => {
       const path: string[] = [];
       let name: string | undefined = instance.StartAt;
-      while (name && path.length < 7) {
+      while (name && path.length < 9) {
         path.push(name);
         const state: State = instance.States[name]!;
         // The memory choice: follow the request that asks for memory.
         name = state.Type === 'Choice' ? state.Choices![0]!.Next : state.Next;
       }
-      expect(path).toEqual(['CaptureInstance', 'RecordCapture', 'CaptureVolatile', 'RecordVolatile', 'MemoryRequested?', 'CaptureMemory', 'RecordMemory']);
+      expect(path).toEqual(['TakeInventory', 'RecordInventory', 'CaptureInstance', 'RecordCapture', 'CaptureVolatile', 'RecordVolatile', 'MemoryRequested?', 'CaptureMemory', 'RecordMemory']);
+      expect(instance.States.TakeInventory!.Resource).toBe(fnArn('take-inventory'));
       expect(instance.States.RecordMemory!.Next).toBe('CreateSnapshots');
       expect(instance.States.CreateSnapshots!.Next).toBe('RecordSnapshotsStarted');
       expect(instance.States.CaptureInstance!.Resource).toBe(fnArn('capture-instance'));
       expect(instance.States.CreateSnapshots!.Resource).toBe(fnArn('create-snapshots'));
       const records = Object.values(instance.States).filter((s) => s.Resource === fnArn('record-custody'));
       expect(records.map((s) => s.Parameters!.step).sort()).toEqual(
-        ['capture-instance', 'copies-completed', 'copy-snapshots', 'create-snapshots', 'failed', 'instance-preserved', 'isolate-instance', 'memory-capture', 'snapshots-completed', 'volatile-triage'].sort(),
+        ['capture-instance', 'copies-completed', 'copy-snapshots', 'create-snapshots', 'failed', 'instance-preserved', 'inventory-failed', 'isolate-instance', 'memory-capture', 'snapshots-completed', 'take-inventory', 'volatile-triage'].sort(),
       );
       for (const s of records.filter((r) => r.Parameters!.step !== 'failed')) expect(s.ResultPath).toBeNull();
       // capture-instance's evidence items go to the ledger as `acquired` items
@@ -190,6 +192,32 @@ describe('State machines', () => {
       expect(instance.States.RecordPreserved!.Parameters).toMatchObject({ step: 'instance-preserved', seal: true });
       expect(instance.States[instance.States.RecordPreserved!.Next!]!.Type).toBe('Succeed');
       expect(instance.States.RecordFailure!.Parameters).toMatchObject({ step: 'failed', seal: true });
+    });
+  });
+
+  describe('Inventory', () => {
+    it('runs take-inventory named by the execution\'s start time, records its items from the work object, and goes on to capture even when it fails', () => {
+      const take = instance.States.TakeInventory!;
+      expect(take.Parameters).toEqual({ 'input.$': '$', 'executionStartTime.$': '$$.Execution.StartTime' });
+      expect(take.ResultPath).toBe('$.inventory');
+      expect(instance.States.RecordInventory!.Parameters).toMatchObject({ step: 'take-inventory', 'itemsObject.$': '$.inventory.itemsObject' });
+      expect(instance.States.RecordInventory!.Next).toBe('CaptureInstance');
+      // A failed inventory is recorded, and preservation goes on
+      expect(take.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'RecordInventoryFailed', ResultPath: '$.inventoryError' }]);
+      expect(instance.States.RecordInventoryFailed!.Parameters).toMatchObject({ step: 'inventory-failed' });
+      expect(instance.States.RecordInventoryFailed!.Next).toBe('CaptureInstance');
+      expect(take.Retry!.map((r) => r.ErrorEquals)).toEqual([[...THROTTLE_RETRY.errors], expect.arrayContaining([...RETRYABLE_ERRORS])]);
+    });
+
+    it('runs on demand: an "Inventory Requested" event or a direct input, recorded and sealed', () => {
+      const onDemand = definitionAt(json, 'AmberEvidence/Inventory/Resource/Resource');
+      expect(onDemand.StartAt).toBe('FromEvent?');
+      expect(onDemand.States.RequestFromEvent!.Parameters).toEqual({ 'case.$': '$.detail.case', 'accountId.$': '$.detail.accountId', 'regions.$': '$.detail.regions', 'requestId.$': '$.id' });
+      expect(onDemand.States.TakeInventory!.Resource).toBe(fnArn('take-inventory'));
+      expect(onDemand.States.TakeInventory!.Next).toBe('RecordInventory');
+      expect(onDemand.States.RecordInventory!.Parameters).toMatchObject({ step: 'take-inventory', seal: true, 'itemsObject.$': '$.inventory.itemsObject' });
+      const rule = Object.values(json.Resources).find((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties!.EventPattern).includes('Inventory Requested'))!;
+      expect(rule.Properties!.EventPattern).toEqual({ source: ['amber'], 'detail-type': ['Inventory Requested'] });
     });
   });
 
@@ -366,9 +394,9 @@ describe('State machines', () => {
     });
   });
 
-  it('logs every execution event and traces all three state machines', () => {
+  it('logs every execution event and traces all four state machines', () => {
     const machines = Object.values(json.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-    expect(machines).toHaveLength(3);
+    expect(machines).toHaveLength(4);
     for (const m of machines) {
       expect(m.Properties!.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
       expect(m.Properties!.TracingConfiguration).toEqual({ Enabled: true });

@@ -4,7 +4,7 @@
  * exports over what was preserved.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ESTATE_ACCOUNT, FakeAwsEstate } from '../helpers/fake-aws-estate.ts';
@@ -93,6 +93,10 @@ describe('amber inventory --cloud aws', () => {
     expect(byDetection('inventory-cloudtrail-not-logging')).toHaveLength(1);
     expect(byDetection('inventory-vpc-without-flow-logs').map((f) => f.target)).toEqual(['vpc-0a2']);
     expect(byDetection('inventory-guardduty-off').map((f) => f.target)).toEqual(['eu-west-1']);
+    // No account-level Block Public Access (S3 Control answered NoSuchPublicAccessBlockConfiguration): a low finding of its own
+    expect(byDetection('inventory-s3-account-public-access-block-off').map((f) => [f.target, f.evidence_key.replace(/^.*\/global\//, '')])).toEqual([
+      [ESTATE_ACCOUNT, 's3control/GetPublicAccessBlock/page-00001.xml'],
+    ]);
     const open = byDetection('inventory-instance-public-admin-port')[0]!;
     expect(open.evidence_key).toMatch(new RegExp(`^cases/INV-1/aws/inventory/${ESTATE_ACCOUNT}/\\d{8}T\\d{6}Z/eu-west-1/ec2/DescribeInstances/page-00001\\.xml$`));
     const cited = await readFile(join(cwd, 'ev', open.evidence_key));
@@ -109,14 +113,14 @@ describe('amber inventory --cloud aws', () => {
   }, 180_000);
 
   it('goes on past a refused call about one bucket, prints what was refused, and exports the normalised rows in the same bytes every time', async () => {
-    // Prepare
+    // Prepare: the account blocks public access account-wide, which overrides site-assets' public policy
     const cwd = await tempDir();
-    fake.deny('guardduty').denyBucketAcl('site-assets');
+    fake.deny('guardduty').denyBucketAcl('site-assets').accountBlock({ blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true });
     const taken = await runCli(['inventory', '--case', 'INV-2', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev'], { cwd });
     expect(taken.code, taken.stderr).toBe(0);
     // The terminal names the account, the answers kept per service and what was refused
     expect(taken.stdout).toContain(`Inventory of AWS account ${ESTATE_ACCOUNT} (eu-west-1) preserved in case INV-2`);
-    expect(taken.stdout).toMatch(/answers: {2}iam \d+, s3 \d+, ec2 \d+, lambda \d+, rds \d+, kms \d+, cloudtrail \d+, guardduty 1/);
+    expect(taken.stdout).toMatch(/answers: {2}iam \d+, s3 \d+, s3control 1, ec2 \d+, lambda \d+, rds \d+, kms \d+, cloudtrail \d+, guardduty 1/);
     expect(taken.stdout).toMatch(/not read \(2; recorded in the manifest\):\n {4}global s3 GetBucketAcl: AccessDenied: Access Denied \(about site-assets\); its answer is preserved; the other resources were read\n {4}eu-west-1 guardduty ListDetectors: AccessDeniedException: /);
 
     // Act
@@ -137,6 +141,54 @@ describe('amber inventory --cloud aws', () => {
     expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.evidence_sha256))).toBe(true);
     const order = rows.map((r) => `${r.region}\u0000${r.type}\u0000${r.id}`);
     expect(order).toEqual([...order].sort());
+    // The account-level block is a row of its own, and with it on, no bucket is public and the account raises nothing
+    expect(rows.filter((r) => r.type === 's3:account-public-access-block').map((r) => r.id)).toEqual([ESTATE_ACCOUNT]);
+    const detect = await runCli(['detect', '--case', 'INV-2', '--locker', 'ev', '--json'], { cwd });
+    const { findings } = JSON.parse(detect.stdout) as { findings: Array<{ detection: string }> };
+    expect(findings.filter((f) => f.detection === 'inventory-storage-public' || f.detection === 'inventory-s3-account-public-access-block-off')).toEqual([]);
+    expect(findings.filter((f) => f.detection === 'inventory-lambda-url-public')).toHaveLength(1);
+  }, 120_000);
+
+  it('shows in the report, beside each identity\'s activity, what the inventory says about it, each fact citing its answer', async () => {
+    // Prepare: the inventory, and a synthetic CloudTrail file with activity by alice, by bob and by a deploy-role session
+    const cwd = await tempDir();
+    const taken = await runCli(['inventory', '--case', 'INV-4', '--cloud', 'aws', '--region', 'eu-west-1', '--locker', 'ev'], { cwd });
+    expect(taken.code, taken.stderr).toBe(0);
+    const event = (n: number, identity: Record<string, unknown>) => ({
+      eventVersion: '1.09', userIdentity: { accountId: ESTATE_ACCOUNT, ...identity }, eventTime: `2026-03-14T08:0${n}:00Z`, eventSource: 's3.amazonaws.com', eventName: 'ListBuckets',
+      awsRegion: 'eu-west-1', sourceIPAddress: '198.51.100.7', userAgent: 'aws-cli/2.15', requestParameters: null, responseElements: null, eventID: `00000000-0000-4000-8000-00000000000${n}`,
+      readOnly: true, eventType: 'AwsApiCall', managementEvent: true, recipientAccountId: ESTATE_ACCOUNT, eventCategory: 'Management',
+    });
+    const trail = { Records: [
+      event(1, { type: 'IAMUser', principalId: 'AIDAALICE', arn: `arn:aws:iam::${ESTATE_ACCOUNT}:user/alice`, userName: 'alice' }),
+      event(2, { type: 'IAMUser', principalId: 'AIDABOB', arn: `arn:aws:iam::${ESTATE_ACCOUNT}:user/bob`, userName: 'bob' }),
+      event(3, { type: 'AssumedRole', principalId: 'AROADEPLOY:ci', arn: `arn:aws:sts::${ESTATE_ACCOUNT}:assumed-role/deploy/ci` }),
+    ] };
+    await writeFile(join(cwd, 'trail.json'), JSON.stringify(trail));
+    const collected = await runCli(['collect', '--case', 'INV-4', '--from', join(cwd, 'trail.json'), '--locker', 'ev'], { cwd });
+    expect(collected.code, collected.stderr).toBe(0);
+
+    // Act
+    const report = await runCli(['report', '--case', 'INV-4', '--locker', 'ev', '--out', 'report.html'], { cwd });
+
+    // Assess
+    expect(report.code, report.stderr).toBe(0);
+    const html = await readFile(join(cwd, 'report.html'), 'utf8');
+    const section = /<section id="identities">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    const factsOf = (actor: string): string => new RegExp(`<code>${actor.replace(/[/.]/g, '\\$&')}</code>[\\s\\S]*?</tr>(<tr class="sub inventory">[\\s\\S]*?</tr>)`).exec(section)?.[1] ?? '';
+    const alice = factsOf(`arn:aws:iam::${ESTATE_ACCOUNT}:user/alice`);
+    expect(alice).toContain('ADMIN policy attached: AdministratorAccess (arn:aws:iam::aws:policy/AdministratorAccess)');
+    expect(alice).toContain(`MFA device arn:aws:iam::${ESTATE_ACCOUNT}:mfa/alice`);
+    expect(alice).toMatch(/access key AKIAALICEKEY00000001 Active, created 2024-01-01T00:00:00Z \(\d+ days old\)/);
+    expect(alice).toMatch(/access key AKIAALICEKEY00000001 last used \d{4}-/);
+    expect(alice).toMatch(new RegExp(`<code>cases/INV-4/aws/inventory/${ESTATE_ACCOUNT}/\\d{8}T\\d{6}Z/global/iam/ListAttachedUserPolicies/alice/page-00001\\.xml</code> record 1`));
+    const bob = factsOf(`arn:aws:iam::${ESTATE_ACCOUNT}:user/bob`);
+    expect(bob).toContain('no MFA device (ListMFADevices answered none)');
+    expect(bob).not.toContain('ADMIN');
+    // The role's session is shown with its role: who may assume it, what is attached
+    const deploy = factsOf(`arn:aws:sts::${ESTATE_ACCOUNT}:assumed-role/deploy/ci`);
+    expect(deploy).toContain('IAM role, trusted accounts 999988887777');
+    expect(deploy).toContain('policy attached: ReadOnlyAccess');
   }, 120_000);
 
   it('refuses an unknown cloud, and Azure or GCP flags on an AWS inventory, before reading anything', async () => {

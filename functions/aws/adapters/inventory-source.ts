@@ -31,17 +31,75 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetDetectorCommand, GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
-import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand, ListMFADevicesCommand, ListPoliciesCommand, ListRolesCommand, ListUsersCommand } from '@aws-sdk/client-iam';
+import {
+  GetAccessKeyLastUsedCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListMFADevicesCommand,
+  ListPoliciesCommand,
+  ListRolesCommand,
+  ListUsersCommand,
+} from '@aws-sdk/client-iam';
 import { GetKeyPolicyCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { GetPolicyCommand, LambdaClient, ListFunctionsCommand, ListFunctionUrlConfigsCommand } from '@aws-sdk/client-lambda';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotAttributesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketAclCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetPublicAccessBlockCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { compactTime } from './cloudtrail-lookup-source.ts';
 import type { EvidenceSource, SourceObject, SourceProblem } from '../../../shared/ports/evidence-source.ts';
+import { parseAnswer } from '../../../shared/sources/inventory/parse.ts';
 import { sdkClientConfig, type AwsClientConfig } from './aws-client.ts';
 
 /** The `api:` name of this source. */
 export const INVENTORY_API_SPEC = 'api:aws-inventory';
+
+/**
+ * Every call the inventory makes, as `<service>:<Operation>` of its key, with the IAM action that allows it: the
+ * collector role of the member accounts is granted exactly these (infra/lib/inventory-permissions.ts).
+ */
+export const INVENTORY_CALLS = {
+  'iam:ListUsers': 'iam:ListUsers',
+  'iam:ListRoles': 'iam:ListRoles',
+  'iam:ListPolicies': 'iam:ListPolicies',
+  'iam:ListAccessKeys': 'iam:ListAccessKeys',
+  'iam:GetAccessKeyLastUsed': 'iam:GetAccessKeyLastUsed',
+  'iam:ListMFADevices': 'iam:ListMFADevices',
+  'iam:ListAttachedUserPolicies': 'iam:ListAttachedUserPolicies',
+  'iam:ListAttachedRolePolicies': 'iam:ListAttachedRolePolicies',
+  's3:ListBuckets': 's3:ListAllMyBuckets',
+  's3:GetBucketPolicyStatus': 's3:GetBucketPolicyStatus',
+  's3:GetBucketPolicy': 's3:GetBucketPolicy',
+  's3:GetBucketAcl': 's3:GetBucketAcl',
+  's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
+  's3control:GetPublicAccessBlock': 's3:GetAccountPublicAccessBlock',
+  'ec2:DescribeInstances': 'ec2:DescribeInstances',
+  'ec2:DescribeVolumes': 'ec2:DescribeVolumes',
+  'ec2:DescribeSnapshots': 'ec2:DescribeSnapshots',
+  'ec2:DescribeSnapshotAttribute': 'ec2:DescribeSnapshotAttribute',
+  'ec2:DescribeImages': 'ec2:DescribeImages',
+  'ec2:DescribeImageAttribute': 'ec2:DescribeImageAttribute',
+  'ec2:DescribeSecurityGroups': 'ec2:DescribeSecurityGroups',
+  'ec2:DescribeVpcs': 'ec2:DescribeVpcs',
+  'ec2:DescribeVpcEndpoints': 'ec2:DescribeVpcEndpoints',
+  'ec2:DescribeFlowLogs': 'ec2:DescribeFlowLogs',
+  'lambda:ListFunctions': 'lambda:ListFunctions',
+  'lambda:ListFunctionUrlConfigs': 'lambda:ListFunctionUrlConfigs',
+  'lambda:GetPolicy': 'lambda:GetPolicy',
+  'rds:DescribeDBInstances': 'rds:DescribeDBInstances',
+  'rds:DescribeDBSnapshots': 'rds:DescribeDBSnapshots',
+  'rds:DescribeDBSnapshotAttributes': 'rds:DescribeDBSnapshotAttributes',
+  'kms:ListKeys': 'kms:ListKeys',
+  'kms:GetKeyPolicy': 'kms:GetKeyPolicy',
+  'cloudtrail:DescribeTrails': 'cloudtrail:DescribeTrails',
+  'cloudtrail:GetTrailStatus': 'cloudtrail:GetTrailStatus',
+  'guardduty:ListDetectors': 'guardduty:ListDetectors',
+  'guardduty:GetDetector': 'guardduty:GetDetector',
+} as const;
+
+/** The record an inventory leaves when it has read everything (`aws/inventory/<account>/<stamp>/run.json`): its absence marks an interrupted one. */
+export const INVENTORY_RUN_RECORD = 'run.json';
 
 /** Services read in every region, in this order; IAM and S3 are global and read once. */
 export const REGIONAL_SERVICES = ['ec2', 'lambda', 'rds', 'kms', 'cloudtrail', 'guardduty'] as const;
@@ -69,6 +127,13 @@ export interface AwsInventorySourceOptions {
   readonly observedAt: Date;
   /** Credentials, retries, a test HTTP handler. @default the SDK's own resolution (AWS_ENDPOINT_URL_<SERVICE> honoured) */
   readonly clientConfig?: AwsClientConfig;
+  /**
+   * Resuming an inventory (same account and `observedAt`): the answer already preserved under a key, given the
+   * key's path without its extension (`aws/inventory/<account>/<stamp>/.../page-00001`), or undefined. A kept
+   * answer is not asked again: the SDK reads the kept bytes as the service's answer (next tokens, resource ids),
+   * and the object is yielded again only when `yield` is true (kept but not yet recorded).
+   */
+  readonly preserved?: (stem: string) => Promise<{ readonly bytes: Uint8Array; readonly yield: boolean } | undefined>;
 }
 
 /** What one service left unread, for the terminal and --json. */
@@ -110,8 +175,11 @@ export class AwsInventorySource implements EvidenceSource {
   readonly problems: InventoryProblem[] = [];
   /** Answers preserved, per service. */
   readonly answers: Record<string, number> = {};
+  /** Answers an earlier attempt had preserved, read from the locker instead of asked again, per service. */
+  readonly resumed: Record<string, number> = {};
+  /** The inventory's time as named in its keys (yyyymmddThhmmssZ). */
+  readonly stamp: string;
   private readonly options: AwsInventorySourceOptions;
-  private readonly stamp: string;
   private onProblem: (problem: SourceProblem) => void = () => undefined;
 
   constructor(options: AwsInventorySourceOptions) {
@@ -124,6 +192,7 @@ export class AwsInventorySource implements EvidenceSource {
     const home = this.options.homeRegion;
     yield* this.guard('global', 'iam', () => this.iam(this.client(IAMClient, home)));
     yield* this.guard('global', 's3', () => this.s3(this.client(S3Client, home, { followRegionRedirects: true })));
+    yield* this.guard('global', 's3control', () => this.s3control(this.client(S3ControlClient, home)));
     for (const region of this.options.regions) {
       try {
         for (const service of REGIONAL_SERVICES) yield* this.guard(region, service, () => this.regional(service, region), true);
@@ -131,6 +200,30 @@ export class AwsInventorySource implements EvidenceSource {
         if (!(error instanceof RegionOff)) throw error;
       }
     }
+    // Everything was asked: the run's own record, which tells a later --resume this inventory is complete.
+    const run = Buffer.from(
+      `${JSON.stringify(
+        {
+          amberInventoryRun: 1,
+          account: this.options.account,
+          observedAt: `${new Date(Math.floor(this.options.observedAt.getTime() / 1000) * 1000).toISOString().slice(0, 19)}Z`,
+          homeRegion: home,
+          regions: this.options.regions,
+          answers: this.answers,
+          resumed: this.resumed,
+          problems: this.problems,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    const q = new URLSearchParams({ account: this.options.account, stamp: this.stamp });
+    yield { origin: `${INVENTORY_API_SPEC}?${q.toString()}`, relPath: `${this.prefix()}/${INVENTORY_RUN_RECORD}`, size: run.length, open: () => Promise.resolve(Readable.from([run])) };
+  }
+
+  /** `aws/inventory/<account>/<stamp>`: where every answer of this inventory is kept. */
+  prefix(): string {
+    return `aws/inventory/${this.options.account}/${this.stamp}`;
   }
 
   private client<C>(Ctor: new (config: object) => C, region: string, extra: object = {}): C {
@@ -180,6 +273,11 @@ export class AwsInventorySource implements EvidenceSource {
    * (`perResource`) are reported and the run goes on; refusals of a listing call are thrown to `guard`.
    */
   private async *send<T>(client: Sender, command: AnyCommand, call: Call, page: number, token: string | undefined, sink: (answer: Answer<T>) => void, perResource = false): AsyncGenerator<SourceObject> {
+    const kept = await this.options.preserved?.(this.stem(call, page));
+    if (kept) {
+      yield* this.replay(client, command, call, page, token, kept, sink, perResource);
+      return;
+    }
     let body: Uint8Array | undefined;
     (command as { middlewareStack: { add: (m: unknown, o: unknown) => void } }).middlewareStack.add(
       (next: (a: unknown) => Promise<{ response: { body?: unknown } }>) => async (args: unknown) => {
@@ -210,11 +308,51 @@ export class AwsInventorySource implements EvidenceSource {
     sink(failure ? { error: failure } : { output: output as T });
   }
 
+  /**
+   * An answer an earlier attempt preserved: an error answer ends here as it did then (its code read from the
+   * bytes); any other is handed to the SDK in place of the HTTP response, so paging and the per-resource calls
+   * go on exactly as from the service. REST-JSON errors whose body names only the fault side (Lambda's
+   * `{"Type":"User"}`; the code was in a header) count as absent.
+   */
+  private async *replay<T>(client: Sender, command: AnyCommand, call: Call, page: number, token: string | undefined, kept: { bytes: Uint8Array; yield: boolean }, sink: (answer: Answer<T>) => void, perResource: boolean): AsyncGenerator<SourceObject> {
+    const bytes = Buffer.from(kept.bytes);
+    if (kept.yield) yield this.object(call, page, token, bytes);
+    this.resumed[call.service] = (this.resumed[call.service] ?? 0) + 1;
+    const request = { account: this.options.account, region: call.region, service: call.service, operation: call.operation, observedAt: '1970-01-01T00:00:00Z', ...(call.resource !== undefined ? { resource: call.resource } : {}) };
+    let code: string | null;
+    try {
+      const first = parseAnswer(request, bytes.toString('utf8'))[0];
+      code = first ? (JSON.parse(first.attributes) as { error: string | null }).error : null;
+    } catch {
+      code = null;
+    }
+    if (code !== null) {
+      const failure = { name: code, message: `${code} (the answer an earlier attempt of this inventory preserved)` };
+      if (!ABSENT.has(code) && code !== 'User') {
+        if (!perResource || REGION_OFF.test(code)) throw Object.assign(new Error(failure.message), { name: code, call });
+        this.problem({ region: call.region, service: call.service, operation: call.operation, code, message: `${failure.message} (about ${call.resource ?? '?'}); its answer is preserved; the other resources were read` });
+      }
+      sink({ error: failure });
+      return;
+    }
+    const xml = bytes.subarray(0, 64).toString('utf8').trimStart().startsWith('<');
+    (command as { middlewareStack: { add: (m: unknown, o: unknown) => void } }).middlewareStack.add(
+      () => async () => ({ response: { statusCode: 200, reason: 'OK', headers: { 'content-type': xml ? 'text/xml' : 'application/json', 'content-length': String(bytes.length) }, body: bytes } }),
+      { step: 'deserialize', priority: 'low', name: 'amberPreservedAnswer' },
+    );
+    sink({ output: (await client.send(command)) as T });
+  }
+
+  /** The key of an answer without its extension (which depends on the body: xml or json). */
+  private stem(call: Call, page: number): string {
+    const resource = call.resource === undefined ? '' : `/${encodeURIComponent(call.resource)}`;
+    return `${this.prefix()}/${call.region}/${call.service}/${call.operation}${resource}/page-${String(page).padStart(5, '0')}`;
+  }
+
   private object(call: Call, page: number, token: string | undefined, bytes: Buffer): SourceObject {
     const ext = bytes.subarray(0, 64).toString('utf8').trimStart().startsWith('<') ? 'xml' : 'json';
     const region = call.region;
-    const resource = call.resource === undefined ? '' : `/${encodeURIComponent(call.resource)}`;
-    const relPath = `aws/inventory/${this.options.account}/${this.stamp}/${region}/${call.service}/${call.operation}${resource}/page-${String(page).padStart(5, '0')}.${ext}`;
+    const relPath = `${this.stem(call, page)}.${ext}`;
     const q = new URLSearchParams({ service: call.service, operation: call.operation, region });
     if (call.resource !== undefined) q.set('resource', call.resource);
     q.set('page', String(page));
@@ -270,7 +408,10 @@ export class AwsInventorySource implements EvidenceSource {
     yield* this.paged(client, c('ListUsers'), (t) => new ListUsersCommand({ Marker: t }), marker, (o: { Users?: { UserName?: string }[] }) => {
       for (const u of o.Users ?? []) if (u.UserName) users.push(u.UserName);
     });
-    yield* this.paged(client, c('ListRoles'), (t) => new ListRolesCommand({ Marker: t }), marker, none);
+    const roles: string[] = [];
+    yield* this.paged(client, c('ListRoles'), (t) => new ListRolesCommand({ Marker: t }), marker, (o: { Roles?: { RoleName?: string }[] }) => {
+      for (const r of o.Roles ?? []) if (r.RoleName) roles.push(r.RoleName);
+    });
     yield* this.paged(client, c('ListPolicies'), (t) => new ListPoliciesCommand({ Scope: 'Local', Marker: t }), marker, none);
     for (const user of users) {
       const keys: string[] = [];
@@ -279,6 +420,10 @@ export class AwsInventorySource implements EvidenceSource {
       }, true);
       for (const key of keys) yield* this.send(client, new GetAccessKeyLastUsedCommand({ AccessKeyId: key }), c('GetAccessKeyLastUsed', key), 1, undefined, none, true);
       yield* this.paged(client, c('ListMFADevices', user), (t) => new ListMFADevicesCommand({ UserName: user, Marker: t }), marker, none, true);
+      yield* this.paged(client, c('ListAttachedUserPolicies', user), (t) => new ListAttachedUserPoliciesCommand({ UserName: user, Marker: t }), marker, none, true);
+    }
+    for (const role of roles) {
+      yield* this.paged(client, c('ListAttachedRolePolicies', role), (t) => new ListAttachedRolePoliciesCommand({ RoleName: role, Marker: t }), marker, none, true);
     }
   }
 
@@ -295,6 +440,16 @@ export class AwsInventorySource implements EvidenceSource {
       yield* this.send(client, new GetBucketAclCommand({ Bucket: bucket }), c('GetBucketAcl', bucket), 1, undefined, none, true);
       yield* this.send(client, new GetPublicAccessBlockCommand({ Bucket: bucket }), c('GetPublicAccessBlock', bucket), 1, undefined, none, true);
     }
+  }
+
+  /**
+   * The account-level S3 Block Public Access (S3 Control GetPublicAccessBlock, addressed to
+   * `<account>.s3-control.<region>.amazonaws.com`). NoSuchPublicAccessBlockConfiguration is preserved as the
+   * absence it is: no account-wide block, so only each bucket's own block stands between a bucket and the public.
+   */
+  private async *s3control(client: S3ControlClient): AsyncGenerator<SourceObject> {
+    const call: Call = { service: 's3control', operation: 'GetPublicAccessBlock', region: 'global' };
+    yield* this.send(client, new GetAccountPublicAccessBlockCommand({ AccountId: this.options.account }), call, 1, undefined, () => undefined);
   }
 
   private async *lambda(client: LambdaClient, region: string): AsyncGenerator<SourceObject> {

@@ -232,6 +232,53 @@ export interface AssembledImageOutput {
   readonly sha256?: string;
 }
 
+/** The custom event that asks for an inventory on demand (the inventory rule matches these two fields). */
+export const INVENTORY_EVENT = { source: 'amber', detailType: 'Inventory Requested' } as const;
+
+/**
+ * take-inventory input, one of:
+ * - this object (direct invoke, the inventory state machine's input):
+ *   `{ "case": "INC-1", "accountId": "111122223333", "regions": ["eu-west-1"], "requestId": "inv-1" }`;
+ * - the instance-preservation state (InstanceTaskInput): the instance's account, in its region;
+ * - an EventBridge event `{ "source": "amber", "detail-type": "Inventory Requested", "detail": { case, accountId,
+ *   regions?, requestId? } }` (requestId defaults to the event id, observedAt to the event time).
+ * IAM and S3 are read once, from the first region.
+ */
+export interface InventoryRequestInput {
+  readonly case: string;
+  readonly accountId: string;
+  /** Regions whose regional services are read. @default [region] */
+  readonly regions?: readonly string[];
+  readonly region?: string;
+  readonly requestId: string;
+  /**
+   * ISO-8601 time naming the inventory in its keys. A retry with the same value resumes it (answers already kept
+   * are not asked again). The state machines pass their execution's start time. @default now
+   */
+  readonly observedAt?: string;
+}
+
+/** take-inventory output: the request's fields, and what was kept (the items themselves are in `itemsObject`). */
+export interface InventoryTaken {
+  readonly case: string;
+  readonly requestId: string;
+  readonly accountId: string;
+  readonly regions: readonly string[];
+  readonly inventory: {
+    /** `cases/<case>/aws/inventory/<account>/<stamp>/`. */
+    readonly prefix: string;
+    readonly stamp: string;
+    /** Answers kept in this attempt, per service; `resumed`: read back from an earlier attempt's. */
+    readonly answers: Readonly<Record<string, number>>;
+    readonly resumed: Readonly<Record<string, number>>;
+    /** Evidence items and failures (refusals, regions not enabled) in the work object. */
+    readonly items: number;
+    readonly problems: number;
+    /** Pass to record-custody as `itemsObject`. */
+    readonly itemsObject: { readonly key: string };
+  };
+}
+
 /** record-custody input: ledger entries to append for a case, from one step or from a Map's results. */
 export interface CustodyInput {
   readonly case: string;
@@ -246,6 +293,11 @@ export interface CustodyInput {
   readonly detail?: Record<string, unknown>;
   /** Evidence items a step preserved (capture-instance's `items`), recorded in one entry. */
   readonly items?: readonly EvidenceItem[];
+  /**
+   * A work object in the evidence bucket holding a step's items and failures (take-inventory's `itemsObject`,
+   * under `_work/inventory/`): recorded 100 items to an entry, then the failures.
+   */
+  readonly itemsObject?: { readonly key: string };
   /** Objects a step could not preserve (list-log-objects' `skipped`), listed in the entry and the manifest. */
   readonly failures?: readonly { readonly origin: string; readonly reason: string }[];
   /**
@@ -352,6 +404,7 @@ export const HANDLER_ENV = {
   'record-custody': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'SIGNING_KEY_ARN', 'ANCHOR_BUCKET'],
   'list-log-objects': ['EVIDENCE_BUCKET', 'TRAIL_BUCKET', 'TRAIL_PREFIX', 'ORGANIZATION_ID'],
   'copy-log-objects': ['EVIDENCE_BUCKET', 'RETENTION_DAYS'],
+  'take-inventory': ['EVIDENCE_BUCKET', 'RETENTION_DAYS', 'COLLECTOR_ROLE_NAME', 'COLLECTOR_EXTERNAL_ID'],
   'run-detections': ['EVIDENCE_BUCKET', 'ATHENA_WORKGROUP', 'ATHENA_DATABASE', 'FINDINGS_TOPIC_ARN', 'SECURITY_HUB_FINDINGS', 'SIGNING_KEY_ARN', 'DETECTION_PARAMETERS'],
   'derive-object': ['EVIDENCE_BUCKET', 'SIGNING_KEY_ARN'],
 } as const;

@@ -17,6 +17,7 @@ import { readEnv } from '../env.ts';
 import { custodyInput } from '../payloads.ts';
 import { actorOf, createLogger, withInvocation, type LambdaContext } from '../runtime.ts';
 import { recordCustody, type CustodyBatch } from '../../../shared/preservation/custody.ts';
+import { readInventoryBatch } from '../../../shared/preservation/take-inventory.ts';
 import { createAnchor, putAnchor } from '../../../shared/evidence/anchor.ts';
 import type { CustodyInput, CustodyOutput } from './contracts.ts';
 
@@ -39,6 +40,11 @@ export const handler = async (event: CustodyInput, context?: LambdaContext): Pro
       // which Map run was read go once into the seal's entry, not into every batch's.
       batches.push(...results.batches);
       if (input.failures && input.failures.length > 0) batches.push({ failures: input.failures, detail: { ...input.detail } });
+    } else if (input.itemsObject) {
+      // A step's items too many for a payload (take-inventory): read from its work object, 100 to an entry.
+      const read = await readInventoryBatch(store, input.itemsObject.key);
+      const detail = { ...input.detail, itemsObject: input.itemsObject.key };
+      batches.push(...(read.length > 0 ? [{ ...read[0], detail }, ...read.slice(1)] : [{ detail }]));
     } else {
       batches.push({
         ...(input.items ? { items: input.items } : {}),
@@ -46,7 +52,7 @@ export const handler = async (event: CustodyInput, context?: LambdaContext): Pro
         ...(input.detail ? { detail: input.detail } : {}),
       });
     }
-    const action = input.action ?? (input.resultWriterDetails ? 'copied' : input.items && input.items.length > 0 ? 'acquired' : 'accessed');
+    const action = input.action ?? (input.resultWriterDetails ? 'copied' : (input.items && input.items.length > 0) || input.itemsObject ? 'acquired' : 'accessed');
     const actor = actorOf(context);
     const key = await signer();
     const recorded = await recordCustody(

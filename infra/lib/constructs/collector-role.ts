@@ -4,7 +4,8 @@
  * re-encrypts case snapshots with the evidence key through EC2 when their key cannot be shared, shares case
  * snapshots with the evidence account only, isolates an instance on request, runs Amber's triage and memory
  * scripts through SSM Run Command (the two AWS-owned documents only), reads case snapshots' blocks through the
- * EBS direct APIs (snapshots tagged amber:case only), reads CloudTrail event history, and reads the trail bucket. It has
+ * EBS direct APIs (snapshots tagged amber:case only), reads CloudTrail event history, reads the trail bucket, and reads
+ * the account's configuration for the inventory (list, describe and get calls only, inventory-permissions.ts). It has
  * no access to the evidence bucket, and an explicit deny keeps it from deleting objects or weakening retention
  * anywhere.
  */
@@ -13,6 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { captureStatements, describeStatements, ebsReadStatements, grantEc2, isolationStatements, shareStatements, snapshotStatements, ssmCaptureStatements, type Ec2Account } from '../ec2-permissions.ts';
 import { acknowledgeWildcardResources } from '../nag.ts';
+import { inventoryStatements, inventoryWildcards } from '../inventory-permissions.ts';
 
 export interface CollectorRoleProps {
   /** Account of the evidence stack (may be the same account). */
@@ -69,6 +71,10 @@ export class CollectorRole extends Construct {
     allow('ListTrail', ['s3:ListBucket'], [`arn:${p}:s3:::${props.trailBucket}`], { StringLike: { 's3:prefix': [`${trailLogs}*`] } });
     allow('ReadTrail', ['s3:GetObject'], [`arn:${p}:s3:::${props.trailBucket}/${trailLogs}*`]);
     if (props.trailKmsKeyArn) allow('DecryptTrail', ['kms:Decrypt'], [props.trailKmsKeyArn], { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } });
+
+    // The inventory (take-inventory): read-only, exactly the calls the inventory source makes.
+    for (const statement of inventoryStatements(p, stack.account)) this.role.addToPrincipalPolicy(statement);
+    for (const w of inventoryWildcards(p, stack.account)) acknowledgeWildcardResources(this.role, w.resources, w.reason);
 
     // A guardrail that survives later edits: whatever else this role is given, it never removes or unlocks objects.
     this.role.addToPrincipalPolicy(

@@ -27,6 +27,7 @@ import type { AmberConfig } from '../config.ts';
 import { AmberFunction } from './amber-function.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
 import { StateMachineRole } from './state-machine-role.ts';
+import { inventoryFirst } from './inventory-collection.ts';
 
 /** The collector role the functions assume in the account holding an instance. */
 export interface CollectorAccess {
@@ -50,6 +51,8 @@ export interface InstancePreservationProps {
   readonly checkInterval?: Duration;
   /** @default SNAPSHOT_WAIT.maxChecks */
   readonly maxChecks?: number;
+  /** take-inventory: when given, the account's inventory is the first step, before any capture (inventory-collection.ts). */
+  readonly inventory?: lambda.IFunction;
 }
 
 /** sts:AssumeRole on the collector role of each account (and of the organisation, when given). */
@@ -293,14 +296,17 @@ export class InstancePreservation extends Construct {
       .next(t.record('RecordCapture', 'capture-instance', { items: sfn.JsonPath.objectAt('$.items') }))
       .next(volatile);
 
+    // The inventory first (its own block: inventory-collection.ts).
+    const start = props.inventory ? inventoryFirst(states, t, props.inventory, definition) : definition;
+
     const role = new StateMachineRole(this, 'Role', {
       description: 'Amber instance preservation state machine',
-      functions: [...Object.values(f).map((fn) => fn.function), props.recordCustody],
+      functions: [...Object.values(f).map((fn) => fn.function), props.recordCustody, ...(props.inventory ? [props.inventory] : [])],
     });
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.RETAIN });
     return new sfn.StateMachine(this, 'Resource', {
       comment: 'Amber: preserve an EC2 instance (metadata, crash-consistent snapshots, copies in the evidence account, optional isolation)',
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
       role: role.role.withoutPolicyUpdates(),
       timeout: Duration.hours(36),
       tracingEnabled: true,

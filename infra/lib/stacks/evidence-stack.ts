@@ -15,6 +15,7 @@ import { EvidenceBucket } from '../constructs/evidence-bucket.ts';
 import { ImagePreservation } from '../constructs/image-preservation.ts';
 import { InstancePreservation } from '../constructs/instance-preservation.ts';
 import { DeriveOnPreserve } from '../constructs/derive-on-preserve.ts';
+import { InventoryCollection } from '../constructs/inventory-collection.ts';
 import { LogPreservation } from '../constructs/log-preservation.ts';
 import { PreservationTriggers } from '../constructs/preservation-triggers.ts';
 import { ScheduledDetections } from '../constructs/scheduled-detections.ts';
@@ -35,6 +36,7 @@ export class EvidenceStack extends Stack {
   readonly athena: AthenaTables;
   readonly detections: ScheduledDetections;
   readonly instancePreservation: InstancePreservation;
+  readonly inventory: InventoryCollection;
   readonly logPreservation: LogPreservation;
   readonly deriveOnPreserve: DeriveOnPreserve;
   readonly imagePreservation: ImagePreservation;
@@ -81,7 +83,7 @@ export class EvidenceStack extends Stack {
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: 1,
     });
-    this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`, `${EVIDENCE_LAYOUT.imageResults}*`]);
+    this.evidence.grantReadEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`, `${EVIDENCE_LAYOUT.mapResults}*`, `${EVIDENCE_LAYOUT.logListings}*`, `${EVIDENCE_LAYOUT.imageResults}*`, `${EVIDENCE_LAYOUT.inventoryBatches}*`]);
     this.evidence.grantWriteEvidence(this.recordCustody.role, [`${EVIDENCE_LAYOUT.cases}*`]);
     this.signingKey.grantSign(this.recordCustody.role);
     this.anchors.grantWriteAnchors(this.recordCustody.role);
@@ -142,6 +144,16 @@ export class EvidenceStack extends Stack {
       detectionParameters: parameterJson,
     });
 
+    // The inventory: on demand (Inventory Requested) and as the first step of every instance preservation.
+    this.inventory = new InventoryCollection(this, 'Inventory', {
+      evidence: this.evidence,
+      recordCustody: this.recordCustody.function,
+      collector: { roleName: config.collectorRoleName, externalId: config.collectorExternalId, accountIds: collectorAccounts, organizationId: config.organizationId },
+      retentionDays: config.retentionDays,
+      logRetentionDays,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+
     this.instancePreservation = new InstancePreservation(this, 'InstancePreservation', {
       evidence: this.evidence,
       recordCustody: this.recordCustody.function,
@@ -154,6 +166,7 @@ export class EvidenceStack extends Stack {
       retentionDays: config.retentionDays,
       logRetentionDays,
       memoryTools: config.memoryTools,
+      inventory: this.inventory.function.function,
     });
 
     this.logPreservation = new LogPreservation(this, 'LogPreservation', {
@@ -208,5 +221,6 @@ export class EvidenceStack extends Stack {
     new CfnOutput(this, 'InstancePreservationStateMachineArn', { value: this.instancePreservation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'LogPreservationStateMachineArn', { value: this.logPreservation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ImagePreservationStateMachineArn', { value: this.imagePreservation.stateMachine.stateMachineArn, description: 'Raw disk image of a completed EBS snapshot: input {case, requestId, snapshotId, accountId, region[, chunkMib]}' });
+    new CfnOutput(this, 'InventoryStateMachineArn', { value: this.inventory.stateMachine.stateMachineArn, description: 'Inventory on demand: StartExecution with {case, accountId, regions, requestId}, or put an "Inventory Requested" event' });
   }
 }

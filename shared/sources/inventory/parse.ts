@@ -381,6 +381,17 @@ export function parseAnswer(req: InventoryRequest, body: string): InventoryRow[]
         row('iam:mfa-device', text(d.SerialNumber) ?? '', { name: text(d.UserName) ?? resource, created: iso(d.EnableDate), attributes: { userName: text(d.UserName) ?? resource } });
       }
       break;
+    case 'iam:ListAttachedUserPolicies':
+    case 'iam:ListAttachedRolePolicies': {
+      const principalType = req.operation === 'ListAttachedUserPolicies' ? 'user' : 'role';
+      for (const p of arr(obj(doc.AttachedPolicies).member)) {
+        const arn = text(p.PolicyArn) ?? '';
+        // AdministratorAccess (AWS managed) grants everything; IAMFullAccess lets the holder grant itself the rest.
+        const admin = /:policy\/(AdministratorAccess|IAMFullAccess)$/.test(arn);
+        row('iam:attached-policy', arn, { name: text(p.PolicyName), attributes: { principalType, principal: resource, admin } });
+      }
+      break;
+    }
     case 's3:ListBuckets':
       for (const b of arr(obj(doc.Buckets).Bucket)) {
         const name = text(b.Name) ?? '';
@@ -405,6 +416,12 @@ export function parseAnswer(req: InventoryRequest, body: string): InventoryRow[]
     case 's3:GetPublicAccessBlock':
       row('s3:public-access-block', resource, {
         name: resource,
+        attributes: { blockPublicAcls: bool(doc.BlockPublicAcls), ignorePublicAcls: bool(doc.IgnorePublicAcls), blockPublicPolicy: bool(doc.BlockPublicPolicy), restrictPublicBuckets: bool(doc.RestrictPublicBuckets) },
+      });
+      break;
+    case 's3control:GetPublicAccessBlock':
+      // The account's own block (S3 Control): it overrides every bucket's, whatever their policies and ACLs say.
+      row('s3:account-public-access-block', req.account, {
         attributes: { blockPublicAcls: bool(doc.BlockPublicAcls), ignorePublicAcls: bool(doc.IgnorePublicAcls), blockPublicPolicy: bool(doc.BlockPublicPolicy), restrictPublicBuckets: bool(doc.RestrictPublicBuckets) },
       });
       break;

@@ -66,11 +66,12 @@ function fakeDocument(html: string): { document: unknown; findings: FakeNode[]; 
   const text = (s: string): string => s.replace(/<[^>]*>/g, ' ').replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&');
   const findings = [...html.matchAll(/<tbody class="finding" data-severity="([^"]*)">([\s\S]*?)<\/tbody>/g)].map((m) => new FakeNode(text(m[2]!), { 'data-severity': m[1]! }));
   const identitySection = html.slice(html.indexOf('id="identities"'), html.indexOf('id="evidence"'));
-  const identities = [...identitySection.matchAll(/<tr(?: class="flagged")?><td>([\s\S]*?)<\/tr>/g)].map((m) => new FakeNode(text(m[1]!)));
+  // One tbody per identity (its activity row and the inventory's facts under it), filtered as one unit.
+  const identities = [...identitySection.matchAll(/<tbody class="unit">([\s\S]*?)<\/tbody>/g)].map((m) => new FakeNode(text(m[1]!)));
   const byId = new Map([['finding-filter', new FakeNode('')], ['finding-severity', new FakeNode('')], ['finding-count', new FakeNode('')]]);
   const document = {
     getElementById: (id: string) => (html.includes(`id="${id}"`) ? byId.get(id) ?? null : null),
-    querySelectorAll: (selector: string) => (selector === '#findings tbody.finding' ? findings : selector === '#identities tbody tr' ? identities : []),
+    querySelectorAll: (selector: string) => (selector === '#findings tbody.finding' ? findings : selector === '#identities tbody' ? identities : []),
   };
   return { document, findings, identities, byId };
 }

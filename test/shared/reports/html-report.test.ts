@@ -55,7 +55,28 @@ describe('Function: renderHtmlReport', () => {
     expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
   });
 
-  it('is self-contained: no external fetch, no script but its own, and a CSP that forbids the rest', () => {
+  it('shows what the inventory says about an identity under its activity, escaped, each fact with its answer and record', () => {
+    // Prepare: a fact and an evidence key carrying markup (names and tags come from the cloud)
+    const base = input();
+    const identity = { ...base.identities[0]!, actor: 'arn:aws:iam::111122223333:user/alice', inventory: [
+      { fact: `ADMIN policy attached: ${EVIL}`, evidence_key: `cases/INC-1/aws/inventory/111122223333/20260314T090000Z/global/iam/ListAttachedUserPolicies/${EVIL}/page-00001.xml`, evidence_record: 1 },
+      { fact: 'no MFA device (ListMFADevices answered none)', evidence_key: 'cases/INC-1/aws/inventory/111122223333/20260314T090000Z/global/iam/ListMFADevices/alice/page-00001.xml', evidence_record: 0 },
+    ] };
+
+    // Act
+    const html = renderHtmlReport({ ...base, identities: [identity, { ...base.identities[0]!, actor: 'someone-else' }] });
+
+    // Assess
+    const section = /<section id="identities">[\s\S]*?<\/section>/.exec(html)![0];
+    expect(section).not.toContain('<script');
+    expect(section).not.toContain('<img');
+    expect(section).toContain('<tr class="sub inventory"><td colspan="9"><span class="meta-dark">In the inventory:</span><ul class="inventory-facts"><li>ADMIN policy attached: &#60;script&#62;alert(1)&#60;/script&#62;');
+    expect(section).toContain('ListMFADevices/alice/page-00001.xml</code> record 0');
+    // Only the identity the inventory knows gets the row
+    expect(section.match(/class="sub inventory"/g)).toHaveLength(1);
+  });
+
+    it('is self-contained: no external fetch, no script but its own, and a CSP that forbids the rest', () => {
     const html = renderHtmlReport(input());
     expect(html).not.toMatch(/<(link|iframe)\b/i);
     expect(html).not.toMatch(/<script\b[^>]*\bsrc\s*=/i);

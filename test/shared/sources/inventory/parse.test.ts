@@ -24,6 +24,26 @@ describe('Function: parseInventory', () => {
     expect(JSON.parse(String(rows[2]!.row.attributes))).toMatchObject({ direction: 'ingress', protocol: 'tcp', fromPort: 22, toPort: 22, cidr: '0.0.0.0/0' });
   });
 
+  it('reads the account-level public access block (S3 Control) as a row of the account, and its absence as the answer it is', () => {
+    // Prepare
+    const key = 'cases/C/aws/inventory/111122223333/20260314T090000Z/global/s3control/GetPublicAccessBlock/page-00001.xml';
+    const block = '<?xml version="1.0" encoding="UTF-8"?>\n<PublicAccessBlockConfiguration xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/"><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>false</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration>';
+    const absent = '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>NoSuchPublicAccessBlockConfiguration</Code><Message>The public access block configuration was not found</Message><AccountId>111122223333</AccountId></Error><RequestId>r</RequestId><HostId>h</HostId></ErrorResponse>';
+
+    // Act
+    const set = parseInventory(block, key);
+    const none = parseInventory(absent, key);
+
+    // Assess
+    expect(set.problems).toEqual([]);
+    expect(set.rows.map((r) => [r.row.type, r.row.id, r.row.service])).toEqual([
+      ['api:page', 'GetPublicAccessBlock', 's3control'],
+      ['s3:account-public-access-block', '111122223333', 's3control'],
+    ]);
+    expect(JSON.parse(String(set.rows[1]!.row.attributes))).toEqual({ blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: true, restrictPublicBuckets: false });
+    expect(none.rows.map((r) => [r.row.type, JSON.parse(String(r.row.attributes)).error])).toEqual([['api:page', 'NoSuchPublicAccessBlockConfiguration']]);
+  });
+
   it('names the capture line of a bad answer and still reads the good ones around it', () => {
     // Prepare
     const ok = JSON.stringify({ amberInventoryCapture: 1, account: '111122223333', region: 'eu-west-1', service: 'ec2', operation: 'DescribeSecurityGroups', observedAt: '2026-03-14T09:00:00Z', body: SG });
