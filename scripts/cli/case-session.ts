@@ -15,7 +15,7 @@ import { sha256Hex } from '../../shared/evidence/hashing.ts';
 import { loadCatalogue, type Detection, type TimeWindow } from '../../shared/detections/catalogue.ts';
 import { withParameters } from '../../shared/detections/parameters.ts';
 import { timelineCondition } from '../../shared/timeline/filters.ts';
-import { enrichFindings, findingsSha256, groupRepeats, runCatalogue, type CatalogueRun } from '../../shared/detections/run.ts';
+import { enrichFindings, findingsSha256, groupRepeats, runCatalogue, sortFindings, type CatalogueRun, type DetectionError, type Finding } from '../../shared/detections/run.ts';
 import { applySuppressions, parseSuppressions, type SuppressedFinding, type Suppressions } from '../../shared/detections/suppress.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { readFile } from 'node:fs/promises';
@@ -141,20 +141,27 @@ export async function detectInSession(session: CaseSession, suppressions?: Suppr
   // `extra`: compiled Sigma rules (amber detect --sigma), run exactly like the catalogue's own detections.
   const detections = [...(await loadCatalogue()), ...extra].map((d) => (scope.parameters ? withParameters(d, scope.parameters) : d));
   const { window } = scope;
-  const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey, ...(window ? { window } : {}) });
+  // The timeline first: each detection's findings are enriched from it and grouped as soon as its query returns,
+  // so the run holds the findings it reports, never every matching row of every detection at once.
   const timeline = await timelineTable(session, window);
+  const tables = Object.values(session.tables.sources).sort();
+  const reduce = async (_d: unknown, found: Finding[]): Promise<{ findings: Finding[]; errors: DetectionError[] }> => {
+    const enriched = timeline ? await enrichFindings(session.engine, timeline, found, tables) : { findings: found, errors: [] };
+    return { findings: groupRepeats(enriched.findings), errors: enriched.errors };
+  };
+  const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey, ...(window ? { window } : {}), reduce });
   const analytics = timeline
     ? await runAnalytics(ANALYTICS, { engine: session.engine, timeline, geo: new MmdbGeoLocator() }, session.tables.sha256ByKey)
     : { findings: [], errors: [] };
-  const all = [...sql.findings, ...analytics.findings];
   // Every source with a table is in the timeline, so every cited record must be found there.
-  const enriched = timeline ? await enrichFindings(session.engine, timeline, all, Object.values(session.tables.sources).sort()) : { findings: all, errors: [] };
-  const grouped = groupRepeats(enriched.findings);
+  const analysed = await reduce(undefined, analytics.findings);
+  // Groups never span detections: grouping each detection's findings apart gives the groups one pass would.
+  const grouped = sortFindings([...sql.findings, ...analysed.findings]);
   const { findings, suppressed } = applySuppressions(grouped, suppressions?.rules ?? []);
   const run = {
     findings,
     suppressed,
-    errors: [...sql.errors, ...analytics.errors, ...enriched.errors],
+    errors: [...sql.errors, ...analytics.errors, ...analysed.errors],
     timings: sql.timings,
     skipped: sql.skipped ?? [],
   };

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Detection } from '../../../shared/detections/catalogue.ts';
-import { runCatalogue } from '../../../shared/detections/run.ts';
+import { groupRepeats, runCatalogue, type Finding } from '../../../shared/detections/run.ts';
 import type { QueryEngine } from '../../../shared/ports/query-engine.ts';
 
 const detection = (id: string, severity: Detection['severity'], table = 'cloudtrail'): Detection => ({
@@ -78,5 +78,33 @@ describe('Function: runCatalogue', () => {
     expect(run.errors).toEqual([]);
     expect(e.asked).toEqual(['trail']);
     expect(run.findings.map((f) => f.detection)).toEqual(['trail']);
+  });
+  it('hands each detection\'s findings to reduce as its query returns, keeping only what reduce keeps, and gives the same groups as grouping at the end', async () => {
+    // Prepare: one detection repeats one incident 500 times, another matches once
+    const many = Array.from({ length: 500 }, (_, i) => row(`2026-11-20T09:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`, i));
+    const rows = { 'repeats': many, 'once': [row('2026-11-20T12:00:00Z', 900)] };
+    const detections = [detection('repeats', 'medium'), detection('once', 'high')];
+    const seen: Array<[string, number]> = [];
+    let held = 0;
+
+    // Act
+    const reduced = await runCatalogue(engine(rows), detections, {
+      sources: { cloudtrail: 'main.cloudtrail' },
+      sha256ByKey,
+      reduce: async (d, found: Finding[]) => {
+        seen.push([d.id, found.length]);
+        const grouped = groupRepeats(found);
+        held += grouped.length;
+        return { findings: grouped, errors: d.id === 'once' ? [{ detection: d.id, error: 'cited record not found' }] : [] };
+      },
+    });
+    const atTheEnd = groupRepeats([...(await runCatalogue(engine(rows), detections, { sources: { cloudtrail: 'main.cloudtrail' }, sha256ByKey })).findings]);
+
+    // Assess: one call per detection with only its own findings; the run holds the grouped findings only
+    expect(seen).toEqual([['repeats', 500], ['once', 1]]);
+    expect(held).toBe(2);
+    expect(reduced.findings.map((f) => [f.detection, f.repeats, f.evidence_record])).toEqual([['once', 1, 900], ['repeats', 500, 0]]);
+    expect(reduced.findings).toEqual(atTheEnd);
+    expect(reduced.errors).toEqual([{ detection: 'once', error: 'cited record not found' }]);
   });
 });
