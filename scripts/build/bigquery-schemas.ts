@@ -6,8 +6,9 @@
  *
  *   npm run build:bigquery-schemas        rewrites the schema files (test/infra/gcp-terraform.test.ts checks them)
  *
- * Not every source gets a table: `inventory` declares a column `account`, which the tables' hive partition key of
- * the same name would shadow, and CloudTrail rows are not derived in the cloud (see shared/sources/derive-rows.ts).
+ * CloudTrail rows are not derived in the cloud (see shared/sources/derive-rows.ts). `inventory` declares a column
+ * `account`, the name of the tables' hive partition key: its schema leaves the column out and the partition, which
+ * the derive function fills from that very column (ACCOUNT_COLUMNS), answers for it with the same value.
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -21,7 +22,10 @@ const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const SCHEMA_DIR = join(ROOT, 'infra', 'gcp', 'modules', 'evidence', 'schemas');
 
 /** Sources with a BigQuery table, by table name. */
-export const BIGQUERY_SOURCES: readonly LogSource[] = LOG_SOURCES.filter((s) => s.id !== 'inventory');
+export const BIGQUERY_SOURCES: readonly LogSource[] = LOG_SOURCES;
+
+/** Columns a table's hive partition keys provide (a schema field of the same name would clash with them). */
+const PARTITION_KEYS = new Set(['case', 'account', 'day']);
 
 const TYPES: Record<string, string> = { VARCHAR: 'STRING', INTEGER: 'INT64', BIGINT: 'INT64', DOUBLE: 'FLOAT64', BOOLEAN: 'BOOL' };
 
@@ -37,7 +41,7 @@ export function bigquerySchema(source: LogSource): BigQueryField[] {
   return [
     { name: 'evidence_key', type: 'STRING', mode: 'REQUIRED' },
     { name: 'evidence_record', type: 'INT64', mode: 'REQUIRED' },
-    ...source.columns.map((c): BigQueryField => {
+    ...source.columns.filter((c) => !PARTITION_KEYS.has(c.name)).map((c): BigQueryField => {
       const type = TYPES[c.type.toUpperCase()];
       if (!type) throw new Error(`${source.table}.${c.name} has type ${c.type}, which has no BigQuery mapping here; add it to TYPES`);
       return { name: c.name, type, mode: 'NULLABLE' };

@@ -41,6 +41,8 @@ export const ACCOUNT_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   vpc_flow_logs: ['account_id'],
   s3_access_logs: ['bucketowner'],
   iot_core_logs: ['accountid'],
+  // Its own `account` column: the partition of the same name carries it into BigQuery (bigquery-schemas.ts).
+  inventory: ['account'],
 };
 
 /** One derived object: the rows of one partition. */

@@ -101,4 +101,22 @@ describe('Function: deriveRows', () => {
     expect(ct).toMatchObject({ kind: 'not-derived', source: 'cloudtrail' });
     expect(text).toMatchObject({ kind: 'not-derived', reason: expect.stringContaining('not a format Amber parses') });
   });
+  it('partitions inventory rows by their own account column, which the BigQuery table reads from the partition', async () => {
+    // Prepare: capture lines of a Google Cloud inventory (the detection fixture's own format)
+    const key = 'cases/C-1/inventory/capture.jsonl';
+    const bytes = await readFile(join(import.meta.dirname, '../../../shared/detections/inventory-gcp-bucket-public/fixtures/match.jsonl'));
+
+    // Act
+    const out = deriveRows(bytes, item(key, 'inventory'));
+
+    // Assess: every part's partition names the account its rows carry
+    expect(out.kind).toBe('rows');
+    if (out.kind !== 'rows') return;
+    expect(out.table).toBe('inventory');
+    for (const part of out.parts) {
+      expect(part.account).not.toBe('unknown');
+      const rows = part.body.toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      for (const row of rows) expect(String(row.account).replace(/[^A-Za-z0-9._-]/g, '_')).toBe(part.account);
+    }
+  });
 });
