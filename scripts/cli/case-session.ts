@@ -15,7 +15,7 @@ import { sha256Hex } from '../../shared/evidence/hashing.ts';
 import { loadCatalogue, type Detection, type TimeWindow } from '../../shared/detections/catalogue.ts';
 import { withParameters } from '../../shared/detections/parameters.ts';
 import { timelineCondition } from '../../shared/timeline/filters.ts';
-import { enrichFindings, findingsSha256, groupRepeats, runCatalogue, sortFindings, type CatalogueRun, type DetectionError, type Finding } from '../../shared/detections/run.ts';
+import { enrichFindings, findingsSha256, RepeatGroups, runCatalogue, sortFindings, type CatalogueRun, type DetectionError, type Finding } from '../../shared/detections/run.ts';
 import { applySuppressions, parseSuppressions, type SuppressedFinding, type Suppressions } from '../../shared/detections/suppress.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { readFile } from 'node:fs/promises';
@@ -132,6 +132,9 @@ export interface DetectScope {
 /** A detection run as `detect` and `report` show it: kept findings, and those a suppression rule left out. */
 export type SessionRun = CatalogueRun & { detections: number; suppressed: readonly SuppressedFinding[] };
 
+/** Findings enriched from the timeline at a time (each slice's cited records are read, used and let go). */
+const ENRICH_SLICE = 10_000;
+
 /**
  * Runs the whole catalogue and the analytics over the session, gives each finding what its cited record
  * says (account, region, user agent, outcome), groups repeats, applies the responder's suppressions, and
@@ -146,8 +149,17 @@ export async function detectInSession(session: CaseSession, suppressions?: Suppr
   const timeline = await timelineTable(session, window);
   const tables = Object.values(session.tables.sources).sort();
   const reduce = async (_d: unknown, found: Finding[]): Promise<{ findings: Finding[]; errors: DetectionError[] }> => {
-    const enriched = timeline ? await enrichFindings(session.engine, timeline, found, tables) : { findings: found, errors: [] };
-    return { findings: groupRepeats(enriched.findings), errors: enriched.errors };
+    // Enriched a slice at a time and folded into the groups: what a slice read from the timeline is let go before
+    // the next, so memory follows the groups, not the detection's matching records (150k of one detection at 10M).
+    const groups = new RepeatGroups();
+    const errors: DetectionError[] = [];
+    for (let i = 0; i < found.length; i += ENRICH_SLICE) {
+      const slice = found.slice(i, i + ENRICH_SLICE);
+      const enriched = timeline ? await enrichFindings(session.engine, timeline, slice, tables) : { findings: slice, errors: [] };
+      for (const f of enriched.findings) groups.add(f);
+      errors.push(...enriched.errors);
+    }
+    return { findings: groups.result(), errors };
   };
   const sql = await runCatalogue(session.engine, detections, { sources: session.tables.sources, sha256ByKey: session.tables.sha256ByKey, ...(window ? { window } : {}), reduce });
   const analytics = timeline

@@ -130,16 +130,21 @@ export async function runCatalogue(engine: QueryEngine, detections: readonly Det
  */
 export function sortFindings(findings: Finding[]): Finding[] {
   const rest = new Map(findings.map((f) => [f, canonicalJson(f as unknown as Record<string, unknown>)]));
-  const cmp = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
-  return findings.sort(
-    (a, b) =>
-      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
-      Number(a.outcome === 'failure') - Number(b.outcome === 'failure') ||
-      cmp(a.event_time, b.event_time) ||
-      cmp(a.detection, b.detection) ||
-      cmp(a.evidence_key, b.evidence_key) ||
-      (a.evidence_record ?? -1) - (b.evidence_record ?? -1) ||
-      cmp(rest.get(a)!, rest.get(b)!),
+  return findings.sort((a, b) => compareFindings(a, b, (f) => rest.get(f)!));
+}
+
+const cmpText = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
+
+/** sortFindings' total order for two findings; `rest` gives a finding's canonical JSON (computed only on a tie). */
+export function compareFindings(a: Finding, b: Finding, rest: (f: Finding) => string = (f) => canonicalJson(f as unknown as Record<string, unknown>)): number {
+  return (
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    Number(a.outcome === 'failure') - Number(b.outcome === 'failure') ||
+    cmpText(a.event_time, b.event_time) ||
+    cmpText(a.detection, b.detection) ||
+    cmpText(a.evidence_key, b.evidence_key) ||
+    (a.evidence_record ?? -1) - (b.evidence_record ?? -1) ||
+    cmpText(rest(a), rest(b))
   );
 }
 
@@ -284,31 +289,51 @@ export async function enrichFindings(
  * of their records, with `repeats` saying how many findings it groups. The detail is the first finding's.
  */
 export function groupRepeats(findings: readonly Finding[]): Finding[] {
-  const groups = new Map<string, Finding[]>();
-  for (const f of sortFindings([...findings])) {
+  const groups = new RepeatGroups();
+  for (const f of findings) groups.add(f);
+  return groups.result();
+}
+
+/** One group of repeats as it is folded: its first member in the total order and what it adds up to. */
+interface RepeatGroup {
+  first: Finding;
+  firstTime: string | null;
+  lastTime: string | null;
+  records: number;
+  repeats: number;
+  members: number;
+}
+
+/**
+ * groupRepeats one finding at a time: holds one group per (detection, actor, action, target, outcome, error code),
+ * never the findings it has seen, so a detection matching millions of records of a few incidents costs a few
+ * groups. `result()` gives exactly what groupRepeats gives for the same findings, in any order of adding.
+ */
+export class RepeatGroups {
+  private readonly groups = new Map<string, RepeatGroup>();
+
+  add(f: Finding): void {
     const key = JSON.stringify([f.detection, f.actor, f.action, f.target, f.outcome, f.error_code]);
-    // Appended in place: copying the group on every member made a large group quadratic.
-    const group = groups.get(key);
-    if (group) group.push(f);
-    else groups.set(key, [f]);
-  }
-  const out: Finding[] = [];
-  for (const members of groups.values()) {
-    const first = members[0]!;
-    if (members.length === 1) {
-      out.push(first);
-      continue;
+    const g = this.groups.get(key);
+    if (!g) {
+      this.groups.set(key, { first: f, firstTime: f.first_time, lastTime: f.last_time, records: f.records, repeats: f.repeats, members: 1 });
+      return;
     }
-    const times = (pick: (f: Finding) => string | null): string[] => members.map(pick).filter((t): t is string => t !== null).sort();
-    out.push({
-      ...first,
-      first_time: times((f) => f.first_time)[0] ?? first.first_time,
-      last_time: times((f) => f.last_time).at(-1) ?? first.last_time,
-      records: members.reduce((n, f) => n + f.records, 0),
-      repeats: members.reduce((n, f) => n + f.repeats, 0),
-    });
+    if (compareFindings(f, g.first) < 0) g.first = f;
+    if (f.first_time !== null && (g.firstTime === null || f.first_time < g.firstTime)) g.firstTime = f.first_time;
+    if (f.last_time !== null && (g.lastTime === null || f.last_time > g.lastTime)) g.lastTime = f.last_time;
+    g.records += f.records;
+    g.repeats += f.repeats;
+    g.members += 1;
   }
-  return sortFindings(out);
+
+  result(): Finding[] {
+    const out: Finding[] = [];
+    for (const g of this.groups.values()) {
+      out.push(g.members === 1 ? g.first : { ...g.first, first_time: g.firstTime ?? g.first.first_time, last_time: g.lastTime ?? g.first.last_time, records: g.records, repeats: g.repeats });
+    }
+    return sortFindings(out);
+  }
 }
 
 function toFinding(d: Detection, row: Record<string, unknown>, sha256ByKey: ReadonlyMap<string, string>): Finding {

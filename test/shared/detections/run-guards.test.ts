@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Detection } from '../../../shared/detections/catalogue.ts';
-import { groupRepeats, runCatalogue, type Finding } from '../../../shared/detections/run.ts';
+import { groupRepeats, RepeatGroups, runCatalogue, type Finding } from '../../../shared/detections/run.ts';
 import type { QueryEngine } from '../../../shared/ports/query-engine.ts';
 
 const detection = (id: string, severity: Detection['severity'], table = 'cloudtrail'): Detection => ({
@@ -106,5 +106,31 @@ describe('Function: runCatalogue', () => {
     expect(reduced.findings.map((f) => [f.detection, f.repeats, f.evidence_record])).toEqual([['once', 1, 900], ['repeats', 500, 0]]);
     expect(reduced.findings).toEqual(atTheEnd);
     expect(reduced.errors).toEqual([{ detection: 'once', error: 'cited record not found' }]);
+  });
+  it('folds repeats one finding at a time into the groups groupRepeats gives, whatever order they arrive in', async () => {
+    // Prepare: two incidents of one detection, interleaved, plus a failed attempt that is its own group
+    const e = engine({ mixed: [...Array.from({ length: 40 }, (_, i) => ({ ...row(`2026-11-20T10:00:${String(59 - i).padStart(2, '0')}Z`, i), target: i % 2 ? 'user/bob' : 'user/eve' }))] });
+    const { findings } = await runCatalogue(e, [detection('mixed', 'medium')], { sources: { cloudtrail: 'main.cloudtrail' }, sha256ByKey });
+    const withFailure = [...findings, { ...findings[3]!, outcome: 'failure' as const, error_code: 'AccessDenied' }];
+
+    // Act: the same findings in three orders
+    const fold = (list: Finding[]): Finding[] => {
+      const g = new RepeatGroups();
+      for (const f of list) g.add(f);
+      return g.result();
+    };
+    const forward = fold(withFailure);
+    const backward = fold([...withFailure].reverse());
+    const shuffled = fold(withFailure.map((f, i) => [(i * 17) % withFailure.length, f] as const).sort((a, b) => a[0] - b[0]).map(([, f]) => f));
+
+    // Assess
+    expect(forward).toEqual(groupRepeats(withFailure));
+    expect(backward).toEqual(forward);
+    expect(shuffled).toEqual(forward);
+    expect(forward.map((f) => [f.target, f.outcome, f.repeats])).toEqual([['user/bob', null, 20], ['user/eve', null, 20], ['user/eve', 'failure', 1]]);
+    // Each group cites its earliest record and spans its first to last time
+    const bob = forward.find((f) => f.target === 'user/bob' && f.outcome === null)!;
+    expect(bob.event_time).toBe('2026-11-20T10:00:20Z');
+    expect([bob.first_time, bob.last_time]).toEqual(['2026-11-20T10:00:20Z', '2026-11-20T10:00:58Z']);
   });
 });
