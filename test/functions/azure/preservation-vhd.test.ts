@@ -6,14 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { InvocationContext, type EventGridEvent } from '@azure/functions';
+import { HttpRequest, InvocationContext, type EventGridEvent } from '@azure/functions';
 import '../../helpers/promise-with-resolvers.ts';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArmRest } from '../../../functions/azure/adapters/arm-rest.ts';
 import { ManagedDiskSnapshotProvider } from '../../../functions/azure/adapters/managed-disk-snapshot-provider.ts';
 import { parseVmRef } from '../../../functions/azure/adapters/arm.ts';
-import { eventGridHandler, RetryablePreservationError, type PreservationDeps } from '../../../functions/azure/handlers/preservation.ts';
+import { eventGridHandler, preserveHttpHandler, RetryablePreservationError, type PreservationDeps } from '../../../functions/azure/handlers/preservation.ts';
 import { CustodyLedger } from '../../../shared/evidence/ledger.ts';
 import { LocalObjectStore } from '../../../shared/evidence/local-object-store.ts';
 import { ledgerKey } from '../../../shared/evidence/names.ts';
@@ -175,5 +175,19 @@ describe('Azure VM preservation with exportVhd', () => {
     expect(arm.access).toEqual([]);
     const l = await CustodyLedger.open(store, 'INC-77');
     expect(steps(l)).toEqual(['capture-instance', 'create-snapshots', 'snapshots-checked', 'export-snapshot-vhd', 'instance-preserved', 'sealed']);
+  });
+
+  it('POST /api/preserve answers 502 when an asked-for export failed, with the snapshots and the export failure in the body', async () => {
+    const { diskIds } = arm.addVm({ resourceGroup: 'rg-web', name: 'vm-web-1' });
+    arm.denyGetAccess.add(diskIds[0]!.toLowerCase());
+    const post = new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/preserve', body: { string: JSON.stringify(request({ exportVhd: true })) }, headers: { 'content-type': 'application/json' } });
+
+    const response = await preserveHttpHandler(async () => deps)(post, context());
+
+    expect(response.status).toBe(502);
+    const vm = (response.jsonBody as { requests: { vms: { status: string; snapshots: unknown[]; exports: { status: string; reason: string }[] }[] }[] }).requests[0]!.vms[0]!;
+    expect(vm.status).toBe('preserved');
+    expect(vm.snapshots).toHaveLength(1);
+    expect(vm.exports).toMatchObject([{ status: 'failed', reason: expect.stringContaining('beginGetAccess/action') as unknown }]);
   });
 });
