@@ -12,6 +12,7 @@ import { lazyKeyVaultSigner } from './adapters/key-vault-signer.ts';
 import { AzureHttp } from './adapters/azure-http.ts';
 import { ManagedDiskSnapshotProvider } from './adapters/managed-disk-snapshot-provider.ts';
 import { parseVmRef } from './adapters/arm.ts';
+import { ArmRest } from './adapters/arm-rest.ts';
 import { readAzureConfig, type AzureConfig } from './config.ts';
 import { openEvidenceStore } from './evidence-store.ts';
 import type { InventoryDeps } from './handlers/inventory.ts';
@@ -25,6 +26,8 @@ export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () =>
   const config = readAzureConfig(env);
   const credential = lazyCredential();
   const provider = new ManagedDiskSnapshotProvider({ credential, snapshotResourceGroup: config.snapshotResourceGroup, ...(config.armEndpoint ? { endpoint: config.armEndpoint } : {}) });
+  // The VHD export of requests with exportVhd (beginGetAccess / endGetAccess on the evidence resource group's snapshots).
+  const arm = new ArmRest({ credential, ...(config.armEndpoint ? { endpoint: config.armEndpoint } : {}) });
   const store = once<ObjectStore>(() => openEvidenceStore(config.locker));
   const actor = actorOf(config);
   const http = new AzureHttp({ tokens: credentialTokens(credential, 'the function app\'s managed identity') });
@@ -37,6 +40,7 @@ export function preservationRuntime(env: NodeJS.ProcessEnv = process.env): () =>
       inventory,
       ...(signer ? { signer: await signer() } : {}),
       provider,
+      arm,
       store: await store(),
       actor,
       retainUntil: () => new Date(Date.now() + config.retentionDays * 86_400_000),

@@ -56,15 +56,20 @@ export interface SnapshotVhdExport {
   readonly created: boolean;
 }
 
+/** The locker key of a snapshot's VHD: `<case>/azure/snapshots/<subscription>/<resource group>/<name>.vhd`. */
+export function snapshotVhdKey(caseName: string, snapshotId: string): string {
+  const id = snapshotId.replace(/\/+$/, '');
+  if (!SNAPSHOT_ID.test(id)) {
+    throw new InvalidInputError(`${JSON.stringify(snapshotId)} is not a managed-disk snapshot id`, { hint: 'pass /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/snapshots/<name>' });
+  }
+  const parts = id.split('/');
+  return evidenceKey(caseName, `azure/snapshots/${parts[2]}/${parts[4]}/${parts[8]}.vhd`);
+}
+
 /** Exports one snapshot as `<case>/azure/snapshots/<subscription>/<resource group>/<name>.vhd`; see the top of this file. */
 export async function exportSnapshotVhd(deps: SnapshotVhdExportDeps, request: SnapshotVhdExportRequest): Promise<SnapshotVhdExport> {
   const snapshotId = request.snapshotId.replace(/\/+$/, '');
-  if (!SNAPSHOT_ID.test(snapshotId)) {
-    throw new InvalidInputError(`${JSON.stringify(request.snapshotId)} is not a managed-disk snapshot id`, { hint: 'pass /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/snapshots/<name>' });
-  }
-  const parts = snapshotId.split('/');
-  const relPath = `azure/snapshots/${parts[2]}/${parts[4]}/${parts[8]}.vhd`;
-  const key = evidenceKey(request.case, relPath);
+  const key = snapshotVhdKey(request.case, snapshotId);
   const origin = `azure-snapshot:${snapshotId}`;
   const clock = deps.clock ?? (() => new Date());
   let primary: unknown;
@@ -140,7 +145,7 @@ function armError(error: unknown, call: string, snapshotId: string): CloudCallEr
   const status = e.statusCode;
   const denied = status === 403;
   return new CloudCallError(`${call} on ${snapshotId} failed${status ? ` (HTTP ${status}${e.code ? ` ${e.code}` : ''})` : ''}: ${e.message ?? String(error)}`, call, !denied && (status === undefined || status === 429 || status >= 500), {
-    hint: denied ? `the identity needs ${call} on the snapshot's resource group (the Terraform module's snapshot role does not grant it yet: add Microsoft.Compute/snapshots/beginGetAccess/action and endGetAccess/action)` : 'run again; the export asks for a new SAS each time',
+    hint: denied ? `the identity needs ${call} on the snapshot's resource group (the Terraform module's snapshot role grants it: check that the role assignment is in place on the evidence resource group)` : 'run again; the export asks for a new SAS each time',
     cause: error,
   });
 }

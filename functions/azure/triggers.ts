@@ -3,7 +3,7 @@
  *
  * - An Event Grid event of type `Amber.PreservationRequested` (Event Grid or CloudEvents schema; published on the
  *   Amber topic, or POSTed by `amber preserve --cloud azure`): its `data` is the same detail as the AWS custom
- *   event (case, instanceIds, accountId = subscription id, region = location, window, isolate, requestId).
+ *   event (case, instanceIds, accountId = subscription id, region = location, window, isolate, exportVhd, requestId).
  *   Instance ids are VM references `<resource group>:<vm name>` or full VM resource ids. Request id:
  *   `data.requestId`, else the event id.
  * - A Microsoft Defender for Cloud security alert, as workflow automation hands it to a Logic App (the alert
@@ -88,6 +88,7 @@ function customRequest(e: Obj): PreservationRequest {
   });
   const window = d.window === undefined ? undefined : asObj(d.window);
   if (d.isolate !== undefined && typeof d.isolate !== 'boolean') problems.push(`data.isolate must be true or false, got ${JSON.stringify(d.isolate)}`);
+  if (d.exportVhd !== undefined && typeof d.exportVhd !== 'boolean') problems.push(`data.exportVhd must be true or false, got ${JSON.stringify(d.exportVhd)}`);
   const request: PreservationRequest = {
     case: String(d.case ?? ''),
     accountId,
@@ -95,6 +96,7 @@ function customRequest(e: Obj): PreservationRequest {
     instanceIds,
     ...(window ? { window: { since: String(window.since), until: String(window.until) } } : {}),
     isolate: d.isolate === true,
+    ...(d.exportVhd === true ? { exportVhd: true } : {}),
     requestId: typeof d.requestId === 'string' && d.requestId !== '' ? d.requestId : eventId,
     trigger: 'custom',
   };

@@ -35,11 +35,14 @@ resource "azurerm_role_definition" "collector" {
 resource "azurerm_role_definition" "snapshots" {
   name        = "Amber snapshot writer (${local.suffix})"
   scope       = azurerm_resource_group.amber.id
-  description = "Creates and reads incremental snapshots in the evidence resource group. No delete."
+  description = "Creates and reads incremental snapshots in the evidence resource group, and exports them as VHDs (read SAS). No delete."
   permissions {
     actions = [
       "Microsoft.Compute/snapshots/read",
       "Microsoft.Compute/snapshots/write",
+      # The VHD export (exportVhd requests): a read-only SAS of the snapshot, revoked after the copy.
+      "Microsoft.Compute/snapshots/beginGetAccess/action",
+      "Microsoft.Compute/snapshots/endGetAccess/action",
     ]
     not_actions = []
   }

@@ -26,6 +26,11 @@ export interface PreservationRequest {
   readonly memory?: boolean;
   /** Also CloudTrail event history (LookupEvents) for the window, besides the trail's objects. @default false */
   readonly cloudTrailEventHistory?: boolean;
+  /**
+   * Also each snapshot exported into the locker as a hashed VHD (Azure: beginGetAccess, the SAS read, endGetAccess),
+   * once the snapshots are complete. @default false
+   */
+  readonly exportVhd?: boolean;
   /** Deterministic id of the triggering event: the same event twice yields one execution. */
   readonly requestId: string;
   readonly trigger: 'custom' | 'guardduty' | 'securityhub' | 'defender' | 'scc';
@@ -41,6 +46,8 @@ export interface InstanceTask {
   readonly isolate: boolean;
   /** The request asks for a memory image. @default false */
   readonly memory?: boolean;
+  /** The request asks for each snapshot exported as a hashed VHD. @default false */
+  readonly exportVhd?: boolean;
 }
 
 /** Input of the log preservation of a request. */
@@ -89,6 +96,7 @@ export function requestProblems(request: PreservationRequest): string[] {
     else if (request.window === undefined) problems.push('logSink needs a window: the sink\'s objects are preserved with the log window');
   }
   if (typeof request.isolate !== 'boolean') problems.push(`isolate must be true or false, got ${JSON.stringify(request.isolate)}`);
+  if (request.exportVhd !== undefined && typeof request.exportVhd !== 'boolean') problems.push(`exportVhd must be true or false, got ${JSON.stringify(request.exportVhd)}`);
   return problems;
 }
 
@@ -159,6 +167,7 @@ export function instanceTasks(request: PreservationRequest): InstanceTask[] {
     requestId: request.requestId,
     isolate: request.isolate,
     ...(request.memory ? { memory: true } : {}),
+    ...(request.exportVhd === true ? { exportVhd: true } : {}),
   }));
 }
 

@@ -9,6 +9,10 @@
  * - PUT snapshot: a long-running operation: 202 with `Azure-AsyncOperation` and `Location`; the operation reads
  *   `InProgress` once, then `Succeeded` (or `Failed` with ARM's error for a disk in `failDisks`); the final GET of
  *   the snapshot gives `provisioningState` Succeeded (or Failed).
+ * - POST snapshot beginGetAccess (`{"access":"Read","durationInSeconds":N}`): a long-running operation, 202 with
+ *   `Azure-AsyncOperation` and `Location`; the operation reads `InProgress` once, then `Succeeded`; the `Location`
+ *   answer is `{"accessSAS": ...}`, a SAS URL whose blob serves the snapshot's VHD (`vhdOf`). 403
+ *   `AuthorizationFailed` for a snapshot in `denyGetAccess`. POST endGetAccess: 200. Both listed in `access`.
  * - PUT NSG / NIC: 200 with the stored body.
  * - `throttle(match, n)`: the next n requests whose "METHOD path" contains `match` get 429 with Retry-After: 0.
  */
@@ -19,6 +23,8 @@ export const ARM = 'https://management.azure.com';
 export const SUB = '11111111-2222-3333-4444-555555555555';
 export const LOC = 'westeurope';
 const BLOB = 'https://amberdiag.blob.core.windows.net';
+/** Where managed-disk SAS URLs point (a storage account ARM owns). */
+const MD_BLOB = 'https://md-impexp-fake.z1.blob.storage.azure.net';
 
 type Json = Record<string, unknown>;
 
@@ -40,7 +46,15 @@ export class FakeArm {
   readonly failDisks = new Set<string>();
   readonly serialLog = 'Linux version 6.1.0 (fake)\r\nlogin: \r\n';
   private readonly throttles: { match: string; left: number }[] = [];
-  private readonly ops = new Map<string, { snapshot: string; polls: number; fail?: Json }>();
+  private readonly ops = new Map<string, { snapshot: string; polls: number; fail?: Json; access?: boolean }>();
+  /** beginGetAccess / endGetAccess calls, in order: `begin <snapshot id> <body>` and `end <snapshot id>`. */
+  readonly access: string[] = [];
+  /** Snapshots whose beginGetAccess answers 403: by the snapshot's or its source disk's id, lower-case. */
+  readonly denyGetAccess = new Set<string>();
+  /** Disks (lower-case ids) whose snapshot stays in its background copy (`completionPercent` 40). */
+  readonly copying = new Set<string>();
+  /** GETs of the SAS URLs (paths, without the query). */
+  readonly vhdReads: string[] = [];
   private opSeq = 0;
 
   static id(group: string, type: string, name: string): string {
@@ -117,6 +131,14 @@ export class FakeArm {
     return { vmId, diskIds: [osDisk, ...data], nicId, nsgId };
   }
 
+  /** The VHD the SAS of a snapshot serves: data derived from the id, then a fixed VHD's 512-byte footer. */
+  static vhdOf(snapshotId: string): Buffer {
+    const seed = Buffer.from(snapshotId.toLowerCase());
+    const data = Buffer.alloc(256 * 1024 + 3, 0);
+    for (let i = 0; i < data.length; i++) data[i] = seed[i % seed.length]! ^ (i & 0xff);
+    return Buffer.concat([data, Buffer.from('conectix'), Buffer.alloc(504)]);
+  }
+
   throttle(match: string, times = 1): void {
     this.throttles.push({ match, left: times });
   }
@@ -132,6 +154,14 @@ export class FakeArm {
     nock(ARM).persist().put(() => true).reply(reply('PUT'));
     nock(ARM).persist().post(() => true).reply(reply('POST'));
     nock(BLOB).persist().get(() => true).reply(200, this.serialLog, { 'Content-Type': 'text/plain' });
+    nock(MD_BLOB).persist().get(() => true).reply((uri: string | Request) => {
+      const url = new URL(typeof uri === 'string' ? uri : uri.url, MD_BLOB);
+      this.vhdReads.push(url.pathname);
+      const snapshotId = decodeURIComponent(url.pathname.split('/')[1] ?? '');
+      if (url.searchParams.get('sig') !== 'SECRETSIG3' || !this.resources.has(snapshotId)) return [403, '<Error><Code>AuthenticationFailed</Code></Error>', {}];
+      const vhd = FakeArm.vhdOf(snapshotId);
+      return [200, vhd, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(vhd.length), 'x-ms-blob-type': 'PageBlob' }];
+    });
   }
 
   private answer(method: string, uri: string, body: Json): [number, unknown, Record<string, string>] {
@@ -148,7 +178,11 @@ export class FakeArm {
     if (method === 'GET' && op) {
       const state = this.ops.get(op[1]!);
       if (!state) return notFound();
+      if (state.access && url.searchParams.get('monitor') === 'true') {
+        return [200, { accessSAS: `${MD_BLOB}/${encodeURIComponent(state.snapshot)}/abcd?sv=2018-03-28&sr=b&si=fake&sig=SECRETSIG3` }, {}];
+      }
       state.polls += 1;
+      if (state.access) return [200, { name: op[1], status: state.polls === 1 ? 'InProgress' : 'Succeeded', startTime: '2026-12-01T10:00:00Z' }, {}];
       if (state.polls === 1) return [200, { name: op[1], status: 'InProgress', startTime: '2026-12-01T10:00:00Z' }, {}];
       const snap = this.resources.get(state.snapshot)!;
       const props = snap.properties as Json;
@@ -157,8 +191,26 @@ export class FakeArm {
         return [200, { name: op[1], status: 'Failed', startTime: '2026-12-01T10:00:00Z', endTime: '2026-12-01T10:00:05Z', error: state.fail }, {}];
       }
       props.provisioningState = 'Succeeded';
-      props.completionPercent = 100;
+      props.completionPercent = this.copying.has(String((props.creationData as Json | undefined)?.sourceResourceId ?? '').toLowerCase()) ? 40 : 100;
       return [200, { name: op[1], status: 'Succeeded', startTime: '2026-12-01T10:00:00Z', endTime: '2026-12-01T10:00:05Z' }, {}];
+    }
+    const access = /^(.*\/providers\/Microsoft\.Compute\/snapshots\/[^/]+)\/(beginGetAccess|endGetAccess)$/i.exec(path);
+    if (method === 'POST' && access) {
+      const snapshot = access[1]!;
+      if (!this.resources.has(snapshot.toLowerCase())) return notFound();
+      if (access[2] === 'endGetAccess') {
+        this.access.push(`end ${snapshot}`);
+        return [200, '', {}];
+      }
+      this.access.push(`begin ${snapshot} ${JSON.stringify(body)}`);
+      const disk = String(((this.resources.get(snapshot.toLowerCase())!.properties as Json).creationData as Json | undefined)?.sourceResourceId ?? '');
+      if (this.denyGetAccess.has(snapshot.toLowerCase()) || this.denyGetAccess.has(disk.toLowerCase())) {
+        return [403, { error: { code: 'AuthorizationFailed', message: `The client does not have authorization to perform action 'Microsoft.Compute/snapshots/beginGetAccess/action' over scope '${snapshot}'.` } }, {}];
+      }
+      const id = `op-${++this.opSeq}`;
+      this.ops.set(id, { snapshot: snapshot.toLowerCase(), polls: 0, access: true });
+      const opUrl = `${ARM}/subscriptions/${SUB}/providers/Microsoft.Compute/locations/${LOC}/operations/${id}?api-version=2025-01-02`;
+      return [202, '', { 'Azure-AsyncOperation': opUrl, Location: `${opUrl}&monitor=true`, 'Retry-After': '0' }];
     }
     if (method === 'POST' && path.endsWith('/retrieveBootDiagnosticsData')) {
       const vm = path.replace(/\/retrieveBootDiagnosticsData$/, '');

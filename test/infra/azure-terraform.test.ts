@@ -154,7 +154,14 @@ describe('infra/azure: role assignments of the function identity', () => {
     expect(collector.every((a) => a.endsWith('/read') || a.endsWith('/action'))).toBe(true);
     expect(collector).toEqual(expect.arrayContaining(['Microsoft.Compute/virtualMachines/read', 'Microsoft.Compute/disks/read', 'Microsoft.Network/networkInterfaces/read']));
     const snapshots = one('azurerm_role_definition', 'snapshots');
-    expect(sub(snapshots, 'permissions').actions).toEqual(['Microsoft.Compute/snapshots/read', 'Microsoft.Compute/snapshots/write']);
+    // The VHD export's read SAS (beginGetAccess) and its revocation (endGetAccess), on the evidence resource group's snapshots only.
+    expect(sub(snapshots, 'permissions').actions).toEqual([
+      'Microsoft.Compute/snapshots/read',
+      'Microsoft.Compute/snapshots/write',
+      'Microsoft.Compute/snapshots/beginGetAccess/action',
+      'Microsoft.Compute/snapshots/endGetAccess/action',
+    ]);
+    expect(snapshots.assignable_scopes).toEqual(['${azurerm_resource_group.amber.id}']);
     expect(one('azurerm_role_assignment', 'snapshots').scope).toBe('${azurerm_resource_group.amber.id}');
     expect(one('azurerm_role_definition', 'isolation').count).toBe('${var.enable_isolation ? 1 : 0}');
     expect(tf.variable.enable_isolation![0]!.default).toBe(false);

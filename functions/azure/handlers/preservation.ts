@@ -5,7 +5,7 @@
  * (triggers.ts) and runs preserveRequest (preserve-vm.ts); nothing else.
  *
  * Event Grid redelivers an event whose function threw: a VM that failed with a retryable error (throttling,
- * 5xx) makes the invocation throw after every VM was tried, so the redelivery finishes the work (names, tags and
+ * 5xx), or a VHD export that did (a snapshot still copying, throttling), makes the invocation throw after every VM was tried, so the redelivery finishes the work (names, tags and
  * ledger idempotency keys make it record nothing twice). An event that cannot be used is not retried: the
  * error is logged, and recorded as a `failed` step in the ledger of the case it names when that name is valid.
  */
@@ -42,7 +42,7 @@ export interface PreservationResult {
 /** Thrown after every VM was tried when some failed in a way a redelivery may fix. */
 export class RetryablePreservationError extends Error {
   constructor(readonly result: PreservationResult) {
-    super(`preservation incomplete, to be retried: ${result.requests.flatMap((r) => [...r.vms.filter((v) => v.error?.retryable).map((v) => `${v.instanceId}: ${v.error!.message}`), ...(r.logs?.retryable ? [`logs of ${r.case}: not every stream was read within the budget`] : [])]).join('; ')}`);
+    super(`preservation incomplete, to be retried: ${result.requests.flatMap((r) => [...r.vms.filter((v) => v.error?.retryable).map((v) => `${v.instanceId}: ${v.error!.message}`), ...r.vms.flatMap((v) => (v.exports ?? []).filter((x) => x.status === 'failed' && x.retryable).map((x) => `VHD export of ${x.snapshotId}: ${x.reason}`)), ...(r.logs?.retryable ? [`logs of ${r.case}: not every stream was read within the budget`] : [])]).join('; ')}`);
     this.name = 'RetryablePreservationError';
   }
 }
@@ -90,7 +90,7 @@ export async function handlePreservationEvent(deps: PreservationDeps, event: unk
     requests.push({ ...outcome, ...(inventory ? { inventory } : {}), ...(logs ? { logs } : {}) });
   }
   const result = { requests, ignored: normalised.ignored };
-  if (requests.some((r) => r.vms.some((v) => v.error?.retryable) || r.logs?.retryable)) throw new RetryablePreservationError(result);
+  if (requests.some((r) => r.vms.some((v) => v.error?.retryable || v.exports?.some((x) => x.status === 'failed' && x.retryable)) || r.logs?.retryable)) throw new RetryablePreservationError(result);
   return result;
 }
 
@@ -144,7 +144,8 @@ async function jsonBody(request: HttpRequest): Promise<{ value: unknown } | { re
 
 function httpResult(result: PreservationResult): HttpResponseInit {
   if (result.rejected) return { status: 400, jsonBody: { error: result.rejected } };
-  const failed = result.requests.some((r) => r.vms.some((v) => v.status === 'failed'));
+  // A VHD export asked for and not made is a failure of the request too (the snapshots themselves are kept).
+  const failed = result.requests.some((r) => r.vms.some((v) => v.status === 'failed' || v.exports?.some((x) => x.status === 'failed')));
   return { status: failed ? 502 : 200, jsonBody: result };
 }
 
@@ -162,7 +163,7 @@ async function httpRun(deps: PreservationDeps, event: unknown, context: Invocati
 /**
  * `POST /api/preserve` (`amber preserve --cloud azure`): the body is the preservation request's detail, the same
  * as the Event Grid event's data. Answers 200 with what was preserved, 400 naming what is wrong with the request,
- * 502 when a VM failed (the ledger records where), 503 with Retry-After when a retry may finish it.
+ * 502 when a VM or an asked-for VHD export failed (the ledger records where), 503 with Retry-After when a retry may finish it.
  */
 export function preserveHttpHandler(deps: () => Promise<PreservationDeps>): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {

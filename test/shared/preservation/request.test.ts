@@ -53,6 +53,19 @@ describe('Function: validatePreservationRequest', () => {
     // Act / Assess
     expect(() => validatePreservationRequest({ ...REQUEST, instanceIds: [], window: undefined })).toThrow(/nothing to preserve/);
   });
+
+  it('accepts exportVhd true or false, refuses anything else, and passes it to each instance task', async () => {
+    // Prepare
+    const starter = new NameRememberingStarter();
+
+    // Act
+    await startPreservation({ ...REQUEST, exportVhd: true }, starter);
+
+    // Assess
+    expect([...starter.seen.values()].filter((s) => s.kind === 'instance').map((s) => (s.input as { exportVhd?: unknown }).exportVhd)).toEqual([true, true]);
+    expect(validatePreservationRequest({ ...REQUEST, exportVhd: false }).exportVhd).toBe(false);
+    expect(() => validatePreservationRequest({ ...REQUEST, exportVhd: 'yes' as unknown as boolean })).toThrow(/exportVhd must be true or false, got "yes"/);
+  });
 });
 
 describe('Function: caseNameFrom', () => {
