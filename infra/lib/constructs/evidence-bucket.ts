@@ -39,7 +39,30 @@ export interface EvidenceBucketProps {
     /** Any account of the organisation, when no accounts are listed. */
     readonly organizationId?: string;
   };
+  /**
+   * Member accounts whose instances write SSM Run Command output and memory images into the staging prefix with
+   * their own instance profiles (instance preservation): the bucket policy lets principals of these accounts put
+   * objects under `prefix` only, and the key policy lets them encrypt through S3 only. Nothing else becomes
+   * writable, nothing becomes readable.
+   * @default - none (single-account mode: the instances' profiles are in this account and need only their own IAM)
+   */
+  readonly memberInstanceStaging?: {
+    /** Key prefix the instances write under, ending in `/` (EVIDENCE_LAYOUT.ssmStaging). */
+    readonly prefix: string;
+    readonly accountIds: readonly string[];
+    /** Any account of the organisation (but this one), when no accounts are listed. */
+    readonly organizationId?: string;
+  };
 }
+
+/** What an instance needs of S3 to put its output (multipart included: the CLI and the SSM agent stream large files in parts). */
+export const STAGING_WRITE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+/**
+ * What S3 asks of KMS, on the writer's behalf, for an SSE-KMS upload: a data key, and Decrypt of it for the
+ * parts of a multipart upload (S3 documents both as required). Decrypt through S3 reads nothing by itself: the
+ * bucket policy grants member accounts no read.
+ */
+export const STAGING_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 
 /** Key administration the account keeps; deletion and disabling are left out on purpose (crypto-shredding evidence). */
 const KEY_ADMIN_ACTIONS = [
@@ -118,6 +141,7 @@ export class EvidenceBucket extends Construct {
             },
           }),
           ...this.collectorStatements(props),
+          ...this.stagingKeyStatements(props),
         ],
       }),
     });
@@ -211,6 +235,71 @@ export class EvidenceBucket extends Construct {
         },
       }),
     );
+    const staging = this.stagingPrincipals(props);
+    if (staging) {
+      // The deny statements above still hold for these writes: SSE-KMS with this key only, COMPLIANCE only, no delete.
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'MemberInstancesWriteSsmStaging',
+          principals: staging.principals,
+          actions: STAGING_WRITE_ACTIONS,
+          resources: [this.bucket.arnForObjects(`${staging.prefix}*`)],
+          conditions: { ...staging.conditions, StringEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+        }),
+      );
+    }
+  }
+
+  /**
+   * The member accounts' principals admitted to the staging prefix, and the condition that keeps them to those
+   * accounts (listed accounts, or the organisation without this account).
+   */
+  private stagingPrincipals(props: EvidenceBucketProps): { prefix: string; principals: iam.IPrincipal[]; conditions: Record<string, Record<string, unknown>> } | undefined {
+    const m = props.memberInstanceStaging;
+    if (!m || (m.accountIds.length === 0 && !m.organizationId)) return undefined;
+    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/$/.test(m.prefix)) throw new Error(`EvidenceBucket: memberInstanceStaging.prefix must be a key prefix ending in "/", got ${JSON.stringify(m.prefix)}`);
+    const stack = Stack.of(this);
+    if (m.accountIds.length > 0) {
+      return {
+        prefix: m.prefix,
+        principals: m.accountIds.map((a) => new iam.AccountPrincipal(a)),
+        conditions: { StringEquals: { 'aws:PrincipalAccount': [...m.accountIds] } },
+      };
+    }
+    return {
+      prefix: m.prefix,
+      principals: [new iam.AnyPrincipal()],
+      conditions: { StringEquals: { 'aws:PrincipalOrgID': m.organizationId }, StringNotEquals: { 'aws:PrincipalAccount': stack.account } },
+    };
+  }
+
+  /**
+   * Key policy statement letting the member accounts' instances encrypt their staged output: through S3 in this
+   * region only. The key policy cannot name the evidence bucket in `kms:EncryptionContext:aws:s3:arn` (the bucket
+   * already depends on the key, and CloudFormation refuses the cycle; with the S3 Bucket Key enabled that context
+   * is the bucket's ARN anyway, never the object's, so it could not name the prefix). The bucket policy is what
+   * confines the writes to the staging prefix.
+   */
+  private stagingKeyStatements(props: EvidenceBucketProps): iam.PolicyStatement[] {
+    const staging = this.stagingPrincipals(props);
+    if (!staging) return [];
+    const stack = Stack.of(this);
+    const callers = props.memberInstanceStaging!.accountIds;
+    return [
+      new iam.PolicyStatement({
+        sid: 'MemberInstancesEncryptSsmStagingThroughS3',
+        principals: staging.principals,
+        actions: STAGING_KEY_ACTIONS,
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `s3.${stack.region}.amazonaws.com`,
+            ...(callers.length > 0 ? { 'kms:CallerAccount': [...callers] } : { 'aws:PrincipalOrgID': props.memberInstanceStaging!.organizationId }),
+          },
+          ...(callers.length > 0 ? {} : { StringNotEquals: { 'kms:CallerAccount': stack.account } }),
+        },
+      }),
+    ];
   }
 
   /** Key policy statements admitting the member accounts' collector roles, through EC2 only. */

@@ -56,7 +56,11 @@ export class EvidenceStack extends Stack {
       coldStorageAfterDays: config.coldStorageAfterDays,
       ...(config.singleAccount
         ? {}
-        : { snapshotCollectors: { roleName: config.collectorRoleName, accountIds: config.memberAccountIds, organizationId: config.organizationId } }),
+        : {
+            snapshotCollectors: { roleName: config.collectorRoleName, accountIds: config.memberAccountIds, organizationId: config.organizationId },
+            // Member instances put their SSM output and memory images here themselves (instance preservation).
+            memberInstanceStaging: { prefix: EVIDENCE_LAYOUT.ssmStaging, accountIds: config.memberAccountIds, organizationId: config.organizationId },
+          }),
     });
 
     // Signs every seal and checkpoint the functions write; only record-custody and run-detections may use it.
