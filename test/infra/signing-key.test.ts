@@ -13,7 +13,9 @@ type Statement = { Sid?: string; Effect: string; Action: string | string[]; Reso
 const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 const env: CfnEnv = { account: EVIDENCE_ACCOUNT, region: REGION };
 const KEY_PATH = 'AmberEvidence/SigningKey/Resource/Resource';
-const SIGNING_ROLES = ['AmberEvidence/RecordCustody/Role/Resource', 'AmberEvidence/Detections/RunDetections/Role/Resource'];
+// The functions that append to custody ledgers: record-custody, run-detections (accessed entries) and derive-object
+// (the derived entry of each object it turns into Parquet).
+const SIGNING_ROLES = ['AmberEvidence/RecordCustody/Role/Resource', 'AmberEvidence/Detections/RunDetections/Role/Resource', 'AmberEvidence/DeriveOnPreserve/DeriveObject/Role/Resource'];
 
 describe('SigningKey in the evidence stack', () => {
   let template: Template;
@@ -66,6 +68,7 @@ describe('SigningKey in the evidence stack', () => {
         return 'SIGNING_KEY_ARN' in vars ? [[vars.AMBER_HANDLER, vars.SIGNING_KEY_ARN]] : [];
       });
     expect(withKey.sort()).toEqual([
+      ['derive-object', { 'Fn::GetAtt': [keyId, 'Arn'] }],
       ['record-custody', { 'Fn::GetAtt': [keyId, 'Arn'] }],
       ['run-detections', { 'Fn::GetAtt': [keyId, 'Arn'] }],
     ]);
@@ -77,7 +80,7 @@ describe('SigningKey in the evidence stack', () => {
     const actions = keyPolicy.Statement.flatMap((s) => list(s.Action));
     for (const forbidden of ['kms:*', 'kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:CreateGrant', 'kms:Verify', 'kms:Encrypt', 'kms:Decrypt']) expect(actions, forbidden).not.toContain(forbidden);
     expect(list(admin.Action)).not.toContain('kms:Sign');
-    // Only the signing statements name kms:Sign, and only the two signing roles, Ed25519 over raw messages only.
+    // Only the signing statements name kms:Sign, and only the signing roles, Ed25519 over raw messages only.
     const sign = keyPolicy.Statement.filter((s) => list(s.Action).includes('kms:Sign'));
     expect(sign).toHaveLength(1);
     const roleArns = SIGNING_ROLES.map((p) => resolveCfn({ 'Fn::GetAtt': [logicalIdAt(json, p), 'Arn'] }, json, env));
@@ -102,7 +105,7 @@ describe('SigningKey in the evidence stack', () => {
     for (const f of found) expect(f.actions).toEqual(['kms:GetPublicKey', 'kms:Sign']);
   });
 
-  it('lets record-custody and run-detections sign Ed25519 over raw messages and read the public key, and nothing more', async () => {
+  it('lets record-custody, run-detections and derive-object sign Ed25519 over raw messages and read the public key, and nothing more', async () => {
     for (const path of SIGNING_ROLES) {
       const role = logicalIdAt(json, path);
       expect(await decide(role, 'kms:Sign', { 'kms:SigningAlgorithm': 'ED25519_SHA_512', 'kms:MessageType': 'RAW' }), path).toBe('Allowed');

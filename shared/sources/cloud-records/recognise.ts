@@ -37,6 +37,9 @@ export function classifyRecord(record: JsonObject, wrapper?: JsonObject, key = '
   return classifyKeys(keys, (name) => pick(record, name), wrapper, key);
 }
 
+/** Pages `amber inventory --cloud azure` keeps (shared/sources/inventory/azure.ts reads them). */
+const AZURE_INVENTORY_KEY = /(?:^|\/)azure\/inventory\/[^/]+\/\d{8}T\d{6}Z\//;
+
 function classifyKeys(keys: ReadonlySet<string>, value: (name: string) => unknown, wrapper: JsonObject | undefined, key: string): CloudRecordKind | undefined {
   if (keys.has('protopayload') || keys.has('protopayload_auditlog')) return 'gcp-audit';
   const type = lower(value('Type'));
@@ -45,6 +48,8 @@ function classifyKeys(keys: ReadonlySet<string>, value: (name: string) => unknow
   const category = lower(value('category'));
   const context = lower(pick(wrapper, '@odata.context'));
   // Graph pages Amber collects (api:entra-risk, api:azure-state): told apart by their @odata.context or Amber's key layout.
+  // The Azure inventory reads Graph too (users, applications): its pages, under its own key layout, are the inventory's.
+  if (AZURE_INVENTORY_KEY.test(key)) return undefined;
   const ownContext = lower(value('@odata.context'));
   if (/identityprotection\/(riskdetections|riskyusers)/.test(context) || keys.has('riskeventtype') || /\/azure\/entra\/[^/]+\/(risk-detections|risky-users)\//.test(key) || (keys.has('risklastupdateddatetime') && keys.has('risklevel'))) return 'entra-risk';
   if (!/\.next\.json$/.test(key) && (isStateKey(key) || isStateContext(context) || isStateContext(ownContext))) return 'azure-state';
