@@ -5,14 +5,13 @@
 import { ASSET_SCOPE, checkScope, GCP_INVENTORY_SPEC, GcpAssetInventorySource, type GcpInventoryProblem, type InventoryScope } from '../../functions/gcp/adapters/asset-inventory-source.ts';
 import { gcpTokenProvider } from '../../functions/gcp/adapters/gcp-http.ts';
 import { UsageError } from '../../shared/errors.ts';
-import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
-import { recogniseSource } from '../../shared/sources/recognise.ts';
+import type { CollectSummary } from '../../shared/evidence/collect.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt } from './args.ts';
-import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
-import { formatBytes, ProgressBar, t, type Io } from './io.ts';
+import { lockerSpec, openLocker, signerFrom } from './context.ts';
+import { preserveInventory } from './inventory.ts';
+import { t, type Io } from './io.ts';
 
-const DAY_MS = 86_400_000;
 
 /** The scopes the flags name: projects (each once, in the order given) or one organization, never both. */
 export function gcpScopes(values: Values): InventoryScope[] {
@@ -44,19 +43,7 @@ export async function takeGcpInventory(caseName: string, values: Values, io: Io)
     ...(io.env.AMBER_GCP_ASSET_URL ? { baseUrl: io.env.AMBER_GCP_ASSET_URL } : {}),
   });
   const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true });
-  const progress = new ProgressBar(io, 'inventory');
-  const summary = await collectEvidence({
-    store,
-    caseName,
-    sources: [source],
-    actor: actorFrom(io),
-    retainUntil: new Date(Date.now() + retainDays * DAY_MS),
-    recognise: recogniseSource,
-    ...(signer ? { signer } : {}),
-    onProgress: (p) => progress.update(p.bytes, undefined, `${p.files} pages, ${formatBytes(p.bytes)}  ${p.current ?? ''}`),
-  });
-  progress.done();
-  const other = summary.failures.filter((f) => !f.origin.startsWith(`${GCP_INVENTORY_SPEC}?`));
+  const { summary, other } = await preserveInventory({ store, caseName, source, spec: GCP_INVENTORY_SPEC, retainDays, signer, io, unit: 'pages' });
   const scopeNames = scopes.map((s) => `${s.kind === 'project' ? 'projects' : 'organizations'}/${s.id}`);
   const result = { scopes: scopeNames, stamp: source.stamp, answers: source.answers, assets: source.assets, problems: source.problems, collect: summary };
   if (values.json) io.out(`${JSON.stringify(result, null, 2)}\n`);

@@ -8,15 +8,14 @@ import { azureTokensFromEnv } from '../../functions/azure/adapters/azure-auth.ts
 import { AzureHttp } from '../../functions/azure/adapters/azure-http.ts';
 import { AZURE_INVENTORY_SPEC, AzureInventorySource, type AzureInventoryProblem } from '../../functions/azure/adapters/inventory-source.ts';
 import { UsageError } from '../../shared/errors.ts';
-import { collectEvidence, type CollectSummary } from '../../shared/evidence/collect.ts';
-import { recogniseSource } from '../../shared/sources/recognise.ts';
+import type { CollectSummary } from '../../shared/evidence/collect.ts';
 import type { Values } from '../amber.ts';
 import { optionalString, positiveInt } from './args.ts';
 import { baseUrl } from './azure-api.ts';
-import { actorFrom, lockerSpec, openLocker, signerFrom } from './context.ts';
-import { formatBytes, ProgressBar, t, type Io } from './io.ts';
+import { lockerSpec, openLocker, signerFrom } from './context.ts';
+import { preserveInventory } from './inventory.ts';
+import { t, type Io } from './io.ts';
 
-const DAY_MS = 86_400_000;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 
@@ -45,20 +44,8 @@ export async function takeAzureInventory(caseName: string, values: Values, io: I
   const http = new AzureHttp({ tokens: await azureTokensFromEnv(io.env) });
   const source = new AzureInventorySource({ subscriptions, ...(tenant !== undefined ? { tenant } : {}), observedAt: new Date(), armUrl, graphUrl, http });
   const store = await openLocker(lockerSpec(optionalString(values, 'locker'), io), io, { create: true });
-  const progress = new ProgressBar(io, 'inventory');
-  const summary = await collectEvidence({
-    store,
-    caseName,
-    sources: [source],
-    actor: actorFrom(io),
-    retainUntil: new Date(Date.now() + retainDays * DAY_MS),
-    recognise: recogniseSource,
-    ...(signer ? { signer } : {}),
-    onProgress: (p) => progress.update(p.bytes, undefined, `${p.files} answers, ${formatBytes(p.bytes)}  ${p.current ?? ''}`),
-  });
-  progress.done();
   // Refusals are recorded (manifest failures) and shown, never fatal; a failure to store is.
-  const other = summary.failures.filter((f) => !f.origin.startsWith(`${AZURE_INVENTORY_SPEC}?`));
+  const { summary, other } = await preserveInventory({ store, caseName, source, spec: AZURE_INVENTORY_SPEC, retainDays, signer, io, unit: 'answers' });
   const result = { subscriptions, tenant: source.tenant ?? null, answers: source.answers, problems: source.problems, collect: summary };
   if (values.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else io.out(describe(summary, subscriptions, source.tenant, source.answers, source.problems));

@@ -78,24 +78,46 @@ async function takeInventory(caseName: string, cloud: string, values: Values, io
     io.err(`Resuming the inventory of ${account} taken at ${resume.observedAt.toISOString()} (${resume.kept} answers already kept are read from the locker, not asked again)\n`);
   }
   const source = new AwsInventorySource({ regions: read, homeRegion: home, account, observedAt: resume?.observedAt ?? new Date(), ...(resume ? { preserved: resume.preserved } : {}) });
-  const progress = new ProgressBar(io, 'inventory');
-  const summary = await collectEvidence({
-    store,
-    caseName,
-    sources: [source],
-    actor: actorFrom(io),
-    retainUntil: new Date(Date.now() + retainDays * DAY_MS),
-    recognise: recogniseSource,
-    ...(signer ? { signer } : {}),
-    onProgress: (p) => progress.update(p.bytes, undefined, `${p.files} answers, ${formatBytes(p.bytes)}  ${p.current ?? ''}`),
-  });
-  progress.done();
   // Refusals and disabled regions are recorded (manifest failures) and shown, never fatal; anything else is.
-  const other = summary.failures.filter((f) => !f.origin.startsWith(`${INVENTORY_API_SPEC}?`));
+  const { summary, other } = await preserveInventory({ store, caseName, source, spec: INVENTORY_API_SPEC, retainDays, signer, io, unit: 'answers' });
   const result = { account, regions: read, stamp: source.stamp, answers: source.answers, resumed: source.resumed, problems: source.problems, collect: summary };
   if (values.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else io.out(describe(summary, account, read, source.answers, source.problems, source.resumed));
   return other.length === 0 ? 0 : Math.max(...other.map((f) => f.exitCode));
+}
+
+/** What `preserveInventory` needs: the source of one cloud's answers and where they go. */
+export interface InventoryPreservation {
+  readonly store: Parameters<typeof collectEvidence>[0]['store'];
+  readonly caseName: string;
+  readonly source: Parameters<typeof collectEvidence>[0]['sources'][number];
+  /** The origin prefix of the source's answers: their refusals are recorded and shown, never fatal. */
+  readonly spec: string;
+  readonly retainDays: number;
+  readonly signer: Parameters<typeof collectEvidence>[0]['signer'];
+  readonly io: Io;
+  /** What the progress line counts: answers, pages. */
+  readonly unit: string;
+}
+
+/**
+ * Preserves one inventory's answers through the collect machinery (hashed as stored, recorded, sealed) with a
+ * progress line; `other` holds the failures that are not the cloud's refusals (a failure to store), which are.
+ */
+export async function preserveInventory(p: InventoryPreservation): Promise<{ summary: CollectSummary; other: CollectSummary['failures'] }> {
+  const progress = new ProgressBar(p.io, 'inventory');
+  const summary = await collectEvidence({
+    store: p.store,
+    caseName: p.caseName,
+    sources: [p.source],
+    actor: actorFrom(p.io),
+    retainUntil: new Date(Date.now() + p.retainDays * DAY_MS),
+    recognise: recogniseSource,
+    ...(p.signer ? { signer: p.signer } : {}),
+    onProgress: (x) => progress.update(x.bytes, undefined, `${x.files} ${p.unit}, ${formatBytes(x.bytes)}  ${x.current ?? ''}`),
+  });
+  progress.done();
+  return { summary, other: summary.failures.filter((f) => !f.origin.startsWith(`${p.spec}?`)) };
 }
 
 function describe(s: CollectSummary, account: string, regions: readonly string[], answers: Record<string, number>, problems: readonly InventoryProblem[], resumed: Record<string, number>): string {
