@@ -5,6 +5,7 @@
  * and (the EBS reads) evaluated with iam-simulate. iam-simulate has no resource type for AWS-owned SSM
  * documents (their ARN has no account), so SendCommand's resources are asserted as written.
  */
+import { INVENTORY_ACTIONS } from '../../infra/lib/inventory-permissions.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { rolePolicies, type CfnEnv, type CfnTemplate } from '../helpers/cfn.ts';
@@ -67,9 +68,11 @@ describe('Collector role: SSM capture, EBS direct reads, event history', () => {
     const ssm = actions.filter((a) => a.startsWith('ssm:')).sort();
     expect(ssm).toEqual(['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:SendCommand']);
     expect(actions.filter((a) => a.startsWith('ebs:')).sort()).toEqual(['ebs:GetSnapshotBlock', 'ebs:ListSnapshotBlocks']);
-    // Only the calls without resource-level permissions use "*".
+    // Only the calls without resource-level permissions use "*" (the inventory's read-only listing calls have their
+    // own test: test/infra/member-account-stack.test.ts).
     const star = statements.filter((s) => s.Effect === 'Allow' && list(s.Resource as string | string[]).includes('*')).flatMap((s) => list(s.Action));
-    expect(star.filter((a) => !/^(ec2|autoscaling):Describe/.test(a)).sort()).toEqual(['cloudtrail:LookupEvents', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation']);
+    expect(star.filter((a) => !/^(ec2|autoscaling):Describe/.test(a) && !INVENTORY_ACTIONS.includes(a)).sort()).toEqual(['cloudtrail:LookupEvents', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation']);
+    expect(star.filter((a) => INVENTORY_ACTIONS.includes(a)).every((a) => /^[a-z0-9-]+:(List|Describe|Get)/.test(a))).toBe(true);
   });
 
   it('reads blocks only of snapshots tagged with a case, and never writes snapshots through the EBS direct APIs', async () => {
