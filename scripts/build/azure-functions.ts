@@ -69,7 +69,8 @@ export async function bundleAzureFunction(name: string, outDir: string): Promise
  */
 export function startupOutputs(metafile: Metafile): { atStart: string[]; onDemand: string[] } {
   const outputs = metafile.outputs;
-  const entry = Object.keys(outputs).find((f) => outputs[f]!.entryPoint !== undefined);
+  // Chunks loaded by a dynamic import() have an entryPoint too: the function's own is under functions/azure/functions/.
+  const entry = Object.keys(outputs).find((f) => outputs[f]!.entryPoint?.startsWith('functions/azure/functions/'));
   if (!entry) throw new Error('the bundle has no entry point output');
   const atStart = new Set<string>();
   const visit = (f: string): void => {
